@@ -1,0 +1,593 @@
+//! The only module that touches Automerge. It stores the couple space as nested maps of plain
+//! scalar values and hands the rest of the core typed, owned reads ([`Register`], [`Record`]).
+//!
+//! Layout (schema version [`SCHEMA_VERSION`]):
+//! ```text
+//! root: schema, space_id,
+//!       partners/{id}/{name, time_zone, seq, ...}
+//!       devices/{id}/{partner, actor, seq, ...}
+//!       agreements/{id}/{title, details, kind, strength, concerns, category, review_every,
+//!                        next_review, revision (registers), created_by, created_at, seq,
+//!                        acceptances/{rec}, retirements/{rec}, renegotiations/{rec}}
+//!       log/{rec}, concerns/{id}/{..., events/{rec}}, checkins/{rec}, reminders/.., settings
+//! ```
+//! Wording fields are plain string registers (not collaborative text): concurrent writes stay
+//! visible through `get_all` and become a conflict for the partners to resolve.
+
+use crate::error::{Error, Result};
+use automerge::transaction::Transactable;
+use automerge::{
+    ActorId, Automerge, Change, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue, ValueRef, ROOT,
+};
+use std::collections::BTreeMap;
+
+/// The schema version this build writes and fully understands.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// The containers created with the space (never concurrently, so they never conflict).
+pub(crate) const TOP_LEVEL_MAPS: [&str; 8] = [
+    "partners",
+    "devices",
+    "agreements",
+    "log",
+    "concerns",
+    "checkins",
+    "reminders",
+    "settings",
+];
+
+/// A scalar value read from the document.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Val {
+    Str(String),
+    Int(i64),
+    Bool(bool),
+    Bytes(Vec<u8>),
+    /// Anything this schema does not use (described for problem reports).
+    Other(String),
+}
+
+impl Val {
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match self {
+            Val::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub(crate) fn as_int(&self) -> Option<i64> {
+        match self {
+            Val::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    fn from_ref(value: &ValueRef<'_>) -> Val {
+        match value {
+            ValueRef::Object(t) => Val::Other(format!("{t:?} object")),
+            ValueRef::Scalar(s) => match s {
+                automerge::ScalarValueRef::Str(s) => Val::Str(s.to_string()),
+                automerge::ScalarValueRef::Int(i) => Val::Int(*i),
+                automerge::ScalarValueRef::Uint(u) => Val::Int(*u as i64),
+                automerge::ScalarValueRef::Boolean(b) => Val::Bool(*b),
+                automerge::ScalarValueRef::Bytes(b) => Val::Bytes(b.to_vec()),
+                other => Val::Other(format!("{other:?}")),
+            },
+        }
+    }
+
+    fn from_value(value: &automerge::Value<'_>) -> Val {
+        match value {
+            automerge::Value::Object(t) => Val::Other(format!("{t:?} object")),
+            automerge::Value::Scalar(s) => match s.as_ref() {
+                ScalarValue::Str(s) => Val::Str(s.to_string()),
+                ScalarValue::Int(i) => Val::Int(*i),
+                ScalarValue::Uint(u) => Val::Int(*u as i64),
+                ScalarValue::Boolean(b) => Val::Bool(*b),
+                ScalarValue::Bytes(b) => Val::Bytes(b.clone()),
+                other => Val::Other(format!("{other:?}")),
+            },
+        }
+    }
+
+    fn to_scalar(&self) -> ScalarValue {
+        match self {
+            Val::Str(s) => ScalarValue::Str(s.as_str().into()),
+            Val::Int(i) => ScalarValue::Int(*i),
+            Val::Bool(b) => ScalarValue::Boolean(*b),
+            Val::Bytes(b) => ScalarValue::Bytes(b.clone()),
+            Val::Other(s) => ScalarValue::Str(s.as_str().into()),
+        }
+    }
+}
+
+impl From<&str> for Val {
+    fn from(s: &str) -> Self {
+        Val::Str(s.to_owned())
+    }
+}
+impl From<String> for Val {
+    fn from(s: String) -> Self {
+        Val::Str(s)
+    }
+}
+impl From<i64> for Val {
+    fn from(i: i64) -> Self {
+        Val::Int(i)
+    }
+}
+impl From<bool> for Val {
+    fn from(b: bool) -> Self {
+        Val::Bool(b)
+    }
+}
+impl From<Vec<u8>> for Val {
+    fn from(b: Vec<u8>) -> Self {
+        Val::Bytes(b)
+    }
+}
+
+/// Every concurrent value of one key, each with the actor (hex) that wrote it, sorted so that
+/// every replica lists them in the same order. More than one value means a conflict.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Register {
+    pub(crate) values: Vec<(Val, String)>,
+}
+
+impl Register {
+    pub(crate) fn is_conflict(&self) -> bool {
+        self.values.len() > 1
+    }
+    /// The only value, if there is exactly one.
+    pub(crate) fn single(&self) -> Option<&Val> {
+        match self.values.as_slice() {
+            [(v, _)] => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// An immutable record (a map of scalars) with the id it is stored under.
+#[derive(Debug, Clone)]
+pub(crate) struct Record {
+    pub(crate) id: String,
+    pub(crate) fields: BTreeMap<String, Val>,
+    /// Nested maps of records (e.g. a concern's events).
+    pub(crate) children: BTreeMap<String, Vec<Record>>,
+    /// The actor that created the record (hex).
+    pub(crate) actor: String,
+    pub(crate) obj: ObjId,
+}
+
+impl Record {
+    pub(crate) fn str(&self, key: &str) -> Option<&str> {
+        self.fields.get(key).and_then(Val::as_str)
+    }
+    pub(crate) fn int(&self, key: &str) -> Option<i64> {
+        self.fields.get(key).and_then(Val::as_int)
+    }
+}
+
+/// A map whose scalar keys may be registers (read with every concurrent value) and whose map
+/// keys hold records.
+#[derive(Debug, Clone)]
+pub(crate) struct Entity {
+    pub(crate) id: String,
+    pub(crate) registers: BTreeMap<String, Register>,
+    pub(crate) children: BTreeMap<String, Vec<Record>>,
+    pub(crate) obj: ObjId,
+}
+
+impl Entity {
+    pub(crate) fn single(&self, key: &str) -> Option<&Val> {
+        self.registers.get(key).and_then(Register::single)
+    }
+    pub(crate) fn str(&self, key: &str) -> Option<&str> {
+        self.single(key).and_then(Val::as_str)
+    }
+    pub(crate) fn int(&self, key: &str) -> Option<i64> {
+        self.single(key).and_then(Val::as_int)
+    }
+    pub(crate) fn records(&self, key: &str) -> &[Record] {
+        self.children.get(key).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+/// Metadata of one change, for history views.
+#[derive(Debug, Clone)]
+pub(crate) struct ChangeInfo {
+    pub(crate) hash: ChangeHash,
+    pub(crate) actor: String,
+    pub(crate) time_ms: i64,
+    pub(crate) message: Option<String>,
+    pub(crate) deps: Vec<ChangeHash>,
+}
+
+/// The Automerge document of one couple space.
+pub(crate) struct Document {
+    doc: Automerge,
+}
+
+fn doc_err(context: &str, e: automerge::AutomergeError) -> Error {
+    Error::InvalidRemoteData(format!("{context}: {e}"))
+}
+
+impl Document {
+    /// A new, empty space document written by `actor`.
+    pub(crate) fn create(actor: &[u8], space_id: &str, time_ms: i64) -> Result<Self> {
+        let mut doc = Automerge::new().with_actor(ActorId::from(actor));
+        doc.transact_with(
+            |_| commit_options("create space", time_ms),
+            |tx| -> std::result::Result<(), automerge::AutomergeError> {
+                tx.put(ROOT, "schema", SCHEMA_VERSION as i64)?;
+                tx.put(ROOT, "space_id", space_id)?;
+                for key in TOP_LEVEL_MAPS {
+                    tx.put_object(ROOT, key, ObjType::Map)?;
+                }
+                Ok(())
+            },
+        )
+        .map_err(|f| doc_err("creating the space", f.error))?;
+        Ok(Document { doc })
+    }
+
+    /// Loads a saved document (as written by [`Document::save`]) strictly: any damage is an error.
+    pub(crate) fn load(bytes: &[u8], actor: &[u8]) -> std::result::Result<Self, String> {
+        let doc = Automerge::load(bytes).map_err(|e| e.to_string())?;
+        Ok(Document {
+            doc: doc.with_actor(ActorId::from(actor)),
+        })
+    }
+
+    /// An empty document (used before a snapshot exists).
+    pub(crate) fn empty(actor: &[u8]) -> Self {
+        Document {
+            doc: Automerge::new().with_actor(ActorId::from(actor)),
+        }
+    }
+
+    /// The whole document, compressed.
+    pub(crate) fn save(&self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// The current heads.
+    pub(crate) fn heads(&self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// Every change not reachable from `heads`, each as its raw bytes.
+    pub(crate) fn changes_after(&self, heads: &[ChangeHash]) -> Vec<Vec<u8>> {
+        self.doc
+            .get_changes(heads)
+            .into_iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect()
+    }
+
+    /// Parses and applies raw changes (each validated); returns whether the heads moved.
+    /// On any invalid change nothing is applied.
+    pub(crate) fn apply_raw_changes(&mut self, raw: &[Vec<u8>]) -> Result<bool> {
+        let mut changes = Vec::with_capacity(raw.len());
+        for (i, bytes) in raw.iter().enumerate() {
+            let change = Change::from_bytes(bytes.clone())
+                .map_err(|e| Error::InvalidRemoteData(format!("change {i} is malformed: {e}")))?;
+            changes.push(change);
+        }
+        let before = self.doc.get_heads();
+        self.doc
+            .apply_changes(changes)
+            .map_err(|e| doc_err("applying changes", e))?;
+        Ok(self.doc.get_heads() != before)
+    }
+
+    /// Hashes of changes that are referenced but missing (changes waiting for their deps).
+    pub(crate) fn missing_deps(&self) -> Vec<ChangeHash> {
+        self.doc.get_missing_deps(&[])
+    }
+
+    /// The schema version stored in the document.
+    pub(crate) fn schema_version(&self) -> Option<u64> {
+        match self.doc.get(ROOT, "schema") {
+            Ok(Some((v, _))) => Val::from_value(&v).as_int().map(|i| i.max(0) as u64),
+            _ => None,
+        }
+    }
+
+    /// A root scalar.
+    pub(crate) fn root_str(&self, key: &str) -> Option<String> {
+        match self.doc.get(ROOT, key) {
+            Ok(Some((v, _))) => Val::from_value(&v).as_str().map(str::to_owned),
+            _ => None,
+        }
+    }
+
+    fn child_map(&self, parent: &ObjId, key: &str) -> Option<ObjId> {
+        match self.doc.get(parent, key) {
+            Ok(Some((automerge::Value::Object(ObjType::Map), id))) => Some(id),
+            _ => None,
+        }
+    }
+
+    fn resolve(&self, path: &[&str]) -> Option<ObjId> {
+        let mut obj = ROOT;
+        for key in path {
+            obj = self.child_map(&obj, key)?;
+        }
+        Some(obj)
+    }
+
+    fn read_record(&self, id: String, obj: ObjId, actor: String) -> Record {
+        let mut fields = BTreeMap::new();
+        let mut children = BTreeMap::new();
+        for item in self.doc.map_range(&obj, ..) {
+            match &item.value {
+                ValueRef::Object(ObjType::Map) => {
+                    children.insert(item.key.to_string(), self.read_records_at(item.id()));
+                }
+                value => {
+                    fields.insert(item.key.to_string(), Val::from_ref(value));
+                }
+            }
+        }
+        Record {
+            id,
+            fields,
+            children,
+            actor,
+            obj,
+        }
+    }
+
+    fn read_records_at(&self, obj: ObjId) -> Vec<Record> {
+        let items: Vec<(String, ObjId)> = self
+            .doc
+            .map_range(&obj, ..)
+            .filter(|item| matches!(item.value, ValueRef::Object(ObjType::Map)))
+            .map(|item| (item.key.to_string(), item.id()))
+            .collect();
+        items
+            .into_iter()
+            .map(|(key, id)| {
+                let actor = actor_of(&id);
+                self.read_record(key, id, actor)
+            })
+            .collect()
+    }
+
+    /// The records stored under `path` (e.g. `["log"]`), in key order.
+    pub(crate) fn records(&self, path: &[&str]) -> Vec<Record> {
+        match self.resolve(path) {
+            Some(obj) => self.read_records_at(obj),
+            None => Vec::new(),
+        }
+    }
+
+    /// Keys under `path` whose values are not maps (schema problems for record collections).
+    pub(crate) fn non_map_keys(&self, path: &[&str]) -> Vec<String> {
+        match self.resolve(path) {
+            Some(obj) => self
+                .doc
+                .map_range(&obj, ..)
+                .filter(|item| !matches!(item.value, ValueRef::Object(ObjType::Map)))
+                .map(|item| item.key.to_string())
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Ids of the entities stored under the top-level map `collection`.
+    pub(crate) fn entity_ids(&self, collection: &str) -> Vec<String> {
+        self.records_keys(&[collection])
+    }
+
+    fn records_keys(&self, path: &[&str]) -> Vec<String> {
+        match self.resolve(path) {
+            Some(obj) => self
+                .doc
+                .map_range(&obj, ..)
+                .filter(|item| matches!(item.value, ValueRef::Object(ObjType::Map)))
+                .map(|item| item.key.to_string())
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// One entity of the top-level map `collection`, with every concurrent value of its
+    /// registers.
+    pub(crate) fn entity(&self, collection: &str, id: &str) -> Option<Entity> {
+        let obj = self.resolve(&[collection, id])?;
+        let mut registers = BTreeMap::new();
+        let mut children = BTreeMap::new();
+        let mut conflicted = Vec::new();
+        for item in self.doc.map_range(&obj, ..) {
+            match &item.value {
+                ValueRef::Object(ObjType::Map) if !item.conflict => {
+                    children.insert(item.key.to_string(), self.read_records_at(item.id()));
+                }
+                _ if item.conflict => conflicted.push(item.key.to_string()),
+                value => {
+                    registers.insert(
+                        item.key.to_string(),
+                        Register {
+                            values: vec![(Val::from_ref(value), actor_of(&item.id()))],
+                        },
+                    );
+                }
+            }
+        }
+        for key in conflicted {
+            if let Some(register) = self.register_at(&obj, &key, None) {
+                registers.insert(key, register);
+            }
+        }
+        Some(Entity {
+            id: id.to_owned(),
+            registers,
+            children,
+            obj,
+        })
+    }
+
+    fn register_at(&self, obj: &ObjId, key: &str, heads: Option<&[ChangeHash]>) -> Option<Register> {
+        let all = match heads {
+            Some(h) => self.doc.get_all_at(obj, key, h),
+            None => self.doc.get_all(obj, key),
+        }
+        .ok()?;
+        if all.is_empty() {
+            return None;
+        }
+        let mut values: Vec<(Val, String)> = all
+            .iter()
+            .map(|(v, id)| (Val::from_value(v), actor_of(id)))
+            .collect();
+        values.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| format!("{:?}", a.0).cmp(&format!("{:?}", b.0))));
+        Some(Register { values })
+    }
+
+    /// Every concurrent value of `key` of the entity as the document was at `heads`.
+    pub(crate) fn entity_register_at(
+        &self,
+        entity: &Entity,
+        key: &str,
+        heads: &[ChangeHash],
+    ) -> Option<Register> {
+        self.register_at(&entity.obj, key, Some(heads))
+    }
+
+    /// The change that created a record (its object).
+    pub(crate) fn change_of(&self, record: &Record) -> Option<ChangeHash> {
+        self.doc.hash_for_opid(&record.obj)
+    }
+
+    /// Metadata of every change, in causal order.
+    pub(crate) fn change_infos(&self) -> Vec<ChangeInfo> {
+        self.doc
+            .get_changes_meta(&[])
+            .into_iter()
+            .map(|m| ChangeInfo {
+                hash: m.hash,
+                actor: m.actor.to_hex_string(),
+                time_ms: m.timestamp,
+                message: m.message.map(|s| s.into_owned()),
+                deps: m.deps,
+            })
+            .collect()
+    }
+
+    /// Runs `f` as one change with `message` and `time_ms`; on error nothing is written.
+    pub(crate) fn change<T>(
+        &mut self,
+        message: &str,
+        time_ms: i64,
+        f: impl FnOnce(&mut Tx<'_, '_>) -> Result<T>,
+    ) -> Result<T> {
+        let result = self.doc.transact_with(
+            |_| commit_options(message, time_ms),
+            |tx| {
+                let mut wrapper = Tx { tx };
+                f(&mut wrapper)
+            },
+        );
+        match result {
+            Ok(success) => Ok(success.result),
+            Err(failure) => Err(failure.error),
+        }
+    }
+}
+
+fn commit_options(message: &str, time_ms: i64) -> automerge::transaction::CommitOptions {
+    automerge::transaction::CommitOptions::default()
+        .with_message(message.to_owned())
+        .with_time(time_ms)
+}
+
+fn actor_of(id: &ObjId) -> String {
+    match id {
+        ObjId::Root => String::new(),
+        ObjId::Id(_, actor, _) => actor.to_hex_string(),
+    }
+}
+
+/// Writes within one change.
+pub(crate) struct Tx<'a, 'b> {
+    tx: &'a mut automerge::transaction::Transaction<'b>,
+}
+
+fn write_err(e: automerge::AutomergeError) -> Error {
+    Error::InvalidRemoteData(format!("the document could not be written: {e}"))
+}
+
+impl Tx<'_, '_> {
+    fn resolve(&self, path: &[&str]) -> Result<ObjId> {
+        let mut obj = ROOT;
+        for key in path {
+            obj = match self.tx.get(&obj, *key).map_err(write_err)? {
+                Some((automerge::Value::Object(ObjType::Map), id)) => id,
+                _ => {
+                    return Err(Error::InvalidRemoteData(format!(
+                        "the document has no map at {}",
+                        path.join("/")
+                    )))
+                }
+            };
+        }
+        Ok(obj)
+    }
+
+    /// Sets `key` of the map at `path` (replacing every concurrent value).
+    pub(crate) fn put(&mut self, path: &[&str], key: &str, value: impl Into<Val>) -> Result<()> {
+        let obj = self.resolve(path)?;
+        self.tx
+            .put(&obj, key, value.into().to_scalar())
+            .map_err(write_err)
+    }
+
+    /// Creates a map at `path/key` with scalar `fields` and empty child maps named `maps`.
+    pub(crate) fn insert_map(
+        &mut self,
+        path: &[&str],
+        key: &str,
+        fields: Vec<(&str, Val)>,
+        maps: &[&str],
+    ) -> Result<()> {
+        let parent = self.resolve(path)?;
+        let obj = self
+            .tx
+            .put_object(&parent, key, ObjType::Map)
+            .map_err(write_err)?;
+        for (k, v) in fields {
+            self.tx.put(&obj, k, v.to_scalar()).map_err(write_err)?;
+        }
+        for m in maps {
+            self.tx.put_object(&obj, *m, ObjType::Map).map_err(write_err)?;
+        }
+        Ok(())
+    }
+}
+
+/// Parses a hex change hash.
+pub(crate) fn parse_hash(text: &str) -> Option<ChangeHash> {
+    text.parse().ok()
+}
+
+/// Hex forms of heads, comma separated.
+pub(crate) fn heads_to_string(heads: &[ChangeHash]) -> String {
+    heads
+        .iter()
+        .map(|h| h.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Heads from their raw 32-byte forms.
+pub(crate) fn heads_from_bytes(bytes: &[[u8; 32]]) -> Vec<ChangeHash> {
+    bytes.iter().map(|b| ChangeHash(*b)).collect()
+}
+
+/// Raw 32-byte forms of heads.
+pub(crate) fn heads_to_bytes(heads: &[ChangeHash]) -> Vec<[u8; 32]> {
+    heads.iter().map(|h| h.0).collect()
+}
+
+pub(crate) use automerge::ChangeHash as Heads;

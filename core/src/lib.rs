@@ -1,0 +1,40 @@
+//! # accord-core
+//!
+//! The heart of Accord: the couple's shared agreements document (an Automerge CRDT behind a
+//! typed domain API), consent to exact words, follow-through, concerns and repair, check-ins,
+//! and crash-safe storage of one device's copy.
+//!
+//! The entry point is [`Space`]: open or create a device directory, then call domain
+//! operations. Every write returns only once it is durable on disk. Status and other views are
+//! derived from the document, so every replica computes the same; device clocks are used for
+//! display only.
+
+pub mod agreement;
+pub mod checkin;
+pub mod concern;
+mod document;
+pub mod error;
+pub mod followthrough;
+pub mod identity;
+pub mod ids;
+pub mod reminders;
+pub mod space;
+pub mod storage;
+pub mod view;
+
+pub use agreement::{
+    Acceptance, AgreementDetails, AgreementEdit, AgreementSummary, CadenceUnit, Candidate,
+    Category, Concerns, Content, Field, FieldChange, FieldConflict, Kind, NewAgreement,
+    Retirement, ReviewCadence, StandardCategory, Status, Strength,
+};
+pub use checkin::{Agenda, CheckIn, Upcoming, Waiting};
+pub use concern::{Concern, ConcernEvent, ConcernState, ConcernStep, NewConcern};
+pub use error::{Error, Result};
+pub use followthrough::{LogEntry, LogKind};
+pub use identity::DeviceIdentity;
+pub use ids::{AgreementId, ConcernId, DeviceId, PartnerId, RecordId, SpaceId};
+pub use space::{
+    CreateSpace, HistoryEntry, ListFilter, OpenReport, Space, SpaceInfo, SCHEMA_VERSION,
+};
+pub use storage::TornTail;
+pub use view::{Device, Partner, Problem};

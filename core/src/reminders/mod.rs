@@ -1,0 +1,3 @@
+//! Reminders: recurrence rules computed in the rule's time zone (see [`recurrence`]).
+
+pub mod recurrence;

@@ -1,0 +1,1702 @@
+//! [`Space`]: one device's copy of the couple space, with the typed domain API.
+//!
+//! Every write is one Automerge change made by this device, appended to the log and fsynced
+//! before the call returns. Views are derived from the document (see [`crate::view`]) and kept
+//! up to date incrementally; opening shows the list from a cache checked against the stored
+//! heads while the document loads on a background thread.
+
+use crate::agreement::{
+    clean_text, AgreementDetails, AgreementEdit, AgreementSummary, Category, Content, Field,
+    FieldChange, NewAgreement, Status, MAX_DETAILS_CHARS, MAX_NAME_CHARS, MAX_TEXT_CHARS,
+    MAX_TITLE_CHARS,
+};
+use crate::checkin::{Agenda, CheckIn, Waiting, APPRECIATION_PROMPT};
+use crate::concern::{Concern, ConcernStep, NewConcern};
+use crate::document::{heads_from_bytes, heads_to_bytes, heads_to_string, Document, Heads, Val};
+use crate::error::{Error, Result};
+use crate::followthrough::{LogEntry, LogKind};
+use crate::identity::DeviceIdentity;
+use crate::ids::{AgreementId, ConcernId, DeviceId, PartnerId, RecordId, SpaceId};
+use crate::storage::{cut_log_at, Frame, Storage, TornTail};
+use crate::view::{
+    self, display_val, field_value_ok, AgreementState, Device, Members, Partner, Problem,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+pub use crate::document::SCHEMA_VERSION;
+
+/// Compact the log into a snapshot after this many appended frames.
+const COMPACT_AFTER_FRAMES: usize = 2_000;
+/// ... or once the log is this large.
+const COMPACT_AFTER_BYTES: u64 = 8 * 1024 * 1024;
+
+/// What a founder enters to create a space.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateSpace {
+    /// The founder's display name.
+    pub partner_name: String,
+    /// The founder's IANA time zone, e.g. `Europe/Berlin`.
+    pub time_zone: String,
+    /// A name for this device ("Alex's phone").
+    pub device_name: String,
+}
+
+/// The space, its members and this device's place in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpaceInfo {
+    /// Space id.
+    pub id: SpaceId,
+    /// Schema version stored in the document.
+    pub schema_version: u64,
+    /// `Some(reason)` when the space is open read-only.
+    pub read_only: Option<String>,
+    /// This device.
+    pub my_device: DeviceId,
+    /// This device's partner.
+    pub me: PartnerId,
+    /// The partners (at most two).
+    pub partners: Vec<Partner>,
+    /// Every enrolled device (removed ones flagged).
+    pub devices: Vec<Device>,
+}
+
+/// What opening found and repaired.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenReport {
+    /// A torn or corrupt log tail that was cut off (everything before it was kept).
+    pub torn_tail: Option<TornTail>,
+    /// Why the space is read-only, if it is.
+    pub read_only: Option<String>,
+}
+
+/// Filter for [`Space::list`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListFilter {
+    /// Only this category.
+    pub category: Option<Category>,
+    /// Only this status.
+    pub status: Option<Status>,
+}
+
+/// One entry of an agreement's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// When, by the writing device's clock (display only).
+    pub at: DateTime<Utc>,
+    /// Who (if the writing device is known).
+    pub partner: Option<PartnerId>,
+    /// Which device.
+    pub device: Option<DeviceId>,
+    /// What was done: `created`, `edited`, `accepted`, `resolved`, `retired`, ...
+    pub action: String,
+    /// Fields whose values this change set, with the values before and after.
+    pub changes: Vec<FieldChange>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct OpMessage {
+    op: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    agreement: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ViewCache {
+    heads: Vec<String>,
+    schema: u64,
+    agreements: Vec<AgreementSummary>,
+}
+
+/// Views derived from the document at `heads`.
+struct Derived {
+    heads: Vec<Heads>,
+    members: Members,
+    agreements: BTreeMap<AgreementId, AgreementState>,
+    log: Vec<LogEntry>,
+    checkins: Vec<CheckIn>,
+    concerns: Vec<Concern>,
+    /// Problems by scope (`members`, `agreement:<id>`, `log`, ...), replaced when re-derived.
+    problems: BTreeMap<String, Vec<Problem>>,
+    max_seq: i64,
+}
+
+/// What a write touched, so only that is derived again.
+enum Touched {
+    All,
+    Agreement(AgreementId),
+    Log,
+    Checkins,
+    Concerns(Option<AgreementId>),
+}
+
+type LoadResult = std::result::Result<(Document, Option<usize>), Error>;
+
+enum DocState {
+    Loading(JoinHandle<LoadResult>),
+    Ready(Box<Document>),
+    Poisoned,
+}
+
+/// One device's copy of the couple space.
+pub struct Space {
+    storage: Storage,
+    identity: DeviceIdentity,
+    doc: DocState,
+    derived: Option<Derived>,
+    /// The list from `view.json`, valid for the stored heads, shown while the document loads.
+    cached_list: Option<Vec<AgreementSummary>>,
+    persisted_heads: Vec<Heads>,
+    report: OpenReport,
+}
+
+fn now_ms(now: DateTime<Utc>) -> i64 {
+    now.timestamp_millis()
+}
+
+fn message(op: &str, agreement: Option<&AgreementId>) -> String {
+    serde_json::to_string(&OpMessage {
+        op: op.to_owned(),
+        agreement: agreement.map(|a| a.0.clone()),
+    })
+    .unwrap_or_else(|_| op.to_owned())
+}
+
+fn check_time_zone(tz: &str) -> Result<String> {
+    let tz = tz.trim();
+    tz.parse::<chrono_tz::Tz>().map_err(|_| {
+        Error::invalid(
+            "time zone",
+            format!("'{tz}' is not an IANA time zone; use a name like Europe/Berlin"),
+        )
+    })?;
+    Ok(tz.to_owned())
+}
+
+impl Space {
+    // ----- opening -------------------------------------------------------------------------
+
+    /// Creates a new space in the empty device directory `dir`, founded by this device.
+    pub fn create(dir: &Path, input: CreateSpace, now: DateTime<Utc>) -> Result<Space> {
+        let name = clean_text("partner name", &input.partner_name, MAX_NAME_CHARS, true)?;
+        let device_name = clean_text("device name", &input.device_name, MAX_NAME_CHARS, false)?;
+        let tz = check_time_zone(&input.time_zone)?;
+        let lock = Storage::lock(dir)?;
+        if Storage::exists(dir) {
+            return Err(Error::AlreadyInitialized(dir.to_path_buf()));
+        }
+        let identity = DeviceIdentity::load_or_create(dir)?;
+        let space_id = SpaceId::random();
+        let partner = PartnerId::random();
+        let device = identity.device_id();
+        let mut doc = Document::create(&identity.actor_bytes(), space_id.as_str(), now_ms(now))?;
+        doc.change(&message("found", None), now_ms(now), |tx| {
+            tx.insert_map(
+                &["partners"],
+                partner.as_str(),
+                vec![
+                    ("name", name.into()),
+                    ("time_zone", tz.into()),
+                    ("seq", 1i64.into()),
+                    ("at", now_ms(now).into()),
+                ],
+                &[],
+            )?;
+            tx.insert_map(
+                &["devices"],
+                device.as_str(),
+                vec![
+                    ("partner", partner.0.clone().into()),
+                    ("name", device_name.into()),
+                    ("seq", 2i64.into()),
+                    ("enrolled_by", device.0.clone().into()),
+                    ("at", now_ms(now).into()),
+                ],
+                &["removals"],
+            )
+        })?;
+        Self::from_new_document(dir, lock, identity, doc)
+    }
+
+    /// Sets up this (empty) device directory from a copy of a space in which this device was
+    /// already enrolled (by the inviting device).
+    pub fn join(dir: &Path, document: &[u8]) -> Result<Space> {
+        let lock = Storage::lock(dir)?;
+        if Storage::exists(dir) {
+            return Err(Error::AlreadyInitialized(dir.to_path_buf()));
+        }
+        let identity = DeviceIdentity::load_or_create(dir)?;
+        let doc = Document::load(document, &identity.actor_bytes())
+            .map_err(|e| Error::InvalidRemoteData(format!("the space could not be read: {e}")))?;
+        let mut problems = Vec::new();
+        let members = view::read_members(&doc, &mut problems);
+        if members.partner_of_device(&identity.device_id()).is_none() {
+            return Err(Error::NotAMember(format!(
+                "this device ({})",
+                identity.device_id()
+            )));
+        }
+        Self::from_new_document(dir, lock, identity, doc)
+    }
+
+    fn from_new_document(
+        dir: &Path,
+        lock: std::fs::File,
+        identity: DeviceIdentity,
+        doc: Document,
+    ) -> Result<Space> {
+        let (mut storage, _) = Storage::open(dir, lock)?;
+        let heads = doc.heads();
+        storage.compact(&heads_to_bytes(&heads), &doc.save())?;
+        let mut space = Space {
+            storage,
+            identity,
+            doc: DocState::Ready(Box::new(doc)),
+            derived: None,
+            cached_list: None,
+            persisted_heads: heads,
+            report: OpenReport::default(),
+        };
+        space.derive_all()?;
+        space.write_view_cache();
+        Ok(space)
+    }
+
+    /// Opens the space in `dir`. Returns at once: the list is served from a cache checked
+    /// against the stored heads while the document loads in the background.
+    pub fn open(dir: &Path) -> Result<Space> {
+        if !Storage::exists(dir) {
+            return Err(Error::NotInitialized(dir.to_path_buf()));
+        }
+        let lock = Storage::lock(dir)?;
+        let identity = DeviceIdentity::load_or_create(dir)?;
+        let (storage, loaded) = Storage::open(dir, lock)?;
+        let stored_heads = loaded.heads().map(|h| heads_from_bytes(h)).unwrap_or_default();
+        let cached_list = Storage::read_view_cache(dir)
+            .and_then(|bytes| serde_json::from_slice::<ViewCache>(&bytes).ok())
+            .filter(|cache| {
+                cache.schema <= SCHEMA_VERSION
+                    && cache.heads == stored_heads.iter().map(|h| h.to_string()).collect::<Vec<_>>()
+            })
+            .map(|cache| cache.agreements);
+        let actor = identity.actor_bytes();
+        let snapshot_path = dir.join("snapshot.bin");
+        let torn = loaded.torn.clone();
+        let handle = std::thread::Builder::new()
+            .name("accord-load".into())
+            .spawn(move || -> LoadResult {
+                let mut doc = match &loaded.snapshot {
+                    Some((_, bytes)) => Document::load(bytes, &actor).map_err(|reason| {
+                        Error::Corrupt {
+                            path: snapshot_path.clone(),
+                            reason,
+                        }
+                    })?,
+                    None => Document::empty(&actor),
+                };
+                for (i, frame) in loaded.frames.iter().enumerate() {
+                    if doc.apply_raw_changes(&frame.changes).is_err() {
+                        return Ok((doc, Some(i)));
+                    }
+                }
+                Ok((doc, None))
+            })
+            .map_err(|e| Error::io(dir, e))?;
+        Ok(Space {
+            storage,
+            identity,
+            doc: DocState::Loading(handle),
+            derived: None,
+            cached_list,
+            persisted_heads: stored_heads,
+            report: OpenReport {
+                torn_tail: torn,
+                read_only: None,
+            },
+        })
+    }
+
+    /// Waits for the document to be loaded and derived.
+    fn ready(&mut self) -> Result<()> {
+        if let DocState::Loading(_) = self.doc {
+            let DocState::Loading(handle) = std::mem::replace(&mut self.doc, DocState::Poisoned)
+            else {
+                unreachable!("checked above")
+            };
+            let (doc, bad_frame) = handle
+                .join()
+                .map_err(|_| Error::Corrupt {
+                    path: self.storage.dir().to_path_buf(),
+                    reason: "loading the document failed unexpectedly".into(),
+                })??;
+            if let Some(index) = bad_frame {
+                if let Some(torn) = cut_log_at(&mut self.storage, index)? {
+                    self.report.torn_tail = Some(torn);
+                }
+            }
+            self.persisted_heads = doc.heads();
+            self.doc = DocState::Ready(Box::new(doc));
+            self.derive_all()?;
+        }
+        match self.doc {
+            DocState::Ready(_) if self.derived.is_some() => Ok(()),
+            _ => Err(Error::Corrupt {
+                path: self.storage.dir().to_path_buf(),
+                reason: "the space could not be loaded; reopen it".into(),
+            }),
+        }
+    }
+
+    fn doc(&self) -> &Document {
+        match &self.doc {
+            DocState::Ready(doc) => doc,
+            _ => unreachable!("callers call ready() first"),
+        }
+    }
+
+    fn derived(&self) -> &Derived {
+        self.derived.as_ref().expect("callers call ready() first")
+    }
+
+    /// What opening found and repaired (complete once the document has loaded).
+    pub fn open_report(&mut self) -> Result<OpenReport> {
+        self.ready()?;
+        Ok(self.report.clone())
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        self.storage.dir()
+    }
+
+    /// This device's identity.
+    pub fn identity(&self) -> &DeviceIdentity {
+        &self.identity
+    }
+
+    // ----- deriving ------------------------------------------------------------------------
+
+    fn derive_all(&mut self) -> Result<()> {
+        let doc = self.doc();
+        let mut problems = BTreeMap::new();
+        let mut p = Vec::new();
+        let members = view::read_members(doc, &mut p);
+        problems.insert("members".to_owned(), std::mem::take(&mut p));
+        let agreements = view::derive_agreements(doc, &members, &mut p);
+        problems.insert("agreements".to_owned(), std::mem::take(&mut p));
+        let log = view::read_log(doc, &members, &mut p);
+        problems.insert("log".to_owned(), std::mem::take(&mut p));
+        let checkins = view::read_checkins(doc, &members, &mut p);
+        problems.insert("checkins".to_owned(), std::mem::take(&mut p));
+        let mut max_seq = agreements.values().map(|a| a.max_seq).max().unwrap_or(0);
+        let concerns = view::read_concerns(doc, &members, &mut p, &mut max_seq);
+        problems.insert("concerns".to_owned(), p);
+        max_seq = max_seq.max(view::max_record_seq(&log, &checkins, &concerns));
+        max_seq = max_seq.max(3);
+        let heads = doc.heads();
+        let schema = doc.schema_version();
+        self.report.read_only = match schema {
+            Some(v) if v > SCHEMA_VERSION => Some(
+                Error::ReadOnly {
+                    found: v,
+                    supported: SCHEMA_VERSION,
+                }
+                .to_string(),
+            ),
+            None => Some("the space has no schema version; it is open read-only".into()),
+            _ => None,
+        };
+        self.derived = Some(Derived {
+            heads,
+            members,
+            agreements,
+            log,
+            checkins,
+            concerns,
+            problems,
+            max_seq,
+        });
+        self.cached_list = None;
+        Ok(())
+    }
+
+    fn rederive(&mut self, touched: Touched) -> Result<()> {
+        let doc = match &self.doc {
+            DocState::Ready(doc) => doc,
+            _ => return Ok(()),
+        };
+        let Some(derived) = self.derived.as_mut() else {
+            return self.derive_all();
+        };
+        let mut p = Vec::new();
+        let rederive_agreement = |id: &AgreementId, derived: &mut Derived| {
+            let mut p = Vec::new();
+            match view::derive_one(doc, id.as_str(), &derived.members, &mut p) {
+                Some(state) => {
+                    derived.max_seq = derived.max_seq.max(state.max_seq);
+                    derived.agreements.insert(id.clone(), state);
+                }
+                None => {
+                    derived.agreements.remove(id);
+                }
+            }
+            derived.problems.insert(format!("agreement:{id}"), p);
+        };
+        match touched {
+            Touched::All => return self.derive_all(),
+            Touched::Agreement(id) => rederive_agreement(&id, derived),
+            Touched::Log => {
+                derived.log = view::read_log(doc, &derived.members, &mut p);
+                derived.problems.insert("log".into(), p);
+            }
+            Touched::Checkins => {
+                derived.checkins = view::read_checkins(doc, &derived.members, &mut p);
+                derived.problems.insert("checkins".into(), p);
+            }
+            Touched::Concerns(agreement) => {
+                let mut max = derived.max_seq;
+                derived.concerns = view::read_concerns(doc, &derived.members, &mut p, &mut max);
+                derived.max_seq = max;
+                derived.problems.insert("concerns".into(), p);
+                if let Some(id) = agreement {
+                    rederive_agreement(&id, derived);
+                }
+            }
+        }
+        let derived = self.derived.as_mut().expect("present");
+        derived.max_seq = derived
+            .max_seq
+            .max(view::max_record_seq(&derived.log, &derived.checkins, &derived.concerns));
+        derived.heads = doc.heads();
+        Ok(())
+    }
+
+    // ----- writing -------------------------------------------------------------------------
+
+    /// This device's partner and id, if the device is a valid member.
+    fn me(&self) -> Result<(PartnerId, DeviceId)> {
+        let device = self.identity.device_id();
+        self.derived()
+            .members
+            .partner_of_device(&device)
+            .cloned()
+            .map(|p| (p, device.clone()))
+            .ok_or_else(|| Error::NotAMember(format!("this device ({device})")))
+    }
+
+    fn writable(&mut self) -> Result<(PartnerId, DeviceId)> {
+        self.ready()?;
+        if let Some(found) = self.doc().schema_version().filter(|v| *v > SCHEMA_VERSION) {
+            return Err(Error::ReadOnly {
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if self.doc().schema_version().is_none() {
+            return Err(Error::NotAllowed(
+                "the space has no schema version; it is open read-only".into(),
+            ));
+        }
+        self.me()
+    }
+
+    fn next_seq(&mut self) -> i64 {
+        let derived = self.derived.as_mut().expect("ready");
+        derived.max_seq += 1;
+        derived.max_seq
+    }
+
+    /// Makes one change, makes it durable, then updates the derived views.
+    fn write<T>(
+        &mut self,
+        op: &str,
+        agreement: Option<&AgreementId>,
+        now: DateTime<Utc>,
+        touched: Touched,
+        f: impl FnOnce(&mut crate::document::Tx<'_, '_>) -> Result<T>,
+    ) -> Result<T> {
+        let msg = message(op, agreement);
+        let DocState::Ready(doc) = &mut self.doc else {
+            return Err(Error::NotAllowed("the space is not loaded".into()));
+        };
+        let out = doc.change(&msg, now_ms(now), f)?;
+        self.persist()?;
+        self.rederive(touched)?;
+        Ok(out)
+    }
+
+    /// Appends every change not yet on disk and fsyncs it; on failure reloads from disk so
+    /// memory never shows what is not saved.
+    fn persist(&mut self) -> Result<()> {
+        let DocState::Ready(doc) = &self.doc else {
+            return Ok(());
+        };
+        let heads = doc.heads();
+        if heads == self.persisted_heads {
+            return Ok(());
+        }
+        let frame = Frame {
+            heads: heads_to_bytes(&heads),
+            changes: doc.changes_after(&self.persisted_heads),
+        };
+        if let Err(e) = self.storage.append(&frame) {
+            self.reload_from_disk();
+            return Err(e);
+        }
+        self.persisted_heads = heads;
+        if self.storage.frames_since_snapshot() >= COMPACT_AFTER_FRAMES
+            || self.storage.log_len() >= COMPACT_AFTER_BYTES
+        {
+            self.compact()?;
+        }
+        Ok(())
+    }
+
+    /// After a failed append: rebuild the in-memory document from what is durable, so memory
+    /// never shows what is not saved. If even that fails, the space refuses use until reopened.
+    fn reload_from_disk(&mut self) {
+        let actor = self.identity.actor_bytes();
+        let reloaded = self.storage.reload().ok().and_then(|loaded| {
+            let mut doc = match &loaded.snapshot {
+                Some((_, bytes)) => Document::load(bytes, &actor).ok()?,
+                None => Document::empty(&actor),
+            };
+            for frame in &loaded.frames {
+                doc.apply_raw_changes(&frame.changes).ok()?;
+            }
+            Some(doc)
+        });
+        match reloaded {
+            Some(doc) => {
+                self.persisted_heads = doc.heads();
+                self.doc = DocState::Ready(Box::new(doc));
+                if self.derive_all().is_err() {
+                    self.doc = DocState::Poisoned;
+                    self.derived = None;
+                }
+            }
+            None => {
+                self.doc = DocState::Poisoned;
+                self.derived = None;
+            }
+        }
+    }
+
+    /// Writes the whole document as a snapshot and empties the log.
+    pub fn compact(&mut self) -> Result<()> {
+        self.ready()?;
+        let doc = self.doc();
+        let heads = doc.heads();
+        let bytes = doc.save();
+        self.storage.compact(&heads_to_bytes(&heads), &bytes)?;
+        self.persisted_heads = heads;
+        self.write_view_cache();
+        Ok(())
+    }
+
+    /// Saves the list view for a fast next open (best effort; it is checked on open).
+    fn write_view_cache(&self) {
+        let Some(derived) = &self.derived else {
+            return;
+        };
+        if derived.heads != self.persisted_heads {
+            return;
+        }
+        let cache = ViewCache {
+            heads: derived.heads.iter().map(|h| h.to_string()).collect(),
+            schema: SCHEMA_VERSION,
+            agreements: derived.agreements.values().map(|a| a.summary.clone()).collect(),
+        };
+        if let Ok(bytes) = serde_json::to_vec(&cache) {
+            let _ = self.storage.write_view_cache(&bytes);
+        }
+    }
+
+    /// Closes the space, saving the list cache for a fast next open.
+    pub fn shutdown(self) {
+        drop(self)
+    }
+
+    // ----- members -------------------------------------------------------------------------
+
+    /// The space, its partners and devices.
+    pub fn info(&mut self) -> Result<SpaceInfo> {
+        self.ready()?;
+        let (me, my_device) = self.me()?;
+        let derived = self.derived();
+        Ok(SpaceInfo {
+            id: SpaceId(self.doc().root_str("space_id").unwrap_or_default()),
+            schema_version: self.doc().schema_version().unwrap_or(0),
+            read_only: self.report.read_only.clone(),
+            my_device,
+            me,
+            partners: derived.members.partners.clone(),
+            devices: derived.members.devices.values().cloned().collect(),
+        })
+    }
+
+    /// The other partner, if they joined.
+    pub fn partner(&mut self) -> Result<Option<Partner>> {
+        let info = self.info()?;
+        Ok(info.partners.into_iter().find(|p| p.id != info.me))
+    }
+
+    /// Enrolls the other partner and their first device (run on the inviting device, once,
+    /// while the space has one partner). Returns the new partner's id.
+    pub fn add_partner(
+        &mut self,
+        name: &str,
+        time_zone: &str,
+        device: &DeviceId,
+        device_name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<PartnerId> {
+        let (_, my_device) = self.writable()?;
+        let name = clean_text("partner name", name, MAX_NAME_CHARS, true)?;
+        let device_name = clean_text("device name", device_name, MAX_NAME_CHARS, false)?;
+        let tz = check_time_zone(time_zone)?;
+        check_device_id(device)?;
+        if self.derived().members.partners.len() >= 2 {
+            return Err(Error::ThirdPartner);
+        }
+        if self.derived().members.devices.contains_key(device) {
+            return Err(Error::NotAllowed(format!("device {device} is already enrolled")));
+        }
+        let partner = PartnerId::random();
+        let seq = self.next_seq();
+        let p = partner.clone();
+        let at = now_ms(now);
+        self.write("add partner", None, now, Touched::All, |tx| {
+            tx.insert_map(
+                &["partners"],
+                p.as_str(),
+                vec![
+                    ("name", name.into()),
+                    ("time_zone", tz.into()),
+                    ("seq", seq.into()),
+                    ("at", at.into()),
+                ],
+                &[],
+            )?;
+            tx.insert_map(
+                &["devices"],
+                device.as_str(),
+                vec![
+                    ("partner", p.0.clone().into()),
+                    ("name", device_name.into()),
+                    ("seq", seq.into()),
+                    ("enrolled_by", my_device.0.clone().into()),
+                    ("at", at.into()),
+                ],
+                &["removals"],
+            )
+        })?;
+        Ok(partner)
+    }
+
+    /// Enrolls another device of this device's partner.
+    pub fn add_device(&mut self, device: &DeviceId, name: &str, now: DateTime<Utc>) -> Result<()> {
+        let (me, my_device) = self.writable()?;
+        let name = clean_text("device name", name, MAX_NAME_CHARS, false)?;
+        check_device_id(device)?;
+        if self.derived().members.devices.contains_key(device) {
+            return Err(Error::NotAllowed(format!("device {device} is already enrolled")));
+        }
+        let seq = self.next_seq();
+        let at = now_ms(now);
+        self.write("add device", None, now, Touched::All, |tx| {
+            tx.insert_map(
+                &["devices"],
+                device.as_str(),
+                vec![
+                    ("partner", me.0.clone().into()),
+                    ("name", name.into()),
+                    ("seq", seq.into()),
+                    ("enrolled_by", my_device.0.clone().into()),
+                    ("at", at.into()),
+                ],
+                &["removals"],
+            )
+        })
+    }
+
+    /// Changes this partner's display name or time zone.
+    pub fn update_me(
+        &mut self,
+        name: Option<&str>,
+        time_zone: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let (me, _) = self.writable()?;
+        let name = name
+            .map(|n| clean_text("partner name", n, MAX_NAME_CHARS, true))
+            .transpose()?;
+        let tz = time_zone.map(check_time_zone).transpose()?;
+        self.write("update partner", None, now, Touched::All, |tx| {
+            if let Some(n) = name {
+                tx.put(&["partners", me.as_str()], "name", n)?;
+            }
+            if let Some(t) = tz {
+                tx.put(&["partners", me.as_str()], "time_zone", t)?;
+            }
+            Ok(())
+        })
+    }
+
+    // ----- agreements ----------------------------------------------------------------------
+
+    fn state(&self, id: &AgreementId) -> Result<&AgreementState> {
+        self.derived()
+            .agreements
+            .get(id)
+            .ok_or_else(|| Error::not_found("agreement", id.as_str()))
+    }
+
+    /// Finds the agreement whose id starts with `prefix` (ids may be abbreviated).
+    pub fn find_agreement(&mut self, prefix: &str) -> Result<AgreementId> {
+        self.ready()?;
+        let ids: Vec<&AgreementId> = self.derived().agreements.keys().collect();
+        unique_prefix("agreement", prefix, ids.into_iter())
+    }
+
+    /// Finds the concern whose id starts with `prefix`.
+    pub fn find_concern(&mut self, prefix: &str) -> Result<ConcernId> {
+        self.ready()?;
+        let ids: Vec<&ConcernId> = self.derived().concerns.iter().map(|c| &c.id).collect();
+        unique_prefix("concern", prefix, ids.into_iter())
+    }
+
+    fn check_concerns(&self, concerns: &crate::agreement::Concerns) -> Result<()> {
+        if let crate::agreement::Concerns::Partner(p) = concerns {
+            if !self.derived().members.is_partner(p) {
+                return Err(Error::NotAMember(format!("partner {p}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes a new agreement. Unless it is a draft, writing it counts as the author's
+    /// acceptance of its words.
+    pub fn create_agreement(&mut self, input: NewAgreement, now: DateTime<Utc>) -> Result<AgreementId> {
+        let (me, device) = self.writable()?;
+        let title = clean_text("title", &input.title, MAX_TITLE_CHARS, true)?;
+        let details = clean_text("details", &input.details, MAX_DETAILS_CHARS, false)?;
+        if let Category::Custom(name) = &input.category {
+            clean_text("category", name, MAX_NAME_CHARS, true)?;
+        }
+        self.check_concerns(&input.concerns)?;
+        let id = AgreementId::random();
+        let revision = crate::ids::random_hex(8);
+        let content = Content {
+            title: title.clone(),
+            details: details.clone(),
+            kind: input.kind,
+            strength: input.strength,
+            concerns: input.concerns.clone(),
+        };
+        let next_review = input
+            .review_every
+            .map(|c| c.after(now.date_naive()).to_string())
+            .unwrap_or_default();
+        let seq = self.next_seq();
+        let accept_seq = self.next_seq();
+        let heads = heads_to_string(&self.doc().heads());
+        let at = now_ms(now);
+        let aid = id.clone();
+        self.write("create", Some(&id), now, Touched::Agreement(id.clone()), |tx| {
+            tx.insert_map(
+                &["agreements"],
+                aid.as_str(),
+                vec![
+                    ("title", title.into()),
+                    ("details", details.into()),
+                    ("kind", input.kind.as_str().into()),
+                    ("strength", input.strength.as_str().into()),
+                    ("concerns", input.concerns.to_stored().into()),
+                    ("category", input.category.to_stored().into()),
+                    (
+                        "review_every",
+                        input.review_every.map(|c| c.to_stored()).unwrap_or_default().into(),
+                    ),
+                    ("next_review", next_review.into()),
+                    ("revision", revision.clone().into()),
+                    ("created_by", me.0.clone().into()),
+                    ("created_device", device.0.clone().into()),
+                    ("created_at", at.into()),
+                    ("seq", seq.into()),
+                ],
+                &["acceptances", "retirements", "renegotiations"],
+            )?;
+            if !input.draft {
+                write_acceptance(tx, &aid, &me, &device, &content.hash(), &revision, &heads, "", accept_seq, at)?;
+            }
+            Ok(())
+        })?;
+        Ok(id)
+    }
+
+    /// Changes fields of an agreement. A change of wording needs both partners to accept
+    /// again; the editor's own acceptance is recorded with the edit (drafts stay drafts).
+    pub fn edit_agreement(&mut self, id: &AgreementId, edit: AgreementEdit, now: DateTime<Utc>) -> Result<()> {
+        let (me, device) = self.writable()?;
+        if edit.is_empty() {
+            return Err(Error::invalid("edit", "changes nothing: give at least one field"));
+        }
+        let state = self.state(id)?.clone();
+        if state.retirement.is_some() {
+            return Err(Error::NotAllowed("a retired agreement is kept as history and cannot be edited".into()));
+        }
+        let mut puts: Vec<(Field, String)> = Vec::new();
+        if let Some(t) = &edit.title {
+            puts.push((Field::Title, clean_text("title", t, MAX_TITLE_CHARS, true)?));
+        }
+        if let Some(d) = &edit.details {
+            puts.push((Field::Details, clean_text("details", d, MAX_DETAILS_CHARS, false)?));
+        }
+        if let Some(k) = edit.kind {
+            puts.push((Field::Kind, k.as_str().to_owned()));
+        }
+        if let Some(s) = edit.strength {
+            puts.push((Field::Strength, s.as_str().to_owned()));
+        }
+        if let Some(c) = &edit.concerns {
+            self.check_concerns(c)?;
+            puts.push((Field::Concerns, c.to_stored()));
+        }
+        if let Some(c) = &edit.category {
+            if let Category::Custom(name) = c {
+                clean_text("category", name, MAX_NAME_CHARS, true)?;
+            }
+            puts.push((Field::Category, c.to_stored()));
+        }
+        if let Some(r) = &edit.review_every {
+            puts.push((Field::ReviewEvery, r.map(|c| c.to_stored()).unwrap_or_default()));
+        }
+        if let Some(d) = edit.next_review {
+            puts.push((Field::NextReview, d.to_string()));
+        }
+        self.apply_field_writes(id, &state, puts, "edit", &me, &device, now)
+    }
+
+    /// Settles a field in conflict by writing one value (a candidate or a new wording). This is
+    /// an edit: the other partner must accept again.
+    pub fn resolve_conflict(&mut self, id: &AgreementId, field: Field, value: &str, now: DateTime<Utc>) -> Result<()> {
+        let (me, device) = self.writable()?;
+        let state = self.state(id)?.clone();
+        if !state.conflicts.iter().any(|c| c.field == field) {
+            return Err(Error::NotAllowed(format!(
+                "{} of agreement {id} is not in conflict; use an edit to change it",
+                field.key()
+            )));
+        }
+        let stored = match field {
+            Field::Title => clean_text("title", value, MAX_TITLE_CHARS, true)?,
+            Field::Details => clean_text("details", value, MAX_DETAILS_CHARS, false)?,
+            Field::Kind => crate::agreement::Kind::parse(value)
+                .ok_or_else(|| Error::invalid("kind", format!("'{value}' is not a kind")))?
+                .as_str()
+                .to_owned(),
+            Field::Strength => crate::agreement::Strength::parse(value)
+                .ok_or_else(|| Error::invalid("strength", format!("'{value}' is not a strength")))?
+                .as_str()
+                .to_owned(),
+            Field::Category => Category::parse(value)?.to_stored(),
+            Field::ReviewEvery => crate::agreement::ReviewCadence::parse(value)?.to_stored(),
+            Field::NextReview => value
+                .trim()
+                .parse::<NaiveDate>()
+                .map_err(|_| Error::invalid("next review", format!("'{value}' is not a date like 2027-03-26")))?
+                .to_string(),
+            Field::Concerns => {
+                // Accept a candidate's stored text or a candidate's displayed value.
+                let v = value.trim();
+                if crate::agreement::Concerns::from_stored(v).is_none() {
+                    return Err(Error::invalid("concerns", format!("'{value}' is not 'both' or 'partner:<id>'")));
+                }
+                v.to_owned()
+            }
+        };
+        if !field_value_ok(field, &Val::Str(stored.clone())) {
+            return Err(Error::invalid("value", format!("'{value}' is not valid for {}", field.key())));
+        }
+        self.apply_field_writes(id, &state, vec![(field, stored)], "resolve", &me, &device, now)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn apply_field_writes(
+        &mut self,
+        id: &AgreementId,
+        state: &AgreementState,
+        puts: Vec<(Field, String)>,
+        op: &str,
+        me: &PartnerId,
+        device: &DeviceId,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let doc = self.doc();
+        let entity = doc
+            .entity("agreements", id.as_str())
+            .ok_or_else(|| Error::not_found("agreement", id.as_str()))?;
+        // Only write what actually changes (or settles a conflict).
+        let puts: Vec<(Field, String)> = puts
+            .into_iter()
+            .filter(|(field, value)| match entity.registers.get(field.key()) {
+                Some(reg) => reg.is_conflict() || reg.single().map(display_val).as_deref() != Some(value.as_str()),
+                None => true,
+            })
+            .collect();
+        if puts.is_empty() {
+            return Ok(());
+        }
+        let wording_changed = puts.iter().any(|(f, _)| f.is_wording());
+        // The content after this change, if no wording conflict remains.
+        let remaining_conflict = state
+            .conflicts
+            .iter()
+            .any(|c| c.field.is_wording() && !puts.iter().any(|(f, _)| *f == c.field));
+        let value_of = |field: Field, current: String| -> String {
+            puts.iter()
+                .find(|(f, _)| *f == field)
+                .map(|(_, v)| v.clone())
+                .unwrap_or(current)
+        };
+        let new_content = if remaining_conflict {
+            None
+        } else {
+            let cur = state.content.clone();
+            let title = value_of(Field::Title, cur.as_ref().map(|c| c.title.clone()).unwrap_or_else(|| first_value(&entity, Field::Title)));
+            let details = value_of(Field::Details, cur.as_ref().map(|c| c.details.clone()).unwrap_or_else(|| first_value(&entity, Field::Details)));
+            let kind = value_of(Field::Kind, first_value(&entity, Field::Kind));
+            let strength = value_of(Field::Strength, first_value(&entity, Field::Strength));
+            let concerns = value_of(Field::Concerns, first_value(&entity, Field::Concerns));
+            match (
+                crate::agreement::Kind::parse(&kind),
+                crate::agreement::Strength::parse(&strength),
+                crate::agreement::Concerns::from_stored(&concerns),
+            ) {
+                (Some(kind), Some(strength), Some(concerns)) => Some(Content {
+                    title,
+                    details,
+                    kind,
+                    strength,
+                    concerns,
+                }),
+                _ => None,
+            }
+        };
+        let is_draft = state.acceptances.is_empty() && op != "resolve";
+        let revision = if wording_changed {
+            crate::ids::random_hex(8)
+        } else {
+            state.revision.clone()
+        };
+        let accept = wording_changed && !is_draft && new_content.is_some();
+        let hash = new_content.as_ref().map(Content::hash).unwrap_or_default();
+        let heads = heads_to_string(&doc.heads());
+        let closes = state.open_renegotiations.join(",");
+        let seq = self.next_seq();
+        let at = now_ms(now);
+        let path_id = id.clone();
+        self.write(op, Some(id), now, Touched::Agreement(id.clone()), |tx| {
+            for (field, value) in &puts {
+                tx.put(&["agreements", path_id.as_str()], field.key(), value.clone())?;
+            }
+            if wording_changed {
+                tx.put(&["agreements", path_id.as_str()], "revision", revision.clone())?;
+            }
+            if accept {
+                write_acceptance(tx, &path_id, me, device, &hash, &revision, &heads, &closes, seq, at)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Records this partner's consent to the agreement's current exact words.
+    pub fn accept(&mut self, id: &AgreementId, now: DateTime<Utc>) -> Result<()> {
+        let (me, device) = self.writable()?;
+        let state = self.state(id)?.clone();
+        if state.retirement.is_some() {
+            return Err(Error::NotAllowed("a retired agreement cannot be accepted".into()));
+        }
+        let Some(content) = &state.content else {
+            let fields = state
+                .conflicts
+                .iter()
+                .filter(|c| c.field.is_wording())
+                .map(|c| c.field.key())
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(Error::Conflicted { id: id.to_string(), fields });
+        };
+        let already = state.accepted_current(&me);
+        let closes_needed = !state.open_renegotiations.is_empty()
+            && !state.acceptances.iter().any(|a| {
+                a.partner == me
+                    && a.revision == state.revision
+                    && state.open_renegotiations.iter().all(|r| a.closes.contains(r))
+            });
+        if already && !closes_needed {
+            return Ok(());
+        }
+        let hash = content.hash();
+        let heads = heads_to_string(&self.doc().heads());
+        let closes = state.open_renegotiations.join(",");
+        let seq = self.next_seq();
+        let at = now_ms(now);
+        let path_id = id.clone();
+        let revision = state.revision.clone();
+        self.write("accept", Some(id), now, Touched::Agreement(id.clone()), |tx| {
+            write_acceptance(tx, &path_id, &me, &device, &hash, &revision, &heads, &closes, seq, at)
+        })
+    }
+
+    /// Retires an agreement with a reason; it stays in history.
+    pub fn retire(&mut self, id: &AgreementId, reason: &str, now: DateTime<Utc>) -> Result<()> {
+        let (me, device) = self.writable()?;
+        let reason = clean_text("reason", reason, MAX_TEXT_CHARS, true)?;
+        let state = self.state(id)?;
+        if state.retirement.is_some() {
+            return Err(Error::NotAllowed(format!("agreement {id} is already retired")));
+        }
+        let seq = self.next_seq();
+        let at = now_ms(now);
+        let rec = RecordId::random();
+        let path_id = id.clone();
+        self.write("retire", Some(id), now, Touched::Agreement(id.clone()), |tx| {
+            tx.insert_map(
+                &["agreements", path_id.as_str(), "retirements"],
+                rec.as_str(),
+                vec![
+                    ("partner", me.0.clone().into()),
+                    ("device", device.0.clone().into()),
+                    ("reason", reason.into()),
+                    ("seq", seq.into()),
+                    ("at", at.into()),
+                ],
+                &[],
+            )
+        })
+    }
+
+    /// Asks to revisit an agreement: it needs renegotiation until both partners accept again
+    /// (or its wording changes and both accept that).
+    pub fn request_renegotiation(&mut self, id: &AgreementId, reason: &str, now: DateTime<Utc>) -> Result<()> {
+        let (me, device) = self.writable()?;
+        let reason = clean_text("reason", reason, MAX_TEXT_CHARS, false)?;
+        let state = self.state(id)?;
+        if state.retirement.is_some() {
+            return Err(Error::NotAllowed("a retired agreement cannot be renegotiated".into()));
+        }
+        let revision = state.revision.clone();
+        let seq = self.next_seq();
+        let at = now_ms(now);
+        let path_id = id.clone();
+        self.write("renegotiate", Some(id), now, Touched::Agreement(id.clone()), |tx| {
+            write_renegotiation(tx, &path_id, &me, &device, &revision, &reason, seq, at)
+        })
+    }
+
+    /// Records that the agreement was reviewed on `on`: the next review is one cadence later.
+    pub fn mark_reviewed(&mut self, id: &AgreementId, on: NaiveDate, now: DateTime<Utc>) -> Result<()> {
+        let state = self.state_checked(id)?;
+        let cadence = state.review_every.ok_or_else(|| {
+            Error::NotAllowed(format!("agreement {id} has no review cadence; set one with an edit"))
+        })?;
+        self.edit_agreement(
+            id,
+            AgreementEdit {
+                next_review: Some(cadence.after(on)),
+                ..Default::default()
+            },
+            now,
+        )
+    }
+
+    fn state_checked(&mut self, id: &AgreementId) -> Result<AgreementState> {
+        self.ready()?;
+        self.state(id).cloned()
+    }
+
+    /// The agreements, sorted by category then title.
+    pub fn list(&mut self, filter: &ListFilter) -> Result<Vec<AgreementSummary>> {
+        let keep = |a: &AgreementSummary| {
+            filter.category.as_ref().is_none_or(|c| &a.category == c)
+                && filter.status.is_none_or(|s| a.status == s)
+        };
+        let mut out: Vec<AgreementSummary> = if self.derived.is_none() {
+            match &self.cached_list {
+                Some(list) => list.iter().filter(|a| keep(a)).cloned().collect(),
+                None => {
+                    self.ready()?;
+                    return self.list(filter);
+                }
+            }
+        } else {
+            self.derived()
+                .agreements
+                .values()
+                .map(|a| &a.summary)
+                .filter(|a| keep(a))
+                .cloned()
+                .collect()
+        };
+        out.sort_by(|a, b| {
+            a.category
+                .label()
+                .cmp(b.category.label())
+                .then_with(|| a.title.cmp(&b.title))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(out)
+    }
+
+    /// Everything about one agreement: conflicts with their candidates, acceptances and what
+    /// changed since each partner last accepted.
+    pub fn agreement(&mut self, id: &AgreementId) -> Result<AgreementDetails> {
+        self.ready()?;
+        let state = self.state(id)?.clone();
+        let doc = self.doc();
+        let entity = doc
+            .entity("agreements", id.as_str())
+            .ok_or_else(|| Error::not_found("agreement", id.as_str()))?;
+        let mut changes_since = Vec::new();
+        for acceptance in state.latest_acceptances() {
+            let current = state.content.as_ref().is_some_and(|c| c.hash() == acceptance.hash)
+                && acceptance.revision == state.revision;
+            if current {
+                continue;
+            }
+            let Some(change) = doc.change_of(&acceptance.record) else {
+                continue;
+            };
+            let mut changed = Vec::new();
+            for field in Field::ALL.into_iter().filter(|f| f.is_wording()) {
+                let then = doc
+                    .entity_register_at(&entity, field.key(), &[change])
+                    .map(|r| join_register(&r))
+                    .unwrap_or_default();
+                let now_v = entity.registers.get(field.key()).map(join_register).unwrap_or_default();
+                if then != now_v {
+                    changed.push(FieldChange {
+                        field,
+                        accepted: then,
+                        now: now_v,
+                    });
+                }
+            }
+            changes_since.push((acceptance.partner.clone(), changed));
+        }
+        Ok(AgreementDetails {
+            summary: state.summary.clone(),
+            details: state.details.clone(),
+            content_hash: state.content.as_ref().map(Content::hash),
+            review_every: state.review_every,
+            created_by: state.created_by.clone(),
+            conflicts: state.conflicts.clone(),
+            acceptances: state.to_acceptances(),
+            changes_since_acceptance: changes_since,
+            retirement: state.retirement.clone(),
+            renegotiation_requested: !state.open_renegotiations.is_empty(),
+        })
+    }
+
+    /// Who changed what and when, from the document's change history (oldest first).
+    pub fn history(&mut self, id: &AgreementId) -> Result<Vec<HistoryEntry>> {
+        self.ready()?;
+        self.state(id)?;
+        let doc = self.doc();
+        let entity = doc
+            .entity("agreements", id.as_str())
+            .ok_or_else(|| Error::not_found("agreement", id.as_str()))?;
+        let members = &self.derived().members;
+        let mut out = Vec::new();
+        for info in doc.change_infos() {
+            let Some(msg) = info
+                .message
+                .as_deref()
+                .and_then(|m| serde_json::from_str::<OpMessage>(m).ok())
+            else {
+                continue;
+            };
+            if msg.agreement.as_deref() != Some(id.as_str()) {
+                continue;
+            }
+            let mut changes = Vec::new();
+            if matches!(msg.op.as_str(), "create" | "edit" | "resolve") {
+                for field in Field::ALL {
+                    let before = doc
+                        .entity_register_at(&entity, field.key(), &info.deps)
+                        .map(|r| join_register(&r))
+                        .unwrap_or_default();
+                    let after = doc
+                        .entity_register_at(&entity, field.key(), &[info.hash])
+                        .map(|r| join_register(&r))
+                        .unwrap_or_default();
+                    if before != after {
+                        changes.push(FieldChange {
+                            field,
+                            accepted: before,
+                            now: after,
+                        });
+                    }
+                }
+            }
+            let device = members.author_of_actor(&info.actor);
+            out.push(HistoryEntry {
+                at: view::time_of(Some(info.time_ms)),
+                partner: device.map(|d| d.partner.clone()),
+                device: device.map(|d| d.id.clone()),
+                action: match msg.op.as_str() {
+                    "create" => "created",
+                    "edit" => "edited",
+                    "accept" => "accepted",
+                    "resolve" => "resolved a conflict",
+                    "retire" => "retired",
+                    "renegotiate" => "asked to renegotiate",
+                    "log" => "logged follow-through",
+                    "concern" => "raised a concern",
+                    other => other,
+                }
+                .to_owned(),
+                changes,
+            });
+        }
+        Ok(out)
+    }
+
+    // ----- follow-through -------------------------------------------------------------------
+
+    /// Appends a kept / missed / note entry to an agreement's log.
+    pub fn log_follow_through(&mut self, id: &AgreementId, kind: LogKind, text: &str, now: DateTime<Utc>) -> Result<RecordId> {
+        let (me, device) = self.writable()?;
+        let text = clean_text("text", text, MAX_TEXT_CHARS, false)?;
+        self.state(id)?;
+        let rec = RecordId::random();
+        let seq = self.next_seq();
+        let at = now_ms(now);
+        let (r, aid) = (rec.clone(), id.clone());
+        self.write("log", Some(id), now, Touched::Log, |tx| {
+            tx.insert_map(
+                &["log"],
+                r.as_str(),
+                vec![
+                    ("agreement", aid.0.clone().into()),
+                    ("kind", kind.as_str().into()),
+                    ("text", text.into()),
+                    ("partner", me.0.clone().into()),
+                    ("device", device.0.clone().into()),
+                    ("seq", seq.into()),
+                    ("at", at.into()),
+                ],
+                &[],
+            )
+        })?;
+        Ok(rec)
+    }
+
+    /// The follow-through log, of one agreement or of all, in causal order.
+    pub fn follow_through(&mut self, agreement: Option<&AgreementId>) -> Result<Vec<LogEntry>> {
+        self.ready()?;
+        if let Some(id) = agreement {
+            self.state(id)?;
+        }
+        Ok(self
+            .derived()
+            .log
+            .iter()
+            .filter(|e| agreement.is_none_or(|a| &e.agreement == a))
+            .cloned()
+            .collect())
+    }
+
+    // ----- concerns ------------------------------------------------------------------------
+
+    /// Raises a concern, on an agreement or in general.
+    pub fn raise_concern(&mut self, input: NewConcern, now: DateTime<Utc>) -> Result<ConcernId> {
+        let (me, device) = self.writable()?;
+        if let Some(a) = &input.agreement {
+            self.state(a)?;
+        }
+        let what = clean_text("what happened", &input.what_happened, MAX_TEXT_CHARS, true)?;
+        let felt = clean_text("how I felt", &input.how_i_felt, MAX_TEXT_CHARS, false)?;
+        let need = clean_text("what I need", &input.what_i_need, MAX_TEXT_CHARS, false)?;
+        let id = ConcernId::random();
+        let seq = self.next_seq();
+        let at = now_ms(now);
+        let cid = id.clone();
+        let agreement = input.agreement.clone();
+        self.write("concern", input.agreement.as_ref(), now, Touched::Concerns(None), |tx| {
+            tx.insert_map(
+                &["concerns"],
+                cid.as_str(),
+                vec![
+                    ("agreement", agreement.map(|a| a.0).unwrap_or_default().into()),
+                    ("what_happened", what.into()),
+                    ("how_i_felt", felt.into()),
+                    ("what_i_need", need.into()),
+                    ("partner", me.0.clone().into()),
+                    ("device", device.0.clone().into()),
+                    ("seq", seq.into()),
+                    ("at", at.into()),
+                ],
+                &["events"],
+            )
+        })?;
+        Ok(id)
+    }
+
+    fn concern_state(&self, id: &ConcernId) -> Result<&Concern> {
+        self.derived()
+            .concerns
+            .iter()
+            .find(|c| &c.id == id)
+            .ok_or_else(|| Error::not_found("concern", id.as_str()))
+    }
+
+    fn concern_step(&mut self, id: &ConcernId, step: ConcernStep, text: &str, now: DateTime<Utc>) -> Result<()> {
+        let (me, device) = self.writable()?;
+        let concern = self.concern_state(id)?.clone();
+        if !concern.state.is_open() {
+            return Err(Error::NotAllowed(format!("concern {id} is already closed")));
+        }
+        match step {
+            ConcernStep::Acknowledged if concern.raised_by == me => {
+                return Err(Error::NotAllowed("the partner who raised a concern cannot acknowledge it; your partner does".into()))
+            }
+            ConcernStep::Acknowledged if concern.acknowledged => return Ok(()),
+            ConcernStep::Resolved if concern.raised_by != me => {
+                return Err(Error::NotAllowed("only the partner who raised a concern can say it is resolved".into()))
+            }
+            ConcernStep::Renegotiation if concern.agreement.is_none() => {
+                return Err(Error::NotAllowed("this concern is about no agreement; raise a renegotiation on an agreement instead".into()))
+            }
+            _ => {}
+        }
+        let text = clean_text("text", text, MAX_TEXT_CHARS, step == ConcernStep::Responded)?;
+        let renegotiation = match (&concern.agreement, step) {
+            (Some(a), ConcernStep::Renegotiation) => {
+                let state = self.state(a)?;
+                Some((a.clone(), state.revision.clone()))
+            }
+            _ => None,
+        };
+        let seq = self.next_seq();
+        let rseq = self.next_seq();
+        let at = now_ms(now);
+        let rec = RecordId::random();
+        let cid = id.clone();
+        let touched_agreement = renegotiation.as_ref().map(|(a, _)| a.clone());
+        self.write("concern step", concern.agreement.as_ref(), now, Touched::Concerns(touched_agreement), |tx| {
+            tx.insert_map(
+                &["concerns", cid.as_str(), "events"],
+                rec.as_str(),
+                vec![
+                    ("step", step.as_str().into()),
+                    ("text", text.clone().into()),
+                    ("partner", me.0.clone().into()),
+                    ("device", device.0.clone().into()),
+                    ("seq", seq.into()),
+                    ("at", at.into()),
+                ],
+                &[],
+            )?;
+            if let Some((aid, revision)) = &renegotiation {
+                write_renegotiation(tx, aid, &me, &device, revision, &text, rseq, at)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The other partner acknowledges a concern.
+    pub fn acknowledge_concern(&mut self, id: &ConcernId, now: DateTime<Utc>) -> Result<()> {
+        self.concern_step(id, ConcernStep::Acknowledged, "", now)
+    }
+
+    /// Responds to a concern (an apology, a plan).
+    pub fn respond_to_concern(&mut self, id: &ConcernId, text: &str, now: DateTime<Utc>) -> Result<()> {
+        self.concern_step(id, ConcernStep::Responded, text, now)
+    }
+
+    /// The partner who raised the concern says it is repaired.
+    pub fn resolve_concern(&mut self, id: &ConcernId, now: DateTime<Utc>) -> Result<()> {
+        self.concern_step(id, ConcernStep::Resolved, "", now)
+    }
+
+    /// Turns the concern into a renegotiation of its agreement.
+    pub fn renegotiate_from_concern(&mut self, id: &ConcernId, reason: &str, now: DateTime<Utc>) -> Result<()> {
+        self.concern_step(id, ConcernStep::Renegotiation, reason, now)
+    }
+
+    /// Every concern, oldest first.
+    pub fn concerns(&mut self) -> Result<Vec<Concern>> {
+        self.ready()?;
+        Ok(self.derived().concerns.clone())
+    }
+
+    /// One concern.
+    pub fn concern(&mut self, id: &ConcernId) -> Result<Concern> {
+        self.ready()?;
+        self.concern_state(id).cloned()
+    }
+
+    // ----- check-ins -----------------------------------------------------------------------
+
+    /// Records a check-in held on `held_on`.
+    pub fn record_checkin(&mut self, held_on: NaiveDate, notes: &str, now: DateTime<Utc>) -> Result<RecordId> {
+        let (me, device) = self.writable()?;
+        let notes = clean_text("notes", notes, MAX_TEXT_CHARS, false)?;
+        let rec = RecordId::random();
+        let seq = self.next_seq();
+        let at = now_ms(now);
+        let r = rec.clone();
+        self.write("checkin", None, now, Touched::Checkins, |tx| {
+            tx.insert_map(
+                &["checkins"],
+                r.as_str(),
+                vec![
+                    ("held_on", held_on.to_string().into()),
+                    ("notes", notes.into()),
+                    ("partner", me.0.clone().into()),
+                    ("device", device.0.clone().into()),
+                    ("seq", seq.into()),
+                    ("at", at.into()),
+                ],
+                &[],
+            )
+        })?;
+        Ok(rec)
+    }
+
+    /// The check-ins held, in causal order.
+    pub fn checkins(&mut self) -> Result<Vec<CheckIn>> {
+        self.ready()?;
+        Ok(self.derived().checkins.clone())
+    }
+
+    /// The check-in agenda at `now` (dates in this partner's time zone). "Since the last
+    /// check-in" follows the causal order of records, not device clocks.
+    pub fn agenda(&mut self, now: DateTime<Utc>) -> Result<Agenda> {
+        self.ready()?;
+        let (me, _) = self.me()?;
+        let derived = self.derived();
+        let tz: chrono_tz::Tz = derived
+            .members
+            .partner(&me)
+            .and_then(|p| p.time_zone.parse().ok())
+            .unwrap_or(chrono_tz::UTC);
+        let today = now.with_timezone(&tz).date_naive();
+        let last = derived.checkins.last().cloned();
+        let last_order = last.as_ref().map(|c| (c.order, c.id.clone()));
+        let partners = derived.members.partner_ids();
+        let mut due: Vec<AgreementSummary> = derived
+            .agreements
+            .values()
+            .filter(|a| a.summary.status != Status::Retired)
+            .filter(|a| a.summary.next_review.is_some_and(|d| d <= today))
+            .map(|a| a.summary.clone())
+            .collect();
+        due.sort_by(|a, b| a.next_review.cmp(&b.next_review).then_with(|| a.id.cmp(&b.id)));
+        let missed = derived
+            .log
+            .iter()
+            .filter(|e| e.kind == LogKind::Missed)
+            .filter(|e| last_order.as_ref().is_none_or(|(o, id)| (e.order, &e.id) > (*o, id)))
+            .cloned()
+            .collect();
+        let waiting = derived
+            .agreements
+            .values()
+            .filter(|a| matches!(a.summary.status, Status::Draft | Status::Proposed))
+            .map(|a| Waiting {
+                agreement: a.summary.clone(),
+                waiting_for: partners
+                    .iter()
+                    .filter(|p| !a.summary.accepted_by.contains(p))
+                    .cloned()
+                    .collect(),
+            })
+            .collect();
+        Ok(Agenda {
+            appreciation_prompt: APPRECIATION_PROMPT.to_owned(),
+            open_concerns: derived.concerns.iter().filter(|c| c.state.is_open()).cloned().collect(),
+            due_for_review: due,
+            missed_since_last_checkin: missed,
+            waiting_for_partner: waiting,
+            upcoming: Vec::new(),
+            last_checkin: last,
+        })
+    }
+
+    // ----- problems and replication --------------------------------------------------------
+
+    /// Records that break the schema and were left out of the views.
+    pub fn problems(&mut self) -> Result<Vec<Problem>> {
+        self.ready()?;
+        let mut all: Vec<Problem> = self.derived().problems.values().flatten().cloned().collect();
+        all.sort();
+        all.dedup();
+        Ok(all)
+    }
+
+    /// The document heads (hex change hashes).
+    pub fn heads(&mut self) -> Result<Vec<String>> {
+        self.ready()?;
+        Ok(self.doc().heads().iter().map(|h| h.to_string()).collect())
+    }
+
+    /// The whole document (to send to a newly enrolled device).
+    pub fn export_document(&mut self) -> Result<Vec<u8>> {
+        self.ready()?;
+        Ok(self.doc().save())
+    }
+
+    /// The changes a replica with `heads` (hex) lacks, each as raw bytes. Unknown heads are
+    /// ignored (then more is sent than needed, never less).
+    pub fn changes_since(&mut self, heads: &[String]) -> Result<Vec<Vec<u8>>> {
+        self.ready()?;
+        let heads: Vec<Heads> = heads.iter().filter_map(|h| crate::document::parse_hash(h)).collect();
+        Ok(self.doc().changes_after(&heads))
+    }
+
+    /// Applies changes from another device, durably. Returns whether anything new arrived.
+    /// Malformed input changes nothing.
+    pub fn apply_changes(&mut self, changes: &[Vec<u8>]) -> Result<bool> {
+        self.ready()?;
+        let DocState::Ready(doc) = &mut self.doc else {
+            return Err(Error::NotAllowed("the space is not loaded".into()));
+        };
+        let moved = doc.apply_raw_changes(changes)?;
+        if moved {
+            self.persist()?;
+            self.derive_all()?;
+        }
+        Ok(moved)
+    }
+
+    /// Changes received whose dependencies have not arrived yet.
+    pub fn missing_changes(&mut self) -> Result<usize> {
+        self.ready()?;
+        Ok(self.doc().missing_deps().len())
+    }
+}
+
+impl Drop for Space {
+    fn drop(&mut self) {
+        if self.derived.is_some() {
+            self.write_view_cache();
+        }
+    }
+}
+
+fn join_register(reg: &crate::document::Register) -> String {
+    let mut vals: Vec<String> = reg.values.iter().map(|(v, _)| display_val(v)).collect();
+    vals.dedup();
+    vals.join(" | ")
+}
+
+fn first_value(entity: &crate::document::Entity, field: Field) -> String {
+    entity
+        .registers
+        .get(field.key())
+        .and_then(|r| r.values.first())
+        .map(|(v, _)| display_val(v))
+        .unwrap_or_default()
+}
+
+fn check_device_id(device: &DeviceId) -> Result<()> {
+    device
+        .as_str()
+        .parse::<iroh_base::PublicKey>()
+        .map(|_| ())
+        .map_err(|_| Error::invalid("device id", format!("'{device}' is not a device id")))
+}
+
+fn unique_prefix<'a, T: 'a + Clone + std::fmt::Display>(
+    what: &'static str,
+    prefix: &str,
+    ids: impl Iterator<Item = &'a T>,
+) -> Result<T> {
+    let prefix = prefix.trim();
+    if prefix.is_empty() {
+        return Err(Error::invalid("id", "is empty"));
+    }
+    let matches: Vec<&T> = ids.filter(|id| id.to_string().starts_with(prefix)).collect();
+    match matches.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(Error::not_found(what, prefix)),
+        many => Err(Error::invalid(
+            "id",
+            format!("'{prefix}' matches {} {what}s; give more characters", many.len()),
+        )),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_acceptance(
+    tx: &mut crate::document::Tx<'_, '_>,
+    agreement: &AgreementId,
+    partner: &PartnerId,
+    device: &DeviceId,
+    hash: &str,
+    revision: &str,
+    heads: &str,
+    closes: &str,
+    seq: i64,
+    at: i64,
+) -> Result<()> {
+    let rec = RecordId::random();
+    tx.insert_map(
+        &["agreements", agreement.as_str(), "acceptances"],
+        rec.as_str(),
+        vec![
+            ("partner", partner.0.clone().into()),
+            ("device", device.0.clone().into()),
+            ("hash", hash.into()),
+            ("revision", revision.into()),
+            ("heads", heads.into()),
+            ("closes", closes.into()),
+            ("seq", seq.into()),
+            ("at", at.into()),
+        ],
+        &[],
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_renegotiation(
+    tx: &mut crate::document::Tx<'_, '_>,
+    agreement: &AgreementId,
+    partner: &PartnerId,
+    device: &DeviceId,
+    revision: &str,
+    reason: &str,
+    seq: i64,
+    at: i64,
+) -> Result<()> {
+    let rec = RecordId::random();
+    tx.insert_map(
+        &["agreements", agreement.as_str(), "renegotiations"],
+        rec.as_str(),
+        vec![
+            ("partner", partner.0.clone().into()),
+            ("device", device.0.clone().into()),
+            ("revision", revision.into()),
+            ("reason", reason.into()),
+            ("seq", seq.into()),
+            ("at", at.into()),
+        ],
+        &[],
+    )
+}
+
+/// Where the data of a device lives by default (the platform's data directory for Accord).
+pub fn default_data_dir() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("accord")
+}

@@ -1,0 +1,442 @@
+//! Crash-safe storage of one device's copy of the space, in one directory:
+//!
+//! - `accord.lock`: held with an OS file lock while a process has the directory open (a crashed
+//!   process leaves no stale lock);
+//! - `snapshot.bin`: the compacted document with the heads it holds, checksummed;
+//! - `changes.log`: changes since the snapshot, appended as frames `[len u32][crc32 u32][payload]`
+//!   and fsynced before an edit returns; each frame also records the heads after it, so the
+//!   current heads are known without loading the document;
+//! - `view.json`: a cache of the derived list view, valid only for the heads it names.
+//!
+//! On open, a torn or corrupt tail of the log is cut off (the cut bytes are kept in a
+//! `changes.log.damaged-*` file) and reported; a damaged snapshot is an error naming the file.
+
+use crate::error::{Error, Result};
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+const LOG_MAGIC: &[u8; 8] = b"ACCLOG01";
+const SNAPSHOT_MAGIC: &[u8; 8] = b"ACCSNAP1";
+/// Largest frame accepted when reading the log (a larger length field means damage).
+const MAX_FRAME_BYTES: usize = 64 * 1024 * 1024;
+const LOCK_FILE: &str = "accord.lock";
+const LOG_FILE: &str = "changes.log";
+const SNAPSHOT_FILE: &str = "snapshot.bin";
+const VIEW_FILE: &str = "view.json";
+
+/// A change set appended to the log: the raw changes and the document heads after them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Frame {
+    pub(crate) heads: Vec<[u8; 32]>,
+    pub(crate) changes: Vec<Vec<u8>>,
+}
+
+impl Frame {
+    fn encode(&self) -> Vec<u8> {
+        let size = 6 + self.heads.len() * 32 + self.changes.iter().map(|c| c.len() + 4).sum::<usize>();
+        let mut out = Vec::with_capacity(size);
+        out.extend_from_slice(&(self.heads.len() as u16).to_le_bytes());
+        for h in &self.heads {
+            out.extend_from_slice(h);
+        }
+        out.extend_from_slice(&(self.changes.len() as u32).to_le_bytes());
+        for c in &self.changes {
+            out.extend_from_slice(&(c.len() as u32).to_le_bytes());
+            out.extend_from_slice(c);
+        }
+        out
+    }
+
+    fn decode(mut bytes: &[u8]) -> Option<Frame> {
+        let heads_len = u16::from_le_bytes(take(&mut bytes, 2)?.try_into().ok()?) as usize;
+        let mut heads = Vec::with_capacity(heads_len);
+        for _ in 0..heads_len {
+            heads.push(take(&mut bytes, 32)?.try_into().ok()?);
+        }
+        let count = u32::from_le_bytes(take(&mut bytes, 4)?.try_into().ok()?) as usize;
+        let mut changes = Vec::with_capacity(count.min(1 << 16));
+        for _ in 0..count {
+            let len = u32::from_le_bytes(take(&mut bytes, 4)?.try_into().ok()?) as usize;
+            changes.push(take(&mut bytes, len)?.to_vec());
+        }
+        bytes.is_empty().then_some(Frame { heads, changes })
+    }
+}
+
+fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+    if bytes.len() < n {
+        return None;
+    }
+    let (head, rest) = bytes.split_at(n);
+    *bytes = rest;
+    Some(head)
+}
+
+/// What was found damaged at the end of the log and cut off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TornTail {
+    /// Offset in `changes.log` where the damage started.
+    pub offset: u64,
+    /// How many bytes were cut off.
+    pub bytes_cut: u64,
+    /// Where the cut bytes were kept.
+    pub kept_in: PathBuf,
+}
+
+/// Everything read from the directory on open.
+pub(crate) struct Loaded {
+    pub(crate) snapshot: Option<(Vec<[u8; 32]>, Vec<u8>)>,
+    pub(crate) frames: Vec<Frame>,
+    pub(crate) torn: Option<TornTail>,
+}
+
+impl Loaded {
+    /// The heads after everything stored, or `None` when nothing is stored.
+    pub(crate) fn heads(&self) -> Option<&[[u8; 32]]> {
+        self.frames
+            .last()
+            .map(|f| f.heads.as_slice())
+            .or(self.snapshot.as_ref().map(|(h, _)| h.as_slice()))
+    }
+}
+
+/// The open, locked directory of one device.
+pub(crate) struct Storage {
+    dir: PathBuf,
+    _lock: File,
+    log: File,
+    log_len: u64,
+    frames_since_snapshot: usize,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |e| Error::io(path, e)
+}
+
+/// Creates `path` readable and writable by the owner only.
+pub(crate) fn create_private_file(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+/// Makes `dir` (and parents) and restricts it to the owner.
+pub(crate) fn ensure_private_dir(dir: &Path) -> Result<()> {
+    fs::create_dir_all(dir).map_err(io(dir))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io(dir))?;
+    }
+    Ok(())
+}
+
+/// Fsyncs a directory so a rename or a new file in it is durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io(dir))?;
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically: temp file, fsync, rename, fsync the directory.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    let _ = fs::remove_file(&tmp);
+    let mut file = create_private_file(&tmp).map_err(io(&tmp))?;
+    file.write_all(bytes).map_err(io(&tmp))?;
+    if durable {
+        file.sync_all().map_err(io(&tmp))?;
+    }
+    drop(file);
+    fs::rename(&tmp, path).map_err(io(path))?;
+    if durable {
+        if let Some(dir) = path.parent() {
+            sync_dir(dir)?;
+        }
+    }
+    Ok(())
+}
+
+impl Storage {
+    /// Whether `dir` holds a stored space.
+    pub(crate) fn exists(dir: &Path) -> bool {
+        dir.join(LOG_FILE).exists() || dir.join(SNAPSHOT_FILE).exists()
+    }
+
+    /// Takes the directory's lock; fails with [`Error::InUse`] if another process holds it.
+    pub(crate) fn lock(dir: &Path) -> Result<File> {
+        ensure_private_dir(dir)?;
+        let path = dir.join(LOCK_FILE);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io(&path))?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::InUse(dir.to_path_buf())),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::io(path, e)),
+        }
+    }
+
+    /// Opens the locked directory: reads the snapshot and the log, cutting a damaged log tail.
+    pub(crate) fn open(dir: &Path, lock: File) -> Result<(Storage, Loaded)> {
+        let snapshot = read_snapshot(&dir.join(SNAPSHOT_FILE))?;
+        let log_path = dir.join(LOG_FILE);
+        let (log, log_len, frames, torn) = open_log(&log_path)?;
+        let storage = Storage {
+            dir: dir.to_path_buf(),
+            _lock: lock,
+            log,
+            log_len,
+            frames_since_snapshot: frames.len(),
+        };
+        Ok((
+            storage,
+            Loaded {
+                snapshot,
+                frames,
+                torn,
+            },
+        ))
+    }
+
+    /// Reads back what is durable (after a failed write), cutting a partial tail.
+    pub(crate) fn reload(&mut self) -> Result<Loaded> {
+        let snapshot = read_snapshot(&self.dir.join(SNAPSHOT_FILE))?;
+        let log_path = self.dir.join(LOG_FILE);
+        let (log, log_len, frames, torn) = open_log(&log_path)?;
+        self.log = log;
+        self.log_len = log_len;
+        self.frames_since_snapshot = frames.len();
+        Ok(Loaded {
+            snapshot,
+            frames,
+            torn,
+        })
+    }
+
+    /// The directory.
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Appends a frame and fsyncs it: when this returns, the changes survive a crash.
+    pub(crate) fn append(&mut self, frame: &Frame) -> Result<()> {
+        let payload = frame.encode();
+        let mut bytes = Vec::with_capacity(payload.len() + 8);
+        bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        bytes.extend_from_slice(&payload);
+        let path = self.dir.join(LOG_FILE);
+        if let Err(e) = self.log.write_all(&bytes).and_then(|_| self.log.sync_data()) {
+            // Leave no partial frame behind for the next append to follow.
+            let _ = self.log.set_len(self.log_len);
+            return Err(Error::io(path, e));
+        }
+        self.log_len += bytes.len() as u64;
+        self.frames_since_snapshot += 1;
+        Ok(())
+    }
+
+    /// How many frames the log holds since the last snapshot.
+    pub(crate) fn frames_since_snapshot(&self) -> usize {
+        self.frames_since_snapshot
+    }
+
+    /// Bytes in the log.
+    pub(crate) fn log_len(&self) -> u64 {
+        self.log_len
+    }
+
+    /// Replaces the snapshot with `document` (at `heads`) and empties the log, durably.
+    /// A crash at any point leaves a readable directory with nothing lost.
+    pub(crate) fn compact(&mut self, heads: &[[u8; 32]], document: &[u8]) -> Result<()> {
+        let mut bytes = Vec::with_capacity(document.len() + 64 + heads.len() * 32);
+        bytes.extend_from_slice(SNAPSHOT_MAGIC);
+        bytes.extend_from_slice(&(heads.len() as u32).to_le_bytes());
+        for h in heads {
+            bytes.extend_from_slice(h);
+        }
+        bytes.extend_from_slice(&(document.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(document);
+        let crc = crc32fast::hash(&bytes);
+        bytes.extend_from_slice(&crc.to_le_bytes());
+        write_atomic(&self.dir.join(SNAPSHOT_FILE), &bytes, true)?;
+        // The snapshot holds everything in the log now; start a fresh log.
+        let log_path = self.dir.join(LOG_FILE);
+        write_atomic(&log_path, LOG_MAGIC, true)?;
+        self.log = OpenOptions::new()
+            .append(true)
+            .open(&log_path)
+            .map_err(io(&log_path))?;
+        self.log_len = LOG_MAGIC.len() as u64;
+        self.frames_since_snapshot = 0;
+        Ok(())
+    }
+
+    /// Writes the derived-view cache (not fsynced: it is checked against the heads on open).
+    pub(crate) fn write_view_cache(&self, bytes: &[u8]) -> Result<()> {
+        write_atomic(&self.dir.join(VIEW_FILE), bytes, false)
+    }
+
+    /// Reads the derived-view cache, if any.
+    pub(crate) fn read_view_cache(dir: &Path) -> Option<Vec<u8>> {
+        fs::read(dir.join(VIEW_FILE)).ok()
+    }
+}
+
+fn read_snapshot(path: &Path) -> Result<Option<(Vec<[u8; 32]>, Vec<u8>)>> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let corrupt = |reason: &str| Error::Corrupt {
+        path: path.to_path_buf(),
+        reason: reason.to_owned(),
+    };
+    if bytes.len() < SNAPSHOT_MAGIC.len() + 16 || &bytes[..8] != SNAPSHOT_MAGIC {
+        return Err(corrupt("not an Accord snapshot"));
+    }
+    let (body, crc) = bytes.split_at(bytes.len() - 4);
+    let crc = u32::from_le_bytes(crc.try_into().map_err(|_| corrupt("truncated"))?);
+    if crc32fast::hash(body) != crc {
+        return Err(corrupt("checksum mismatch"));
+    }
+    let mut rest = &body[8..];
+    let heads_len = take(&mut rest, 4)
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_le_bytes)
+        .ok_or_else(|| corrupt("truncated header"))? as usize;
+    let mut heads = Vec::new();
+    for _ in 0..heads_len {
+        heads.push(
+            take(&mut rest, 32)
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| corrupt("truncated heads"))?,
+        );
+    }
+    let doc_len = take(&mut rest, 8)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_le_bytes)
+        .ok_or_else(|| corrupt("truncated header"))? as usize;
+    if rest.len() != doc_len {
+        return Err(corrupt("length mismatch"));
+    }
+    Ok(Some((heads, rest.to_vec())))
+}
+
+type OpenedLog = (File, u64, Vec<Frame>, Option<TornTail>);
+
+fn open_log(path: &Path) -> Result<OpenedLog> {
+    let mut bytes = Vec::new();
+    match File::open(path) {
+        Ok(mut f) => {
+            f.read_to_end(&mut bytes).map_err(io(path))?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::io(path, e)),
+    }
+    if bytes.len() < LOG_MAGIC.len() {
+        if !bytes.is_empty() && !LOG_MAGIC.starts_with(&bytes) {
+            return Err(Error::Corrupt {
+                path: path.to_path_buf(),
+                reason: "not an Accord change log".into(),
+            });
+        }
+        // Missing or torn while being created: start it (again).
+        write_atomic(path, LOG_MAGIC, true)?;
+        let log = OpenOptions::new().append(true).open(path).map_err(io(path))?;
+        return Ok((log, LOG_MAGIC.len() as u64, Vec::new(), None));
+    }
+    if &bytes[..8] != LOG_MAGIC {
+        return Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            reason: "not an Accord change log".into(),
+        });
+    }
+    let mut frames = Vec::new();
+    let mut offset = LOG_MAGIC.len();
+    while offset < bytes.len() {
+        match parse_frame(&bytes[offset..]) {
+            Some((frame, used)) => {
+                frames.push(frame);
+                offset += used;
+            }
+            None => break,
+        }
+    }
+    let mut torn = None;
+    if offset < bytes.len() {
+        let kept_in = path.with_extension(format!(
+            "log.damaged-{}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or(0)
+        ));
+        write_atomic(&kept_in, &bytes[offset..], true)?;
+        let file = OpenOptions::new().write(true).open(path).map_err(io(path))?;
+        file.set_len(offset as u64).map_err(io(path))?;
+        file.sync_all().map_err(io(path))?;
+        torn = Some(TornTail {
+            offset: offset as u64,
+            bytes_cut: (bytes.len() - offset) as u64,
+            kept_in,
+        });
+    }
+    let log = OpenOptions::new().append(true).open(path).map_err(io(path))?;
+    Ok((log, offset as u64, frames, torn))
+}
+
+fn parse_frame(bytes: &[u8]) -> Option<(Frame, usize)> {
+    let len = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+    let crc = u32::from_le_bytes(bytes.get(4..8)?.try_into().ok()?);
+    if len > MAX_FRAME_BYTES {
+        return None;
+    }
+    let payload = bytes.get(8..8 + len)?;
+    if crc32fast::hash(payload) != crc {
+        return None;
+    }
+    Some((Frame::decode(payload)?, 8 + len))
+}
+
+/// Truncates the log to `offset` (used when a checksummed frame's changes turn out invalid).
+pub(crate) fn cut_log_at(storage: &mut Storage, frame_index: usize) -> Result<Option<TornTail>> {
+    let path = storage.dir.join(LOG_FILE);
+    let bytes = fs::read(&path).map_err(io(&path))?;
+    let mut offset = LOG_MAGIC.len();
+    for _ in 0..frame_index {
+        match parse_frame(&bytes[offset..]) {
+            Some((_, used)) => offset += used,
+            None => break,
+        }
+    }
+    if offset >= bytes.len() {
+        return Ok(None);
+    }
+    let kept_in = path.with_extension("log.damaged-invalid");
+    write_atomic(&kept_in, &bytes[offset..], true)?;
+    storage.log.set_len(offset as u64).map_err(io(&path))?;
+    storage.log.sync_all().map_err(io(&path))?;
+    storage.log_len = offset as u64;
+    storage.frames_since_snapshot = frame_index;
+    Ok(Some(TornTail {
+        offset: offset as u64,
+        bytes_cut: (bytes.len() - offset) as u64,
+        kept_in,
+    }))
+}

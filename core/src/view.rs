@@ -1,0 +1,705 @@
+//! Derived views: typed, validated reads of the document. Every replica derives the same views
+//! from the same document; nothing here depends on device clocks. Records that break the schema
+//! are left out and reported as [`Problem`]s, never a panic.
+
+use crate::agreement::{
+    Acceptance, AgreementSummary, Candidate, Category, Concerns, Content, Field, FieldConflict,
+    Kind, ReviewCadence, Retirement, Status, Strength,
+};
+use crate::checkin::CheckIn;
+use crate::concern::{Concern, ConcernEvent, ConcernState, ConcernStep};
+use crate::document::{Document, Entity, Record, Val};
+use crate::followthrough::{LogEntry, LogKind};
+use crate::ids::{AgreementId, ConcernId, DeviceId, PartnerId, RecordId};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Something in the document that breaks the schema and was left out of the views.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Problem {
+    /// What it concerns, e.g. `agreement 1a2b…` or `acceptance 3c4d…`.
+    pub subject: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Problem {
+    pub(crate) fn new(subject: impl Into<String>, message: impl Into<String>) -> Self {
+        Problem {
+            subject: subject.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A partner of the space.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Partner {
+    /// Id.
+    pub id: PartnerId,
+    /// Display name.
+    pub name: String,
+    /// IANA time zone, e.g. `Europe/Berlin`.
+    pub time_zone: String,
+}
+
+/// A device enrolled in the space.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    /// Id (public key).
+    pub id: DeviceId,
+    /// The partner it belongs to.
+    pub partner: PartnerId,
+    /// A name for it ("Sam's phone").
+    pub name: String,
+    /// Whether it was removed (it is never valid again).
+    pub removed: bool,
+}
+
+/// Partners and devices as derived from the document.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Members {
+    pub(crate) partners: Vec<Partner>,
+    pub(crate) devices: BTreeMap<DeviceId, Device>,
+}
+
+impl Members {
+    /// The partner of a valid (enrolled, not removed) device.
+    pub(crate) fn partner_of_device(&self, device: &DeviceId) -> Option<&PartnerId> {
+        self.devices
+            .get(device)
+            .filter(|d| !d.removed)
+            .map(|d| &d.partner)
+    }
+
+    /// The partner of the device that wrote with `actor` (hex), valid or not.
+    pub(crate) fn author_of_actor(&self, actor: &str) -> Option<&Device> {
+        self.devices.get(&DeviceId(actor.to_owned()))
+    }
+
+    pub(crate) fn is_partner(&self, partner: &PartnerId) -> bool {
+        self.partners.iter().any(|p| &p.id == partner)
+    }
+
+    pub(crate) fn partner(&self, partner: &PartnerId) -> Option<&Partner> {
+        self.partners.iter().find(|p| &p.id == partner)
+    }
+
+    pub(crate) fn partner_ids(&self) -> Vec<PartnerId> {
+        self.partners.iter().map(|p| p.id.clone()).collect()
+    }
+
+    /// Whether `record` was written by a valid device of the partner it names in `partner`:
+    /// no device can act in the other partner's name.
+    pub(crate) fn record_author(&self, record: &Record) -> Result<(PartnerId, DeviceId), String> {
+        let partner = PartnerId(
+            record
+                .str("partner")
+                .ok_or("has no partner")?
+                .to_owned(),
+        );
+        let device = DeviceId(record.str("device").ok_or("has no device")?.to_owned());
+        if record.actor != device.0 {
+            return Err("was written by another device than the one it names".into());
+        }
+        match self.partner_of_device(&device) {
+            Some(p) if *p == partner => Ok((partner, device)),
+            Some(_) => Err("names a partner its device does not belong to".into()),
+            None => Err("was written by a device that is not enrolled".into()),
+        }
+    }
+}
+
+pub(crate) fn time_of(record_ms: Option<i64>) -> DateTime<Utc> {
+    record_ms
+        .and_then(|ms| Utc.timestamp_millis_opt(ms).single())
+        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+}
+
+/// Reads partners and devices.
+pub(crate) fn read_members(doc: &Document, problems: &mut Vec<Problem>) -> Members {
+    let mut partners: Vec<(i64, Partner)> = Vec::new();
+    for r in doc.records(&["partners"]) {
+        let name = r.str("name");
+        let tz = r.str("time_zone");
+        let seq = r.int("seq");
+        match (name, tz, seq) {
+            (Some(name), Some(tz), Some(seq)) if tz.parse::<chrono_tz::Tz>().is_ok() => {
+                partners.push((
+                    seq,
+                    Partner {
+                        id: PartnerId(r.id.clone()),
+                        name: name.to_owned(),
+                        time_zone: tz.to_owned(),
+                    },
+                ))
+            }
+            _ => problems.push(Problem::new(
+                format!("partner {}", r.id),
+                "missing or invalid name, time zone or order",
+            )),
+        }
+    }
+    partners.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+    for (_, extra) in partners.iter().skip(2) {
+        problems.push(Problem::new(
+            format!("partner {}", extra.id),
+            "a space has at most two partners; this one is ignored",
+        ));
+    }
+    let partners: Vec<Partner> = partners.into_iter().take(2).map(|(_, p)| p).collect();
+    let mut devices = BTreeMap::new();
+    for r in doc.records(&["devices"]) {
+        let Some(partner) = r.str("partner").map(|p| PartnerId(p.to_owned())) else {
+            problems.push(Problem::new(format!("device {}", r.id), "has no partner"));
+            continue;
+        };
+        if !partners.iter().any(|p| p.id == partner) {
+            problems.push(Problem::new(
+                format!("device {}", r.id),
+                "belongs to no partner of the space",
+            ));
+            continue;
+        }
+        let removed = r.children.get("removals").is_some_and(|v| !v.is_empty());
+        devices.insert(
+            DeviceId(r.id.clone()),
+            Device {
+                id: DeviceId(r.id.clone()),
+                partner,
+                name: r.str("name").unwrap_or_default().to_owned(),
+                removed,
+            },
+        );
+    }
+    Members { partners, devices }
+}
+
+/// A validated acceptance record.
+#[derive(Debug, Clone)]
+pub(crate) struct AcceptanceRecord {
+    pub(crate) record: Record,
+    pub(crate) partner: PartnerId,
+    pub(crate) device: DeviceId,
+    pub(crate) hash: String,
+    pub(crate) revision: String,
+    pub(crate) closes: BTreeSet<String>,
+    pub(crate) seq: i64,
+}
+
+/// Everything derived about one agreement.
+#[derive(Debug, Clone)]
+pub(crate) struct AgreementState {
+    pub(crate) summary: AgreementSummary,
+    pub(crate) details: String,
+    pub(crate) content: Option<Content>,
+    pub(crate) revision: String,
+    pub(crate) review_every: Option<ReviewCadence>,
+    pub(crate) created_by: PartnerId,
+    pub(crate) conflicts: Vec<FieldConflict>,
+    pub(crate) acceptances: Vec<AcceptanceRecord>,
+    pub(crate) retirement: Option<Retirement>,
+    pub(crate) open_renegotiations: Vec<String>,
+    pub(crate) max_seq: i64,
+}
+
+impl AgreementState {
+    pub(crate) fn accepted_current(&self, partner: &PartnerId) -> bool {
+        self.content.as_ref().is_some_and(|content| {
+            let hash = content.hash();
+            self.acceptances.iter().any(|a| {
+                &a.partner == partner && a.hash == hash && a.revision == self.revision
+            })
+        })
+    }
+
+    /// Each partner's latest acceptance (by causal order).
+    pub(crate) fn latest_acceptances(&self) -> Vec<&AcceptanceRecord> {
+        let mut latest: BTreeMap<&PartnerId, &AcceptanceRecord> = BTreeMap::new();
+        for a in &self.acceptances {
+            let entry = latest.entry(&a.partner).or_insert(a);
+            if (a.seq, &a.record.id) > (entry.seq, &entry.record.id) {
+                *entry = a;
+            }
+        }
+        latest.into_values().collect()
+    }
+
+    pub(crate) fn to_acceptances(&self) -> Vec<Acceptance> {
+        let hash = self.content.as_ref().map(Content::hash);
+        self.latest_acceptances()
+            .into_iter()
+            .map(|a| Acceptance {
+                partner: a.partner.clone(),
+                device: a.device.clone(),
+                content_hash: a.hash.clone(),
+                current: Some(&a.hash) == hash.as_ref() && a.revision == self.revision,
+                at: time_of(a.record.int("at")),
+            })
+            .collect()
+    }
+}
+
+/// Every distinct value of a register, parsed; `Err` names a value that does not parse.
+fn values_of<T: PartialEq>(
+    entity: &Entity,
+    key: &str,
+    parse: impl Fn(&Val) -> Option<T>,
+) -> Result<Vec<(T, String, String)>, String> {
+    let Some(register) = entity.registers.get(key) else {
+        return Ok(Vec::new());
+    };
+    let mut out: Vec<(T, String, String)> = Vec::new();
+    for (value, actor) in &register.values {
+        let parsed = parse(value).ok_or_else(|| format!("field {key} has an invalid value"))?;
+        let text = display_val(value);
+        if !out.iter().any(|(v, _, _)| *v == parsed) {
+            out.push((parsed, text, actor.clone()));
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn display_val(value: &Val) -> String {
+    match value {
+        Val::Str(s) => s.clone(),
+        Val::Int(i) => i.to_string(),
+        Val::Bool(b) => b.to_string(),
+        Val::Bytes(b) => format!("<{} bytes>", b.len()),
+        Val::Other(o) => o.clone(),
+    }
+}
+
+/// Parses the stored form of `field`, for any field (so conflicts can be listed uniformly).
+pub(crate) fn field_value_ok(field: Field, value: &Val) -> bool {
+    let Some(text) = value.as_str() else {
+        return false;
+    };
+    match field {
+        Field::Title => !text.trim().is_empty(),
+        Field::Details => true,
+        Field::Kind => Kind::parse(text).is_some_and(|k| k.as_str() == text),
+        Field::Strength => Strength::parse(text).is_some_and(|k| k.as_str() == text),
+        Field::Concerns => Concerns::from_stored(text).is_some(),
+        Field::Category => Category::from_stored(text).is_some(),
+        Field::ReviewEvery => text.is_empty() || ReviewCadence::from_stored(text).is_some(),
+        Field::NextReview => text.is_empty() || text.parse::<NaiveDate>().is_ok(),
+    }
+}
+
+fn stored_str(value: &Val) -> Option<String> {
+    value.as_str().map(str::to_owned)
+}
+
+/// The revision everyone's acceptances must name: the single value, or (after edits merged
+/// from several devices) a fingerprint of all of them, so that both partners accept again.
+fn effective_revision(entity: &Entity) -> String {
+    let mut values: Vec<String> = entity
+        .registers
+        .get("revision")
+        .map(|r| r.values.iter().map(|(v, _)| display_val(v)).collect())
+        .unwrap_or_default();
+    values.sort();
+    values.dedup();
+    match values.as_slice() {
+        [one] => one.clone(),
+        many => {
+            let mut h = Sha256::new();
+            for v in many {
+                h.update(v.as_bytes());
+                h.update([0]);
+            }
+            format!("merged-{}", hex::encode(&h.finalize()[..12]))
+        }
+    }
+}
+
+/// Derives one agreement; `Err` is a problem report (the agreement is left out of views).
+pub(crate) fn derive_agreement(
+    entity: &Entity,
+    members: &Members,
+    problems: &mut Vec<Problem>,
+) -> Result<AgreementState, String> {
+    let id = AgreementId(entity.id.clone());
+    let created_by = PartnerId(entity.str("created_by").ok_or("has no author")?.to_owned());
+    let created_at = time_of(entity.int("created_at"));
+    let seq = entity.int("seq").ok_or("has no order")?;
+
+    let mut conflicts = Vec::new();
+    let mut candidates_of = |field: Field| -> Result<Vec<(String, String)>, String> {
+        let vals = values_of(entity, field.key(), |v| {
+            field_value_ok(field, v).then(|| stored_str(v)).flatten()
+        })?;
+        if vals.len() > 1 {
+            conflicts.push(FieldConflict {
+                field,
+                candidates: vals
+                    .iter()
+                    .map(|(_, text, actor)| {
+                        let device = members.author_of_actor(actor);
+                        Candidate {
+                            value: text.clone(),
+                            author: device.map(|d| d.partner.clone()),
+                            device: device.map(|d| d.id.clone()),
+                        }
+                    })
+                    .collect(),
+            });
+        }
+        Ok(vals.into_iter().map(|(v, _, a)| (v, a)).collect())
+    };
+    let titles = candidates_of(Field::Title)?;
+    let details = candidates_of(Field::Details)?;
+    let kinds = candidates_of(Field::Kind)?;
+    let strengths = candidates_of(Field::Strength)?;
+    let concerns = candidates_of(Field::Concerns)?;
+    let categories = candidates_of(Field::Category)?;
+    let reviews = candidates_of(Field::ReviewEvery)?;
+    let next_reviews = candidates_of(Field::NextReview)?;
+    let first = |vals: &[(String, String)], what: &str| -> Result<String, String> {
+        vals.first()
+            .map(|(v, _)| v.clone())
+            .ok_or_else(|| format!("has no {what}"))
+    };
+    let joined = |vals: &[(String, String)]| -> String {
+        vals.iter().map(|(v, _)| v.as_str()).collect::<Vec<_>>().join(" | ")
+    };
+    let kind = Kind::parse(&first(&kinds, "kind")?).ok_or("has an invalid kind")?;
+    let strength = Strength::parse(&first(&strengths, "strength")?).ok_or("has an invalid strength")?;
+    let concerns_v =
+        Concerns::from_stored(&first(&concerns, "concerns")?).ok_or("has an invalid concerns")?;
+    let category =
+        Category::from_stored(&first(&categories, "category")?).ok_or("has an invalid category")?;
+    let title_text = joined(&titles);
+    if titles.is_empty() {
+        return Err("has no title".into());
+    }
+    let details_text = joined(&details);
+    let review_every = reviews
+        .first()
+        .and_then(|(v, _)| ReviewCadence::from_stored(v));
+    let next_review = next_reviews
+        .first()
+        .and_then(|(v, _)| v.parse::<NaiveDate>().ok());
+    let wording_conflict = conflicts.iter().any(|c| c.field.is_wording());
+    let content = (!wording_conflict).then(|| Content {
+        title: title_text.clone(),
+        details: details_text.clone(),
+        kind,
+        strength,
+        concerns: concerns_v.clone(),
+    });
+    let revision = effective_revision(entity);
+    let mut max_seq = seq;
+
+    let mut acceptances = Vec::new();
+    for r in entity.records("acceptances") {
+        max_seq = max_seq.max(r.int("seq").unwrap_or(0));
+        match members.record_author(r) {
+            Ok((partner, device)) => {
+                let (Some(hash), Some(rev), Some(seq)) = (r.str("hash"), r.str("revision"), r.int("seq")) else {
+                    problems.push(Problem::new(format!("acceptance {}", r.id), "is incomplete; ignored"));
+                    continue;
+                };
+                acceptances.push(AcceptanceRecord {
+                    record: r.clone(),
+                    partner,
+                    device,
+                    hash: hash.to_owned(),
+                    revision: rev.to_owned(),
+                    closes: r
+                        .str("closes")
+                        .unwrap_or("")
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                    seq,
+                });
+            }
+            Err(why) => problems.push(Problem::new(
+                format!("acceptance {} of agreement {}", r.id, id),
+                format!("{why}; it does not count"),
+            )),
+        }
+    }
+    let mut retirement: Option<(i64, String, Retirement)> = None;
+    for r in entity.records("retirements") {
+        max_seq = max_seq.max(r.int("seq").unwrap_or(0));
+        match members.record_author(r) {
+            Ok((partner, _)) => {
+                let key = (r.int("seq").unwrap_or(0), r.id.clone());
+                let candidate = Retirement {
+                    partner,
+                    reason: r.str("reason").unwrap_or_default().to_owned(),
+                    at: time_of(r.int("at")),
+                };
+                if retirement.as_ref().is_none_or(|(s, i, _)| key < (*s, i.clone())) {
+                    retirement = Some((key.0, key.1, candidate));
+                }
+            }
+            Err(why) => problems.push(Problem::new(
+                format!("retirement {} of agreement {}", r.id, id),
+                format!("{why}; it does not count"),
+            )),
+        }
+    }
+    let partners = members.partner_ids();
+    let mut open_renegotiations = Vec::new();
+    for r in entity.records("renegotiations") {
+        max_seq = max_seq.max(r.int("seq").unwrap_or(0));
+        if let Err(why) = members.record_author(r) {
+            problems.push(Problem::new(
+                format!("renegotiation request {} of agreement {}", r.id, id),
+                format!("{why}; it does not count"),
+            ));
+            continue;
+        }
+        if r.str("revision") != Some(revision.as_str()) {
+            continue; // the wording changed since: the request was answered by an edit
+        }
+        let closed = partners.len() == 2
+            && partners.iter().all(|p| {
+                acceptances.iter().any(|a| {
+                    &a.partner == p
+                        && a.revision == revision
+                        && content.as_ref().is_some_and(|c| c.hash() == a.hash)
+                        && a.closes.contains(&r.id)
+                })
+            });
+        if !closed {
+            open_renegotiations.push(r.id.clone());
+        }
+    }
+
+    let mut state = AgreementState {
+        summary: AgreementSummary {
+            id,
+            title: title_text,
+            category,
+            kind,
+            strength,
+            concerns: concerns_v,
+            status: Status::Draft,
+            accepted_by: Vec::new(),
+            next_review,
+            created_at,
+        },
+        details: details_text,
+        content,
+        revision,
+        review_every,
+        created_by,
+        conflicts,
+        acceptances,
+        retirement: retirement.map(|(_, _, r)| r),
+        open_renegotiations,
+        max_seq,
+    };
+    state.summary.accepted_by = partners
+        .iter()
+        .filter(|p| state.accepted_current(p))
+        .cloned()
+        .collect();
+    let both_now = partners.len() == 2 && state.summary.accepted_by.len() == 2;
+    let ever_active = partners.len() == 2
+        && state.acceptances.iter().any(|a| {
+            state.acceptances.iter().any(|b| {
+                a.partner != b.partner && a.revision == b.revision && a.hash == b.hash
+            })
+        });
+    state.summary.status = if state.retirement.is_some() {
+        Status::Retired
+    } else if !state.conflicts.is_empty() {
+        Status::Conflicted
+    } else if !state.open_renegotiations.is_empty() || (ever_active && !both_now) {
+        Status::NeedsRenegotiation
+    } else if both_now {
+        Status::Active
+    } else if !state.summary.accepted_by.is_empty() {
+        Status::Proposed
+    } else {
+        Status::Draft
+    };
+    Ok(state)
+}
+
+/// Reads and derives every agreement.
+pub(crate) fn derive_agreements(
+    doc: &Document,
+    members: &Members,
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<AgreementId, AgreementState> {
+    let mut out = BTreeMap::new();
+    for key in doc.non_map_keys(&["agreements"]) {
+        problems.push(Problem::new(format!("agreement {key}"), "is not a map; ignored"));
+    }
+    for id in doc.entity_ids("agreements") {
+        if let Some(state) = derive_one(doc, &id, members, problems) {
+            out.insert(state.summary.id.clone(), state);
+        }
+    }
+    out
+}
+
+/// Reads and derives one agreement; `None` when it is missing or breaks the schema.
+pub(crate) fn derive_one(
+    doc: &Document,
+    id: &str,
+    members: &Members,
+    problems: &mut Vec<Problem>,
+) -> Option<AgreementState> {
+    let entity = doc.entity("agreements", id)?;
+    match derive_agreement(&entity, members, problems) {
+        Ok(state) => Some(state),
+        Err(why) => {
+            problems.push(Problem::new(format!("agreement {id}"), format!("{why}; ignored")));
+            None
+        }
+    }
+}
+
+/// Reads the follow-through log.
+pub(crate) fn read_log(doc: &Document, members: &Members, problems: &mut Vec<Problem>) -> Vec<LogEntry> {
+    let mut out = Vec::new();
+    for r in doc.records(&["log"]) {
+        let parsed = members.record_author(&r).and_then(|(author, _)| {
+            Ok(LogEntry {
+                id: RecordId(r.id.clone()),
+                agreement: AgreementId(r.str("agreement").ok_or("names no agreement")?.to_owned()),
+                kind: r.str("kind").and_then(LogKind::parse).ok_or("has an invalid kind")?,
+                text: r.str("text").unwrap_or_default().to_owned(),
+                author,
+                at: time_of(r.int("at")),
+                order: r.int("seq").ok_or("has no order")?,
+            })
+        });
+        match parsed {
+            Ok(e) => out.push(e),
+            Err(why) => problems.push(Problem::new(format!("log entry {}", r.id), format!("{why}; ignored"))),
+        }
+    }
+    out.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.id.cmp(&b.id)));
+    out
+}
+
+/// Reads the recorded check-ins.
+pub(crate) fn read_checkins(doc: &Document, members: &Members, problems: &mut Vec<Problem>) -> Vec<CheckIn> {
+    let mut out = Vec::new();
+    for r in doc.records(&["checkins"]) {
+        let parsed = members.record_author(&r).and_then(|(by, _)| {
+            Ok(CheckIn {
+                id: RecordId(r.id.clone()),
+                held_on: r
+                    .str("held_on")
+                    .and_then(|d| d.parse().ok())
+                    .ok_or("has an invalid date")?,
+                notes: r.str("notes").unwrap_or_default().to_owned(),
+                recorded_by: by,
+                at: time_of(r.int("at")),
+                order: r.int("seq").ok_or("has no order")?,
+            })
+        });
+        match parsed {
+            Ok(c) => out.push(c),
+            Err(why) => problems.push(Problem::new(format!("check-in {}", r.id), format!("{why}; ignored"))),
+        }
+    }
+    out.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.id.cmp(&b.id)));
+    out
+}
+
+/// Reads concerns and derives their state from their steps.
+pub(crate) fn read_concerns(
+    doc: &Document,
+    members: &Members,
+    problems: &mut Vec<Problem>,
+    max_seq: &mut i64,
+) -> Vec<Concern> {
+    let mut out = Vec::new();
+    for r in doc.records(&["concerns"]) {
+        let raised_by = match members.record_author(&r) {
+            Ok((p, _)) => p,
+            Err(why) => {
+                problems.push(Problem::new(format!("concern {}", r.id), format!("{why}; ignored")));
+                continue;
+            }
+        };
+        let (Some(what), Some(order)) = (r.str("what_happened"), r.int("seq")) else {
+            problems.push(Problem::new(format!("concern {}", r.id), "is incomplete; ignored"));
+            continue;
+        };
+        let mut events = Vec::new();
+        for e in r.children.get("events").map(Vec::as_slice).unwrap_or(&[]) {
+            *max_seq = (*max_seq).max(e.int("seq").unwrap_or(0));
+            let step = e.str("step").and_then(ConcernStep::from_stored);
+            let author = members.record_author(e);
+            match (step, author) {
+                (Some(step), Ok((partner, _))) => {
+                    let allowed = match step {
+                        ConcernStep::Acknowledged => partner != raised_by,
+                        ConcernStep::Resolved => partner == raised_by,
+                        ConcernStep::Responded | ConcernStep::Renegotiation => true,
+                    };
+                    if !allowed {
+                        problems.push(Problem::new(
+                            format!("concern step {}", e.id),
+                            format!("{} by this partner is not allowed; it does not count", step.as_str()),
+                        ));
+                        continue;
+                    }
+                    events.push((
+                        e.int("seq").unwrap_or(0),
+                        ConcernEvent {
+                            id: RecordId(e.id.clone()),
+                            step,
+                            partner,
+                            text: e.str("text").unwrap_or_default().to_owned(),
+                            at: time_of(e.int("at")),
+                        },
+                    ));
+                }
+                (None, _) => problems.push(Problem::new(format!("concern step {}", e.id), "has an invalid step; ignored")),
+                (_, Err(why)) => problems.push(Problem::new(format!("concern step {}", e.id), format!("{why}; it does not count"))),
+            }
+        }
+        events.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+        let has = |s: ConcernStep| events.iter().any(|(_, e)| e.step == s);
+        let state = if has(ConcernStep::Resolved) {
+            ConcernState::Resolved
+        } else if has(ConcernStep::Renegotiation) {
+            ConcernState::Renegotiation
+        } else if has(ConcernStep::Responded) {
+            ConcernState::Responded
+        } else if has(ConcernStep::Acknowledged) {
+            ConcernState::Acknowledged
+        } else {
+            ConcernState::Open
+        };
+        out.push(Concern {
+            id: ConcernId(r.id.clone()),
+            agreement: r.str("agreement").filter(|s| !s.is_empty()).map(|s| AgreementId(s.to_owned())),
+            what_happened: what.to_owned(),
+            how_i_felt: r.str("how_i_felt").unwrap_or_default().to_owned(),
+            what_i_need: r.str("what_i_need").unwrap_or_default().to_owned(),
+            raised_by,
+            raised_at: time_of(r.int("at")),
+            acknowledged: has(ConcernStep::Acknowledged),
+            state,
+            events: events.into_iter().map(|(_, e)| e).collect(),
+            order,
+        });
+    }
+    out.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.id.cmp(&b.id)));
+    out
+}
+
+/// The highest Lamport counter among records outside agreements.
+pub(crate) fn max_record_seq(log: &[LogEntry], checkins: &[CheckIn], concerns: &[Concern]) -> i64 {
+    let l = log.iter().map(|e| e.order).max().unwrap_or(0);
+    let c = checkins.iter().map(|e| e.order).max().unwrap_or(0);
+    let k = concerns.iter().map(|e| e.order).max().unwrap_or(0);
+    l.max(c).max(k)
+}
