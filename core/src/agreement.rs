@@ -34,7 +34,10 @@ pub(crate) fn clean_text(
             format!("is {chars} characters long; at most {max} are allowed"),
         ));
     }
-    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
         return Err(Error::invalid(field, "contains control characters"));
     }
     Ok(trimmed.to_owned())
@@ -282,18 +285,21 @@ impl ReviewCadence {
                 Error::invalid("review cadence", format!("'{text}' has an invalid number"))
             })?
         };
-        let unit = match rest {
-            "d" | "day" | "days" => CadenceUnit::Days,
-            "w" | "week" | "weeks" => CadenceUnit::Weeks,
-            "m" | "mo" | "month" | "months" => CadenceUnit::Months,
-            "y" | "year" | "years" => return ReviewCadence::new(every.saturating_mul(12), CadenceUnit::Months),
-            _ => {
-                return Err(Error::invalid(
+        let unit =
+            match rest {
+                "d" | "day" | "days" => CadenceUnit::Days,
+                "w" | "week" | "weeks" => CadenceUnit::Weeks,
+                "m" | "mo" | "month" | "months" => CadenceUnit::Months,
+                "y" | "year" | "years" => {
+                    return ReviewCadence::new(every.saturating_mul(12), CadenceUnit::Months)
+                }
+                _ => return Err(Error::invalid(
                     "review cadence",
-                    format!("'{text}' is not understood: write e.g. '2 weeks', '1 month' or '3 months'"),
-                ))
-            }
-        };
+                    format!(
+                        "'{text}' is not understood: write e.g. '2 weeks', '1 month' or '3 months'"
+                    ),
+                )),
+            };
         ReviewCadence::new(every, unit)
     }
 
@@ -324,7 +330,9 @@ impl ReviewCadence {
     pub fn after(&self, from: NaiveDate) -> NaiveDate {
         let next = match self.unit {
             CadenceUnit::Days => from.checked_add_days(chrono::Days::new(self.every.into())),
-            CadenceUnit::Weeks => from.checked_add_days(chrono::Days::new(u64::from(self.every) * 7)),
+            CadenceUnit::Weeks => {
+                from.checked_add_days(chrono::Days::new(u64::from(self.every) * 7))
+            }
             CadenceUnit::Months => from.checked_add_months(Months::new(self.every)),
         };
         next.unwrap_or(NaiveDate::MAX)

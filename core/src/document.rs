@@ -428,7 +428,12 @@ impl Document {
         })
     }
 
-    fn register_at(&self, obj: &ObjId, key: &str, heads: Option<&[ChangeHash]>) -> Option<Register> {
+    fn register_at(
+        &self,
+        obj: &ObjId,
+        key: &str,
+        heads: Option<&[ChangeHash]>,
+    ) -> Option<Register> {
         let all = match heads {
             Some(h) => self.doc.get_all_at(obj, key, h),
             None => self.doc.get_all(obj, key),
@@ -441,7 +446,10 @@ impl Document {
             .iter()
             .map(|(v, id)| (Val::from_value(v), actor_of(id)))
             .collect();
-        values.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| format!("{:?}", a.0).cmp(&format!("{:?}", b.0))));
+        values.sort_by(|a, b| {
+            a.1.cmp(&b.1)
+                .then_with(|| format!("{:?}", a.0).cmp(&format!("{:?}", b.0)))
+        });
         Some(Register { values })
     }
 
@@ -560,7 +568,9 @@ impl Tx<'_, '_> {
             self.tx.put(&obj, k, v.to_scalar()).map_err(write_err)?;
         }
         for m in maps {
-            self.tx.put_object(&obj, *m, ObjType::Map).map_err(write_err)?;
+            self.tx
+                .put_object(&obj, *m, ObjType::Map)
+                .map_err(write_err)?;
         }
         Ok(())
     }

@@ -24,8 +24,8 @@ pub mod view;
 
 pub use agreement::{
     Acceptance, AgreementDetails, AgreementEdit, AgreementSummary, CadenceUnit, Candidate,
-    Category, Concerns, Content, Field, FieldChange, FieldConflict, Kind, NewAgreement,
-    Retirement, ReviewCadence, StandardCategory, Status, Strength,
+    Category, Concerns, Content, Field, FieldChange, FieldConflict, Kind, NewAgreement, Retirement,
+    ReviewCadence, StandardCategory, Status, Strength,
 };
 pub use checkin::{Agenda, CheckIn, Upcoming, Waiting};
 pub use concern::{Concern, ConcernEvent, ConcernState, ConcernStep, NewConcern};

@@ -274,12 +274,19 @@ impl Space {
         let lock = Storage::lock(dir)?;
         let identity = DeviceIdentity::load_or_create(dir)?;
         let (storage, loaded) = Storage::open(dir, lock)?;
-        let stored_heads = loaded.heads().map(|h| heads_from_bytes(h)).unwrap_or_default();
+        let stored_heads = loaded
+            .heads()
+            .map(|h| heads_from_bytes(h))
+            .unwrap_or_default();
         let cached_list = Storage::read_view_cache(dir)
             .and_then(|bytes| serde_json::from_slice::<ViewCache>(&bytes).ok())
             .filter(|cache| {
                 cache.schema <= SCHEMA_VERSION
-                    && cache.heads == stored_heads.iter().map(|h| h.to_string()).collect::<Vec<_>>()
+                    && cache.heads
+                        == stored_heads
+                            .iter()
+                            .map(|h| h.to_string())
+                            .collect::<Vec<_>>()
             })
             .map(|cache| cache.agreements);
         let actor = identity.actor_bytes();
@@ -289,12 +296,12 @@ impl Space {
             .name("accord-load".into())
             .spawn(move || -> LoadResult {
                 let mut doc = match &loaded.snapshot {
-                    Some((_, bytes)) => Document::load(bytes, &actor).map_err(|reason| {
-                        Error::Corrupt {
+                    Some((_, bytes)) => {
+                        Document::load(bytes, &actor).map_err(|reason| Error::Corrupt {
                             path: snapshot_path.clone(),
                             reason,
-                        }
-                    })?,
+                        })?
+                    }
                     None => Document::empty(&actor),
                 };
                 for (i, frame) in loaded.frames.iter().enumerate() {
@@ -326,12 +333,10 @@ impl Space {
             else {
                 unreachable!("checked above")
             };
-            let (doc, bad_frame) = handle
-                .join()
-                .map_err(|_| Error::Corrupt {
-                    path: self.storage.dir().to_path_buf(),
-                    reason: "loading the document failed unexpectedly".into(),
-                })??;
+            let (doc, bad_frame) = handle.join().map_err(|_| Error::Corrupt {
+                path: self.storage.dir().to_path_buf(),
+                reason: "loading the document failed unexpectedly".into(),
+            })??;
             if let Some(index) = bad_frame {
                 if let Some(torn) = cut_log_at(&mut self.storage, index)? {
                     self.report.torn_tail = Some(torn);
@@ -467,9 +472,11 @@ impl Space {
             }
         }
         let derived = self.derived.as_mut().expect("present");
-        derived.max_seq = derived
-            .max_seq
-            .max(view::max_record_seq(&derived.log, &derived.checkins, &derived.concerns));
+        derived.max_seq = derived.max_seq.max(view::max_record_seq(
+            &derived.log,
+            &derived.checkins,
+            &derived.concerns,
+        ));
         derived.heads = doc.heads();
         Ok(())
     }
@@ -608,7 +615,11 @@ impl Space {
         let cache = ViewCache {
             heads: derived.heads.iter().map(|h| h.to_string()).collect(),
             schema: SCHEMA_VERSION,
-            agreements: derived.agreements.values().map(|a| a.summary.clone()).collect(),
+            agreements: derived
+                .agreements
+                .values()
+                .map(|a| a.summary.clone())
+                .collect(),
         };
         if let Ok(bytes) = serde_json::to_vec(&cache) {
             let _ = self.storage.write_view_cache(&bytes);
@@ -663,7 +674,9 @@ impl Space {
             return Err(Error::ThirdPartner);
         }
         if self.derived().members.devices.contains_key(device) {
-            return Err(Error::NotAllowed(format!("device {device} is already enrolled")));
+            return Err(Error::NotAllowed(format!(
+                "device {device} is already enrolled"
+            )));
         }
         let partner = PartnerId::random();
         let seq = self.next_seq();
@@ -703,7 +716,9 @@ impl Space {
         let name = clean_text("device name", name, MAX_NAME_CHARS, false)?;
         check_device_id(device)?;
         if self.derived().members.devices.contains_key(device) {
-            return Err(Error::NotAllowed(format!("device {device} is already enrolled")));
+            return Err(Error::NotAllowed(format!(
+                "device {device} is already enrolled"
+            )));
         }
         let seq = self.next_seq();
         let at = now_ms(now);
@@ -780,7 +795,11 @@ impl Space {
 
     /// Writes a new agreement. Unless it is a draft, writing it counts as the author's
     /// acceptance of its words.
-    pub fn create_agreement(&mut self, input: NewAgreement, now: DateTime<Utc>) -> Result<AgreementId> {
+    pub fn create_agreement(
+        &mut self,
+        input: NewAgreement,
+        now: DateTime<Utc>,
+    ) -> Result<AgreementId> {
         let (me, device) = self.writable()?;
         let title = clean_text("title", &input.title, MAX_TITLE_CHARS, true)?;
         let details = clean_text("details", &input.details, MAX_DETAILS_CHARS, false)?;
@@ -806,55 +825,89 @@ impl Space {
         let heads = heads_to_string(&self.doc().heads());
         let at = now_ms(now);
         let aid = id.clone();
-        self.write("create", Some(&id), now, Touched::Agreement(id.clone()), |tx| {
-            tx.insert_map(
-                &["agreements"],
-                aid.as_str(),
-                vec![
-                    ("title", title.into()),
-                    ("details", details.into()),
-                    ("kind", input.kind.as_str().into()),
-                    ("strength", input.strength.as_str().into()),
-                    ("concerns", input.concerns.to_stored().into()),
-                    ("category", input.category.to_stored().into()),
-                    (
-                        "review_every",
-                        input.review_every.map(|c| c.to_stored()).unwrap_or_default().into(),
-                    ),
-                    ("next_review", next_review.into()),
-                    ("revision", revision.clone().into()),
-                    ("created_by", me.0.clone().into()),
-                    ("created_device", device.0.clone().into()),
-                    ("created_at", at.into()),
-                    ("seq", seq.into()),
-                ],
-                &["acceptances", "retirements", "renegotiations"],
-            )?;
-            if !input.draft {
-                write_acceptance(tx, &aid, &me, &device, &content.hash(), &revision, &heads, "", accept_seq, at)?;
-            }
-            Ok(())
-        })?;
+        self.write(
+            "create",
+            Some(&id),
+            now,
+            Touched::Agreement(id.clone()),
+            |tx| {
+                tx.insert_map(
+                    &["agreements"],
+                    aid.as_str(),
+                    vec![
+                        ("title", title.into()),
+                        ("details", details.into()),
+                        ("kind", input.kind.as_str().into()),
+                        ("strength", input.strength.as_str().into()),
+                        ("concerns", input.concerns.to_stored().into()),
+                        ("category", input.category.to_stored().into()),
+                        (
+                            "review_every",
+                            input
+                                .review_every
+                                .map(|c| c.to_stored())
+                                .unwrap_or_default()
+                                .into(),
+                        ),
+                        ("next_review", next_review.into()),
+                        ("revision", revision.clone().into()),
+                        ("created_by", me.0.clone().into()),
+                        ("created_device", device.0.clone().into()),
+                        ("created_at", at.into()),
+                        ("seq", seq.into()),
+                    ],
+                    &["acceptances", "retirements", "renegotiations"],
+                )?;
+                if !input.draft {
+                    write_acceptance(
+                        tx,
+                        &aid,
+                        &me,
+                        &device,
+                        &content.hash(),
+                        &revision,
+                        &heads,
+                        "",
+                        accept_seq,
+                        at,
+                    )?;
+                }
+                Ok(())
+            },
+        )?;
         Ok(id)
     }
 
     /// Changes fields of an agreement. A change of wording needs both partners to accept
     /// again; the editor's own acceptance is recorded with the edit (drafts stay drafts).
-    pub fn edit_agreement(&mut self, id: &AgreementId, edit: AgreementEdit, now: DateTime<Utc>) -> Result<()> {
+    pub fn edit_agreement(
+        &mut self,
+        id: &AgreementId,
+        edit: AgreementEdit,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let (me, device) = self.writable()?;
         if edit.is_empty() {
-            return Err(Error::invalid("edit", "changes nothing: give at least one field"));
+            return Err(Error::invalid(
+                "edit",
+                "changes nothing: give at least one field",
+            ));
         }
         let state = self.state(id)?.clone();
         if state.retirement.is_some() {
-            return Err(Error::NotAllowed("a retired agreement is kept as history and cannot be edited".into()));
+            return Err(Error::NotAllowed(
+                "a retired agreement is kept as history and cannot be edited".into(),
+            ));
         }
         let mut puts: Vec<(Field, String)> = Vec::new();
         if let Some(t) = &edit.title {
             puts.push((Field::Title, clean_text("title", t, MAX_TITLE_CHARS, true)?));
         }
         if let Some(d) = &edit.details {
-            puts.push((Field::Details, clean_text("details", d, MAX_DETAILS_CHARS, false)?));
+            puts.push((
+                Field::Details,
+                clean_text("details", d, MAX_DETAILS_CHARS, false)?,
+            ));
         }
         if let Some(k) = edit.kind {
             puts.push((Field::Kind, k.as_str().to_owned()));
@@ -873,7 +926,10 @@ impl Space {
             puts.push((Field::Category, c.to_stored()));
         }
         if let Some(r) = &edit.review_every {
-            puts.push((Field::ReviewEvery, r.map(|c| c.to_stored()).unwrap_or_default()));
+            puts.push((
+                Field::ReviewEvery,
+                r.map(|c| c.to_stored()).unwrap_or_default(),
+            ));
         }
         if let Some(d) = edit.next_review {
             puts.push((Field::NextReview, d.to_string()));
@@ -883,7 +939,13 @@ impl Space {
 
     /// Settles a field in conflict by writing one value (a candidate or a new wording). This is
     /// an edit: the other partner must accept again.
-    pub fn resolve_conflict(&mut self, id: &AgreementId, field: Field, value: &str, now: DateTime<Utc>) -> Result<()> {
+    pub fn resolve_conflict(
+        &mut self,
+        id: &AgreementId,
+        field: Field,
+        value: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let (me, device) = self.writable()?;
         let state = self.state(id)?.clone();
         if !state.conflicts.iter().any(|c| c.field == field) {
@@ -908,21 +970,40 @@ impl Space {
             Field::NextReview => value
                 .trim()
                 .parse::<NaiveDate>()
-                .map_err(|_| Error::invalid("next review", format!("'{value}' is not a date like 2027-03-26")))?
+                .map_err(|_| {
+                    Error::invalid(
+                        "next review",
+                        format!("'{value}' is not a date like 2027-03-26"),
+                    )
+                })?
                 .to_string(),
             Field::Concerns => {
                 // Accept a candidate's stored text or a candidate's displayed value.
                 let v = value.trim();
                 if crate::agreement::Concerns::from_stored(v).is_none() {
-                    return Err(Error::invalid("concerns", format!("'{value}' is not 'both' or 'partner:<id>'")));
+                    return Err(Error::invalid(
+                        "concerns",
+                        format!("'{value}' is not 'both' or 'partner:<id>'"),
+                    ));
                 }
                 v.to_owned()
             }
         };
         if !field_value_ok(field, &Val::Str(stored.clone())) {
-            return Err(Error::invalid("value", format!("'{value}' is not valid for {}", field.key())));
+            return Err(Error::invalid(
+                "value",
+                format!("'{value}' is not valid for {}", field.key()),
+            ));
         }
-        self.apply_field_writes(id, &state, vec![(field, stored)], "resolve", &me, &device, now)
+        self.apply_field_writes(
+            id,
+            &state,
+            vec![(field, stored)],
+            "resolve",
+            &me,
+            &device,
+            now,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -944,7 +1025,10 @@ impl Space {
         let puts: Vec<(Field, String)> = puts
             .into_iter()
             .filter(|(field, value)| match entity.registers.get(field.key()) {
-                Some(reg) => reg.is_conflict() || reg.single().map(display_val).as_deref() != Some(value.as_str()),
+                Some(reg) => {
+                    reg.is_conflict()
+                        || reg.single().map(display_val).as_deref() != Some(value.as_str())
+                }
                 None => true,
             })
             .collect();
@@ -967,8 +1051,18 @@ impl Space {
             None
         } else {
             let cur = state.content.clone();
-            let title = value_of(Field::Title, cur.as_ref().map(|c| c.title.clone()).unwrap_or_else(|| first_value(&entity, Field::Title)));
-            let details = value_of(Field::Details, cur.as_ref().map(|c| c.details.clone()).unwrap_or_else(|| first_value(&entity, Field::Details)));
+            let title = value_of(
+                Field::Title,
+                cur.as_ref()
+                    .map(|c| c.title.clone())
+                    .unwrap_or_else(|| first_value(&entity, Field::Title)),
+            );
+            let details = value_of(
+                Field::Details,
+                cur.as_ref()
+                    .map(|c| c.details.clone())
+                    .unwrap_or_else(|| first_value(&entity, Field::Details)),
+            );
             let kind = value_of(Field::Kind, first_value(&entity, Field::Kind));
             let strength = value_of(Field::Strength, first_value(&entity, Field::Strength));
             let concerns = value_of(Field::Concerns, first_value(&entity, Field::Concerns));
@@ -1002,13 +1096,23 @@ impl Space {
         let path_id = id.clone();
         self.write(op, Some(id), now, Touched::Agreement(id.clone()), |tx| {
             for (field, value) in &puts {
-                tx.put(&["agreements", path_id.as_str()], field.key(), value.clone())?;
+                tx.put(
+                    &["agreements", path_id.as_str()],
+                    field.key(),
+                    value.clone(),
+                )?;
             }
             if wording_changed {
-                tx.put(&["agreements", path_id.as_str()], "revision", revision.clone())?;
+                tx.put(
+                    &["agreements", path_id.as_str()],
+                    "revision",
+                    revision.clone(),
+                )?;
             }
             if accept {
-                write_acceptance(tx, &path_id, me, device, &hash, &revision, &heads, &closes, seq, at)?;
+                write_acceptance(
+                    tx, &path_id, me, device, &hash, &revision, &heads, &closes, seq, at,
+                )?;
             }
             Ok(())
         })
@@ -1019,7 +1123,9 @@ impl Space {
         let (me, device) = self.writable()?;
         let state = self.state(id)?.clone();
         if state.retirement.is_some() {
-            return Err(Error::NotAllowed("a retired agreement cannot be accepted".into()));
+            return Err(Error::NotAllowed(
+                "a retired agreement cannot be accepted".into(),
+            ));
         }
         let Some(content) = &state.content else {
             let fields = state
@@ -1029,14 +1135,20 @@ impl Space {
                 .map(|c| c.field.key())
                 .collect::<Vec<_>>()
                 .join(", ");
-            return Err(Error::Conflicted { id: id.to_string(), fields });
+            return Err(Error::Conflicted {
+                id: id.to_string(),
+                fields,
+            });
         };
         let already = state.accepted_current(&me);
         let closes_needed = !state.open_renegotiations.is_empty()
             && !state.acceptances.iter().any(|a| {
                 a.partner == me
                     && a.revision == state.revision
-                    && state.open_renegotiations.iter().all(|r| a.closes.contains(r))
+                    && state
+                        .open_renegotiations
+                        .iter()
+                        .all(|r| a.closes.contains(r))
             });
         if already && !closes_needed {
             return Ok(());
@@ -1048,9 +1160,17 @@ impl Space {
         let at = now_ms(now);
         let path_id = id.clone();
         let revision = state.revision.clone();
-        self.write("accept", Some(id), now, Touched::Agreement(id.clone()), |tx| {
-            write_acceptance(tx, &path_id, &me, &device, &hash, &revision, &heads, &closes, seq, at)
-        })
+        self.write(
+            "accept",
+            Some(id),
+            now,
+            Touched::Agreement(id.clone()),
+            |tx| {
+                write_acceptance(
+                    tx, &path_id, &me, &device, &hash, &revision, &heads, &closes, seq, at,
+                )
+            },
+        )
     }
 
     /// Retires an agreement with a reason; it stays in history.
@@ -1059,51 +1179,77 @@ impl Space {
         let reason = clean_text("reason", reason, MAX_TEXT_CHARS, true)?;
         let state = self.state(id)?;
         if state.retirement.is_some() {
-            return Err(Error::NotAllowed(format!("agreement {id} is already retired")));
+            return Err(Error::NotAllowed(format!(
+                "agreement {id} is already retired"
+            )));
         }
         let seq = self.next_seq();
         let at = now_ms(now);
         let rec = RecordId::random();
         let path_id = id.clone();
-        self.write("retire", Some(id), now, Touched::Agreement(id.clone()), |tx| {
-            tx.insert_map(
-                &["agreements", path_id.as_str(), "retirements"],
-                rec.as_str(),
-                vec![
-                    ("partner", me.0.clone().into()),
-                    ("device", device.0.clone().into()),
-                    ("reason", reason.into()),
-                    ("seq", seq.into()),
-                    ("at", at.into()),
-                ],
-                &[],
-            )
-        })
+        self.write(
+            "retire",
+            Some(id),
+            now,
+            Touched::Agreement(id.clone()),
+            |tx| {
+                tx.insert_map(
+                    &["agreements", path_id.as_str(), "retirements"],
+                    rec.as_str(),
+                    vec![
+                        ("partner", me.0.clone().into()),
+                        ("device", device.0.clone().into()),
+                        ("reason", reason.into()),
+                        ("seq", seq.into()),
+                        ("at", at.into()),
+                    ],
+                    &[],
+                )
+            },
+        )
     }
 
     /// Asks to revisit an agreement: it needs renegotiation until both partners accept again
     /// (or its wording changes and both accept that).
-    pub fn request_renegotiation(&mut self, id: &AgreementId, reason: &str, now: DateTime<Utc>) -> Result<()> {
+    pub fn request_renegotiation(
+        &mut self,
+        id: &AgreementId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let (me, device) = self.writable()?;
         let reason = clean_text("reason", reason, MAX_TEXT_CHARS, false)?;
         let state = self.state(id)?;
         if state.retirement.is_some() {
-            return Err(Error::NotAllowed("a retired agreement cannot be renegotiated".into()));
+            return Err(Error::NotAllowed(
+                "a retired agreement cannot be renegotiated".into(),
+            ));
         }
         let revision = state.revision.clone();
         let seq = self.next_seq();
         let at = now_ms(now);
         let path_id = id.clone();
-        self.write("renegotiate", Some(id), now, Touched::Agreement(id.clone()), |tx| {
-            write_renegotiation(tx, &path_id, &me, &device, &revision, &reason, seq, at)
-        })
+        self.write(
+            "renegotiate",
+            Some(id),
+            now,
+            Touched::Agreement(id.clone()),
+            |tx| write_renegotiation(tx, &path_id, &me, &device, &revision, &reason, seq, at),
+        )
     }
 
     /// Records that the agreement was reviewed on `on`: the next review is one cadence later.
-    pub fn mark_reviewed(&mut self, id: &AgreementId, on: NaiveDate, now: DateTime<Utc>) -> Result<()> {
+    pub fn mark_reviewed(
+        &mut self,
+        id: &AgreementId,
+        on: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let state = self.state_checked(id)?;
         let cadence = state.review_every.ok_or_else(|| {
-            Error::NotAllowed(format!("agreement {id} has no review cadence; set one with an edit"))
+            Error::NotAllowed(format!(
+                "agreement {id} has no review cadence; set one with an edit"
+            ))
         })?;
         self.edit_agreement(
             id,
@@ -1164,7 +1310,10 @@ impl Space {
             .ok_or_else(|| Error::not_found("agreement", id.as_str()))?;
         let mut changes_since = Vec::new();
         for acceptance in state.latest_acceptances() {
-            let current = state.content.as_ref().is_some_and(|c| c.hash() == acceptance.hash)
+            let current = state
+                .content
+                .as_ref()
+                .is_some_and(|c| c.hash() == acceptance.hash)
                 && acceptance.revision == state.revision;
             if current {
                 continue;
@@ -1178,7 +1327,11 @@ impl Space {
                     .entity_register_at(&entity, field.key(), &[change])
                     .map(|r| join_register(&r))
                     .unwrap_or_default();
-                let now_v = entity.registers.get(field.key()).map(join_register).unwrap_or_default();
+                let now_v = entity
+                    .registers
+                    .get(field.key())
+                    .map(join_register)
+                    .unwrap_or_default();
                 if then != now_v {
                     changed.push(FieldChange {
                         field,
@@ -1270,7 +1423,13 @@ impl Space {
     // ----- follow-through -------------------------------------------------------------------
 
     /// Appends a kept / missed / note entry to an agreement's log.
-    pub fn log_follow_through(&mut self, id: &AgreementId, kind: LogKind, text: &str, now: DateTime<Utc>) -> Result<RecordId> {
+    pub fn log_follow_through(
+        &mut self,
+        id: &AgreementId,
+        kind: LogKind,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<RecordId> {
         let (me, device) = self.writable()?;
         let text = clean_text("text", text, MAX_TEXT_CHARS, false)?;
         self.state(id)?;
@@ -1328,23 +1487,32 @@ impl Space {
         let at = now_ms(now);
         let cid = id.clone();
         let agreement = input.agreement.clone();
-        self.write("concern", input.agreement.as_ref(), now, Touched::Concerns(None), |tx| {
-            tx.insert_map(
-                &["concerns"],
-                cid.as_str(),
-                vec![
-                    ("agreement", agreement.map(|a| a.0).unwrap_or_default().into()),
-                    ("what_happened", what.into()),
-                    ("how_i_felt", felt.into()),
-                    ("what_i_need", need.into()),
-                    ("partner", me.0.clone().into()),
-                    ("device", device.0.clone().into()),
-                    ("seq", seq.into()),
-                    ("at", at.into()),
-                ],
-                &["events"],
-            )
-        })?;
+        self.write(
+            "concern",
+            input.agreement.as_ref(),
+            now,
+            Touched::Concerns(None),
+            |tx| {
+                tx.insert_map(
+                    &["concerns"],
+                    cid.as_str(),
+                    vec![
+                        (
+                            "agreement",
+                            agreement.map(|a| a.0).unwrap_or_default().into(),
+                        ),
+                        ("what_happened", what.into()),
+                        ("how_i_felt", felt.into()),
+                        ("what_i_need", need.into()),
+                        ("partner", me.0.clone().into()),
+                        ("device", device.0.clone().into()),
+                        ("seq", seq.into()),
+                        ("at", at.into()),
+                    ],
+                    &["events"],
+                )
+            },
+        )?;
         Ok(id)
     }
 
@@ -1356,7 +1524,13 @@ impl Space {
             .ok_or_else(|| Error::not_found("concern", id.as_str()))
     }
 
-    fn concern_step(&mut self, id: &ConcernId, step: ConcernStep, text: &str, now: DateTime<Utc>) -> Result<()> {
+    fn concern_step(
+        &mut self,
+        id: &ConcernId,
+        step: ConcernStep,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let (me, device) = self.writable()?;
         let concern = self.concern_state(id)?.clone();
         if !concern.state.is_open() {
@@ -1389,25 +1563,31 @@ impl Space {
         let rec = RecordId::random();
         let cid = id.clone();
         let touched_agreement = renegotiation.as_ref().map(|(a, _)| a.clone());
-        self.write("concern step", concern.agreement.as_ref(), now, Touched::Concerns(touched_agreement), |tx| {
-            tx.insert_map(
-                &["concerns", cid.as_str(), "events"],
-                rec.as_str(),
-                vec![
-                    ("step", step.as_str().into()),
-                    ("text", text.clone().into()),
-                    ("partner", me.0.clone().into()),
-                    ("device", device.0.clone().into()),
-                    ("seq", seq.into()),
-                    ("at", at.into()),
-                ],
-                &[],
-            )?;
-            if let Some((aid, revision)) = &renegotiation {
-                write_renegotiation(tx, aid, &me, &device, revision, &text, rseq, at)?;
-            }
-            Ok(())
-        })
+        self.write(
+            "concern step",
+            concern.agreement.as_ref(),
+            now,
+            Touched::Concerns(touched_agreement),
+            |tx| {
+                tx.insert_map(
+                    &["concerns", cid.as_str(), "events"],
+                    rec.as_str(),
+                    vec![
+                        ("step", step.as_str().into()),
+                        ("text", text.clone().into()),
+                        ("partner", me.0.clone().into()),
+                        ("device", device.0.clone().into()),
+                        ("seq", seq.into()),
+                        ("at", at.into()),
+                    ],
+                    &[],
+                )?;
+                if let Some((aid, revision)) = &renegotiation {
+                    write_renegotiation(tx, aid, &me, &device, revision, &text, rseq, at)?;
+                }
+                Ok(())
+            },
+        )
     }
 
     /// The other partner acknowledges a concern.
@@ -1416,7 +1596,12 @@ impl Space {
     }
 
     /// Responds to a concern (an apology, a plan).
-    pub fn respond_to_concern(&mut self, id: &ConcernId, text: &str, now: DateTime<Utc>) -> Result<()> {
+    pub fn respond_to_concern(
+        &mut self,
+        id: &ConcernId,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         self.concern_step(id, ConcernStep::Responded, text, now)
     }
 
@@ -1426,7 +1611,12 @@ impl Space {
     }
 
     /// Turns the concern into a renegotiation of its agreement.
-    pub fn renegotiate_from_concern(&mut self, id: &ConcernId, reason: &str, now: DateTime<Utc>) -> Result<()> {
+    pub fn renegotiate_from_concern(
+        &mut self,
+        id: &ConcernId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         self.concern_step(id, ConcernStep::Renegotiation, reason, now)
     }
 
@@ -1445,7 +1635,12 @@ impl Space {
     // ----- check-ins -----------------------------------------------------------------------
 
     /// Records a check-in held on `held_on`.
-    pub fn record_checkin(&mut self, held_on: NaiveDate, notes: &str, now: DateTime<Utc>) -> Result<RecordId> {
+    pub fn record_checkin(
+        &mut self,
+        held_on: NaiveDate,
+        notes: &str,
+        now: DateTime<Utc>,
+    ) -> Result<RecordId> {
         let (me, device) = self.writable()?;
         let notes = clean_text("notes", notes, MAX_TEXT_CHARS, false)?;
         let rec = RecordId::random();
@@ -1498,12 +1693,20 @@ impl Space {
             .filter(|a| a.summary.next_review.is_some_and(|d| d <= today))
             .map(|a| a.summary.clone())
             .collect();
-        due.sort_by(|a, b| a.next_review.cmp(&b.next_review).then_with(|| a.id.cmp(&b.id)));
+        due.sort_by(|a, b| {
+            a.next_review
+                .cmp(&b.next_review)
+                .then_with(|| a.id.cmp(&b.id))
+        });
         let missed = derived
             .log
             .iter()
             .filter(|e| e.kind == LogKind::Missed)
-            .filter(|e| last_order.as_ref().is_none_or(|(o, id)| (e.order, &e.id) > (*o, id)))
+            .filter(|e| {
+                last_order
+                    .as_ref()
+                    .is_none_or(|(o, id)| (e.order, &e.id) > (*o, id))
+            })
             .cloned()
             .collect();
         let waiting = derived
@@ -1521,7 +1724,12 @@ impl Space {
             .collect();
         Ok(Agenda {
             appreciation_prompt: APPRECIATION_PROMPT.to_owned(),
-            open_concerns: derived.concerns.iter().filter(|c| c.state.is_open()).cloned().collect(),
+            open_concerns: derived
+                .concerns
+                .iter()
+                .filter(|c| c.state.is_open())
+                .cloned()
+                .collect(),
             due_for_review: due,
             missed_since_last_checkin: missed,
             waiting_for_partner: waiting,
@@ -1535,7 +1743,13 @@ impl Space {
     /// Records that break the schema and were left out of the views.
     pub fn problems(&mut self) -> Result<Vec<Problem>> {
         self.ready()?;
-        let mut all: Vec<Problem> = self.derived().problems.values().flatten().cloned().collect();
+        let mut all: Vec<Problem> = self
+            .derived()
+            .problems
+            .values()
+            .flatten()
+            .cloned()
+            .collect();
         all.sort();
         all.dedup();
         Ok(all)
@@ -1557,7 +1771,10 @@ impl Space {
     /// ignored (then more is sent than needed, never less).
     pub fn changes_since(&mut self, heads: &[String]) -> Result<Vec<Vec<u8>>> {
         self.ready()?;
-        let heads: Vec<Heads> = heads.iter().filter_map(|h| crate::document::parse_hash(h)).collect();
+        let heads: Vec<Heads> = heads
+            .iter()
+            .filter_map(|h| crate::document::parse_hash(h))
+            .collect();
         Ok(self.doc().changes_after(&heads))
     }
 
@@ -1623,13 +1840,18 @@ fn unique_prefix<'a, T: 'a + Clone + std::fmt::Display>(
     if prefix.is_empty() {
         return Err(Error::invalid("id", "is empty"));
     }
-    let matches: Vec<&T> = ids.filter(|id| id.to_string().starts_with(prefix)).collect();
+    let matches: Vec<&T> = ids
+        .filter(|id| id.to_string().starts_with(prefix))
+        .collect();
     match matches.as_slice() {
         [one] => Ok((*one).clone()),
         [] => Err(Error::not_found(what, prefix)),
         many => Err(Error::invalid(
             "id",
-            format!("'{prefix}' matches {} {what}s; give more characters", many.len()),
+            format!(
+                "'{prefix}' matches {} {what}s; give more characters",
+                many.len()
+            ),
         )),
     }
 }

@@ -34,7 +34,8 @@ pub(crate) struct Frame {
 
 impl Frame {
     fn encode(&self) -> Vec<u8> {
-        let size = 6 + self.heads.len() * 32 + self.changes.iter().map(|c| c.len() + 4).sum::<usize>();
+        let size =
+            6 + self.heads.len() * 32 + self.changes.iter().map(|c| c.len() + 4).sum::<usize>();
         let mut out = Vec::with_capacity(size);
         out.extend_from_slice(&(self.heads.len() as u16).to_le_bytes());
         for h in &self.heads {
@@ -240,7 +241,11 @@ impl Storage {
         bytes.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
         bytes.extend_from_slice(&payload);
         let path = self.dir.join(LOG_FILE);
-        if let Err(e) = self.log.write_all(&bytes).and_then(|_| self.log.sync_data()) {
+        if let Err(e) = self
+            .log
+            .write_all(&bytes)
+            .and_then(|_| self.log.sync_data())
+        {
             // Leave no partial frame behind for the next append to follow.
             let _ = self.log.set_len(self.log_len);
             return Err(Error::io(path, e));
@@ -358,7 +363,10 @@ fn open_log(path: &Path) -> Result<OpenedLog> {
         }
         // Missing or torn while being created: start it (again).
         write_atomic(path, LOG_MAGIC, true)?;
-        let log = OpenOptions::new().append(true).open(path).map_err(io(path))?;
+        let log = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(io(path))?;
         return Ok((log, LOG_MAGIC.len() as u64, Vec::new(), None));
     }
     if &bytes[..8] != LOG_MAGIC {
@@ -388,7 +396,10 @@ fn open_log(path: &Path) -> Result<OpenedLog> {
                 .unwrap_or(0)
         ));
         write_atomic(&kept_in, &bytes[offset..], true)?;
-        let file = OpenOptions::new().write(true).open(path).map_err(io(path))?;
+        let file = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(io(path))?;
         file.set_len(offset as u64).map_err(io(path))?;
         file.sync_all().map_err(io(path))?;
         torn = Some(TornTail {
@@ -397,7 +408,10 @@ fn open_log(path: &Path) -> Result<OpenedLog> {
             kept_in,
         });
     }
-    let log = OpenOptions::new().append(true).open(path).map_err(io(path))?;
+    let log = OpenOptions::new()
+        .append(true)
+        .open(path)
+        .map_err(io(path))?;
     Ok((log, offset as u64, frames, torn))
 }
 

@@ -4,7 +4,7 @@
 
 use crate::agreement::{
     Acceptance, AgreementSummary, Candidate, Category, Concerns, Content, Field, FieldConflict,
-    Kind, ReviewCadence, Retirement, Status, Strength,
+    Kind, Retirement, ReviewCadence, Status, Strength,
 };
 use crate::checkin::CheckIn;
 use crate::concern::{Concern, ConcernEvent, ConcernState, ConcernStep};
@@ -94,12 +94,7 @@ impl Members {
     /// Whether `record` was written by a valid device of the partner it names in `partner`:
     /// no device can act in the other partner's name.
     pub(crate) fn record_author(&self, record: &Record) -> Result<(PartnerId, DeviceId), String> {
-        let partner = PartnerId(
-            record
-                .str("partner")
-                .ok_or("has no partner")?
-                .to_owned(),
-        );
+        let partner = PartnerId(record.str("partner").ok_or("has no partner")?.to_owned());
         let device = DeviceId(record.str("device").ok_or("has no device")?.to_owned());
         if record.actor != device.0 {
             return Err("was written by another device than the one it names".into());
@@ -126,16 +121,15 @@ pub(crate) fn read_members(doc: &Document, problems: &mut Vec<Problem>) -> Membe
         let tz = r.str("time_zone");
         let seq = r.int("seq");
         match (name, tz, seq) {
-            (Some(name), Some(tz), Some(seq)) if tz.parse::<chrono_tz::Tz>().is_ok() => {
-                partners.push((
+            (Some(name), Some(tz), Some(seq)) if tz.parse::<chrono_tz::Tz>().is_ok() => partners
+                .push((
                     seq,
                     Partner {
                         id: PartnerId(r.id.clone()),
                         name: name.to_owned(),
                         time_zone: tz.to_owned(),
                     },
-                ))
-            }
+                )),
             _ => problems.push(Problem::new(
                 format!("partner {}", r.id),
                 "missing or invalid name, time zone or order",
@@ -209,9 +203,9 @@ impl AgreementState {
     pub(crate) fn accepted_current(&self, partner: &PartnerId) -> bool {
         self.content.as_ref().is_some_and(|content| {
             let hash = content.hash();
-            self.acceptances.iter().any(|a| {
-                &a.partner == partner && a.hash == hash && a.revision == self.revision
-            })
+            self.acceptances
+                .iter()
+                .any(|a| &a.partner == partner && a.hash == hash && a.revision == self.revision)
         })
     }
 
@@ -364,10 +358,14 @@ pub(crate) fn derive_agreement(
             .ok_or_else(|| format!("has no {what}"))
     };
     let joined = |vals: &[(String, String)]| -> String {
-        vals.iter().map(|(v, _)| v.as_str()).collect::<Vec<_>>().join(" | ")
+        vals.iter()
+            .map(|(v, _)| v.as_str())
+            .collect::<Vec<_>>()
+            .join(" | ")
     };
     let kind = Kind::parse(&first(&kinds, "kind")?).ok_or("has an invalid kind")?;
-    let strength = Strength::parse(&first(&strengths, "strength")?).ok_or("has an invalid strength")?;
+    let strength =
+        Strength::parse(&first(&strengths, "strength")?).ok_or("has an invalid strength")?;
     let concerns_v =
         Concerns::from_stored(&first(&concerns, "concerns")?).ok_or("has an invalid concerns")?;
     let category =
@@ -399,8 +397,13 @@ pub(crate) fn derive_agreement(
         max_seq = max_seq.max(r.int("seq").unwrap_or(0));
         match members.record_author(r) {
             Ok((partner, device)) => {
-                let (Some(hash), Some(rev), Some(seq)) = (r.str("hash"), r.str("revision"), r.int("seq")) else {
-                    problems.push(Problem::new(format!("acceptance {}", r.id), "is incomplete; ignored"));
+                let (Some(hash), Some(rev), Some(seq)) =
+                    (r.str("hash"), r.str("revision"), r.int("seq"))
+                else {
+                    problems.push(Problem::new(
+                        format!("acceptance {}", r.id),
+                        "is incomplete; ignored",
+                    ));
                     continue;
                 };
                 acceptances.push(AcceptanceRecord {
@@ -436,7 +439,10 @@ pub(crate) fn derive_agreement(
                     reason: r.str("reason").unwrap_or_default().to_owned(),
                     at: time_of(r.int("at")),
                 };
-                if retirement.as_ref().is_none_or(|(s, i, _)| key < (*s, i.clone())) {
+                if retirement
+                    .as_ref()
+                    .is_none_or(|(s, i, _)| key < (*s, i.clone()))
+                {
                     retirement = Some((key.0, key.1, candidate));
                 }
             }
@@ -506,9 +512,10 @@ pub(crate) fn derive_agreement(
     let both_now = partners.len() == 2 && state.summary.accepted_by.len() == 2;
     let ever_active = partners.len() == 2
         && state.acceptances.iter().any(|a| {
-            state.acceptances.iter().any(|b| {
-                a.partner != b.partner && a.revision == b.revision && a.hash == b.hash
-            })
+            state
+                .acceptances
+                .iter()
+                .any(|b| a.partner != b.partner && a.revision == b.revision && a.hash == b.hash)
         });
     state.summary.status = if state.retirement.is_some() {
         Status::Retired
@@ -534,7 +541,10 @@ pub(crate) fn derive_agreements(
 ) -> BTreeMap<AgreementId, AgreementState> {
     let mut out = BTreeMap::new();
     for key in doc.non_map_keys(&["agreements"]) {
-        problems.push(Problem::new(format!("agreement {key}"), "is not a map; ignored"));
+        problems.push(Problem::new(
+            format!("agreement {key}"),
+            "is not a map; ignored",
+        ));
     }
     for id in doc.entity_ids("agreements") {
         if let Some(state) = derive_one(doc, &id, members, problems) {
@@ -555,21 +565,31 @@ pub(crate) fn derive_one(
     match derive_agreement(&entity, members, problems) {
         Ok(state) => Some(state),
         Err(why) => {
-            problems.push(Problem::new(format!("agreement {id}"), format!("{why}; ignored")));
+            problems.push(Problem::new(
+                format!("agreement {id}"),
+                format!("{why}; ignored"),
+            ));
             None
         }
     }
 }
 
 /// Reads the follow-through log.
-pub(crate) fn read_log(doc: &Document, members: &Members, problems: &mut Vec<Problem>) -> Vec<LogEntry> {
+pub(crate) fn read_log(
+    doc: &Document,
+    members: &Members,
+    problems: &mut Vec<Problem>,
+) -> Vec<LogEntry> {
     let mut out = Vec::new();
     for r in doc.records(&["log"]) {
         let parsed = members.record_author(&r).and_then(|(author, _)| {
             Ok(LogEntry {
                 id: RecordId(r.id.clone()),
                 agreement: AgreementId(r.str("agreement").ok_or("names no agreement")?.to_owned()),
-                kind: r.str("kind").and_then(LogKind::parse).ok_or("has an invalid kind")?,
+                kind: r
+                    .str("kind")
+                    .and_then(LogKind::parse)
+                    .ok_or("has an invalid kind")?,
                 text: r.str("text").unwrap_or_default().to_owned(),
                 author,
                 at: time_of(r.int("at")),
@@ -578,7 +598,10 @@ pub(crate) fn read_log(doc: &Document, members: &Members, problems: &mut Vec<Pro
         });
         match parsed {
             Ok(e) => out.push(e),
-            Err(why) => problems.push(Problem::new(format!("log entry {}", r.id), format!("{why}; ignored"))),
+            Err(why) => problems.push(Problem::new(
+                format!("log entry {}", r.id),
+                format!("{why}; ignored"),
+            )),
         }
     }
     out.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.id.cmp(&b.id)));
@@ -586,7 +609,11 @@ pub(crate) fn read_log(doc: &Document, members: &Members, problems: &mut Vec<Pro
 }
 
 /// Reads the recorded check-ins.
-pub(crate) fn read_checkins(doc: &Document, members: &Members, problems: &mut Vec<Problem>) -> Vec<CheckIn> {
+pub(crate) fn read_checkins(
+    doc: &Document,
+    members: &Members,
+    problems: &mut Vec<Problem>,
+) -> Vec<CheckIn> {
     let mut out = Vec::new();
     for r in doc.records(&["checkins"]) {
         let parsed = members.record_author(&r).and_then(|(by, _)| {
@@ -604,7 +631,10 @@ pub(crate) fn read_checkins(doc: &Document, members: &Members, problems: &mut Ve
         });
         match parsed {
             Ok(c) => out.push(c),
-            Err(why) => problems.push(Problem::new(format!("check-in {}", r.id), format!("{why}; ignored"))),
+            Err(why) => problems.push(Problem::new(
+                format!("check-in {}", r.id),
+                format!("{why}; ignored"),
+            )),
         }
     }
     out.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.id.cmp(&b.id)));
@@ -623,12 +653,18 @@ pub(crate) fn read_concerns(
         let raised_by = match members.record_author(&r) {
             Ok((p, _)) => p,
             Err(why) => {
-                problems.push(Problem::new(format!("concern {}", r.id), format!("{why}; ignored")));
+                problems.push(Problem::new(
+                    format!("concern {}", r.id),
+                    format!("{why}; ignored"),
+                ));
                 continue;
             }
         };
         let (Some(what), Some(order)) = (r.str("what_happened"), r.int("seq")) else {
-            problems.push(Problem::new(format!("concern {}", r.id), "is incomplete; ignored"));
+            problems.push(Problem::new(
+                format!("concern {}", r.id),
+                "is incomplete; ignored",
+            ));
             continue;
         };
         let mut events = Vec::new();
@@ -646,7 +682,10 @@ pub(crate) fn read_concerns(
                     if !allowed {
                         problems.push(Problem::new(
                             format!("concern step {}", e.id),
-                            format!("{} by this partner is not allowed; it does not count", step.as_str()),
+                            format!(
+                                "{} by this partner is not allowed; it does not count",
+                                step.as_str()
+                            ),
                         ));
                         continue;
                     }
@@ -661,8 +700,14 @@ pub(crate) fn read_concerns(
                         },
                     ));
                 }
-                (None, _) => problems.push(Problem::new(format!("concern step {}", e.id), "has an invalid step; ignored")),
-                (_, Err(why)) => problems.push(Problem::new(format!("concern step {}", e.id), format!("{why}; it does not count"))),
+                (None, _) => problems.push(Problem::new(
+                    format!("concern step {}", e.id),
+                    "has an invalid step; ignored",
+                )),
+                (_, Err(why)) => problems.push(Problem::new(
+                    format!("concern step {}", e.id),
+                    format!("{why}; it does not count"),
+                )),
             }
         }
         events.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
@@ -680,7 +725,10 @@ pub(crate) fn read_concerns(
         };
         out.push(Concern {
             id: ConcernId(r.id.clone()),
-            agreement: r.str("agreement").filter(|s| !s.is_empty()).map(|s| AgreementId(s.to_owned())),
+            agreement: r
+                .str("agreement")
+                .filter(|s| !s.is_empty())
+                .map(|s| AgreementId(s.to_owned())),
             what_happened: what.to_owned(),
             how_i_felt: r.str("how_i_felt").unwrap_or_default().to_owned(),
             what_i_need: r.str("what_i_need").unwrap_or_default().to_owned(),

@@ -1300,12 +1300,11 @@ mod tests {
         for frequency in frequencies {
             for start in [near_max, NaiveDate::MIN] {
                 let r = rule(frequency.clone(), hm(23, 59), "Pacific/Kiritimati", start);
-                assert!(
-                    r.occurrences_from(DateTime::<Utc>::MAX_UTC)
-                        .expect("valid")
-                        .next()
-                        .is_none()
-                );
+                assert!(r
+                    .occurrences_from(DateTime::<Utc>::MAX_UTC)
+                    .expect("valid")
+                    .next()
+                    .is_none());
                 let _ = r
                     .occurrences_from(DateTime::<Utc>::MIN_UTC)
                     .expect("valid")
