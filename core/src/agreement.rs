@@ -285,21 +285,22 @@ impl ReviewCadence {
                 Error::invalid("review cadence", format!("'{text}' has an invalid number"))
             })?
         };
-        let unit =
-            match rest {
-                "d" | "day" | "days" => CadenceUnit::Days,
-                "w" | "week" | "weeks" => CadenceUnit::Weeks,
-                "m" | "mo" | "month" | "months" => CadenceUnit::Months,
-                "y" | "year" | "years" => {
-                    return ReviewCadence::new(every.saturating_mul(12), CadenceUnit::Months)
-                }
-                _ => return Err(Error::invalid(
+        let unit = match rest {
+            "d" | "day" | "days" => CadenceUnit::Days,
+            "w" | "week" | "weeks" => CadenceUnit::Weeks,
+            "m" | "mo" | "month" | "months" => CadenceUnit::Months,
+            "y" | "year" | "years" => {
+                return ReviewCadence::new(every.saturating_mul(12), CadenceUnit::Months)
+            }
+            _ => {
+                return Err(Error::invalid(
                     "review cadence",
                     format!(
                         "'{text}' is not understood: write e.g. '2 weeks', '1 month' or '3 months'"
                     ),
-                )),
-            };
+                ))
+            }
+        };
         ReviewCadence::new(every, unit)
     }
 

@@ -38,3 +38,6 @@ pub use space::{
 };
 pub use storage::TornTail;
 pub use view::{Device, Partner, Problem};
+
+#[cfg(test)]
+mod schema_tests;

@@ -355,7 +355,7 @@ impl Space {
         }
     }
 
-    fn doc(&self) -> &Document {
+    pub(crate) fn doc(&self) -> &Document {
         match &self.doc {
             DocState::Ready(doc) => doc,
             _ => unreachable!("callers call ready() first"),
@@ -1797,6 +1797,18 @@ impl Space {
     pub fn missing_changes(&mut self) -> Result<usize> {
         self.ready()?;
         Ok(self.doc().missing_deps().len())
+    }
+}
+
+#[cfg(test)]
+impl Space {
+    /// Writes a raw change as this device (to simulate buggy or hostile peers in tests).
+    pub(crate) fn raw_change(
+        &mut self,
+        f: impl FnOnce(&mut crate::document::Tx<'_, '_>) -> Result<()>,
+    ) -> Result<()> {
+        self.ready()?;
+        self.write("raw", None, chrono::Utc::now(), Touched::All, f)
     }
 }
 

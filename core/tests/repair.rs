@@ -8,17 +8,29 @@ use common::*;
 #[test]
 fn the_log_is_append_only_and_in_causal_order() {
     let (mut alex, mut sam) = couple();
-    let id = alex.space.create_agreement(new_agreement("Lunch text"), t(1)).unwrap();
+    let id = alex
+        .space
+        .create_agreement(new_agreement("Lunch text"), t(1))
+        .unwrap();
     sync(&mut alex.space, &mut sam.space);
-    alex.space.log_follow_through(&id, LogKind::Kept, "", t(2)).unwrap();
-    sam.space.log_follow_through(&id, LogKind::Missed, "busy day", t(2)).unwrap();
+    alex.space
+        .log_follow_through(&id, LogKind::Kept, "", t(2))
+        .unwrap();
+    sam.space
+        .log_follow_through(&id, LogKind::Missed, "busy day", t(2))
+        .unwrap();
     sync(&mut alex.space, &mut sam.space);
     let a = alex.space.follow_through(Some(&id)).unwrap();
     let s = sam.space.follow_through(Some(&id)).unwrap();
     assert_eq!(a, s);
     assert_eq!(a.len(), 2);
     let unknown = AgreementId::from("0000");
-    assert!(matches!(alex.space.log_follow_through(&unknown, LogKind::Note, "", t(3)).unwrap_err(), Error::NotFound { .. }));
+    assert!(matches!(
+        alex.space
+            .log_follow_through(&unknown, LogKind::Note, "", t(3))
+            .unwrap_err(),
+        Error::NotFound { .. }
+    ));
     assert_eq!(LogKind::parse("MISSED"), Some(LogKind::Missed));
     assert_eq!(LogKind::parse("score"), None);
 }
@@ -26,7 +38,10 @@ fn the_log_is_append_only_and_in_causal_order() {
 #[test]
 fn a_concern_is_acknowledged_responded_to_and_resolved() {
     let (mut alex, mut sam) = couple();
-    let id = alex.space.create_agreement(new_agreement("Call if late"), t(1)).unwrap();
+    let id = alex
+        .space
+        .create_agreement(new_agreement("Call if late"), t(1))
+        .unwrap();
     sync(&mut alex.space, &mut sam.space);
     let cid = sam
         .space
@@ -42,48 +57,102 @@ fn a_concern_is_acknowledged_responded_to_and_resolved() {
         .unwrap();
     assert_eq!(sam.space.concern(&cid).unwrap().state, ConcernState::Open);
     // The partner who raised it cannot acknowledge it, nor can the other resolve it.
-    assert!(matches!(sam.space.acknowledge_concern(&cid, t(3)).unwrap_err(), Error::NotAllowed(_)));
+    assert!(matches!(
+        sam.space.acknowledge_concern(&cid, t(3)).unwrap_err(),
+        Error::NotAllowed(_)
+    ));
     sync(&mut alex.space, &mut sam.space);
-    assert!(matches!(alex.space.resolve_concern(&cid, t(3)).unwrap_err(), Error::NotAllowed(_)));
+    assert!(matches!(
+        alex.space.resolve_concern(&cid, t(3)).unwrap_err(),
+        Error::NotAllowed(_)
+    ));
     alex.space.acknowledge_concern(&cid, t(3)).unwrap();
-    assert_eq!(alex.space.concern(&cid).unwrap().state, ConcernState::Acknowledged);
+    assert_eq!(
+        alex.space.concern(&cid).unwrap().state,
+        ConcernState::Acknowledged
+    );
     assert!(alex.space.respond_to_concern(&cid, "  ", t(4)).is_err());
-    alex.space.respond_to_concern(&cid, "I'm sorry. I'll text before I leave work.", t(4)).unwrap();
+    alex.space
+        .respond_to_concern(&cid, "I'm sorry. I'll text before I leave work.", t(4))
+        .unwrap();
     sync(&mut alex.space, &mut sam.space);
     let c = sam.space.concern(&cid).unwrap();
     assert_eq!(c.state, ConcernState::Responded);
     assert_eq!(c.events.len(), 2);
     sam.space.resolve_concern(&cid, t(5)).unwrap();
     sync(&mut alex.space, &mut sam.space);
-    assert_eq!(alex.space.concern(&cid).unwrap().state, ConcernState::Resolved);
-    assert!(matches!(alex.space.respond_to_concern(&cid, "more", t(6)).unwrap_err(), Error::NotAllowed(_)));
-    assert_eq!(alex.space.concerns().unwrap(), sam.space.concerns().unwrap());
+    assert_eq!(
+        alex.space.concern(&cid).unwrap().state,
+        ConcernState::Resolved
+    );
+    assert!(matches!(
+        alex.space
+            .respond_to_concern(&cid, "more", t(6))
+            .unwrap_err(),
+        Error::NotAllowed(_)
+    ));
+    assert_eq!(
+        alex.space.concerns().unwrap(),
+        sam.space.concerns().unwrap()
+    );
 }
 
 #[test]
 fn a_concern_can_turn_into_a_renegotiation() {
     let (mut alex, mut sam) = couple();
-    let id = alex.space.create_agreement(new_agreement("Time-out"), t(1)).unwrap();
+    let id = alex
+        .space
+        .create_agreement(new_agreement("Time-out"), t(1))
+        .unwrap();
     sync(&mut alex.space, &mut sam.space);
     sam.space.accept(&id, t(2)).unwrap();
     let cid = sam
         .space
-        .raise_concern(NewConcern { agreement: Some(id.clone()), what_happened: "It did not work".into(), how_i_felt: String::new(), what_i_need: String::new() }, t(3))
+        .raise_concern(
+            NewConcern {
+                agreement: Some(id.clone()),
+                what_happened: "It did not work".into(),
+                how_i_felt: String::new(),
+                what_i_need: String::new(),
+            },
+            t(3),
+        )
         .unwrap();
     sync(&mut alex.space, &mut sam.space);
     assert_eq!(status(&mut alex.space, &id), Status::Active);
-    alex.space.renegotiate_from_concern(&cid, "Let's change the rule", t(4)).unwrap();
-    assert_eq!(alex.space.concern(&cid).unwrap().state, ConcernState::Renegotiation);
+    alex.space
+        .renegotiate_from_concern(&cid, "Let's change the rule", t(4))
+        .unwrap();
+    assert_eq!(
+        alex.space.concern(&cid).unwrap().state,
+        ConcernState::Renegotiation
+    );
     assert_eq!(status(&mut alex.space, &id), Status::NeedsRenegotiation);
     sync(&mut alex.space, &mut sam.space);
     assert_eq!(status(&mut sam.space, &id), Status::NeedsRenegotiation);
     let general = sam
         .space
-        .raise_concern(NewConcern { agreement: None, what_happened: "We rarely talk".into(), how_i_felt: String::new(), what_i_need: String::new() }, t(5))
+        .raise_concern(
+            NewConcern {
+                agreement: None,
+                what_happened: "We rarely talk".into(),
+                how_i_felt: String::new(),
+                what_i_need: String::new(),
+            },
+            t(5),
+        )
         .unwrap();
-    assert!(matches!(sam.space.renegotiate_from_concern(&general, "", t(6)).unwrap_err(), Error::NotAllowed(_)));
+    assert!(matches!(
+        sam.space
+            .renegotiate_from_concern(&general, "", t(6))
+            .unwrap_err(),
+        Error::NotAllowed(_)
+    ));
     let unknown = ConcernId::from("nope");
-    assert!(matches!(sam.space.acknowledge_concern(&unknown, t(6)).unwrap_err(), Error::NotFound { .. }));
+    assert!(matches!(
+        sam.space.acknowledge_concern(&unknown, t(6)).unwrap_err(),
+        Error::NotFound { .. }
+    ));
 }
 
 #[test]
@@ -91,14 +160,30 @@ fn concurrent_concern_steps_converge() {
     let (mut alex, mut sam) = couple();
     let cid = sam
         .space
-        .raise_concern(NewConcern { agreement: None, what_happened: "x".into(), how_i_felt: String::new(), what_i_need: String::new() }, t(1))
+        .raise_concern(
+            NewConcern {
+                agreement: None,
+                what_happened: "x".into(),
+                how_i_felt: String::new(),
+                what_i_need: String::new(),
+            },
+            t(1),
+        )
         .unwrap();
     sync(&mut alex.space, &mut sam.space);
     alex.space.acknowledge_concern(&cid, t(2)).unwrap();
-    sam.space.respond_to_concern(&cid, "Here is what would help", t(2)).unwrap();
+    sam.space
+        .respond_to_concern(&cid, "Here is what would help", t(2))
+        .unwrap();
     sync(&mut alex.space, &mut sam.space);
-    assert_eq!(alex.space.concern(&cid).unwrap(), sam.space.concern(&cid).unwrap());
-    assert_eq!(alex.space.concern(&cid).unwrap().state, ConcernState::Responded);
+    assert_eq!(
+        alex.space.concern(&cid).unwrap(),
+        sam.space.concern(&cid).unwrap()
+    );
+    assert_eq!(
+        alex.space.concern(&cid).unwrap().state,
+        ConcernState::Responded
+    );
 }
 
 #[test]
@@ -107,7 +192,10 @@ fn the_agenda_follows_domain_order_and_the_last_checkin() {
     let mut reviewed = new_agreement("Monthly money talk");
     reviewed.review_every = Some(ReviewCadence::parse("1 month").unwrap());
     let review_id = alex.space.create_agreement(reviewed, t(1)).unwrap();
-    let id = alex.space.create_agreement(new_agreement("Dishes before bed"), t(1)).unwrap();
+    let id = alex
+        .space
+        .create_agreement(new_agreement("Dishes before bed"), t(1))
+        .unwrap();
     let mut draft = new_agreement("Draft rule");
     draft.draft = true;
     alex.space.create_agreement(draft, t(1)).unwrap();
@@ -116,19 +204,60 @@ fn the_agenda_follows_domain_order_and_the_last_checkin() {
     sam.space.accept(&id, t(2)).unwrap();
     sync(&mut alex.space, &mut sam.space);
 
-    alex.space.log_follow_through(&id, LogKind::Missed, "before", t(3)).unwrap();
-    alex.space.record_checkin(NaiveDate::from_ymd_opt(2027, 3, 7).unwrap(), "good talk", t(4)).unwrap();
+    alex.space
+        .log_follow_through(&id, LogKind::Missed, "before", t(3))
+        .unwrap();
+    alex.space
+        .record_checkin(
+            NaiveDate::from_ymd_opt(2027, 3, 7).unwrap(),
+            "good talk",
+            t(4),
+        )
+        .unwrap();
     sync(&mut alex.space, &mut sam.space);
-    sam.space.log_follow_through(&id, LogKind::Missed, "after", t(5)).unwrap();
-    sam.space.log_follow_through(&id, LogKind::Kept, "", t(5)).unwrap();
-    let c1 = sam.space.raise_concern(NewConcern { agreement: Some(id.clone()), what_happened: "first".into(), how_i_felt: String::new(), what_i_need: String::new() }, t(6)).unwrap();
-    let c2 = sam.space.raise_concern(NewConcern { agreement: None, what_happened: "second".into(), how_i_felt: String::new(), what_i_need: String::new() }, t(7)).unwrap();
+    sam.space
+        .log_follow_through(&id, LogKind::Missed, "after", t(5))
+        .unwrap();
+    sam.space
+        .log_follow_through(&id, LogKind::Kept, "", t(5))
+        .unwrap();
+    let c1 = sam
+        .space
+        .raise_concern(
+            NewConcern {
+                agreement: Some(id.clone()),
+                what_happened: "first".into(),
+                how_i_felt: String::new(),
+                what_i_need: String::new(),
+            },
+            t(6),
+        )
+        .unwrap();
+    let c2 = sam
+        .space
+        .raise_concern(
+            NewConcern {
+                agreement: None,
+                what_happened: "second".into(),
+                how_i_felt: String::new(),
+                what_i_need: String::new(),
+            },
+            t(7),
+        )
+        .unwrap();
     sync(&mut alex.space, &mut sam.space);
 
     // Before the review date: nothing due.
     let agenda = alex.space.agenda(t(60)).unwrap();
     assert!(agenda.appreciation_prompt.contains("appreciation"));
-    assert_eq!(agenda.open_concerns.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), vec![c1, c2]);
+    assert_eq!(
+        agenda
+            .open_concerns
+            .iter()
+            .map(|c| c.id.clone())
+            .collect::<Vec<_>>(),
+        vec![c1, c2]
+    );
     assert!(agenda.due_for_review.is_empty());
     assert_eq!(agenda.missed_since_last_checkin.len(), 1);
     assert_eq!(agenda.missed_since_last_checkin[0].text, "after");
@@ -141,9 +270,19 @@ fn the_agenda_follows_domain_order_and_the_last_checkin() {
     let agenda = alex.space.agenda(later).unwrap();
     assert_eq!(agenda.due_for_review.len(), 1);
     assert_eq!(agenda.due_for_review[0].id, review_id);
-    assert_eq!(sam.space.agenda(later).unwrap().due_for_review, agenda.due_for_review);
+    assert_eq!(
+        sam.space.agenda(later).unwrap().due_for_review,
+        agenda.due_for_review
+    );
     // Reviewing moves the date one cadence on.
-    alex.space.mark_reviewed(&review_id, later.date_naive(), later).unwrap();
+    alex.space
+        .mark_reviewed(&review_id, later.date_naive(), later)
+        .unwrap();
     assert!(alex.space.agenda(later).unwrap().due_for_review.is_empty());
-    assert!(matches!(alex.space.mark_reviewed(&id, later.date_naive(), later).unwrap_err(), Error::NotAllowed(_)));
+    assert!(matches!(
+        alex.space
+            .mark_reviewed(&id, later.date_naive(), later)
+            .unwrap_err(),
+        Error::NotAllowed(_)
+    ));
 }
