@@ -1,1 +1,184 @@
-fn main() {}
+//! Benchmarks of the targets on a document of 500 agreements built by ~50,000 changes
+//! (see `fixture.rs`; the fixture is built once and reused, never timed):
+//!
+//! - `cold_open_to_first_list`: `Space::open` + the first `list` (served from the view cache
+//!   while the document loads in the background). Target <= 50 ms.
+//! - `cold_open_full_load`: `Space::open` + `agenda` (waits for the whole document).
+//! - `durable_edit`: one fsynced `edit_agreement` of an agreement's details. Target <= 2 ms median.
+//! - `list_500`: `list` on a loaded space. Target <= 1 ms.
+//! - `agenda`: `agenda` on a loaded space.
+//! - `open_parts/*`: where a cold open's time goes (reading the files, parsing the view cache,
+//!   a plain Automerge load of the snapshot).
+//!
+//! Run: `cargo bench -p accord-core --bench core`.
+
+#[path = "fixture.rs"]
+mod fixture;
+
+use accord_core::{AgreementEdit, AgreementId, ListFilter, Space, Status};
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
+use std::time::{Duration, Instant};
+
+/// The measured open of a fresh copy of the fixture; the loader thread is joined and the copy
+/// removed outside the timed part, so iterations do not compete with a leftover loader.
+fn timed_open(fx: &fixture::Fixture, full_load: bool) -> Duration {
+    let (guard, dir) = fixture::fresh_copy(fx);
+    let now = fx.now();
+    let started = Instant::now();
+    let mut space = Space::open(&dir).expect("open");
+    if full_load {
+        let agenda = space.agenda(now).expect("agenda");
+        std::hint::black_box(agenda);
+    } else {
+        let list = space.list(&ListFilter::default()).expect("list");
+        assert_eq!(list.len(), fixture::AGREEMENTS);
+        std::hint::black_box(list);
+    }
+    let elapsed = started.elapsed();
+    // Let the background load finish before the next iteration, then close.
+    space.open_report().expect("load");
+    drop(space);
+    drop(guard);
+    elapsed
+}
+
+fn cold_open(c: &mut Criterion) {
+    let fx = fixture::ensure();
+    let mut group = c.benchmark_group("open");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(8));
+    group.bench_function("cold_open_to_first_list", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| timed_open(&fx, false)).sum())
+    });
+    group.bench_function("cold_open_full_load", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| timed_open(&fx, true)).sum())
+    });
+    group.finish();
+}
+
+/// The parts of a cold open, measured on their own with the public crates the core uses.
+fn open_parts(c: &mut Criterion) {
+    let fx = fixture::ensure();
+    let snapshot = std::fs::read(fx.alex.join("snapshot.bin")).expect("snapshot");
+    let view = std::fs::read(fx.alex.join("view.json")).expect("view cache");
+    eprintln!(
+        "fixture: {} changes, snapshot.bin {} KiB, view.json {} KiB",
+        fx.changes,
+        snapshot.len() / 1024,
+        view.len() / 1024
+    );
+    // snapshot.bin: magic(8) heads_len(u32) heads(32 each) doc_len(u64) doc crc(u32)
+    let heads = u32::from_le_bytes(snapshot[8..12].try_into().unwrap()) as usize;
+    let doc_start = 12 + heads * 32 + 8;
+    let doc = snapshot[doc_start..snapshot.len() - 4].to_vec();
+
+    let mut group = c.benchmark_group("open_parts");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    group.bench_function("read_snapshot_and_crc", |b| {
+        b.iter(|| {
+            let bytes = std::fs::read(fx.alex.join("snapshot.bin")).unwrap();
+            let crc = crc32fast::hash(&bytes[..bytes.len() - 4]);
+            std::hint::black_box((bytes[doc_start..bytes.len() - 4].to_vec(), crc))
+        })
+    });
+    group.bench_function("read_and_parse_view_json", |b| {
+        b.iter(|| {
+            let bytes = std::fs::read(fx.alex.join("view.json")).unwrap();
+            let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            std::hint::black_box(value)
+        })
+    });
+    group.measurement_time(Duration::from_secs(6));
+    group.bench_function("automerge_load_snapshot", |b| {
+        b.iter(|| std::hint::black_box(automerge::Automerge::load(&doc).unwrap()))
+    });
+    group.finish();
+}
+
+/// A loaded space on a fresh copy, plus an agreement to edit.
+fn loaded(fx: &fixture::Fixture) -> (tempfile::TempDir, Space, AgreementId) {
+    let (guard, dir) = fixture::fresh_copy(fx);
+    let mut space = Space::open(&dir).expect("open");
+    space.agenda(fx.now()).expect("load");
+    let id = space
+        .list(&ListFilter {
+            status: Some(Status::Active),
+            ..Default::default()
+        })
+        .expect("list")
+        .first()
+        .expect("an active agreement")
+        .id
+        .clone();
+    (guard, space, id)
+}
+
+fn loaded_ops(c: &mut Criterion) {
+    let fx = fixture::ensure();
+    let now = fx.now();
+    let (_guard, mut space, id) = loaded(&fx);
+    let mut group = c.benchmark_group("loaded");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+
+    // Each edit is timed on its own (criterion gets the sum); the individual times give a
+    // true per-edit median and tail, printed after the run.
+    let texts = [
+        "We each cook twice a week and the other one cleans up afterwards. ".repeat(4),
+        "We each cook twice a week; whoever did not cook does the dishes that evening. ".repeat(4),
+    ];
+    let mut flip = 0usize;
+    let mut each: Vec<Duration> = Vec::new();
+    group.bench_function("durable_edit", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                flip += 1;
+                let edit = AgreementEdit {
+                    details: Some(texts[flip % 2].clone()),
+                    ..Default::default()
+                };
+                let started = Instant::now();
+                space.edit_agreement(&id, edit, now).expect("edit");
+                let took = started.elapsed();
+                each.push(took);
+                total += took;
+            }
+            total
+        })
+    });
+    if !each.is_empty() {
+        each.sort();
+        let pct = |p: f64| each[((each.len() - 1) as f64 * p).round() as usize];
+        eprintln!(
+            "durable_edit, each of {} edits: p50 {:?}, p90 {:?}, p99 {:?}, max {:?}",
+            each.len(),
+            pct(0.5),
+            pct(0.9),
+            pct(0.99),
+            pct(1.0)
+        );
+    }
+
+    group.bench_function("list_500", |b| {
+        b.iter(|| {
+            let list = space.list(&ListFilter::default()).expect("list");
+            debug_assert_eq!(list.len(), fixture::AGREEMENTS);
+            list
+        })
+    });
+    group.bench_function("agenda", |b| b.iter(|| space.agenda(now).expect("agenda")));
+    group.finish();
+}
+
+criterion_group!(benches, cold_open, open_parts, loaded_ops);
+criterion_main!(benches);

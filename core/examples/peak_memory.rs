@@ -1,0 +1,80 @@
+//! Peak memory of a process that opens the benchmark fixture (500 agreements, ~50,000
+//! changes; see `benches/fixture.rs`), shows the first list, then loads the whole document.
+//!
+//! Run: `cargo run --release -p accord-core --example peak_memory`
+//!
+//! The parent builds (or reuses) the fixture and a fresh copy of it, then runs itself again as
+//! a child that only opens the copy, so the fixture's build does not count. The child prints
+//! its peak resident set (`VmHWM` from `/proc/self/status`) after the first list and after the
+//! full load.
+
+#[path = "../benches/fixture.rs"]
+mod fixture;
+
+use accord_core::{ListFilter, Space};
+use std::time::Instant;
+
+fn status_kb(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
+fn report(label: &str) {
+    let hwm = status_kb("VmHWM").map_or("unknown".into(), |v| v.to_string());
+    let rss = status_kb("VmRSS").map_or("unknown".into(), |v| v.to_string());
+    println!("peak_rss_{label}_kb={hwm}");
+    println!("rss_{label}_kb={rss}");
+}
+
+fn child(dir: &std::path::Path, now_ms: i64) {
+    report("at_start");
+    let started = Instant::now();
+    let mut space = Space::open(dir).expect("open");
+    let list = space.list(&ListFilter::default()).expect("list");
+    let first_list = started.elapsed();
+    report("after_first_list");
+    println!("agreements_listed={}", list.len());
+    println!("first_list_ms={:.1}", first_list.as_secs_f64() * 1e3);
+    let now = chrono::DateTime::from_timestamp_millis(now_ms).expect("now");
+    let agenda = space.agenda(now).expect("agenda");
+    let full = started.elapsed();
+    report("after_full_load");
+    println!(
+        "agenda_items={}",
+        agenda.open_concerns.len()
+            + agenda.due_for_review.len()
+            + agenda.missed_since_last_checkin.len()
+            + agenda.waiting_for_partner.len()
+    );
+    println!("full_load_ms={:.1}", full.as_secs_f64() * 1e3);
+    drop(space);
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() == 4 && args[1] == "--child" {
+        child(
+            std::path::Path::new(&args[2]),
+            args[3].parse().expect("now"),
+        );
+        return;
+    }
+    let fx = fixture::ensure();
+    let (guard, dir) = fixture::fresh_copy(&fx);
+    println!("fixture={} changes={}", fx.alex.display(), fx.changes);
+    let status = std::process::Command::new(std::env::current_exe().expect("current exe"))
+        .arg("--child")
+        .arg(&dir)
+        .arg(fx.now().timestamp_millis().to_string())
+        .status()
+        .expect("run child");
+    drop(guard);
+    assert!(status.success(), "child failed: {status}");
+}
