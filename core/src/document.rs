@@ -15,6 +15,7 @@
 //! visible through `get_all` and become a conflict for the partners to resolve.
 
 use crate::error::{Error, Result};
+use crate::trust::Signer;
 use automerge::transaction::Transactable;
 use automerge::{
     ActorId, Automerge, Change, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue, ValueRef, ROOT,
@@ -25,7 +26,7 @@ use std::collections::BTreeMap;
 pub const SCHEMA_VERSION: u64 = 1;
 
 /// The containers created with the space (never concurrently, so they never conflict).
-pub(crate) const TOP_LEVEL_MAPS: [&str; 8] = [
+pub(crate) const TOP_LEVEL_MAPS: [&str; 9] = [
     "partners",
     "devices",
     "agreements",
@@ -34,6 +35,7 @@ pub(crate) const TOP_LEVEL_MAPS: [&str; 8] = [
     "checkins",
     "reminders",
     "settings",
+    "positions",
 ];
 
 /// A scalar value read from the document.
@@ -213,13 +215,19 @@ fn doc_err(context: &str, e: automerge::AutomergeError) -> Error {
 
 impl Document {
     /// A new, empty space document written by `actor`.
-    pub(crate) fn create(actor: &[u8], space_id: &str, time_ms: i64) -> Result<Self> {
+    pub(crate) fn create(
+        actor: &[u8],
+        space_id: &str,
+        founder: &str,
+        time_ms: i64,
+    ) -> Result<Self> {
         let mut doc = Automerge::new().with_actor(ActorId::from(actor));
         doc.transact_with(
             |_| commit_options("create space", time_ms),
             |tx| -> std::result::Result<(), automerge::AutomergeError> {
                 tx.put(ROOT, "schema", SCHEMA_VERSION as i64)?;
                 tx.put(ROOT, "space_id", space_id)?;
+                tx.put(ROOT, "founder_device", founder)?;
                 for key in TOP_LEVEL_MAPS {
                     tx.put_object(ROOT, key, ObjType::Map)?;
                 }
@@ -488,12 +496,13 @@ impl Document {
         &mut self,
         message: &str,
         time_ms: i64,
+        signer: Option<&Signer>,
         f: impl FnOnce(&mut Tx<'_, '_>) -> Result<T>,
     ) -> Result<T> {
         let result = self.doc.transact_with(
             |_| commit_options(message, time_ms),
             |tx| {
-                let mut wrapper = Tx { tx };
+                let mut wrapper = Tx { tx, signer };
                 f(&mut wrapper)
             },
         );
@@ -520,6 +529,7 @@ fn actor_of(id: &ObjId) -> String {
 /// Writes within one change.
 pub(crate) struct Tx<'a, 'b> {
     tx: &'a mut automerge::transaction::Transaction<'b>,
+    signer: Option<&'a Signer>,
 }
 
 fn write_err(e: automerge::AutomergeError) -> Error {
@@ -549,6 +559,21 @@ impl Tx<'_, '_> {
         self.tx
             .put(&obj, key, value.into().to_scalar())
             .map_err(write_err)
+    }
+
+    /// Like [`Tx::insert_map`], signing the fields with this device's key (field `sig`).
+    pub(crate) fn insert_signed(
+        &mut self,
+        path: &[&str],
+        key: &str,
+        fields: Vec<(&str, Val)>,
+        maps: &[&str],
+    ) -> Result<()> {
+        let signer = self
+            .signer
+            .ok_or_else(|| Error::NotAllowed("this write needs the device key".into()))?;
+        let fields = signer.sign(path, key, fields);
+        self.insert_map(path, key, fields, maps)
     }
 
     /// Creates a map at `path/key` with scalar `fields` and empty child maps named `maps`.

@@ -20,6 +20,7 @@ pub mod ids;
 pub mod reminders;
 pub mod space;
 pub mod storage;
+mod trust;
 pub mod view;
 
 pub use agreement::{

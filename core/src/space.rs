@@ -18,8 +18,10 @@ use crate::followthrough::{LogEntry, LogKind};
 use crate::identity::DeviceIdentity;
 use crate::ids::{AgreementId, ConcernId, DeviceId, PartnerId, RecordId, SpaceId};
 use crate::storage::{cut_log_at, Frame, Storage, TornTail};
+use crate::trust::{Anchor, Role, Signer, Verifier};
 use crate::view::{
     self, display_val, field_value_ok, AgreementState, Device, Members, Partner, Problem,
+    TrustContext,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -145,6 +147,8 @@ enum DocState {
 pub struct Space {
     storage: Storage,
     identity: DeviceIdentity,
+    trust: TrustContext,
+    signer: Signer,
     doc: DocState,
     derived: Option<Derived>,
     /// The list from `view.json`, valid for the stored heads, shown while the document loads.
@@ -192,8 +196,21 @@ impl Space {
         let space_id = SpaceId::random();
         let partner = PartnerId::random();
         let device = identity.device_id();
-        let mut doc = Document::create(&identity.actor_bytes(), space_id.as_str(), now_ms(now))?;
-        doc.change(&message("found", None), now_ms(now), |tx| {
+        let anchor = Anchor {
+            space_id: space_id.0.clone(),
+            founder_device: device.0.clone(),
+        };
+        let signer = Signer {
+            identity: identity.clone(),
+            space_id: space_id.0.clone(),
+        };
+        let mut doc = Document::create(
+            &identity.actor_bytes(),
+            space_id.as_str(),
+            device.as_str(),
+            now_ms(now),
+        )?;
+        doc.change(&message("found", None), now_ms(now), Some(&signer), |tx| {
             tx.insert_map(
                 &["partners"],
                 partner.as_str(),
@@ -205,12 +222,13 @@ impl Space {
                 ],
                 &[],
             )?;
-            tx.insert_map(
+            tx.insert_signed(
                 &["devices"],
                 device.as_str(),
                 vec![
                     ("partner", partner.0.clone().into()),
                     ("name", device_name.into()),
+                    ("role", Role::Founder.as_str().into()),
                     ("seq", 2i64.into()),
                     ("enrolled_by", device.0.clone().into()),
                     ("at", now_ms(now).into()),
@@ -218,7 +236,7 @@ impl Space {
                 &["removals"],
             )
         })?;
-        Self::from_new_document(dir, lock, identity, doc)
+        Self::from_new_document(dir, lock, identity, doc, anchor)
     }
 
     /// Sets up this (empty) device directory from a copy of a space in which this device was
@@ -231,15 +249,31 @@ impl Space {
         let identity = DeviceIdentity::load_or_create(dir)?;
         let doc = Document::load(document, &identity.actor_bytes())
             .map_err(|e| Error::InvalidRemoteData(format!("the space could not be read: {e}")))?;
+        let (Some(space_id), Some(founder)) =
+            (doc.root_str("space_id"), doc.root_str("founder_device"))
+        else {
+            return Err(Error::InvalidRemoteData(
+                "the space names no id or founder".into(),
+            ));
+        };
+        let anchor = Anchor {
+            space_id,
+            founder_device: founder,
+        };
+        let trust = TrustContext {
+            space_id: anchor.space_id.clone(),
+            founder: DeviceId(anchor.founder_device.clone()),
+            verifier: Verifier::default(),
+        };
         let mut problems = Vec::new();
-        let members = view::read_members(&doc, &mut problems);
+        let members = view::read_members(&doc, &trust, &mut problems);
         if members.partner_of_device(&identity.device_id()).is_none() {
             return Err(Error::NotAMember(format!(
                 "this device ({})",
                 identity.device_id()
             )));
         }
-        Self::from_new_document(dir, lock, identity, doc)
+        Self::from_new_document(dir, lock, identity, doc, anchor)
     }
 
     fn from_new_document(
@@ -247,12 +281,23 @@ impl Space {
         lock: std::fs::File,
         identity: DeviceIdentity,
         doc: Document,
+        anchor: Anchor,
     ) -> Result<Space> {
+        anchor.save(dir)?;
         let (mut storage, _) = Storage::open(dir, lock)?;
         let heads = doc.heads();
         storage.compact(&heads_to_bytes(&heads), &doc.save())?;
         let mut space = Space {
             storage,
+            trust: TrustContext {
+                space_id: anchor.space_id.clone(),
+                founder: DeviceId(anchor.founder_device.clone()),
+                verifier: Verifier::load(dir),
+            },
+            signer: Signer {
+                identity: identity.clone(),
+                space_id: anchor.space_id,
+            },
             identity,
             doc: DocState::Ready(Box::new(doc)),
             derived: None,
@@ -273,6 +318,10 @@ impl Space {
         }
         let lock = Storage::lock(dir)?;
         let identity = DeviceIdentity::load_or_create(dir)?;
+        let anchor = Anchor::load(dir)?.ok_or_else(|| Error::Corrupt {
+            path: dir.join("space.json"),
+            reason: "missing: this device's record of which space it belongs to".into(),
+        })?;
         let (storage, loaded) = Storage::open(dir, lock)?;
         let stored_heads = loaded
             .heads()
@@ -314,6 +363,15 @@ impl Space {
             .map_err(|e| Error::io(dir, e))?;
         Ok(Space {
             storage,
+            trust: TrustContext {
+                space_id: anchor.space_id.clone(),
+                founder: DeviceId(anchor.founder_device.clone()),
+                verifier: Verifier::load(dir),
+            },
+            signer: Signer {
+                identity: identity.clone(),
+                space_id: anchor.space_id,
+            },
             identity,
             doc: DocState::Loading(handle),
             derived: None,
@@ -388,7 +446,8 @@ impl Space {
         let doc = self.doc();
         let mut problems = BTreeMap::new();
         let mut p = Vec::new();
-        let members = view::read_members(doc, &mut p);
+        let members = view::read_members(doc, &self.trust, &mut p);
+        let members_max_seq = members.max_seq;
         problems.insert("members".to_owned(), std::mem::take(&mut p));
         let agreements = view::derive_agreements(doc, &members, &mut p);
         problems.insert("agreements".to_owned(), std::mem::take(&mut p));
@@ -400,7 +459,7 @@ impl Space {
         let concerns = view::read_concerns(doc, &members, &mut p, &mut max_seq);
         problems.insert("concerns".to_owned(), p);
         max_seq = max_seq.max(view::max_record_seq(&log, &checkins, &concerns));
-        max_seq = max_seq.max(3);
+        max_seq = max_seq.max(members_max_seq);
         let heads = doc.heads();
         let schema = doc.schema_version();
         self.report.read_only = match schema {
@@ -529,7 +588,7 @@ impl Space {
         let DocState::Ready(doc) = &mut self.doc else {
             return Err(Error::NotAllowed("the space is not loaded".into()));
         };
-        let out = doc.change(&msg, now_ms(now), f)?;
+        let out = doc.change(&msg, now_ms(now), Some(&self.signer), f)?;
         self.persist()?;
         self.rederive(touched)?;
         Ok(out)
@@ -624,6 +683,7 @@ impl Space {
         if let Ok(bytes) = serde_json::to_vec(&cache) {
             let _ = self.storage.write_view_cache(&bytes);
         }
+        self.trust.verifier.save(self.storage.dir());
     }
 
     /// Closes the space, saving the list cache for a fast next open.
@@ -694,12 +754,13 @@ impl Space {
                 ],
                 &[],
             )?;
-            tx.insert_map(
+            tx.insert_signed(
                 &["devices"],
                 device.as_str(),
                 vec![
                     ("partner", p.0.clone().into()),
                     ("name", device_name.into()),
+                    ("role", Role::Partner.as_str().into()),
                     ("seq", seq.into()),
                     ("enrolled_by", my_device.0.clone().into()),
                     ("at", at.into()),
@@ -723,12 +784,13 @@ impl Space {
         let seq = self.next_seq();
         let at = now_ms(now);
         self.write("add device", None, now, Touched::All, |tx| {
-            tx.insert_map(
+            tx.insert_signed(
                 &["devices"],
                 device.as_str(),
                 vec![
                     ("partner", me.0.clone().into()),
                     ("name", name.into()),
+                    ("role", Role::Device.as_str().into()),
                     ("seq", seq.into()),
                     ("enrolled_by", my_device.0.clone().into()),
                     ("at", at.into()),
@@ -831,7 +893,7 @@ impl Space {
             now,
             Touched::Agreement(id.clone()),
             |tx| {
-                tx.insert_map(
+                tx.insert_signed(
                     &["agreements"],
                     aid.as_str(),
                     vec![
@@ -1193,7 +1255,7 @@ impl Space {
             now,
             Touched::Agreement(id.clone()),
             |tx| {
-                tx.insert_map(
+                tx.insert_signed(
                     &["agreements", path_id.as_str(), "retirements"],
                     rec.as_str(),
                     vec![
@@ -1438,7 +1500,7 @@ impl Space {
         let at = now_ms(now);
         let (r, aid) = (rec.clone(), id.clone());
         self.write("log", Some(id), now, Touched::Log, |tx| {
-            tx.insert_map(
+            tx.insert_signed(
                 &["log"],
                 r.as_str(),
                 vec![
@@ -1493,7 +1555,7 @@ impl Space {
             now,
             Touched::Concerns(None),
             |tx| {
-                tx.insert_map(
+                tx.insert_signed(
                     &["concerns"],
                     cid.as_str(),
                     vec![
@@ -1569,7 +1631,7 @@ impl Space {
             now,
             Touched::Concerns(touched_agreement),
             |tx| {
-                tx.insert_map(
+                tx.insert_signed(
                     &["concerns", cid.as_str(), "events"],
                     rec.as_str(),
                     vec![
@@ -1648,7 +1710,7 @@ impl Space {
         let at = now_ms(now);
         let r = rec.clone();
         self.write("checkin", None, now, Touched::Checkins, |tx| {
-            tx.insert_map(
+            tx.insert_signed(
                 &["checkins"],
                 r.as_str(),
                 vec![
@@ -1882,7 +1944,7 @@ fn write_acceptance(
     at: i64,
 ) -> Result<()> {
     let rec = RecordId::random();
-    tx.insert_map(
+    tx.insert_signed(
         &["agreements", agreement.as_str(), "acceptances"],
         rec.as_str(),
         vec![
@@ -1911,7 +1973,7 @@ fn write_renegotiation(
     at: i64,
 ) -> Result<()> {
     let rec = RecordId::random();
-    tx.insert_map(
+    tx.insert_signed(
         &["agreements", agreement.as_str(), "renegotiations"],
         rec.as_str(),
         vec![

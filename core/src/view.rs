@@ -11,6 +11,7 @@ use crate::concern::{Concern, ConcernEvent, ConcernState, ConcernStep};
 use crate::document::{Document, Entity, Record, Val};
 use crate::followthrough::{LogEntry, LogKind};
 use crate::ids::{AgreementId, ConcernId, DeviceId, PartnerId, RecordId};
+use crate::trust::{Role, Verifier};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -58,11 +59,30 @@ pub struct Device {
     pub removed: bool,
 }
 
-/// Partners and devices as derived from the document.
-#[derive(Debug, Clone, Default)]
+/// What a replica trusts without the shared document: the space id, the founder's device
+/// (both pinned locally) and the signature cache.
+#[derive(Clone)]
+pub(crate) struct TrustContext {
+    pub(crate) space_id: String,
+    pub(crate) founder: DeviceId,
+    pub(crate) verifier: Verifier,
+}
+
+#[derive(Debug, Clone)]
+struct DeviceState {
+    enrolled_seq: i64,
+    removed_seq: Option<i64>,
+}
+
+/// Partners and devices as derived from the document, with the rules of [`crate::trust`].
+#[derive(Clone)]
 pub(crate) struct Members {
     pub(crate) partners: Vec<Partner>,
     pub(crate) devices: BTreeMap<DeviceId, Device>,
+    states: BTreeMap<DeviceId, DeviceState>,
+    trust: TrustContext,
+    /// The highest Lamport counter among enrolments and removals.
+    pub(crate) max_seq: i64,
 }
 
 impl Members {
@@ -74,7 +94,7 @@ impl Members {
             .map(|d| &d.partner)
     }
 
-    /// The partner of the device that wrote with `actor` (hex), valid or not.
+    /// The device that wrote with `actor` (hex), if it was ever validly enrolled.
     pub(crate) fn author_of_actor(&self, actor: &str) -> Option<&Device> {
         self.devices.get(&DeviceId(actor.to_owned()))
     }
@@ -91,19 +111,44 @@ impl Members {
         self.partners.iter().map(|p| p.id.clone()).collect()
     }
 
-    /// Whether `record` was written by a valid device of the partner it names in `partner`:
-    /// no device can act in the other partner's name.
-    pub(crate) fn record_author(&self, record: &Record) -> Result<(PartnerId, DeviceId), String> {
+    /// Whether `device` was validly enrolled before `seq` and not removed before it.
+    fn valid_at(&self, device: &DeviceId, seq: i64) -> bool {
+        self.states
+            .get(device)
+            .is_some_and(|s| s.enrolled_seq < seq && s.removed_seq.is_none_or(|r| seq < r))
+    }
+
+    /// Checks that `record` (stored at `path`) was signed by a device that was valid when it
+    /// was written and belongs to the partner the record names: no device can act in the
+    /// other partner's name, and a removed device's later records do not count.
+    pub(crate) fn record_author(
+        &self,
+        record: &Record,
+        path: &str,
+    ) -> Result<(PartnerId, DeviceId), String> {
         let partner = PartnerId(record.str("partner").ok_or("has no partner")?.to_owned());
         let device = DeviceId(record.str("device").ok_or("has no device")?.to_owned());
+        let seq = record.int("seq").ok_or("has no order")?;
         if record.actor != device.0 {
             return Err("was written by another device than the one it names".into());
         }
-        match self.partner_of_device(&device) {
-            Some(p) if *p == partner => Ok((partner, device)),
-            Some(_) => Err("names a partner its device does not belong to".into()),
-            None => Err("was written by a device that is not enrolled".into()),
+        let Some(enrolled) = self.devices.get(&device) else {
+            return Err("was written by a device that is not enrolled".into());
+        };
+        if enrolled.partner != partner {
+            return Err("names a partner its device does not belong to".into());
         }
+        if !self.valid_at(&device, seq) {
+            return Err("was written by a device after it was removed".into());
+        }
+        if !self
+            .trust
+            .verifier
+            .record_signed_by(&self.trust.space_id, path, record, &device)
+        {
+            return Err("has no valid signature of its device".into());
+        }
+        Ok((partner, device))
     }
 }
 
@@ -113,62 +158,203 @@ pub(crate) fn time_of(record_ms: Option<i64>) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
 }
 
-/// Reads partners and devices.
-pub(crate) fn read_members(doc: &Document, problems: &mut Vec<Problem>) -> Members {
-    let mut partners: Vec<(i64, Partner)> = Vec::new();
-    for r in doc.records(&["partners"]) {
-        let name = r.str("name");
-        let tz = r.str("time_zone");
-        let seq = r.int("seq");
-        match (name, tz, seq) {
-            (Some(name), Some(tz), Some(seq)) if tz.parse::<chrono_tz::Tz>().is_ok() => partners
-                .push((
-                    seq,
-                    Partner {
-                        id: PartnerId(r.id.clone()),
-                        name: name.to_owned(),
-                        time_zone: tz.to_owned(),
-                    },
-                )),
-            _ => problems.push(Problem::new(
-                format!("partner {}", r.id),
-                "missing or invalid name, time zone or order",
-            )),
+enum MemberEvent<'a> {
+    Enrol(&'a Record),
+    Remove(&'a Record, &'a Record),
+}
+
+/// Reads partners and devices, applying the enrolment rules in causal (Lamport) order.
+pub(crate) fn read_members(
+    doc: &Document,
+    trust: &TrustContext,
+    problems: &mut Vec<Problem>,
+) -> Members {
+    let records = doc.records(&["devices"]);
+    let mut events: Vec<(i64, String, MemberEvent<'_>)> = Vec::new();
+    for r in &records {
+        events.push((
+            r.int("seq").unwrap_or(i64::MAX),
+            r.id.clone(),
+            MemberEvent::Enrol(r),
+        ));
+        for removal in r.children.get("removals").map(Vec::as_slice).unwrap_or(&[]) {
+            events.push((
+                removal.int("seq").unwrap_or(i64::MAX),
+                removal.id.clone(),
+                MemberEvent::Remove(r, removal),
+            ));
         }
     }
-    partners.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
-    for (_, extra) in partners.iter().skip(2) {
-        problems.push(Problem::new(
-            format!("partner {}", extra.id),
-            "a space has at most two partners; this one is ignored",
-        ));
+    events.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    let mut members = Members {
+        partners: Vec::new(),
+        devices: BTreeMap::new(),
+        states: BTreeMap::new(),
+        trust: trust.clone(),
+        max_seq: events
+            .iter()
+            .map(|e| e.0)
+            .filter(|s| *s < i64::MAX)
+            .max()
+            .unwrap_or(0),
+    };
+    let (mut first, mut second): (Option<PartnerId>, Option<PartnerId>) = (None, None);
+    for (seq, _, event) in events {
+        match event {
+            MemberEvent::Enrol(r) => {
+                let device = DeviceId(r.id.clone());
+                let verdict = (|| -> Result<PartnerId, String> {
+                    let partner = PartnerId(r.str("partner").ok_or("names no partner")?.to_owned());
+                    let signer = DeviceId(
+                        r.str("enrolled_by")
+                            .ok_or("names no enrolling device")?
+                            .to_owned(),
+                    );
+                    let role = r
+                        .str("role")
+                        .and_then(Role::parse)
+                        .ok_or("has no valid role")?;
+                    if r.actor != signer.0 {
+                        return Err("was written by another device than the enrolling one".into());
+                    }
+                    if members.states.contains_key(&device) {
+                        return Err("enrols a device that was already enrolled".into());
+                    }
+                    if !trust
+                        .verifier
+                        .record_signed_by(&trust.space_id, "devices", r, &signer)
+                    {
+                        return Err("has no valid signature of the enrolling device".into());
+                    }
+                    let signer_partner = members.devices.get(&signer).map(|d| d.partner.clone());
+                    let signer_ok = members.valid_at(&signer, seq);
+                    match role {
+                        Role::Founder
+                            if device == trust.founder && signer == device && first.is_none() =>
+                        {
+                            first = Some(partner.clone());
+                        }
+                        Role::Founder => {
+                            return Err(
+                                "claims to found the space but is not its founder device".into()
+                            )
+                        }
+                        _ if !signer_ok => {
+                            return Err("was enrolled by a device that was not valid then".into())
+                        }
+                        Role::Partner => {
+                            if second.is_some()
+                                || signer_partner.as_ref() != first.as_ref()
+                                || Some(&partner) == first.as_ref()
+                            {
+                                return Err("enrols a partner while the space already has two, or by the wrong partner".into());
+                            }
+                            second = Some(partner.clone());
+                        }
+                        Role::Device if signer_partner.as_ref() == Some(&partner) => {}
+                        Role::Device => {
+                            return Err("was enrolled by a device of the other partner".into())
+                        }
+                        Role::Returning => {
+                            let is_partner = Some(&partner) == first.as_ref()
+                                || Some(&partner) == second.as_ref();
+                            if !is_partner || signer_partner.as_ref() == Some(&partner) {
+                                return Err("a returning partner's device must be enrolled by the other partner".into());
+                            }
+                            for (id, d) in members.devices.iter_mut() {
+                                if d.partner == partner {
+                                    d.removed = true;
+                                    if let Some(state) = members.states.get_mut(id) {
+                                        state.removed_seq.get_or_insert(seq);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    Ok(partner)
+                })();
+                match verdict {
+                    Ok(partner) => {
+                        members.states.insert(
+                            device.clone(),
+                            DeviceState {
+                                enrolled_seq: seq,
+                                removed_seq: None,
+                            },
+                        );
+                        members.devices.insert(
+                            device.clone(),
+                            Device {
+                                id: device,
+                                partner,
+                                name: r.str("name").unwrap_or_default().to_owned(),
+                                removed: false,
+                            },
+                        );
+                    }
+                    Err(why) => problems.push(Problem::new(
+                        format!("device {}", r.id),
+                        format!("{why}; it is not valid"),
+                    )),
+                }
+            }
+            MemberEvent::Remove(target, removal) => {
+                let device = DeviceId(target.id.clone());
+                let by = removal.str("by").map(|b| DeviceId(b.to_owned()));
+                let ok = by.as_ref().is_some_and(|by| {
+                    removal.actor == by.0
+                        && members.valid_at(by, seq)
+                        && trust.verifier.record_signed_by(
+                            &trust.space_id,
+                            &format!("devices/{}/removals", target.id),
+                            removal,
+                            by,
+                        )
+                });
+                if !ok {
+                    problems.push(Problem::new(
+                        format!("removal {}", removal.id),
+                        "is not signed by a valid device; ignored",
+                    ));
+                    continue;
+                }
+                if let Some(state) = members.states.get_mut(&device) {
+                    state.removed_seq = Some(state.removed_seq.map_or(seq, |r| r.min(seq)));
+                    if let Some(d) = members.devices.get_mut(&device) {
+                        d.removed = true;
+                    }
+                }
+            }
+        }
     }
-    let partners: Vec<Partner> = partners.into_iter().take(2).map(|(_, p)| p).collect();
-    let mut devices = BTreeMap::new();
-    for r in doc.records(&["devices"]) {
-        let Some(partner) = r.str("partner").map(|p| PartnerId(p.to_owned())) else {
-            problems.push(Problem::new(format!("device {}", r.id), "has no partner"));
-            continue;
-        };
-        if !partners.iter().any(|p| p.id == partner) {
+    for r in doc.records(&["partners"]) {
+        members.max_seq = members.max_seq.max(r.int("seq").unwrap_or(0));
+        let id = PartnerId(r.id.clone());
+        if Some(&id) != first.as_ref() && Some(&id) != second.as_ref() {
             problems.push(Problem::new(
-                format!("device {}", r.id),
-                "belongs to no partner of the space",
+                format!("partner {}", r.id),
+                "has no validly enrolled device; ignored",
             ));
             continue;
         }
-        let removed = r.children.get("removals").is_some_and(|v| !v.is_empty());
-        devices.insert(
-            DeviceId(r.id.clone()),
-            Device {
-                id: DeviceId(r.id.clone()),
-                partner,
-                name: r.str("name").unwrap_or_default().to_owned(),
-                removed,
-            },
-        );
+        match (r.str("name"), r.str("time_zone")) {
+            (Some(name), Some(tz)) if tz.parse::<chrono_tz::Tz>().is_ok() => {
+                members.partners.push(Partner {
+                    id,
+                    name: name.to_owned(),
+                    time_zone: tz.to_owned(),
+                })
+            }
+            _ => problems.push(Problem::new(
+                format!("partner {}", r.id),
+                "has a missing or invalid name or time zone",
+            )),
+        }
     }
-    Members { partners, devices }
+    members
+        .partners
+        .sort_by_key(|p| if Some(&p.id) == first.as_ref() { 0 } else { 1 });
+    members
 }
 
 /// A validated acceptance record.
@@ -393,9 +579,10 @@ pub(crate) fn derive_agreement(
     let mut max_seq = seq;
 
     let mut acceptances = Vec::new();
+    let base = format!("agreements/{}", entity.id);
     for r in entity.records("acceptances") {
         max_seq = max_seq.max(r.int("seq").unwrap_or(0));
-        match members.record_author(r) {
+        match members.record_author(r, &format!("{base}/acceptances")) {
             Ok((partner, device)) => {
                 let (Some(hash), Some(rev), Some(seq)) =
                     (r.str("hash"), r.str("revision"), r.int("seq"))
@@ -431,7 +618,7 @@ pub(crate) fn derive_agreement(
     let mut retirement: Option<(i64, String, Retirement)> = None;
     for r in entity.records("retirements") {
         max_seq = max_seq.max(r.int("seq").unwrap_or(0));
-        match members.record_author(r) {
+        match members.record_author(r, &format!("{base}/retirements")) {
             Ok((partner, _)) => {
                 let key = (r.int("seq").unwrap_or(0), r.id.clone());
                 let candidate = Retirement {
@@ -456,7 +643,7 @@ pub(crate) fn derive_agreement(
     let mut open_renegotiations = Vec::new();
     for r in entity.records("renegotiations") {
         max_seq = max_seq.max(r.int("seq").unwrap_or(0));
-        if let Err(why) = members.record_author(r) {
+        if let Err(why) = members.record_author(r, &format!("{base}/renegotiations")) {
             problems.push(Problem::new(
                 format!("renegotiation request {} of agreement {}", r.id, id),
                 format!("{why}; it does not count"),
@@ -582,7 +769,7 @@ pub(crate) fn read_log(
 ) -> Vec<LogEntry> {
     let mut out = Vec::new();
     for r in doc.records(&["log"]) {
-        let parsed = members.record_author(&r).and_then(|(author, _)| {
+        let parsed = members.record_author(&r, "log").and_then(|(author, _)| {
             Ok(LogEntry {
                 id: RecordId(r.id.clone()),
                 agreement: AgreementId(r.str("agreement").ok_or("names no agreement")?.to_owned()),
@@ -616,7 +803,7 @@ pub(crate) fn read_checkins(
 ) -> Vec<CheckIn> {
     let mut out = Vec::new();
     for r in doc.records(&["checkins"]) {
-        let parsed = members.record_author(&r).and_then(|(by, _)| {
+        let parsed = members.record_author(&r, "checkins").and_then(|(by, _)| {
             Ok(CheckIn {
                 id: RecordId(r.id.clone()),
                 held_on: r
@@ -650,7 +837,7 @@ pub(crate) fn read_concerns(
 ) -> Vec<Concern> {
     let mut out = Vec::new();
     for r in doc.records(&["concerns"]) {
-        let raised_by = match members.record_author(&r) {
+        let raised_by = match members.record_author(&r, "concerns") {
             Ok((p, _)) => p,
             Err(why) => {
                 problems.push(Problem::new(
@@ -671,7 +858,7 @@ pub(crate) fn read_concerns(
         for e in r.children.get("events").map(Vec::as_slice).unwrap_or(&[]) {
             *max_seq = (*max_seq).max(e.int("seq").unwrap_or(0));
             let step = e.str("step").and_then(ConcernStep::from_stored);
-            let author = members.record_author(e);
+            let author = members.record_author(e, &format!("concerns/{}/events", r.id));
             match (step, author) {
                 (Some(step), Ok((partner, _))) => {
                     let allowed = match step {
