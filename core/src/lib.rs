@@ -42,3 +42,5 @@ pub use view::{Device, Partner, Problem};
 
 #[cfg(test)]
 mod schema_tests;
+#[cfg(test)]
+mod trust_tests;

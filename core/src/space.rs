@@ -800,6 +800,86 @@ impl Space {
         })
     }
 
+    /// Enrols a replacement device for the other partner, who lost all of theirs (run on a
+    /// device of this partner). Their previous devices are removed and never valid again.
+    pub fn add_returning_partner_device(
+        &mut self,
+        device: &DeviceId,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let (me, my_device) = self.writable()?;
+        let name = clean_text("device name", name, MAX_NAME_CHARS, false)?;
+        check_device_id(device)?;
+        let other = self
+            .derived()
+            .members
+            .partners
+            .iter()
+            .find(|p| p.id != me)
+            .map(|p| p.id.clone())
+            .ok_or_else(|| Error::NotAllowed("the space has no other partner to return".into()))?;
+        if self.derived().members.devices.contains_key(device) {
+            return Err(Error::NotAllowed(format!(
+                "device {device} is already enrolled"
+            )));
+        }
+        let seq = self.next_seq();
+        let at = now_ms(now);
+        self.write("returning partner", None, now, Touched::All, |tx| {
+            tx.insert_signed(
+                &["devices"],
+                device.as_str(),
+                vec![
+                    ("partner", other.0.clone().into()),
+                    ("name", name.into()),
+                    ("role", Role::Returning.as_str().into()),
+                    ("seq", seq.into()),
+                    ("enrolled_by", my_device.0.clone().into()),
+                    ("at", at.into()),
+                ],
+                &["removals"],
+            )
+        })
+    }
+
+    /// Removes a device (unpair): it is never valid again. What the remaining devices hold is
+    /// kept; the removed device keeps its own copy.
+    pub fn remove_device(&mut self, device: &DeviceId, now: DateTime<Utc>) -> Result<()> {
+        let (_, my_device) = self.writable()?;
+        let known = self
+            .derived()
+            .members
+            .devices
+            .get(device)
+            .ok_or_else(|| Error::not_found("device", device.as_str()))?;
+        if known.removed {
+            return Ok(());
+        }
+        let seq = self.next_seq();
+        let at = now_ms(now);
+        let rec = RecordId::random();
+        self.write("remove device", None, now, Touched::All, |tx| {
+            tx.insert_signed(
+                &["devices", device.as_str(), "removals"],
+                rec.as_str(),
+                vec![
+                    ("by", my_device.0.clone().into()),
+                    ("seq", seq.into()),
+                    ("at", at.into()),
+                ],
+                &[],
+            )
+        })
+    }
+
+    /// Finds the device whose id starts with `prefix`.
+    pub fn find_device(&mut self, prefix: &str) -> Result<DeviceId> {
+        self.ready()?;
+        let ids: Vec<&DeviceId> = self.derived().members.devices.keys().collect();
+        unique_prefix("device", prefix, ids.into_iter())
+    }
+
     /// Changes this partner's display name or time zone.
     pub fn update_me(
         &mut self,

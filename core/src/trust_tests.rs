@@ -1,0 +1,324 @@
+//! Trust: forged records by a modified client of one partner do not count on any replica.
+
+use crate::document::Val;
+use crate::*;
+use chrono::{DateTime, TimeZone, Utc};
+use tempfile::TempDir;
+
+fn t(minute: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap() + chrono::Duration::minutes(minute)
+}
+
+struct Dev {
+    _dir: TempDir,
+    space: Space,
+}
+
+fn couple() -> (Dev, Dev) {
+    let a_dir = TempDir::new().unwrap();
+    let mut alex = Space::create(
+        a_dir.path(),
+        CreateSpace {
+            partner_name: "Alex".into(),
+            time_zone: "UTC".into(),
+            device_name: String::new(),
+        },
+        t(0),
+    )
+    .unwrap();
+    let s_dir = TempDir::new().unwrap();
+    let sam_id = DeviceIdentity::load_or_create(s_dir.path())
+        .unwrap()
+        .device_id();
+    alex.add_partner("Sam", "UTC", &sam_id, "", t(1)).unwrap();
+    let sam = Space::join(s_dir.path(), &alex.export_document().unwrap()).unwrap();
+    (
+        Dev {
+            _dir: a_dir,
+            space: alex,
+        },
+        Dev {
+            _dir: s_dir,
+            space: sam,
+        },
+    )
+}
+
+fn enrol_own_device(inviter: &mut Space) -> Dev {
+    let dir = TempDir::new().unwrap();
+    let id = DeviceIdentity::load_or_create(dir.path())
+        .unwrap()
+        .device_id();
+    inviter.add_device(&id, "tablet", t(2)).unwrap();
+    let space = Space::join(dir.path(), &inviter.export_document().unwrap()).unwrap();
+    Dev { _dir: dir, space }
+}
+
+fn sync(a: &mut Space, b: &mut Space) {
+    let c = a.changes_since(&b.heads().unwrap()).unwrap();
+    b.apply_changes(&c).unwrap();
+    let c = b.changes_since(&a.heads().unwrap()).unwrap();
+    a.apply_changes(&c).unwrap();
+}
+
+fn revision(space: &Space, id: &AgreementId) -> String {
+    space
+        .doc()
+        .entity("agreements", id.as_str())
+        .unwrap()
+        .str("revision")
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn an_acceptance_with_a_bad_signature_does_not_count_anywhere() {
+    let (mut alex, mut sam) = couple();
+    let id = sam
+        .space
+        .create_agreement(NewAgreement::titled("Signed words"), t(3))
+        .unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    let me = alex.space.info().unwrap();
+    let hash = alex.space.agreement(&id).unwrap().content_hash.unwrap();
+    let rev = revision(&alex.space, &id);
+    alex.space
+        .raw_change(|tx| {
+            tx.insert_map(
+                &["agreements", id.as_str(), "acceptances"],
+                "badsig",
+                vec![
+                    ("partner", Val::Str(me.me.0.clone())),
+                    ("device", Val::Str(me.my_device.0.clone())),
+                    ("hash", Val::Str(hash.clone())),
+                    ("revision", Val::Str(rev.clone())),
+                    ("heads", Val::Str(String::new())),
+                    ("closes", Val::Str(String::new())),
+                    ("seq", Val::Int(1000)),
+                    ("at", Val::Int(0)),
+                    ("sig", Val::Bytes(vec![7; 64])),
+                ],
+                &[],
+            )
+        })
+        .unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    for space in [&mut alex.space, &mut sam.space] {
+        assert_eq!(
+            space.agreement(&id).unwrap().summary.status,
+            Status::Proposed
+        );
+        assert!(format!("{:?}", space.problems().unwrap()).contains("no valid signature"));
+    }
+}
+
+#[test]
+fn a_signed_acceptance_in_the_other_partners_name_does_not_count() {
+    let (mut alex, mut sam) = couple();
+    let id = alex
+        .space
+        .create_agreement(NewAgreement::titled("Mine"), t(3))
+        .unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    let sam_partner = sam.space.info().unwrap().me;
+    let alex_device = alex.space.info().unwrap().my_device;
+    let hash = alex.space.agreement(&id).unwrap().content_hash.unwrap();
+    let rev = revision(&alex.space, &id);
+    // Alex's modified client signs, with its own key, an acceptance that names Sam.
+    alex.space
+        .raw_change(|tx| {
+            tx.insert_signed(
+                &["agreements", id.as_str(), "acceptances"],
+                "forged",
+                vec![
+                    ("partner", Val::Str(sam_partner.0.clone())),
+                    ("device", Val::Str(alex_device.0.clone())),
+                    ("hash", Val::Str(hash.clone())),
+                    ("revision", Val::Str(rev.clone())),
+                    ("heads", Val::Str(String::new())),
+                    ("closes", Val::Str(String::new())),
+                    ("seq", Val::Int(1000)),
+                    ("at", Val::Int(0)),
+                ],
+                &[],
+            )
+        })
+        .unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    for space in [&mut alex.space, &mut sam.space] {
+        assert_eq!(
+            space.agreement(&id).unwrap().summary.status,
+            Status::Proposed
+        );
+    }
+}
+
+#[test]
+fn a_device_enrolled_by_the_wrong_partner_is_not_valid() {
+    let (mut alex, mut sam) = couple();
+    let alex_partner = alex.space.info().unwrap().me;
+    let sam_device = sam.space.info().unwrap().my_device;
+    let dir = TempDir::new().unwrap();
+    let rogue = DeviceIdentity::load_or_create(dir.path())
+        .unwrap()
+        .device_id();
+    // Sam's client enrols a device as Alex's.
+    sam.space
+        .raw_change(|tx| {
+            tx.insert_signed(
+                &["devices"],
+                rogue.as_str(),
+                vec![
+                    ("partner", Val::Str(alex_partner.0.clone())),
+                    ("name", Val::Str("rogue".into())),
+                    ("role", Val::Str("device".into())),
+                    ("seq", Val::Int(500)),
+                    ("enrolled_by", Val::Str(sam_device.0.clone())),
+                    ("at", Val::Int(0)),
+                ],
+                &["removals"],
+            )
+        })
+        .unwrap();
+    // ... and a third partner.
+    let dir2 = TempDir::new().unwrap();
+    let third = DeviceIdentity::load_or_create(dir2.path())
+        .unwrap()
+        .device_id();
+    sam.space
+        .raw_change(|tx| {
+            tx.insert_map(
+                &["partners"],
+                "kim",
+                vec![
+                    ("name", Val::Str("Kim".into())),
+                    ("time_zone", Val::Str("UTC".into())),
+                    ("seq", Val::Int(501)),
+                ],
+                &[],
+            )?;
+            tx.insert_signed(
+                &["devices"],
+                third.as_str(),
+                vec![
+                    ("partner", Val::Str("kim".into())),
+                    ("name", Val::Str("kim".into())),
+                    ("role", Val::Str("partner".into())),
+                    ("seq", Val::Int(502)),
+                    ("enrolled_by", Val::Str(sam_device.0.clone())),
+                    ("at", Val::Int(0)),
+                ],
+                &["removals"],
+            )
+        })
+        .unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    for space in [&mut alex.space, &mut sam.space] {
+        let info = space.info().unwrap();
+        assert!(!info.devices.iter().any(|d| d.id == rogue || d.id == third));
+        assert_eq!(info.partners.len(), 2);
+        let problems = format!("{:?}", space.problems().unwrap());
+        assert!(problems.contains(rogue.as_str()), "{problems}");
+        assert!(problems.contains("kim"), "{problems}");
+    }
+}
+
+#[test]
+fn a_removed_devices_later_records_do_not_count() {
+    let (mut alex, mut sam) = couple();
+    let mut tablet = enrol_own_device(&mut alex.space);
+    let id = sam
+        .space
+        .create_agreement(NewAgreement::titled("Lunch text"), t(3))
+        .unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    sync(&mut alex.space, &mut tablet.space);
+    let tablet_id = tablet.space.info().unwrap().my_device;
+    alex.space.remove_device(&tablet_id, t(4)).unwrap();
+    sync(&mut alex.space, &mut tablet.space);
+    // The removed tablet can no longer act through the API ...
+    assert!(matches!(
+        tablet.space.accept(&id, t(5)).unwrap_err(),
+        Error::NotAMember(_)
+    ));
+    // ... and a modified client's later, correctly signed acceptance does not count.
+    let me = alex.space.info().unwrap().me;
+    let hash = tablet.space.agreement(&id).unwrap().content_hash.unwrap();
+    let rev = revision(&tablet.space, &id);
+    tablet
+        .space
+        .raw_change(|tx| {
+            tx.insert_signed(
+                &["agreements", id.as_str(), "acceptances"],
+                "late",
+                vec![
+                    ("partner", Val::Str(me.0.clone())),
+                    ("device", Val::Str(tablet_id.0.clone())),
+                    ("hash", Val::Str(hash.clone())),
+                    ("revision", Val::Str(rev.clone())),
+                    ("heads", Val::Str(String::new())),
+                    ("closes", Val::Str(String::new())),
+                    ("seq", Val::Int(10_000)),
+                    ("at", Val::Int(0)),
+                ],
+                &[],
+            )
+        })
+        .unwrap();
+    sync(&mut alex.space, &mut tablet.space);
+    sync(&mut alex.space, &mut sam.space);
+    for space in [&mut alex.space, &mut sam.space, &mut tablet.space] {
+        assert_eq!(
+            space.agreement(&id).unwrap().summary.status,
+            Status::Proposed
+        );
+        assert!(
+            space.info().is_err()
+                || space
+                    .info()
+                    .unwrap()
+                    .devices
+                    .iter()
+                    .any(|d| d.id == tablet_id && d.removed)
+        );
+    }
+    // Records the tablet made before removal still count.
+    assert_eq!(
+        alex.space
+            .info()
+            .unwrap()
+            .devices
+            .iter()
+            .filter(|d| d.removed)
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn a_returning_partner_replaces_all_their_devices() {
+    let (mut alex, mut sam) = couple();
+    let old_phone = sam.space.info().unwrap().my_device;
+    let id = sam
+        .space
+        .create_agreement(NewAgreement::titled("Before the loss"), t(3))
+        .unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    // Sam lost the phone; Alex enrols Sam's new one.
+    let dir = TempDir::new().unwrap();
+    let new_phone = DeviceIdentity::load_or_create(dir.path())
+        .unwrap()
+        .device_id();
+    alex.space
+        .add_returning_partner_device(&new_phone, "Sam's new phone", t(4))
+        .unwrap();
+    let mut sam2 = Space::join(dir.path(), &alex.space.export_document().unwrap()).unwrap();
+    let info = sam2.info().unwrap();
+    assert_eq!(info.me, sam.space.info().unwrap().me);
+    assert!(info.devices.iter().any(|d| d.id == old_phone && d.removed));
+    // Sam's old acceptance (made before) still counts; the new phone acts as Sam.
+    assert_eq!(sam2.agreement(&id).unwrap().summary.accepted_by.len(), 1);
+    sam2.create_agreement(NewAgreement::titled("After"), t(5))
+        .unwrap();
+    drop(sam);
+}
