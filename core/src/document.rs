@@ -167,6 +167,12 @@ impl Record {
     pub(crate) fn int(&self, key: &str) -> Option<i64> {
         self.fields.get(key).and_then(Val::as_int)
     }
+    pub(crate) fn bytes(&self, key: &str) -> Option<&[u8]> {
+        match self.fields.get(key) {
+            Some(Val::Bytes(b)) => Some(b),
+            _ => None,
+        }
+    }
 }
 
 /// A map whose scalar keys may be registers (read with every concurrent value) and whose map

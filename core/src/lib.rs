@@ -17,6 +17,7 @@ pub mod error;
 pub mod followthrough;
 pub mod identity;
 pub mod ids;
+pub mod position;
 pub mod reminders;
 pub mod space;
 pub mod storage;
@@ -34,6 +35,7 @@ pub use error::{Error, Result};
 pub use followthrough::{LogEntry, LogKind};
 pub use identity::DeviceIdentity;
 pub use ids::{AgreementId, ConcernId, DeviceId, PartnerId, RecordId, SpaceId};
+pub use position::{Position, PositionState};
 pub use space::{
     CreateSpace, HistoryEntry, ListFilter, OpenReport, Space, SpaceInfo, SCHEMA_VERSION,
 };

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::followthrough::{LogEntry, LogKind};
 use crate::identity::DeviceIdentity;
 use crate::ids::{AgreementId, ConcernId, DeviceId, PartnerId, RecordId, SpaceId};
+use crate::position::{PartnerSecret, Position, PositionState};
 use crate::storage::{cut_log_at, Frame, Storage, TornTail};
 use crate::trust::{Anchor, Role, Signer, Verifier};
 use crate::view::{
@@ -133,6 +134,7 @@ enum Touched {
     Log,
     Checkins,
     Concerns(Option<AgreementId>),
+    Positions,
 }
 
 type LoadResult = std::result::Result<(Document, Option<usize>), Error>;
@@ -149,6 +151,8 @@ pub struct Space {
     identity: DeviceIdentity,
     trust: TrustContext,
     signer: Signer,
+    /// The secret only this partner's devices hold (sealed positions); `None` until received.
+    secret: Option<PartnerSecret>,
     doc: DocState,
     derived: Option<Derived>,
     /// The list from `view.json`, valid for the stored heads, shown while the document loads.
@@ -236,12 +240,25 @@ impl Space {
                 &["removals"],
             )
         })?;
+        PartnerSecret::generate().save(dir)?;
         Self::from_new_document(dir, lock, identity, doc, anchor)
     }
 
     /// Sets up this (empty) device directory from a copy of a space in which this device was
     /// already enrolled (by the inviting device).
+    ///
+    /// The first device of a partner creates that partner's private secret; a further device
+    /// of the same partner receives it (`partner_secret`) over the paired connection.
     pub fn join(dir: &Path, document: &[u8]) -> Result<Space> {
+        Self::join_with_secret(dir, document, None)
+    }
+
+    /// Like [`Space::join`], with the partner's private secret from another device of theirs.
+    pub fn join_with_secret(
+        dir: &Path,
+        document: &[u8],
+        partner_secret: Option<[u8; 32]>,
+    ) -> Result<Space> {
         let lock = Storage::lock(dir)?;
         if Storage::exists(dir) {
             return Err(Error::AlreadyInitialized(dir.to_path_buf()));
@@ -267,11 +284,20 @@ impl Space {
         };
         let mut problems = Vec::new();
         let members = view::read_members(&doc, &trust, &mut problems);
-        if members.partner_of_device(&identity.device_id()).is_none() {
+        let Some(partner) = members.partner_of_device(&identity.device_id()).cloned() else {
             return Err(Error::NotAMember(format!(
                 "this device ({})",
                 identity.device_id()
             )));
+        };
+        let first_of_partner = !members
+            .devices
+            .values()
+            .any(|d| d.partner == partner && !d.removed && d.id != identity.device_id());
+        match partner_secret {
+            Some(bytes) => PartnerSecret(bytes).save(dir)?,
+            None if first_of_partner => PartnerSecret::generate().save(dir)?,
+            None => {}
         }
         Self::from_new_document(dir, lock, identity, doc, anchor)
     }
@@ -298,6 +324,7 @@ impl Space {
                 identity: identity.clone(),
                 space_id: anchor.space_id,
             },
+            secret: PartnerSecret::load(dir)?,
             identity,
             doc: DocState::Ready(Box::new(doc)),
             derived: None,
@@ -372,6 +399,7 @@ impl Space {
                 identity: identity.clone(),
                 space_id: anchor.space_id,
             },
+            secret: PartnerSecret::load(dir)?,
             identity,
             doc: DocState::Loading(handle),
             derived: None,
@@ -457,7 +485,9 @@ impl Space {
         problems.insert("checkins".to_owned(), std::mem::take(&mut p));
         let mut max_seq = agreements.values().map(|a| a.max_seq).max().unwrap_or(0);
         let concerns = view::read_concerns(doc, &members, &mut p, &mut max_seq);
-        problems.insert("concerns".to_owned(), p);
+        problems.insert("concerns".to_owned(), std::mem::take(&mut p));
+        crate::position::read_positions(doc, &members, &self.trust.space_id, &mut p, &mut max_seq);
+        problems.insert("positions".to_owned(), p);
         max_seq = max_seq.max(view::max_record_seq(&log, &checkins, &concerns));
         max_seq = max_seq.max(members_max_seq);
         let heads = doc.heads();
@@ -519,6 +549,18 @@ impl Space {
             Touched::Checkins => {
                 derived.checkins = view::read_checkins(doc, &derived.members, &mut p);
                 derived.problems.insert("checkins".into(), p);
+            }
+            Touched::Positions => {
+                let mut max = derived.max_seq;
+                crate::position::read_positions(
+                    doc,
+                    &derived.members,
+                    &self.trust.space_id,
+                    &mut p,
+                    &mut max,
+                );
+                derived.max_seq = max;
+                derived.problems.insert("positions".into(), p);
             }
             Touched::Concerns(agreement) => {
                 let mut max = derived.max_seq;
@@ -1931,6 +1973,7 @@ impl Space {
         if moved {
             self.persist()?;
             self.derive_all()?;
+            self.publish_due_position_keys(Utc::now())?;
         }
         Ok(moved)
     }
@@ -1939,6 +1982,231 @@ impl Space {
     pub fn missing_changes(&mut self) -> Result<usize> {
         self.ready()?;
         Ok(self.doc().missing_deps().len())
+    }
+}
+
+impl Space {
+    // ----- sealed positions ----------------------------------------------------------------
+
+    pub(crate) fn position_records(&self) -> Vec<crate::position::TopicPosition> {
+        let mut problems = Vec::new();
+        let mut max = 0;
+        crate::position::read_positions(
+            self.doc(),
+            &self.derived().members,
+            &self.trust.space_id,
+            &mut problems,
+            &mut max,
+        )
+    }
+
+    fn secret(&self) -> Result<&PartnerSecret> {
+        self.secret.as_ref().ok_or_else(|| {
+            Error::NotAllowed(
+                "this device has not received your private key yet: pair it again from another of your devices".into(),
+            )
+        })
+    }
+
+    /// This partner's private secret, to hand to another of their devices over the paired,
+    /// authenticated connection (never through the document).
+    pub fn partner_secret(&self) -> Option<[u8; 32]> {
+        self.secret.as_ref().map(|s| s.0)
+    }
+
+    /// Stores the private secret received from another device of this partner.
+    pub fn import_partner_secret(&mut self, secret: [u8; 32]) -> Result<()> {
+        let secret = PartnerSecret(secret);
+        secret.save(self.storage.dir())?;
+        self.secret = Some(secret);
+        Ok(())
+    }
+
+    /// Writes (or rewrites) this partner's sealed position on `topic` (an agreement id or a
+    /// draft's name). Refused once this partner marked it ready.
+    pub fn write_position(&mut self, topic: &str, text: &str, now: DateTime<Utc>) -> Result<()> {
+        let (me, device) = self.writable()?;
+        let topic = clean_text("topic", topic, MAX_TITLE_CHARS, true)?;
+        let text = clean_text("position", text, MAX_TEXT_CHARS, true)?;
+        if self
+            .position_records()
+            .iter()
+            .any(|p| p.topic == topic && p.partner == me && p.is_ready())
+        {
+            return Err(Error::NotAllowed(format!(
+                "your position on '{topic}' is marked ready, which is final"
+            )));
+        }
+        let id = RecordId::random();
+        let key = self
+            .secret()?
+            .position_key(&self.trust.space_id, &topic, id.as_str());
+        let (nonce, ciphertext) =
+            crate::position::seal(&key, &self.trust.space_id, &topic, id.as_str(), &me, &text)?;
+        let seq = self.next_seq();
+        let at = now_ms(now);
+        self.write("position", None, now, Touched::Positions, |tx| {
+            tx.insert_signed(
+                &["positions"],
+                id.as_str(),
+                vec![
+                    ("kind", "text".into()),
+                    ("topic", topic.clone().into()),
+                    ("nonce", nonce.into()),
+                    ("ciphertext", ciphertext.into()),
+                    ("partner", me.0.clone().into()),
+                    ("device", device.0.clone().into()),
+                    ("seq", seq.into()),
+                    ("at", at.into()),
+                ],
+                &[],
+            )
+        })
+    }
+
+    /// Marks this partner's position on `topic` ready: final, committed to its current text.
+    /// When both partners are ready, both positions are revealed.
+    pub fn mark_position_ready(&mut self, topic: &str, now: DateTime<Utc>) -> Result<()> {
+        let (me, device) = self.writable()?;
+        let topic = topic.trim().to_owned();
+        let mine = self
+            .position_records()
+            .into_iter()
+            .find(|p| p.topic == topic && p.partner == me)
+            .ok_or_else(|| Error::not_found("position of yours on", topic.clone()))?;
+        if mine.is_ready() {
+            return Ok(());
+        }
+        let Some(latest) = mine.latest else {
+            return Err(Error::not_found("position of yours on", topic));
+        };
+        let digest = crate::position::digest(&latest.ciphertext);
+        let seq = self.next_seq();
+        let at = now_ms(now);
+        let rec = RecordId::random();
+        self.write("position ready", None, now, Touched::Positions, |tx| {
+            tx.insert_signed(
+                &["positions"],
+                rec.as_str(),
+                vec![
+                    ("kind", "ready".into()),
+                    ("topic", topic.clone().into()),
+                    ("position", latest.id.clone().into()),
+                    ("digest", digest.into()),
+                    ("partner", me.0.clone().into()),
+                    ("device", device.0.clone().into()),
+                    ("seq", seq.into()),
+                    ("at", at.into()),
+                ],
+                &[],
+            )
+        })?;
+        self.publish_due_position_keys(now)
+    }
+
+    /// Publishes the key of each of this partner's ready positions whose topic the other
+    /// partner is ready on too (only that position's key, never the partner secret).
+    fn publish_due_position_keys(&mut self, now: DateTime<Utc>) -> Result<()> {
+        let Ok((me, device)) = self.writable() else {
+            return Ok(());
+        };
+        let Some(secret) = self.secret.clone() else {
+            return Ok(());
+        };
+        let records = self.position_records();
+        let due: Vec<(String, String)> = records
+            .iter()
+            .filter(|p| p.partner == me && p.key.is_none())
+            .filter_map(|p| {
+                p.committed
+                    .as_ref()
+                    .map(|c| (p.topic.clone(), c.id.clone()))
+            })
+            .filter(|(topic, _)| {
+                records
+                    .iter()
+                    .any(|o| &o.topic == topic && o.partner != me && o.is_ready())
+            })
+            .collect();
+        for (topic, position) in due {
+            let key = secret.position_key(&self.trust.space_id, &topic, &position);
+            let seq = self.next_seq();
+            let at = now_ms(now);
+            let rec = RecordId::random();
+            let (me, device) = (me.clone(), device.clone());
+            self.write("position key", None, now, Touched::Positions, |tx| {
+                tx.insert_signed(
+                    &["positions"],
+                    rec.as_str(),
+                    vec![
+                        ("kind", "key".into()),
+                        ("topic", topic.clone().into()),
+                        ("position", position.clone().into()),
+                        ("key", key.to_vec().into()),
+                        ("partner", me.0.clone().into()),
+                        ("device", device.0.clone().into()),
+                        ("seq", seq.into()),
+                        ("at", at.into()),
+                    ],
+                    &[],
+                )
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Both partners' positions on `topic` (or on every topic), as this device may see them:
+    /// its own partner's always, the other's only once both are ready and it was revealed.
+    pub fn positions(&mut self, topic: Option<&str>) -> Result<Vec<Position>> {
+        self.ready()?;
+        let (me, _) = self.me()?;
+        let records = self.position_records();
+        let space_id = self.trust.space_id.clone();
+        let mut out = Vec::new();
+        for p in records
+            .iter()
+            .filter(|p| topic.is_none_or(|t| p.topic == t.trim()))
+        {
+            let both_ready = records
+                .iter()
+                .filter(|o| o.topic == p.topic && o.is_ready())
+                .count()
+                >= 2;
+            let state = match (&p.committed, &p.key) {
+                (Some(_), Some(_)) if both_ready => PositionState::Revealed,
+                (Some(_), _) => PositionState::Ready,
+                (None, _) => PositionState::Draft,
+            };
+            let shown = p.committed.as_ref().or(p.latest.as_ref());
+            let text = shown.and_then(|sealed| {
+                let key: Vec<u8> = if p.partner == me {
+                    self.secret
+                        .as_ref()?
+                        .position_key(&space_id, &p.topic, &sealed.id)
+                        .to_vec()
+                } else if state == PositionState::Revealed {
+                    p.key.clone()?
+                } else {
+                    return None;
+                };
+                crate::position::open(
+                    &key,
+                    &space_id,
+                    &p.topic,
+                    &sealed.id,
+                    &p.partner,
+                    &sealed.nonce,
+                    &sealed.ciphertext,
+                )
+            });
+            out.push(Position {
+                topic: p.topic.clone(),
+                partner: p.partner.clone(),
+                state,
+                text,
+            });
+        }
+        Ok(out)
     }
 }
 

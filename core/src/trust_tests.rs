@@ -322,3 +322,61 @@ fn a_returning_partner_replaces_all_their_devices() {
         .unwrap();
     drop(sam);
 }
+
+#[test]
+fn a_published_key_that_does_not_open_the_position_is_rejected() {
+    let (mut alex, mut sam) = couple();
+    alex.space
+        .write_position("topic", "Alex's words", t(3))
+        .unwrap();
+    alex.space.mark_position_ready("topic", t(4)).unwrap();
+    sam.space
+        .write_position("topic", "Sam's words", t(3))
+        .unwrap();
+    let mine = sam
+        .space
+        .position_records()
+        .into_iter()
+        .find(|p| p.topic == "topic")
+        .unwrap();
+    let latest = mine.latest.unwrap();
+    let info = sam.space.info().unwrap();
+    let digest = crate::position::digest(&latest.ciphertext);
+    // Sam's modified client marks ready and publishes a key that does not open it.
+    sam.space
+        .raw_change(|tx| {
+            let common = |kind: &str| {
+                vec![
+                    ("kind", Val::Str(kind.into())),
+                    ("topic", Val::Str("topic".into())),
+                    ("position", Val::Str(latest.id.clone())),
+                    ("partner", Val::Str(info.me.0.clone())),
+                    ("device", Val::Str(info.my_device.0.clone())),
+                    ("seq", Val::Int(900)),
+                    ("at", Val::Int(0)),
+                ]
+            };
+            let mut ready = common("ready");
+            ready.push(("digest", Val::Str(digest.clone())));
+            tx.insert_signed(&["positions"], "ready1", ready, &[])?;
+            let mut key = common("key");
+            key.push(("key", Val::Bytes(vec![9; 32])));
+            tx.insert_signed(&["positions"], "key1", key, &[])
+        })
+        .unwrap();
+    // Only Sam's changes travel (Sam's honest code would otherwise publish the right key).
+    let c = sam
+        .space
+        .changes_since(&alex.space.heads().unwrap())
+        .unwrap();
+    alex.space.apply_changes(&c).unwrap();
+    let seen = alex.space.positions(Some("topic")).unwrap();
+    let sams = seen.iter().find(|p| p.partner == info.me).unwrap();
+    assert_eq!(sams.state, PositionState::Ready);
+    assert_eq!(sams.text, None);
+    let problems = format!("{:?}", alex.space.problems().unwrap());
+    assert!(
+        problems.contains("does not open the committed position"),
+        "{problems}"
+    );
+}

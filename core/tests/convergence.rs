@@ -22,6 +22,8 @@ enum Op {
     Raise { r: usize, a: Option<usize> },
     Step { r: usize, c: usize, step: usize },
     CheckIn { r: usize, day: u32 },
+    WritePosition { r: usize, topic: usize, text: usize },
+    Ready { r: usize, topic: usize },
     Send { from: usize, to: usize },
 }
 
@@ -56,6 +58,12 @@ fn op() -> impl Strategy<Value = Op> {
         (r.clone(), proptest::option::of(0..8usize)).prop_map(|(r, a)| Op::Raise { r, a }),
         (r.clone(), 0..6usize, 0..4usize).prop_map(|(r, c, step)| Op::Step { r, c, step }),
         (r.clone(), 1..28u32).prop_map(|(r, day)| Op::CheckIn { r, day }),
+        (r.clone(), 0..2usize, 0..3usize).prop_map(|(r, topic, text)| Op::WritePosition {
+            r,
+            topic,
+            text
+        }),
+        (r.clone(), 0..2usize).prop_map(|(r, topic)| Op::Ready { r, topic }),
         (0..3usize, 0..3usize).prop_map(|(from, to)| Op::Send { from, to }),
         (0..3usize, 0..3usize).prop_map(|(from, to)| Op::Send { from, to }),
     ]
@@ -131,6 +139,17 @@ fn apply(replicas: &mut [Replica], op: &Op, step: i64) {
                     now,
                 )
                 .unwrap();
+        }
+        Op::WritePosition { r, topic, text } => {
+            let _ =
+                replicas[*r]
+                    .space
+                    .write_position(["chores", "money"][*topic], WORDS[*text], now);
+        }
+        Op::Ready { r, topic } => {
+            let _ = replicas[*r]
+                .space
+                .mark_position_ready(["chores", "money"][*topic], now);
         }
         other => {
             let r = match other {
@@ -234,6 +253,17 @@ fn views(space: &mut Space) -> String {
     out += &format!("{:?}\n", space.follow_through(None).unwrap());
     out += &format!("{:?}\n", space.checkins().unwrap());
     out += &format!("{:?}\n", space.problems().unwrap());
+    // Positions: everyone sees the same states; texts only once revealed (own drafts differ).
+    let positions: Vec<_> = space
+        .positions(None)
+        .unwrap()
+        .into_iter()
+        .map(|p| {
+            let text = (p.state == PositionState::Revealed).then_some(p.text);
+            (p.topic, p.partner, p.state, text)
+        })
+        .collect();
+    out += &format!("{positions:?}\n");
     out += &format!("{:?}\n", space.agenda(t(60 * 24 * 14)).unwrap());
     out
 }
@@ -261,7 +291,8 @@ proptest! {
         for (step, op) in ops.iter().enumerate() {
             apply(&mut replicas, op, step as i64 + 10);
         }
-        for _ in 0..2 {
+        // Exchange until quiet (receiving a partner's readiness may publish a key).
+        for _ in 0..5 {
             for (i, j) in [(0, 1), (1, 2), (0, 2)] {
                 let (a, b) = two(&mut replicas, i, j);
                 sync(&mut a.space, &mut b.space);

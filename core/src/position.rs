@@ -1,0 +1,354 @@
+//! Sealed positions: each partner's own view on a topic ("what I expect"), written before a
+//! joint wording exists and revealed together.
+//!
+//! A position enters the shared document only encrypted (ChaCha20-Poly1305, RustCrypto's
+//! audited AEAD) with a key derived (HKDF-SHA256) from a secret that only that partner's
+//! devices hold (`partner.secret`, owner-only, carried between a partner's devices over the
+//! paired connection, never through the document) and the position's id. Marking a position
+//! ready is final and commits to that ciphertext. When both partners are ready, each author's
+//! device publishes the key of its own position (only that key); then both are readable on
+//! every device. A published key that does not open the committed ciphertext is rejected.
+
+use crate::error::{Error, Result};
+use crate::ids::PartnerId;
+use crate::storage::{create_private_file, sync_dir};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Nonce};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use std::io::Write;
+use std::path::Path;
+
+const SECRET_FILE: &str = "partner.secret";
+
+/// Where a partner's position on a topic stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PositionState {
+    /// Written, still editable by its author.
+    Draft,
+    /// Marked ready (final); sealed until the other partner is ready too.
+    Ready,
+    /// Both partners are ready and this position's key is published: readable by both.
+    Revealed,
+}
+
+/// One partner's position on a topic, as this device can see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    /// The topic (an agreement id or a draft's name).
+    pub topic: String,
+    /// Whose position it is.
+    pub partner: PartnerId,
+    /// Its state.
+    pub state: PositionState,
+    /// The text, if this device may read it (its own partner's, or revealed); `None` = sealed.
+    pub text: Option<String>,
+}
+
+/// The secret only one partner's devices hold.
+#[derive(Clone)]
+pub(crate) struct PartnerSecret(pub(crate) [u8; 32]);
+
+impl PartnerSecret {
+    pub(crate) fn load(dir: &Path) -> Result<Option<PartnerSecret>> {
+        let path = dir.join(SECRET_FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let bytes: [u8; 32] = bytes.as_slice().try_into().map_err(|_| Error::Corrupt {
+                    path: path.clone(),
+                    reason: "a partner secret has 32 bytes".into(),
+                })?;
+                Ok(Some(PartnerSecret(bytes)))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+
+    pub(crate) fn generate() -> PartnerSecret {
+        let mut bytes = [0u8; 32];
+        if getrandom::fill(&mut bytes).is_err() {
+            // Never seal with a predictable key: derive from a fresh device key instead.
+            bytes = iroh_base::SecretKey::generate().to_bytes();
+        }
+        PartnerSecret(bytes)
+    }
+
+    /// Stores the secret owner-only (replacing none: a device has one secret).
+    pub(crate) fn save(&self, dir: &Path) -> Result<()> {
+        let path = dir.join(SECRET_FILE);
+        let tmp = dir.join("partner.secret.tmp");
+        let _ = std::fs::remove_file(&tmp);
+        let mut file = create_private_file(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        file.write_all(&self.0)
+            .and_then(|_| file.sync_all())
+            .map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+        sync_dir(dir)
+    }
+
+    /// The key of one position.
+    pub(crate) fn position_key(&self, space_id: &str, topic: &str, position: &str) -> [u8; 32] {
+        let hk = hkdf::Hkdf::<Sha256>::new(Some(space_id.as_bytes()), &self.0);
+        let mut info = b"accord-position-v1|".to_vec();
+        info.extend_from_slice(topic.as_bytes());
+        info.push(b'|');
+        info.extend_from_slice(position.as_bytes());
+        let mut key = [0u8; 32];
+        // 32 bytes is always a valid HKDF-SHA256 output length.
+        let _ = hk.expand(&info, &mut key);
+        key
+    }
+}
+
+fn aad(space_id: &str, topic: &str, position: &str, partner: &PartnerId) -> Vec<u8> {
+    format!("{space_id}|{topic}|{position}|{partner}").into_bytes()
+}
+
+/// Encrypts a position's text; returns (nonce, ciphertext).
+pub(crate) fn seal(
+    key: &[u8; 32],
+    space_id: &str,
+    topic: &str,
+    position: &str,
+    partner: &PartnerId,
+    text: &str,
+) -> Result<(Vec<u8>, Vec<u8>)> {
+    let cipher = ChaCha20Poly1305::new(key.into());
+    let mut nonce = [0u8; 12];
+    getrandom::fill(&mut nonce)
+        .map_err(|e| Error::NotAllowed(format!("no randomness for encryption: {e}")))?;
+    let aad = aad(space_id, topic, position, partner);
+    let ciphertext = cipher
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: text.as_bytes(),
+                aad: &aad,
+            },
+        )
+        .map_err(|_| Error::NotAllowed("the position could not be encrypted".into()))?;
+    Ok((nonce.to_vec(), ciphertext))
+}
+
+/// Decrypts a position; `None` if the key does not open it.
+pub(crate) fn open(
+    key: &[u8],
+    space_id: &str,
+    topic: &str,
+    position: &str,
+    partner: &PartnerId,
+    nonce: &[u8],
+    ciphertext: &[u8],
+) -> Option<String> {
+    let key: &[u8; 32] = key.try_into().ok()?;
+    if nonce.len() != 12 {
+        return None;
+    }
+    let cipher = ChaCha20Poly1305::new(key.into());
+    let aad = aad(space_id, topic, position, partner);
+    let plain = cipher
+        .decrypt(
+            Nonce::from_slice(nonce),
+            Payload {
+                msg: ciphertext,
+                aad: &aad,
+            },
+        )
+        .ok()?;
+    String::from_utf8(plain).ok()
+}
+
+/// Hex SHA-256 of a ciphertext (what "ready" commits to).
+pub(crate) fn digest(ciphertext: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(Sha256::digest(ciphertext))
+}
+
+/// A position text record.
+#[derive(Debug, Clone)]
+pub(crate) struct SealedText {
+    pub(crate) id: String,
+    pub(crate) nonce: Vec<u8>,
+    pub(crate) ciphertext: Vec<u8>,
+    seq: i64,
+}
+
+/// One partner's position records on one topic, validated.
+#[derive(Debug, Clone)]
+pub(crate) struct TopicPosition {
+    pub(crate) topic: String,
+    pub(crate) partner: PartnerId,
+    /// The newest text (what a draft shows).
+    pub(crate) latest: Option<SealedText>,
+    /// The text that "ready" committed to.
+    pub(crate) committed: Option<SealedText>,
+    /// A published key that opens the committed text.
+    pub(crate) key: Option<Vec<u8>>,
+}
+
+impl TopicPosition {
+    pub(crate) fn is_ready(&self) -> bool {
+        self.committed.is_some()
+    }
+}
+
+/// Reads every position record and keeps what verifies: texts, the first "ready" of each
+/// partner and topic (final), and published keys that open the committed text.
+pub(crate) fn read_positions(
+    doc: &crate::document::Document,
+    members: &crate::view::Members,
+    space_id: &str,
+    problems: &mut Vec<crate::view::Problem>,
+    max_seq: &mut i64,
+) -> Vec<TopicPosition> {
+    use crate::view::Problem;
+    use std::collections::BTreeMap;
+    let mut texts: BTreeMap<String, (String, PartnerId, SealedText)> = BTreeMap::new();
+    let mut readies: Vec<(i64, String, String, PartnerId, String, String)> = Vec::new();
+    let mut keys: Vec<(String, PartnerId, String, Vec<u8>, String)> = Vec::new();
+    for r in doc.records(&["positions"]) {
+        *max_seq = (*max_seq).max(r.int("seq").unwrap_or(0));
+        let author = match members.record_author(&r, "positions") {
+            Ok((p, _)) => p,
+            Err(why) => {
+                problems.push(Problem::new(
+                    format!("position record {}", r.id),
+                    format!("{why}; ignored"),
+                ));
+                continue;
+            }
+        };
+        let Some(topic) = r.str("topic").map(str::to_owned) else {
+            problems.push(Problem::new(
+                format!("position record {}", r.id),
+                "names no topic; ignored",
+            ));
+            continue;
+        };
+        let seq = r.int("seq").unwrap_or(0);
+        match r.str("kind") {
+            Some("text") => match (r.bytes("nonce"), r.bytes("ciphertext")) {
+                (Some(n), Some(c)) => {
+                    texts.insert(
+                        r.id.clone(),
+                        (
+                            topic,
+                            author,
+                            SealedText {
+                                id: r.id.clone(),
+                                nonce: n.to_vec(),
+                                ciphertext: c.to_vec(),
+                                seq,
+                            },
+                        ),
+                    );
+                }
+                _ => problems.push(Problem::new(
+                    format!("position {}", r.id),
+                    "has no ciphertext; ignored",
+                )),
+            },
+            Some("ready") => match (r.str("position"), r.str("digest")) {
+                (Some(p), Some(d)) => {
+                    readies.push((seq, r.id.clone(), topic, author, p.to_owned(), d.to_owned()))
+                }
+                _ => problems.push(Problem::new(
+                    format!("position ready {}", r.id),
+                    "is incomplete; ignored",
+                )),
+            },
+            Some("key") => match (r.str("position"), r.bytes("key")) {
+                (Some(p), Some(k)) => {
+                    keys.push((topic, author, p.to_owned(), k.to_vec(), r.id.clone()))
+                }
+                _ => problems.push(Problem::new(
+                    format!("position key {}", r.id),
+                    "is incomplete; ignored",
+                )),
+            },
+            _ => problems.push(Problem::new(
+                format!("position record {}", r.id),
+                "has an unknown kind; ignored",
+            )),
+        }
+    }
+    let mut out: BTreeMap<(String, PartnerId), TopicPosition> = BTreeMap::new();
+    for (topic, partner, text) in texts.values() {
+        let entry = out
+            .entry((topic.clone(), partner.clone()))
+            .or_insert_with(|| TopicPosition {
+                topic: topic.clone(),
+                partner: partner.clone(),
+                latest: None,
+                committed: None,
+                key: None,
+            });
+        if entry
+            .latest
+            .as_ref()
+            .is_none_or(|l| (text.seq, &text.id) > (l.seq, &l.id))
+        {
+            entry.latest = Some(text.clone());
+        }
+    }
+    readies.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    for (_, id, topic, partner, position, committed_digest) in readies {
+        let Some(entry) = out.get_mut(&(topic.clone(), partner.clone())) else {
+            problems.push(Problem::new(
+                format!("position ready {id}"),
+                "commits to no position; ignored",
+            ));
+            continue;
+        };
+        if entry.committed.is_some() {
+            continue; // the first "ready" is final
+        }
+        match texts.get(&position) {
+            Some((t, p, text))
+                if *t == topic && *p == partner && digest(&text.ciphertext) == committed_digest =>
+            {
+                entry.committed = Some(text.clone());
+            }
+            _ => problems.push(Problem::new(
+                format!("position ready {id}"),
+                "does not match the position it names; ignored",
+            )),
+        }
+    }
+    for (topic, partner, position, key, id) in keys {
+        let Some(entry) = out.get_mut(&(topic.clone(), partner.clone())) else {
+            continue;
+        };
+        let Some(committed) = &entry.committed else {
+            continue;
+        };
+        if committed.id != position {
+            problems.push(Problem::new(
+                format!("position key {id}"),
+                "is for another position than the committed one; rejected",
+            ));
+            continue;
+        }
+        if open(
+            &key,
+            space_id,
+            &topic,
+            &position,
+            &partner,
+            &committed.nonce,
+            &committed.ciphertext,
+        )
+        .is_some()
+        {
+            entry.key = Some(key);
+        } else {
+            problems.push(Problem::new(
+                format!("position key {id}"),
+                "does not open the committed position; rejected",
+            ));
+        }
+    }
+    out.into_values().collect()
+}
