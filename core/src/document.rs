@@ -9,7 +9,8 @@
 //!       agreements/{id}/{title, details, kind, strength, concerns, category, review_every,
 //!                        next_review, revision (registers), created_by, created_at, seq,
 //!                        acceptances/{rec}, retirements/{rec}, renegotiations/{rec}}
-//!       log/{rec}, concerns/{id}/{..., events/{rec}}, checkins/{rec}, reminders/.., settings
+//!       log/{rec}, concerns/{id}/{..., events/{rec}}, checkins/{rec}, positions/{rec},
+//!       rules/{id}, marks/{rec}, settings/checkin
 //! ```
 //! Wording fields are plain string registers (not collaborative text): concurrent writes stay
 //! visible through `get_all` and become a conflict for the partners to resolve.
@@ -26,14 +27,15 @@ use std::collections::BTreeMap;
 pub const SCHEMA_VERSION: u64 = 1;
 
 /// The containers created with the space (never concurrently, so they never conflict).
-pub(crate) const TOP_LEVEL_MAPS: [&str; 9] = [
+pub(crate) const TOP_LEVEL_MAPS: [&str; 10] = [
     "partners",
     "devices",
     "agreements",
     "log",
     "concerns",
     "checkins",
-    "reminders",
+    "rules",
+    "marks",
     "settings",
     "positions",
 ];

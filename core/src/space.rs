@@ -32,6 +32,11 @@ use std::thread::JoinHandle;
 
 pub use crate::document::SCHEMA_VERSION;
 
+#[path = "space_reminders.rs"]
+mod reminders_impl;
+use reminders_impl::ReminderState;
+pub use reminders_impl::DEFAULT_HORIZON_DAYS;
+
 /// Compact the log into a snapshot after this many appended frames.
 const COMPACT_AFTER_FRAMES: usize = 2_000;
 /// ... or once the log is this large.
@@ -122,6 +127,8 @@ struct Derived {
     log: Vec<LogEntry>,
     checkins: Vec<CheckIn>,
     concerns: Vec<Concern>,
+    /// Recurring commitments, check-in ritual, done and snooze marks.
+    reminders: ReminderState,
     /// Problems by scope (`members`, `agreement:<id>`, `log`, ...), replaced when re-derived.
     problems: BTreeMap<String, Vec<Problem>>,
     max_seq: i64,
@@ -135,6 +142,7 @@ enum Touched {
     Checkins,
     Concerns(Option<AgreementId>),
     Positions,
+    Reminders,
 }
 
 type LoadResult = std::result::Result<(Document, Option<usize>), Error>;
@@ -487,7 +495,10 @@ impl Space {
         let concerns = view::read_concerns(doc, &members, &mut p, &mut max_seq);
         problems.insert("concerns".to_owned(), std::mem::take(&mut p));
         crate::position::read_positions(doc, &members, &self.trust.space_id, &mut p, &mut max_seq);
-        problems.insert("positions".to_owned(), p);
+        problems.insert("positions".to_owned(), std::mem::take(&mut p));
+        let reminders = reminders_impl::read_reminders(doc, &members, &mut p);
+        problems.insert("reminders".to_owned(), p);
+        max_seq = max_seq.max(reminders.max_seq);
         max_seq = max_seq.max(view::max_record_seq(&log, &checkins, &concerns));
         max_seq = max_seq.max(members_max_seq);
         let heads = doc.heads();
@@ -510,6 +521,7 @@ impl Space {
             log,
             checkins,
             concerns,
+            reminders,
             problems,
             max_seq,
         });
@@ -549,6 +561,11 @@ impl Space {
             Touched::Checkins => {
                 derived.checkins = view::read_checkins(doc, &derived.members, &mut p);
                 derived.problems.insert("checkins".into(), p);
+            }
+            Touched::Reminders => {
+                derived.reminders = reminders_impl::read_reminders(doc, &derived.members, &mut p);
+                derived.max_seq = derived.max_seq.max(derived.reminders.max_seq);
+                derived.problems.insert("reminders".into(), p);
             }
             Touched::Positions => {
                 let mut max = derived.max_seq;
@@ -1917,7 +1934,7 @@ impl Space {
             due_for_review: due,
             missed_since_last_checkin: missed,
             waiting_for_partner: waiting,
-            upcoming: Vec::new(),
+            upcoming: self.upcoming_for_agenda(now, &me),
             last_checkin: last,
         })
     }

@@ -1,3 +1,4 @@
 //! Reminders: recurrence rules computed in the rule's time zone (see [`recurrence`]).
 
 pub mod recurrence;
+pub mod schedule;

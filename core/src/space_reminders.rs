@@ -1,0 +1,488 @@
+//! The reminder part of [`Space`]: recurring commitments and the check-in ritual stored in the
+//! document, done and snooze marks, and the schedule computed by
+//! [`crate::reminders::schedule::upcoming`].
+//!
+//! Storage: `rules/{id}` holds a rule as registers (`agreement`, `rule` as JSON, `targets`,
+//! `removed`); concurrent edits of the same rule converge to one schedule by a deterministic
+//! choice (the greatest JSON text). `settings/checkin_rule` holds the ritual. `marks/{rec}`
+//! holds signed records: `done` (an occurrence, shared by both partners, so the partner's
+//! phone does not nag about something already done) and `snooze` (one partner's reminder).
+
+use super::{now_ms, Derived, Space, Touched};
+use crate::concern::Concern;
+use crate::document::{Document, Val};
+use crate::error::{Error, Result};
+use crate::ids::{AgreementId, PartnerId, RecordId};
+use crate::reminders::recurrence::RecurrenceRule;
+use crate::reminders::schedule::{
+    self, default_targets, CheckInRitual, CommitmentRule, Marks, Reminder, ReminderKind,
+    ScheduleAgreement, ScheduleConcern, ScheduleInput, SchedulePartner, Snooze, Targets,
+};
+use crate::view::{self, Members, Problem};
+use chrono::{DateTime, Duration, Utc};
+
+/// How far ahead [`Space::upcoming_reminders`] looks by default (the app's scheduling window).
+pub const DEFAULT_HORIZON_DAYS: i64 = 30;
+
+/// Reminder state derived from the document.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ReminderState {
+    pub(crate) rules: Vec<CommitmentRule>,
+    pub(crate) checkin: Option<RecurrenceRule>,
+    pub(crate) marks: Marks,
+    pub(crate) max_seq: i64,
+}
+
+fn targets_to_stored(t: &Targets) -> String {
+    match t {
+        Targets::Both => "both".into(),
+        Targets::Partner(p) => format!("partner:{p}"),
+    }
+}
+
+fn targets_from_stored(text: &str) -> Option<Targets> {
+    match crate::agreement::Concerns::from_stored(text)? {
+        crate::agreement::Concerns::Both => Some(Targets::Both),
+        crate::agreement::Concerns::Partner(p) => Some(Targets::Partner(p)),
+    }
+}
+
+fn rule_json(rule: &RecurrenceRule) -> Result<String> {
+    rule.validate()
+        .map_err(|e| Error::invalid("reminder rule", e.to_string()))?;
+    serde_json::to_string(rule).map_err(|e| Error::invalid("reminder rule", e.to_string()))
+}
+
+/// Reads rules, the ritual and marks.
+pub(crate) fn read_reminders(
+    doc: &Document,
+    members: &Members,
+    problems: &mut Vec<Problem>,
+) -> ReminderState {
+    let mut state = ReminderState::default();
+    for id in doc.entity_ids("rules") {
+        let Some(entity) = doc.entity("rules", &id) else {
+            continue;
+        };
+        if entity
+            .registers
+            .get("removed")
+            .is_some_and(|r| r.values.iter().any(|(v, _)| *v == Val::Bool(true)))
+        {
+            continue;
+        }
+        // Concurrent edits: every replica picks the same version.
+        let rule = entity.registers.get("rule").and_then(|r| {
+            r.values
+                .iter()
+                .filter_map(|(v, _)| v.as_str())
+                .max()
+                .and_then(|json| serde_json::from_str::<RecurrenceRule>(json).ok())
+        });
+        let agreement = entity.str("agreement").map(|a| AgreementId(a.to_owned()));
+        let targets = entity.str("targets").and_then(targets_from_stored);
+        match (rule, agreement, targets) {
+            (Some(rule), Some(agreement), Some(targets)) if rule.validate().is_ok() => {
+                state.rules.push(CommitmentRule {
+                    id: id.clone(),
+                    agreement,
+                    rule,
+                    targets,
+                })
+            }
+            _ => problems.push(Problem::new(
+                format!("reminder rule {id}"),
+                "is incomplete or invalid; ignored",
+            )),
+        }
+    }
+    if let Some(entity) = doc.entity("settings", "checkin") {
+        state.checkin = entity
+            .registers
+            .get("rule")
+            .and_then(|r| r.values.iter().filter_map(|(v, _)| v.as_str()).max())
+            .filter(|json| !json.is_empty())
+            .and_then(|json| serde_json::from_str::<RecurrenceRule>(json).ok())
+            .filter(|r| r.validate().is_ok());
+    }
+    for r in doc.records(&["marks"]) {
+        state.max_seq = state.max_seq.max(r.int("seq").unwrap_or(0));
+        let (partner, _) = match members.record_author(&r, "marks") {
+            Ok(a) => a,
+            Err(why) => {
+                problems.push(Problem::new(
+                    format!("reminder mark {}", r.id),
+                    format!("{why}; ignored"),
+                ));
+                continue;
+            }
+        };
+        match r.str("kind") {
+            Some("done") => match r.str("occurrence") {
+                Some(o) => state.marks.mark_done(o),
+                None => problems.push(Problem::new(
+                    format!("reminder mark {}", r.id),
+                    "names no occurrence",
+                )),
+            },
+            Some("snooze") => {
+                let (Some(reminder), Some(until), Some(due)) =
+                    (r.str("reminder"), r.int("until"), r.int("due"))
+                else {
+                    problems.push(Problem::new(
+                        format!("reminder mark {}", r.id),
+                        "is incomplete",
+                    ));
+                    continue;
+                };
+                // A reminder id includes its partner: only that partner's snoozes count, so
+                // the snoozer is checked when the reminder is computed (see `marks_for`).
+                let _ = partner;
+                let snooze = Snooze {
+                    until: view::time_of(Some(until)),
+                    due: view::time_of(Some(due)),
+                };
+                let later = state
+                    .marks
+                    .snooze_of(reminder)
+                    .is_none_or(|s| s.until < snooze.until);
+                if later {
+                    state.marks.insert_snooze(reminder, snooze);
+                }
+            }
+            _ => problems.push(Problem::new(
+                format!("reminder mark {}", r.id),
+                "has an unknown kind",
+            )),
+        }
+    }
+    state
+}
+
+fn schedule_partners(members: &Members) -> Vec<SchedulePartner> {
+    members
+        .partners
+        .iter()
+        .map(|p| SchedulePartner {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            time_zone: p.time_zone.clone(),
+        })
+        .collect()
+}
+
+fn schedule_concerns(concerns: &[Concern]) -> Vec<ScheduleConcern> {
+    concerns
+        .iter()
+        .map(|c| ScheduleConcern {
+            id: c.id.clone(),
+            agreement: c.agreement.clone(),
+            raised_by: c.raised_by.clone(),
+            raised_at: c.raised_at,
+            acknowledged: c.acknowledged,
+            open: c.state.is_open(),
+            what_happened: c.what_happened.clone(),
+        })
+        .collect()
+}
+
+/// Computes the schedule from derived state.
+pub(crate) fn compute(
+    derived: &Derived,
+    now: DateTime<Utc>,
+    partner: &PartnerId,
+    limit: usize,
+    horizon: Duration,
+) -> Vec<Reminder> {
+    let partners = schedule_partners(&derived.members);
+    let agreements: Vec<ScheduleAgreement> = derived
+        .agreements
+        .values()
+        .map(|a| ScheduleAgreement {
+            summary: a.summary.clone(),
+            experiment_ends: None,
+        })
+        .collect();
+    let concerns = schedule_concerns(&derived.concerns);
+    let ritual = derived
+        .reminders
+        .checkin
+        .clone()
+        .map(|rule| CheckInRitual { rule });
+    let mut input = ScheduleInput::new(
+        &partners,
+        &agreements,
+        &derived.reminders.rules,
+        &concerns,
+        &derived.reminders.marks,
+    );
+    input.checkin = ritual.as_ref();
+    schedule::upcoming(&input, now, partner, limit, horizon)
+}
+
+impl Space {
+    /// Attaches a recurring commitment to an agreement (e.g. date night every Friday 19:00).
+    /// `targets` defaults to the partners the agreement concerns. Returns the rule id.
+    pub fn add_commitment_rule(
+        &mut self,
+        agreement: &AgreementId,
+        rule: RecurrenceRule,
+        targets: Option<Targets>,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
+        self.writable()?;
+        let json = rule_json(&rule)?;
+        let state = self.state(agreement)?;
+        let targets =
+            targets.unwrap_or_else(|| default_targets(&state.summary.concerns, state.summary.kind));
+        if let Targets::Partner(p) = &targets {
+            if !self.derived().members.is_partner(p) {
+                return Err(Error::NotAMember(format!("partner {p}")));
+            }
+        }
+        let id = RecordId::random().0;
+        let rid = id.clone();
+        let aid = agreement.clone();
+        self.write("add rule", Some(agreement), now, Touched::Reminders, |tx| {
+            tx.insert_map(
+                &["rules"],
+                &rid,
+                vec![
+                    ("agreement", aid.0.clone().into()),
+                    ("rule", json.into()),
+                    ("targets", targets_to_stored(&targets).into()),
+                    ("removed", false.into()),
+                ],
+                &[],
+            )
+        })?;
+        Ok(id)
+    }
+
+    fn rule_agreement(&self, rule_id: &str) -> Result<AgreementId> {
+        self.derived()
+            .reminders
+            .rules
+            .iter()
+            .find(|r| r.id == rule_id)
+            .map(|r| r.agreement.clone())
+            .ok_or_else(|| Error::not_found("reminder rule", rule_id))
+    }
+
+    /// Changes when a recurring commitment repeats.
+    pub fn edit_commitment_rule(
+        &mut self,
+        rule_id: &str,
+        rule: RecurrenceRule,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.writable()?;
+        let json = rule_json(&rule)?;
+        let agreement = self.rule_agreement(rule_id)?;
+        self.write(
+            "edit rule",
+            Some(&agreement),
+            now,
+            Touched::Reminders,
+            |tx| tx.put(&["rules", rule_id], "rule", json),
+        )
+    }
+
+    /// Removes a recurring commitment.
+    pub fn remove_commitment_rule(&mut self, rule_id: &str, now: DateTime<Utc>) -> Result<()> {
+        self.writable()?;
+        let agreement = self.rule_agreement(rule_id)?;
+        self.write(
+            "remove rule",
+            Some(&agreement),
+            now,
+            Touched::Reminders,
+            |tx| tx.put(&["rules", rule_id], "removed", true),
+        )
+    }
+
+    /// The recurring commitments (of one agreement, or all).
+    pub fn commitment_rules(
+        &mut self,
+        agreement: Option<&AgreementId>,
+    ) -> Result<Vec<CommitmentRule>> {
+        self.ready()?;
+        Ok(self
+            .derived()
+            .reminders
+            .rules
+            .iter()
+            .filter(|r| agreement.is_none_or(|a| &r.agreement == a))
+            .cloned()
+            .collect())
+    }
+
+    /// Sets (or with `None` removes) the couple's check-in ritual, e.g. Sunday 20:00.
+    pub fn set_checkin_ritual(
+        &mut self,
+        rule: Option<RecurrenceRule>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.writable()?;
+        let json = rule
+            .as_ref()
+            .map(rule_json)
+            .transpose()?
+            .unwrap_or_default();
+        let exists = self.doc().entity("settings", "checkin").is_some();
+        self.write("check-in ritual", None, now, Touched::Reminders, |tx| {
+            if exists {
+                tx.put(&["settings", "checkin"], "rule", json)
+            } else {
+                tx.insert_map(&["settings"], "checkin", vec![("rule", json.into())], &[])
+            }
+        })
+    }
+
+    /// The couple's check-in ritual, if set.
+    pub fn checkin_ritual(&mut self) -> Result<Option<RecurrenceRule>> {
+        self.ready()?;
+        Ok(self.derived().reminders.checkin.clone())
+    }
+
+    /// The next reminders for `partner` (default: this device's partner), sorted by fire time,
+    /// at most `limit`, within `horizon` of `now`. Ids are stable across calls and devices.
+    pub fn upcoming_reminders(
+        &mut self,
+        now: DateTime<Utc>,
+        partner: Option<&PartnerId>,
+        limit: usize,
+        horizon: Duration,
+    ) -> Result<Vec<Reminder>> {
+        self.ready()?;
+        let me = match partner {
+            Some(p) => {
+                if !self.derived().members.is_partner(p) {
+                    return Err(Error::NotAMember(format!("partner {p}")));
+                }
+                p.clone()
+            }
+            None => self.me()?.0,
+        };
+        if horizon <= Duration::zero() {
+            return Err(Error::invalid("horizon", "must be positive"));
+        }
+        Ok(compute(self.derived(), now, &me, limit, horizon))
+    }
+
+    fn find_reminder(&mut self, id: &str, now: DateTime<Utc>) -> Result<Reminder> {
+        self.ready()?;
+        let id = id.trim();
+        let partners = self.derived().members.partner_ids();
+        let horizon = Duration::days(400);
+        for partner in partners {
+            let all = compute(self.derived(), now, &partner, usize::MAX, horizon);
+            let mut found: Vec<Reminder> = all
+                .into_iter()
+                .filter(|r| {
+                    r.id == id || r.occurrence == id || (id.len() >= 6 && r.id.starts_with(id))
+                })
+                .collect();
+            if found.len() == 1 {
+                return Ok(found.remove(0));
+            }
+            if found.len() > 1 {
+                return Err(Error::invalid(
+                    "reminder id",
+                    format!("'{id}' matches several reminders; give more characters"),
+                ));
+            }
+        }
+        Err(Error::not_found("upcoming reminder", id))
+    }
+
+    /// Marks a reminder's occurrence done, for both partners.
+    pub fn mark_reminder_done(&mut self, id: &str, now: DateTime<Utc>) -> Result<()> {
+        let (me, device) = self.writable()?;
+        let reminder = self.find_reminder(id, now)?;
+        if self.derived().reminders.marks.is_done(&reminder.occurrence) {
+            return Ok(());
+        }
+        let seq = self.next_seq();
+        let at = now_ms(now);
+        let rec = RecordId::random();
+        self.write("reminder done", None, now, Touched::Reminders, |tx| {
+            tx.insert_signed(
+                &["marks"],
+                rec.as_str(),
+                vec![
+                    ("kind", "done".into()),
+                    ("occurrence", reminder.occurrence.clone().into()),
+                    ("partner", me.0.clone().into()),
+                    ("device", device.0.clone().into()),
+                    ("seq", seq.into()),
+                    ("at", at.into()),
+                ],
+                &[],
+            )
+        })
+    }
+
+    /// Snoozes one of this partner's reminders until `until` (only for this partner).
+    pub fn snooze_reminder(
+        &mut self,
+        id: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let (me, device) = self.writable()?;
+        let reminder = self.find_reminder(id, now)?;
+        if reminder.partner != me {
+            return Err(Error::NotAllowed(
+                "you can snooze only your own reminders".into(),
+            ));
+        }
+        if until <= now {
+            return Err(Error::invalid("snooze", "must end in the future"));
+        }
+        let due = self
+            .derived()
+            .reminders
+            .marks
+            .snooze_of(&reminder.id)
+            .map(|s| s.due)
+            .unwrap_or(reminder.fires_at_utc);
+        let seq = self.next_seq();
+        let at = now_ms(now);
+        let rec = RecordId::random();
+        self.write("reminder snooze", None, now, Touched::Reminders, |tx| {
+            tx.insert_signed(
+                &["marks"],
+                rec.as_str(),
+                vec![
+                    ("kind", "snooze".into()),
+                    ("reminder", reminder.id.clone().into()),
+                    ("until", until.timestamp_millis().into()),
+                    ("due", due.timestamp_millis().into()),
+                    ("partner", me.0.clone().into()),
+                    ("device", device.0.clone().into()),
+                    ("seq", seq.into()),
+                    ("at", at.into()),
+                ],
+                &[],
+            )
+        })
+    }
+
+    /// Upcoming commitments and check-ins for the agenda's last step.
+    pub(crate) fn upcoming_for_agenda(
+        &self,
+        now: DateTime<Utc>,
+        me: &PartnerId,
+    ) -> Vec<crate::checkin::Upcoming> {
+        compute(self.derived(), now, me, 64, Duration::days(14))
+            .into_iter()
+            .filter(|r| matches!(r.kind, ReminderKind::Commitment | ReminderKind::CheckIn))
+            .take(10)
+            .map(|r| crate::checkin::Upcoming {
+                title: r.title,
+                at: r.fires_at_utc,
+            })
+            .collect()
+    }
+}
