@@ -134,6 +134,19 @@ struct Derived {
     max_seq: i64,
 }
 
+/// Something that happened to the space, for the app to react to (see [`Space::take_events`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpaceEvent {
+    /// The document changed; `remote` when the change arrived from another device.
+    DocumentChanged {
+        /// Whether the change came from another device.
+        remote: bool,
+    },
+    /// What reminds whom, or when, may have changed: reschedule local notifications.
+    RemindersChanged,
+}
+
 /// What a write touched, so only that is derived again.
 enum Touched {
     All,
@@ -167,6 +180,10 @@ pub struct Space {
     cached_list: Option<Vec<AgreementSummary>>,
     persisted_heads: Vec<Heads>,
     report: OpenReport,
+    /// Events not yet taken by the app.
+    events: Vec<SpaceEvent>,
+    /// Fingerprint of everything the reminder schedule depends on.
+    reminders_fingerprint: u64,
 }
 
 fn now_ms(now: DateTime<Utc>) -> i64 {
@@ -339,8 +356,11 @@ impl Space {
             cached_list: None,
             persisted_heads: heads,
             report: OpenReport::default(),
+            events: Vec::new(),
+            reminders_fingerprint: 0,
         };
         space.derive_all()?;
+        space.reminders_fingerprint = reminders_fingerprint(space.derived());
         space.write_view_cache();
         Ok(space)
     }
@@ -417,6 +437,8 @@ impl Space {
                 torn_tail: torn,
                 read_only: None,
             },
+            events: Vec::new(),
+            reminders_fingerprint: 0,
         })
     }
 
@@ -439,6 +461,7 @@ impl Space {
             self.persisted_heads = doc.heads();
             self.doc = DocState::Ready(Box::new(doc));
             self.derive_all()?;
+            self.reminders_fingerprint = reminders_fingerprint(self.derived());
         }
         match self.doc {
             DocState::Ready(_) if self.derived.is_some() => Ok(()),
@@ -469,6 +492,25 @@ impl Space {
     /// The data directory.
     pub fn dir(&self) -> &Path {
         self.storage.dir()
+    }
+
+    /// Takes the events that happened since the last call (document changed, reminders
+    /// changed), oldest first. The node delivers them to the app's listener.
+    pub fn take_events(&mut self) -> Vec<SpaceEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    fn note_change(&mut self, remote: bool) {
+        self.events.push(SpaceEvent::DocumentChanged { remote });
+        let fingerprint = self
+            .derived
+            .as_ref()
+            .map(reminders_fingerprint)
+            .unwrap_or(0);
+        if fingerprint != self.reminders_fingerprint {
+            self.reminders_fingerprint = fingerprint;
+            self.events.push(SpaceEvent::RemindersChanged);
+        }
     }
 
     /// This device's identity.
@@ -650,6 +692,7 @@ impl Space {
         let out = doc.change(&msg, now_ms(now), Some(&self.signer), f)?;
         self.persist()?;
         self.rederive(touched)?;
+        self.note_change(false);
         Ok(out)
     }
 
@@ -1990,6 +2033,7 @@ impl Space {
         if moved {
             self.persist()?;
             self.derive_all()?;
+            self.note_change(true);
             self.publish_due_position_keys(Utc::now())?;
         }
         Ok(moved)
@@ -2245,6 +2289,37 @@ impl Drop for Space {
             self.write_view_cache();
         }
     }
+}
+
+/// A hash of everything the reminder schedule depends on.
+fn reminders_fingerprint(derived: &Derived) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for p in &derived.members.partners {
+        (&p.id, &p.name, &p.time_zone).hash(&mut h);
+    }
+    for a in derived.agreements.values() {
+        let s = &a.summary;
+        (
+            &s.id,
+            s.status,
+            s.next_review,
+            &s.title,
+            s.kind,
+            s.strength,
+            &s.concerns,
+        )
+            .hash(&mut h);
+    }
+    for c in &derived.concerns {
+        (&c.id, c.acknowledged, c.state, c.raised_at, &c.agreement).hash(&mut h);
+    }
+    format!(
+        "{:?}{:?}{:?}",
+        derived.reminders.rules, derived.reminders.checkin, derived.reminders.marks
+    )
+    .hash(&mut h);
+    h.finish()
 }
 
 fn join_register(reg: &crate::document::Register) -> String {

@@ -266,3 +266,51 @@ fn the_limit_the_ritual_and_the_agenda() {
         .upcoming_reminders(t(0), None, 5, Duration::zero())
         .is_err());
 }
+
+#[test]
+fn changes_that_affect_reminders_emit_an_event_local_or_remote() {
+    let (mut alex, mut sam) = couple();
+    let id = active(&mut alex, &mut sam, new_agreement("Walks"));
+    alex.space.take_events();
+    sam.space.take_events();
+    // A log entry changes the document but no reminder.
+    alex.space
+        .log_follow_through(&id, LogKind::Kept, "", t(1))
+        .unwrap();
+    assert_eq!(
+        alex.space.take_events(),
+        vec![SpaceEvent::DocumentChanged { remote: false }]
+    );
+    sync(&mut alex.space, &mut sam.space);
+    assert_eq!(
+        sam.space.take_events(),
+        vec![SpaceEvent::DocumentChanged { remote: true }]
+    );
+    // A rule changes both, locally and on the partner's device when it arrives.
+    alex.space
+        .add_commitment_rule(&id, weekly(Weekday::Sunday, 9, 0, "UTC"), None, t(2))
+        .unwrap();
+    assert_eq!(
+        alex.space.take_events(),
+        vec![
+            SpaceEvent::DocumentChanged { remote: false },
+            SpaceEvent::RemindersChanged
+        ]
+    );
+    sync(&mut alex.space, &mut sam.space);
+    assert_eq!(
+        sam.space.take_events(),
+        vec![
+            SpaceEvent::DocumentChanged { remote: true },
+            SpaceEvent::RemindersChanged
+        ]
+    );
+    // Marking done on one phone makes the other reschedule.
+    let first = commitments(&mut sam.space, None)[0].clone();
+    sam.space.mark_reminder_done(&first.id, t(3)).unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    assert!(alex
+        .space
+        .take_events()
+        .contains(&SpaceEvent::RemindersChanged));
+}
