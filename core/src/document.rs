@@ -212,6 +212,29 @@ pub(crate) struct ChangeInfo {
     pub(crate) deps: Vec<ChangeHash>,
 }
 
+/// Automerge's per-peer sync state (what we believe the peer has), persistable.
+pub(crate) struct SyncState(automerge::sync::State);
+
+impl SyncState {
+    pub(crate) fn new() -> Self {
+        SyncState(automerge::sync::State::new())
+    }
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        self.0.encode()
+    }
+    pub(crate) fn decode(bytes: &[u8]) -> Option<Self> {
+        automerge::sync::State::decode(bytes).ok().map(SyncState)
+    }
+    /// The heads both sides had at the end of the last exchange.
+    pub(crate) fn shared_heads(&self) -> &[ChangeHash] {
+        &self.0.shared_heads
+    }
+    /// The peer's heads, as last reported in this session.
+    pub(crate) fn their_heads(&self) -> Option<&[ChangeHash]> {
+        self.0.their_heads.as_deref()
+    }
+}
+
 /// The Automerge document of one couple space.
 pub(crate) struct Document {
     doc: Automerge,
@@ -294,6 +317,35 @@ impl Document {
             .apply_changes(changes)
             .map_err(|e| doc_err("applying changes", e))?;
         Ok(self.doc.get_heads() != before)
+    }
+
+    /// The next sync message for a peer, if there is anything to say.
+    pub(crate) fn generate_sync_message(&self, state: &mut SyncState) -> Option<Vec<u8>> {
+        use automerge::sync::SyncDoc;
+        self.doc
+            .generate_sync_message(&mut state.0)
+            .map(|m| m.encode())
+    }
+
+    /// Applies a peer's sync message; malformed messages change nothing.
+    pub(crate) fn receive_sync_message(
+        &mut self,
+        state: &mut SyncState,
+        bytes: &[u8],
+    ) -> Result<()> {
+        use automerge::sync::SyncDoc;
+        let message = automerge::sync::Message::decode(bytes)
+            .map_err(|e| Error::InvalidRemoteData(format!("malformed sync message: {e}")))?;
+        self.doc
+            .receive_sync_message(&mut state.0, message)
+            .map_err(|e| doc_err("applying a sync message", e))
+    }
+
+    /// Whether `heads` are all known here.
+    pub(crate) fn has_all(&self, heads: &[ChangeHash]) -> bool {
+        heads
+            .iter()
+            .all(|h| self.doc.get_change_by_hash(h).is_some())
     }
 
     /// Hashes of changes that are referenced but missing (changes waiting for their deps).

@@ -37,7 +37,8 @@ pub use identity::DeviceIdentity;
 pub use ids::{AgreementId, ConcernId, DeviceId, PartnerId, RecordId, SpaceId};
 pub use position::{Position, PositionState};
 pub use space::{
-    CreateSpace, HistoryEntry, ListFilter, OpenReport, Space, SpaceEvent, SpaceInfo, SCHEMA_VERSION,
+    CreateSpace, HistoryEntry, ListFilter, OpenReport, PeerSyncState, Space, SpaceEvent, SpaceInfo,
+    SCHEMA_VERSION,
 };
 pub use storage::TornTail;
 pub use view::{Device, Partner, Problem};

@@ -34,8 +34,11 @@ pub use crate::document::SCHEMA_VERSION;
 
 #[path = "space_reminders.rs"]
 mod reminders_impl;
+#[path = "space_sync.rs"]
+mod sync_impl;
 use reminders_impl::ReminderState;
 pub use reminders_impl::DEFAULT_HORIZON_DAYS;
+pub use sync_impl::PeerSyncState;
 
 /// Compact the log into a snapshot after this many appended frames.
 const COMPACT_AFTER_FRAMES: usize = 2_000;

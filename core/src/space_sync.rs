@@ -1,0 +1,141 @@
+//! The sync part of [`Space`]: Automerge's sync protocol with per-peer state persisted in the
+//! device directory (`sync/<device>.state`), and the checks the network layer needs (is this
+//! endpoint an enrolled, non-removed device?). Remote changes go through the same durable
+//! storage as local ones before anything is acknowledged.
+
+use super::{DocState, Space};
+use crate::document::SyncState;
+use crate::error::{Error, Result};
+use crate::ids::DeviceId;
+use crate::storage::{ensure_private_dir, write_atomic};
+use crate::view::Device;
+use chrono::Utc;
+
+/// What this device knows about a peer device's copy: persisted between sessions so a
+/// reconnecting device sends what the peer lacks without a full handshake.
+pub struct PeerSyncState {
+    peer: DeviceId,
+    state: SyncState,
+}
+
+impl std::fmt::Debug for PeerSyncState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeerSyncState")
+            .field("peer", &self.peer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PeerSyncState {
+    /// The peer device.
+    pub fn peer(&self) -> &DeviceId {
+        &self.peer
+    }
+}
+
+impl Space {
+    /// Whether `device` may sync with this one: enrolled in the space, not removed, not this
+    /// device. The network layer asks this before sending a single byte of the document.
+    pub fn is_authorized_peer(&mut self, device: &DeviceId) -> bool {
+        if self.ready().is_err() || device == &self.identity.device_id() {
+            return false;
+        }
+        self.derived().members.partner_of_device(device).is_some()
+    }
+
+    /// The other enrolled, non-removed devices (of both partners).
+    pub fn peer_devices(&mut self) -> Result<Vec<Device>> {
+        self.ready()?;
+        let me = self.identity.device_id();
+        Ok(self
+            .derived()
+            .members
+            .devices
+            .values()
+            .filter(|d| !d.removed && d.id != me)
+            .cloned()
+            .collect())
+    }
+
+    fn sync_path(&self, peer: &DeviceId) -> std::path::PathBuf {
+        self.storage
+            .dir()
+            .join("sync")
+            .join(format!("{}.state", peer.as_str()))
+    }
+
+    /// The persisted sync state for `peer` (a fresh one if none or damaged).
+    pub fn load_sync_state(&self, peer: &DeviceId) -> PeerSyncState {
+        let state = std::fs::read(self.sync_path(peer))
+            .ok()
+            .and_then(|b| SyncState::decode(&b))
+            .unwrap_or_else(SyncState::new);
+        PeerSyncState {
+            peer: peer.clone(),
+            state,
+        }
+    }
+
+    /// Persists the sync state for its peer (best effort: losing it costs one full handshake).
+    pub fn save_sync_state(&self, state: &PeerSyncState) -> Result<()> {
+        let path = self.sync_path(&state.peer);
+        if let Some(dir) = path.parent() {
+            ensure_private_dir(dir)?;
+        }
+        write_atomic(&path, &state.state.encode(), false)
+    }
+
+    /// On reconnect: the changes made here since the last exchange with the peer ended (empty
+    /// without a previous exchange). Sending them first saves the round trip of a handshake.
+    pub fn changes_since_last_sync(&mut self, state: &PeerSyncState) -> Result<Vec<Vec<u8>>> {
+        self.ready()?;
+        let shared = state.state.shared_heads();
+        if shared.is_empty() || !self.doc().has_all(shared) {
+            return Ok(Vec::new());
+        }
+        Ok(self.doc().changes_after(shared))
+    }
+
+    /// The next sync message for the peer, if there is anything to say.
+    pub fn generate_sync_message(&mut self, state: &mut PeerSyncState) -> Result<Option<Vec<u8>>> {
+        self.ready()?;
+        Ok(self.doc().generate_sync_message(&mut state.state))
+    }
+
+    /// Applies a peer's sync message durably. Returns whether the document changed.
+    /// A malformed message is an error and changes nothing.
+    pub fn receive_sync_message(
+        &mut self,
+        state: &mut PeerSyncState,
+        message: &[u8],
+    ) -> Result<bool> {
+        self.ready()?;
+        let DocState::Ready(doc) = &mut self.doc else {
+            return Err(Error::NotAllowed("the space is not loaded".into()));
+        };
+        let before = doc.heads();
+        let result = doc.receive_sync_message(&mut state.state, message);
+        let moved = doc.heads() != before;
+        if moved {
+            self.persist()?;
+            self.derive_all()?;
+            self.note_change(true);
+            self.publish_due_position_keys(Utc::now())?;
+        }
+        result.map(|_| moved)
+    }
+
+    /// Whether the peer holds every change this device has, as far as the last exchange
+    /// showed (no presence or "last seen": only what was synced).
+    pub fn peer_has_all_my_changes(&mut self, state: &PeerSyncState) -> bool {
+        if self.ready().is_err() {
+            return false;
+        }
+        let known = state
+            .state
+            .their_heads()
+            .filter(|h| !h.is_empty())
+            .unwrap_or(state.state.shared_heads());
+        !known.is_empty() && self.doc().has_all(known) && self.doc().changes_after(known).is_empty()
+    }
+}
