@@ -17,10 +17,13 @@ pub mod error;
 pub mod followthrough;
 pub mod identity;
 pub mod ids;
+pub mod node;
+pub mod pairing;
 pub mod position;
 pub mod reminders;
 pub mod space;
 pub mod storage;
+pub mod sync;
 mod trust;
 pub mod view;
 
@@ -35,6 +38,8 @@ pub use error::{Error, Result};
 pub use followthrough::{LogEntry, LogKind};
 pub use identity::DeviceIdentity;
 pub use ids::{AgreementId, ConcernId, DeviceId, PartnerId, RecordId, SpaceId};
+pub use node::{NetworkConfig, Node, NodeEvent, PeerStatus, RelayChoice, SyncReport};
+pub use pairing::{InviteRole, Ticket};
 pub use position::{Position, PositionState};
 pub use space::{
     CreateSpace, HistoryEntry, ListFilter, OpenReport, PeerSyncState, Space, SpaceEvent, SpaceInfo,

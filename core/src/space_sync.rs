@@ -139,3 +139,21 @@ impl Space {
         !known.is_empty() && self.doc().has_all(known) && self.doc().changes_after(known).is_empty()
     }
 }
+
+impl Space {
+    /// Whether the last exchange showed the peer at exactly this device's heads.
+    pub fn peer_in_sync(&mut self, state: &PeerSyncState) -> bool {
+        if self.ready().is_err() {
+            return false;
+        }
+        let mut ours = self.doc().heads();
+        ours.sort();
+        let mut theirs = state
+            .state
+            .their_heads()
+            .map(<[_]>::to_vec)
+            .unwrap_or_default();
+        theirs.sort();
+        ours == theirs
+    }
+}

@@ -1,0 +1,946 @@
+//! [`Node`]: a device on the network. It owns the [`Space`], an iroh endpoint whose identity is
+//! the device key, and the sync and pairing protocols; it keeps sessions with the couple's
+//! other devices, pushes local changes live, retries dropped connections with backoff, and
+//! reports [`NodeEvent`]s. Only enrolled, non-removed devices ever receive a byte of the
+//! document: every incoming sync connection is authorised on its TLS-authenticated endpoint
+//! id before anything is read or written.
+//!
+//! Network configuration is explicit ([`NetworkConfig`]): production uses iroh's n0 relays and
+//! address lookup plus local-network discovery (mDNS); a couple may run their own relay; local
+//! mode turns relays and internet lookup off. While a node runs with local discovery on, its
+//! endpoint id is visible to others on the same network (that is how phones find each other).
+
+use crate::error::{Error, Result};
+use crate::ids::DeviceId;
+use crate::pairing::{InviteRole, JoinRequest, JoinResponse, PendingInvite, Ticket, PAIR_ALPN};
+use crate::space::{CreateSpace, Space, SpaceEvent};
+use crate::storage::{write_atomic, Storage};
+use crate::sync::{run_session, Traffic, SYNC_ALPN};
+use chrono::{DateTime, Utc};
+use iroh::endpoint::{presets, Connection};
+use iroh::protocol::{AcceptError, ProtocolHandler, Router};
+use iroh::{Endpoint, EndpointAddr, EndpointId, RelayMode, RelayUrl, TransportAddr};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{broadcast, watch};
+
+const NETWORK_FILE: &str = "network.json";
+const MAX_PAIRING_MESSAGE: usize = 64 * 1024 * 1024;
+
+/// Which relay servers a device uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RelayChoice {
+    /// iroh's public n0 relays (they forward encrypted packets and can read nothing).
+    Default,
+    /// The couple's own `iroh-relay`.
+    Custom(String),
+    /// No relay: LAN or loopback only.
+    Disabled,
+}
+
+/// How a node reaches the couple's other devices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkConfig {
+    /// Relay servers.
+    pub relay: RelayChoice,
+    /// Internet address lookup (n0 DNS/pkarr): find devices by id when apart.
+    pub internet_lookup: bool,
+    /// Local-network discovery (mDNS) while the node runs: phones on the same Wi-Fi find each
+    /// other with no address typed. The endpoint id is visible on the LAN while it advertises.
+    pub local_discovery: bool,
+    /// UDP port to bind (`None`: reuse the last one, else any).
+    pub bind_port: Option<u16>,
+    /// Bind to loopback only (tests and single-machine demos).
+    pub loopback_only: bool,
+}
+
+impl NetworkConfig {
+    /// The production default: n0 relays and address lookup plus local-network discovery.
+    pub fn production() -> Self {
+        NetworkConfig {
+            relay: RelayChoice::Default,
+            internet_lookup: true,
+            local_discovery: true,
+            bind_port: None,
+            loopback_only: false,
+        }
+    }
+
+    /// The couple's own relay (and no third-party lookup), plus local-network discovery.
+    pub fn custom_relay(url: &str) -> Self {
+        NetworkConfig {
+            relay: RelayChoice::Custom(url.to_owned()),
+            internet_lookup: false,
+            ..NetworkConfig::production()
+        }
+    }
+
+    /// Local mode: relays and internet lookup off; LAN (with discovery) and loopback only.
+    pub fn local() -> Self {
+        NetworkConfig {
+            relay: RelayChoice::Disabled,
+            internet_lookup: false,
+            local_discovery: true,
+            bind_port: None,
+            loopback_only: false,
+        }
+    }
+
+    /// Loopback only, no relay, no discovery: devices on one machine (tests, demo).
+    pub fn loopback() -> Self {
+        NetworkConfig {
+            local_discovery: false,
+            loopback_only: true,
+            ..NetworkConfig::local()
+        }
+    }
+}
+
+/// Something the app may want to react to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeEvent {
+    /// The document changed, here (`remote = false`) or by a change from another device.
+    DocumentChanged {
+        /// Whether the change came from another device.
+        remote: bool,
+    },
+    /// Reminders may have changed: reschedule local notifications.
+    RemindersChanged,
+    /// A session with one of the couple's devices started.
+    DeviceConnected {
+        /// The device.
+        device: DeviceId,
+    },
+    /// A session with one of the couple's devices ended.
+    DeviceDisconnected {
+        /// The device.
+        device: DeviceId,
+    },
+    /// A device joined through a ticket from this node.
+    DevicePaired {
+        /// The new device.
+        device: DeviceId,
+    },
+    /// Syncing failed (the document is untouched).
+    SyncError {
+        /// The device involved, if any.
+        device: Option<DeviceId>,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// The outcome of [`Node::sync_now`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncReport {
+    /// Devices that now hold the same document as this one.
+    pub converged: Vec<DeviceId>,
+    /// Devices that could not be reached or did not converge in time, with why.
+    pub unreachable: Vec<(DeviceId, String)>,
+    /// Application bytes sent in the sessions this call used (frames only).
+    pub bytes_sent: u64,
+    /// Application bytes received.
+    pub bytes_received: u64,
+}
+
+/// Whether a device has all of this device's changes (no presence, no "last seen").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerStatus {
+    /// The device.
+    pub device: DeviceId,
+    /// Its partner.
+    pub partner: crate::ids::PartnerId,
+    /// Its name.
+    pub name: String,
+    /// Whether, as of the last exchange, it holds every change this device has.
+    pub has_all_my_changes: bool,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct NetworkMemory {
+    port: Option<u16>,
+    /// Direct addresses last seen for each paired device.
+    peers: BTreeMap<String, Vec<SocketAddr>>,
+}
+
+struct SessionInfo {
+    in_sync: watch::Receiver<bool>,
+    traffic: Arc<Traffic>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// State shared by the node's tasks.
+pub(crate) struct Inner {
+    space: Mutex<Space>,
+    dir: PathBuf,
+    endpoint: Endpoint,
+    events: broadcast::Sender<NodeEvent>,
+    /// Bumped on every change to the document: sessions push what is new.
+    pub(crate) changes: watch::Sender<u64>,
+    sessions: Mutex<HashMap<DeviceId, SessionInfo>>,
+    invites: Mutex<HashMap<String, PendingInvite>>,
+    memory: Mutex<NetworkMemory>,
+}
+
+impl Inner {
+    /// Runs `f` on the space under its lock, then delivers the events it produced (outside
+    /// the lock, so a listener may call back into the node).
+    pub(crate) fn with_space<R>(&self, f: impl FnOnce(&mut Space) -> R) -> R {
+        let (out, events) = {
+            let mut space = self.space.lock().unwrap_or_else(|p| p.into_inner());
+            let out = f(&mut space);
+            (out, space.take_events())
+        };
+        let mut local_change = false;
+        for event in events {
+            match event {
+                SpaceEvent::DocumentChanged { remote } => {
+                    local_change |= !remote;
+                    self.emit(NodeEvent::DocumentChanged { remote });
+                }
+                SpaceEvent::RemindersChanged => self.emit(NodeEvent::RemindersChanged),
+            }
+        }
+        if local_change {
+            self.changes.send_modify(|n| *n += 1);
+        }
+        out
+    }
+
+    pub(crate) fn emit(&self, event: NodeEvent) {
+        let _ = self.events.send(event);
+    }
+
+    /// A remote change arrived: other sessions push it on.
+    pub(crate) fn after_remote_change(&self) {
+        self.changes.send_modify(|n| *n += 1);
+    }
+
+    fn remember_addrs(&self, device: &DeviceId, addrs: Vec<SocketAddr>) {
+        if addrs.is_empty() {
+            return;
+        }
+        let bytes = {
+            let mut memory = self.memory.lock().unwrap_or_else(|p| p.into_inner());
+            memory.peers.insert(device.0.clone(), addrs);
+            serde_json::to_vec_pretty(&*memory).unwrap_or_default()
+        };
+        let _ = write_atomic(&self.dir.join(NETWORK_FILE), &bytes, false);
+    }
+
+    fn known_addr(&self, device: &DeviceId) -> Result<EndpointAddr> {
+        let id: EndpointId = device
+            .as_str()
+            .parse()
+            .map_err(|_| Error::invalid("device id", device.as_str()))?;
+        let memory = self.memory.lock().unwrap_or_else(|p| p.into_inner());
+        let addrs = memory
+            .peers
+            .get(device.as_str())
+            .cloned()
+            .unwrap_or_default();
+        Ok(EndpointAddr::from_parts(
+            id,
+            addrs.into_iter().map(TransportAddr::Ip),
+        ))
+    }
+}
+
+fn endpoint_device(id: EndpointId) -> DeviceId {
+    DeviceId(id.to_string())
+}
+
+/// Accepts sync connections from enrolled devices only.
+#[derive(Clone)]
+struct SyncProtocol(Arc<Inner>);
+
+impl std::fmt::Debug for SyncProtocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SyncProtocol")
+    }
+}
+
+impl ProtocolHandler for SyncProtocol {
+    async fn accept(&self, connection: Connection) -> std::result::Result<(), AcceptError> {
+        let peer = endpoint_device(connection.remote_id());
+        if !self.0.with_space(|s| s.is_authorized_peer(&peer)) {
+            tracing::info!(peer = %peer, "refused a sync connection from a device that is not enrolled");
+            connection.close(1u32.into(), b"not a device of this space");
+            return Ok(());
+        }
+        let (send, recv) = match connection.accept_bi().await {
+            Ok(streams) => streams,
+            Err(e) => return Err(AcceptError::from_err(e)),
+        };
+        let addrs = remote_ip_addrs(&self.0.endpoint, connection.remote_id()).await;
+        self.0.remember_addrs(&peer, addrs);
+        start_session(&self.0, peer, connection, send, recv).await;
+        Ok(())
+    }
+}
+
+async fn remote_ip_addrs(endpoint: &Endpoint, id: EndpointId) -> Vec<SocketAddr> {
+    endpoint
+        .remote_info(id)
+        .await
+        .map(|info| {
+            info.into_addrs()
+                .filter_map(|a| match a.into_addr() {
+                    TransportAddr::Ip(ip) => Some(ip),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Registers and runs a session; returns when it ends.
+async fn start_session(
+    inner: &Arc<Inner>,
+    peer: DeviceId,
+    connection: Connection,
+    send: iroh::endpoint::SendStream,
+    recv: iroh::endpoint::RecvStream,
+) {
+    let (tx, rx) = watch::channel(false);
+    let traffic = Arc::new(Traffic::default());
+    let task_inner = inner.clone();
+    let task_peer = peer.clone();
+    let task_traffic = traffic.clone();
+    let task = tokio::spawn(async move {
+        task_inner.emit(NodeEvent::DeviceConnected {
+            device: task_peer.clone(),
+        });
+        let _ = run_session(
+            task_inner.clone(),
+            task_peer.clone(),
+            send,
+            recv,
+            tx,
+            task_traffic,
+        )
+        .await;
+        connection.close(0u32.into(), b"done");
+        task_inner.emit(NodeEvent::DeviceDisconnected {
+            device: task_peer.clone(),
+        });
+        task_inner
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&task_peer);
+    });
+    let done = {
+        let mut sessions = inner.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(old) = sessions.insert(
+            peer,
+            SessionInfo {
+                in_sync: rx,
+                traffic,
+                task,
+            },
+        ) {
+            old.task.abort();
+        }
+        sessions.len()
+    };
+    let _ = done;
+}
+
+/// Answers pairing requests for this node's open invitations.
+#[derive(Clone)]
+struct PairProtocol(Arc<Inner>);
+
+impl std::fmt::Debug for PairProtocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PairProtocol")
+    }
+}
+
+async fn read_message(recv: &mut iroh::endpoint::RecvStream) -> Result<Vec<u8>> {
+    let mut len = [0u8; 4];
+    recv.read_exact(&mut len)
+        .await
+        .map_err(|e| Error::InvalidRemoteData(format!("pairing interrupted: {e}")))?;
+    let len = u32::from_be_bytes(len) as usize;
+    if len > MAX_PAIRING_MESSAGE {
+        return Err(Error::InvalidRemoteData("pairing message too large".into()));
+    }
+    let mut body = vec![0u8; len];
+    recv.read_exact(&mut body)
+        .await
+        .map_err(|e| Error::InvalidRemoteData(format!("pairing interrupted: {e}")))?;
+    Ok(body)
+}
+
+async fn write_message(send: &mut iroh::endpoint::SendStream, body: &[u8]) -> Result<()> {
+    let mut bytes = (body.len() as u32).to_be_bytes().to_vec();
+    bytes.extend_from_slice(body);
+    send.write_all(&bytes)
+        .await
+        .map_err(|e| Error::InvalidRemoteData(format!("pairing interrupted: {e}")))
+}
+
+impl PairProtocol {
+    fn answer(&self, joiner: &DeviceId, request: JoinRequest) -> JoinResponse {
+        let refused = |message: &str| JoinResponse::Refused {
+            message: message.to_owned(),
+        };
+        let role = {
+            let mut invites = self.0.invites.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(invite) = invites.get_mut(&request.secret) else {
+                return refused(
+                    "this invitation is not valid here: ask your partner for a new ticket",
+                );
+            };
+            if invite.used {
+                return refused("this invitation was already used: ask for a new ticket");
+            }
+            if invite.expires_at < Utc::now() {
+                return refused("this invitation expired: ask for a new ticket");
+            }
+            invite.used = true;
+            invite.role
+        };
+        let now = Utc::now();
+        let result = self.0.with_space(|s| -> Result<JoinResponse> {
+            let partner_secret = match role {
+                InviteRole::Partner => {
+                    s.add_partner(
+                        &request.partner_name,
+                        &request.time_zone,
+                        joiner,
+                        &request.device_name,
+                        now,
+                    )?;
+                    None
+                }
+                InviteRole::MyDevice => {
+                    s.add_device(joiner, &request.device_name, now)?;
+                    s.partner_secret()
+                }
+                InviteRole::ReturningPartner => {
+                    s.add_returning_partner_device(joiner, &request.device_name, now)?;
+                    None
+                }
+            };
+            Ok(JoinResponse::Accepted {
+                document: s.export_document()?,
+                partner_secret,
+            })
+        });
+        match result {
+            Ok(response) => {
+                self.0.emit(NodeEvent::DevicePaired {
+                    device: joiner.clone(),
+                });
+                self.0.after_remote_change();
+                response
+            }
+            Err(e) => refused(&e.to_string()),
+        }
+    }
+}
+
+impl ProtocolHandler for PairProtocol {
+    async fn accept(&self, connection: Connection) -> std::result::Result<(), AcceptError> {
+        let joiner = endpoint_device(connection.remote_id());
+        let (mut send, mut recv) = connection
+            .accept_bi()
+            .await
+            .map_err(AcceptError::from_err)?;
+        let response = match read_message(&mut recv).await.and_then(|b| {
+            serde_json::from_slice::<JoinRequest>(&b)
+                .map_err(|e| Error::InvalidRemoteData(e.to_string()))
+        }) {
+            Ok(request) => self.answer(&joiner, request),
+            Err(e) => JoinResponse::Refused {
+                message: e.to_string(),
+            },
+        };
+        if matches!(response, JoinResponse::Accepted { .. }) {
+            let addrs = remote_ip_addrs(&self.0.endpoint, connection.remote_id()).await;
+            self.0.remember_addrs(&joiner, addrs);
+        }
+        let body = serde_json::to_vec(&response).unwrap_or_default();
+        let _ = write_message(&mut send, &body).await;
+        let _ = send.finish();
+        // Let the joiner read the answer before the connection goes.
+        let _ = tokio::time::timeout(Duration::from_secs(5), connection.closed()).await;
+        Ok(())
+    }
+}
+
+async fn bind_endpoint(
+    dir: &Path,
+    secret: iroh::SecretKey,
+    config: &NetworkConfig,
+) -> Result<(Endpoint, NetworkMemory)> {
+    let mut memory: NetworkMemory = std::fs::read(dir.join(NETWORK_FILE))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let port = config.bind_port.or(memory.port).unwrap_or(0);
+    let build = |port: u16| {
+        let mut builder = if config.internet_lookup {
+            Endpoint::builder(presets::N0)
+        } else {
+            Endpoint::builder(presets::Minimal)
+        };
+        builder = builder
+            .secret_key(secret.clone())
+            .alpns(vec![SYNC_ALPN.to_vec(), PAIR_ALPN.to_vec()]);
+        builder = match &config.relay {
+            RelayChoice::Default => builder.relay_mode(RelayMode::Default),
+            RelayChoice::Custom(url) => match url.parse::<RelayUrl>() {
+                Ok(url) => builder.relay_mode(RelayMode::custom([url])),
+                Err(_) => return Err(Error::invalid("relay url", format!("'{url}' is not a URL"))),
+            },
+            RelayChoice::Disabled => builder.relay_mode(RelayMode::Disabled),
+        };
+        if config.local_discovery {
+            builder =
+                builder.address_lookup(iroh_mdns_address_lookup::MdnsAddressLookup::builder());
+        }
+        let ip = if config.loopback_only {
+            "127.0.0.1"
+        } else {
+            "0.0.0.0"
+        };
+        builder
+            .bind_addr(format!("{ip}:{port}").as_str())
+            .map_err(|e| Error::invalid("bind address", e.to_string()))
+    };
+    let endpoint = match build(port)?.bind().await {
+        Ok(ep) => ep,
+        Err(_) if port != 0 => build(0)?
+            .bind()
+            .await
+            .map_err(|e| Error::NotAllowed(format!("the network could not be started: {e}")))?,
+        Err(e) => {
+            return Err(Error::NotAllowed(format!(
+                "the network could not be started: {e}"
+            )))
+        }
+    };
+    memory.port = endpoint.bound_sockets().first().map(|a| a.port());
+    let bytes = serde_json::to_vec_pretty(&memory).unwrap_or_default();
+    let _ = write_atomic(&dir.join(NETWORK_FILE), &bytes, false);
+    Ok((endpoint, memory))
+}
+
+/// A device on the network, holding its copy of the space.
+pub struct Node {
+    inner: Arc<Inner>,
+    router: Router,
+    retry: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("id", &self.inner.endpoint.id())
+            .finish()
+    }
+}
+
+impl Node {
+    /// Opens the space in `dir` and starts the network. Needs a tokio runtime.
+    pub async fn start(dir: &Path, config: NetworkConfig) -> Result<Node> {
+        let path = dir.to_path_buf();
+        let space = tokio::task::spawn_blocking(move || Space::open(&path))
+            .await
+            .map_err(|e| Error::NotAllowed(format!("opening failed: {e}")))??;
+        Self::with_space(dir, space, config).await
+    }
+
+    /// Creates a new space in the empty `dir` and starts the network.
+    pub async fn create(dir: &Path, input: CreateSpace, config: NetworkConfig) -> Result<Node> {
+        let space = Space::create(dir, input, Utc::now())?;
+        Self::with_space(dir, space, config).await
+    }
+
+    /// Starts the network for an open space.
+    pub async fn with_space(dir: &Path, space: Space, config: NetworkConfig) -> Result<Node> {
+        let secret = space.identity().secret_key().clone();
+        let (endpoint, memory) = bind_endpoint(dir, secret, &config).await?;
+        Ok(Self::assemble(dir, space, endpoint, memory))
+    }
+
+    fn assemble(dir: &Path, space: Space, endpoint: Endpoint, memory: NetworkMemory) -> Node {
+        let (events, _) = broadcast::channel(1024);
+        let (changes, _) = watch::channel(0u64);
+        let inner = Arc::new(Inner {
+            space: Mutex::new(space),
+            dir: dir.to_path_buf(),
+            endpoint: endpoint.clone(),
+            events,
+            changes,
+            sessions: Mutex::new(HashMap::new()),
+            invites: Mutex::new(HashMap::new()),
+            memory: Mutex::new(memory),
+        });
+        let router = Router::builder(endpoint)
+            .accept(SYNC_ALPN, SyncProtocol(inner.clone()))
+            .accept(PAIR_ALPN, PairProtocol(inner.clone()))
+            .spawn();
+        Node {
+            inner,
+            router,
+            retry: Mutex::new(None),
+        }
+    }
+
+    /// Joins a space with a ticket from another device. `dir` must hold no space; this device's
+    /// identity is created in it. Needs a tokio runtime.
+    pub async fn join(
+        dir: &Path,
+        ticket: &str,
+        partner_name: &str,
+        time_zone: &str,
+        device_name: &str,
+        config: NetworkConfig,
+    ) -> Result<Node> {
+        let ticket = Ticket::parse(ticket)?;
+        if Storage::exists(dir) {
+            return Err(Error::NotAllowed(format!(
+                "{} already holds a space: a device can join only while it is empty (use another --data directory)",
+                dir.display()
+            )));
+        }
+        if ticket.expires_at < Utc::now() {
+            return Err(Error::NotAllowed(
+                "this invitation expired: ask for a new ticket".into(),
+            ));
+        }
+        let identity = crate::identity::DeviceIdentity::load_or_create(dir)?;
+        let (endpoint, memory) = bind_endpoint(dir, identity.secret_key().clone(), &config).await?;
+        let response = async {
+            let connection = endpoint
+                .connect(ticket.addr.clone(), PAIR_ALPN)
+                .await
+                .map_err(|e| {
+                    Error::NotAllowed(format!("the inviting device could not be reached: {e}"))
+                })?;
+            let (mut send, mut recv) = connection.open_bi().await.map_err(|e| {
+                Error::NotAllowed(format!("the inviting device could not be reached: {e}"))
+            })?;
+            let request = JoinRequest {
+                secret: ticket.secret.clone(),
+                partner_name: partner_name.to_owned(),
+                time_zone: time_zone.to_owned(),
+                device_name: device_name.to_owned(),
+            };
+            write_message(&mut send, &serde_json::to_vec(&request).unwrap_or_default()).await?;
+            let _ = send.finish();
+            let body = read_message(&mut recv).await?;
+            connection.close(0u32.into(), b"joined");
+            serde_json::from_slice::<JoinResponse>(&body)
+                .map_err(|e| Error::InvalidRemoteData(format!("unexpected answer: {e}")))
+        }
+        .await;
+        let response = match response {
+            Ok(r) => r,
+            Err(e) => {
+                endpoint.close().await;
+                return Err(e);
+            }
+        };
+        match response {
+            JoinResponse::Accepted {
+                document,
+                partner_secret,
+            } => {
+                let space = Space::join_with_secret(dir, &document, partner_secret)?;
+                let node = Self::assemble(dir, space, endpoint, memory);
+                let inviter = endpoint_device(ticket.addr.id);
+                node.inner
+                    .remember_addrs(&inviter, ticket.addr.ip_addrs().copied().collect());
+                Ok(node)
+            }
+            JoinResponse::Refused { message } => {
+                endpoint.close().await;
+                Err(Error::NotAllowed(message))
+            }
+        }
+    }
+
+    /// This device's id (its endpoint id).
+    pub fn device_id(&self) -> DeviceId {
+        endpoint_device(self.inner.endpoint.id())
+    }
+
+    /// This device's current address (id plus direct addresses).
+    pub fn addr(&self) -> EndpointAddr {
+        self.inner.endpoint.addr()
+    }
+
+    /// Runs a domain operation on the space; events it causes reach subscribers and local
+    /// changes are pushed to connected devices.
+    pub fn space<R>(&self, f: impl FnOnce(&mut Space) -> R) -> R {
+        self.inner.with_space(f)
+    }
+
+    /// Subscribes to the node's events.
+    pub fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Creates a one-time pairing ticket granting `role`, valid for `valid_for`.
+    pub fn invite(&self, role: InviteRole, valid_for: chrono::Duration) -> Result<Ticket> {
+        if valid_for <= chrono::Duration::zero() {
+            return Err(Error::invalid("expiry", "must be in the future"));
+        }
+        self.space(|s| -> Result<()> {
+            let info = s.info()?;
+            match role {
+                InviteRole::Partner if info.partners.len() >= 2 => Err(Error::ThirdPartner),
+                InviteRole::ReturningPartner if info.partners.len() < 2 => Err(Error::NotAllowed(
+                    "there is no other partner to return yet; invite them as partner".into(),
+                )),
+                _ => Ok(()),
+            }
+        })?;
+        let secret = crate::ids::random_hex(16);
+        let expires_at: DateTime<Utc> = Utc::now() + valid_for;
+        self.inner
+            .invites
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                secret.clone(),
+                PendingInvite {
+                    role,
+                    expires_at,
+                    used: false,
+                },
+            );
+        Ok(Ticket {
+            addr: self.addr(),
+            secret,
+            role,
+            expires_at,
+        })
+    }
+
+    /// Whether the ticket with this secret was used.
+    pub fn invite_used(&self, ticket: &Ticket) -> bool {
+        self.inner
+            .invites
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&ticket.secret)
+            .is_some_and(|i| i.used)
+    }
+
+    async fn dial(&self, peer: &DeviceId) -> Result<()> {
+        if self
+            .inner
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(peer)
+        {
+            return Ok(());
+        }
+        let addr = self.inner.known_addr(peer)?;
+        let connection = self
+            .inner
+            .endpoint
+            .connect(addr, SYNC_ALPN)
+            .await
+            .map_err(|e| Error::NotAllowed(format!("could not connect: {e}")))?;
+        let (send, recv) = connection
+            .open_bi()
+            .await
+            .map_err(|e| Error::NotAllowed(format!("could not open a stream: {e}")))?;
+        let addrs = remote_ip_addrs(&self.inner.endpoint, connection.remote_id()).await;
+        self.inner.remember_addrs(peer, addrs);
+        start_session(&self.inner, peer.clone(), connection, send, recv).await;
+        Ok(())
+    }
+
+    /// Connects to every known device and returns when each reachable one has converged, or
+    /// after `timeout`, naming the devices that were unreachable.
+    pub async fn sync_now(&self, timeout: Duration) -> Result<SyncReport> {
+        let peers = self.space(|s| s.peer_devices())?;
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut report = SyncReport::default();
+        let mut waiting = Vec::new();
+        for peer in &peers {
+            match tokio::time::timeout_at(deadline, self.dial(&peer.id)).await {
+                Ok(Ok(())) => waiting.push(peer.id.clone()),
+                Ok(Err(e)) => report.unreachable.push((peer.id.clone(), e.to_string())),
+                Err(_) => report
+                    .unreachable
+                    .push((peer.id.clone(), "timed out connecting".into())),
+            }
+        }
+        for peer in waiting {
+            let info = {
+                let sessions = self
+                    .inner
+                    .sessions
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                sessions
+                    .get(&peer)
+                    .map(|s| (s.in_sync.clone(), s.traffic.clone()))
+            };
+            let Some((mut in_sync, traffic)) = info else {
+                report
+                    .unreachable
+                    .push((peer, "the connection closed".into()));
+                continue;
+            };
+            let done = tokio::time::timeout_at(deadline, in_sync.wait_for(|synced| *synced)).await;
+            report.bytes_sent += traffic.bytes_sent.load(Ordering::Relaxed);
+            report.bytes_received += traffic.bytes_received.load(Ordering::Relaxed);
+            match done {
+                Ok(Ok(_)) => report.converged.push(peer),
+                Ok(Err(_)) => report
+                    .unreachable
+                    .push((peer, "the connection closed before converging".into())),
+                Err(_) => report
+                    .unreachable
+                    .push((peer, "did not converge in time".into())),
+            }
+        }
+        Ok(report)
+    }
+
+    /// Keeps trying to connect to every known device that has no session, with backoff
+    /// (1 s doubling to 60 s), until the node shuts down.
+    pub fn keep_connected(&self) {
+        let node_inner = self.inner.clone();
+        let endpoint = self.inner.endpoint.clone();
+        let handle = tokio::spawn(async move {
+            let mut backoff: HashMap<DeviceId, (tokio::time::Instant, Duration)> = HashMap::new();
+            loop {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                if endpoint.is_closed() {
+                    return;
+                }
+                let peers = node_inner
+                    .with_space(|s| s.peer_devices())
+                    .unwrap_or_default();
+                for peer in peers {
+                    let connected = node_inner
+                        .sessions
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .contains_key(&peer.id);
+                    if connected {
+                        backoff.remove(&peer.id);
+                        continue;
+                    }
+                    let now = tokio::time::Instant::now();
+                    let (next, delay) = backoff
+                        .get(&peer.id)
+                        .copied()
+                        .unwrap_or((now, Duration::from_secs(1)));
+                    if now < next {
+                        continue;
+                    }
+                    let attempt = async {
+                        let addr = node_inner.known_addr(&peer.id)?;
+                        let connection = endpoint
+                            .connect(addr, SYNC_ALPN)
+                            .await
+                            .map_err(|e| Error::NotAllowed(e.to_string()))?;
+                        let (send, recv) = connection
+                            .open_bi()
+                            .await
+                            .map_err(|e| Error::NotAllowed(e.to_string()))?;
+                        start_session(&node_inner, peer.id.clone(), connection, send, recv).await;
+                        Ok::<(), Error>(())
+                    };
+                    match tokio::time::timeout(Duration::from_secs(10), attempt).await {
+                        Ok(Ok(())) => {
+                            backoff.remove(&peer.id);
+                        }
+                        _ => {
+                            let delay = (delay * 2).min(Duration::from_secs(60));
+                            backoff.insert(peer.id.clone(), (now + delay, delay));
+                        }
+                    }
+                }
+            }
+        });
+        if let Some(old) = self
+            .retry
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace(handle)
+        {
+            old.abort();
+        }
+    }
+
+    /// For each other device: whether it holds all of this device's changes (as of the last
+    /// exchange). No presence or "last seen" is kept.
+    pub fn sync_status(&self) -> Result<Vec<PeerStatus>> {
+        self.space(|s| {
+            let peers = s.peer_devices()?;
+            Ok(peers
+                .into_iter()
+                .map(|d| {
+                    let state = s.load_sync_state(&d.id);
+                    PeerStatus {
+                        has_all_my_changes: s.peer_has_all_my_changes(&state),
+                        device: d.id,
+                        partner: d.partner,
+                        name: d.name,
+                    }
+                })
+                .collect())
+        })
+    }
+
+    /// Removes a device: it is never authorised again, and its open session ends now.
+    pub fn unpair(&self, device: &DeviceId) -> Result<()> {
+        self.space(|s| s.remove_device(device, Utc::now()))?;
+        if let Some(session) = self
+            .inner
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(device)
+        {
+            session.task.abort();
+        }
+        Ok(())
+    }
+
+    /// Tells the network layer the OS saw a network change (mobile apps call this).
+    pub async fn network_changed(&self) {
+        self.inner.endpoint.network_change().await;
+    }
+
+    /// Stops the node: ends sessions, closes the endpoint. The space is saved and closed.
+    pub async fn shutdown(self) {
+        if let Some(retry) = self.retry.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            retry.abort();
+        }
+        let sessions: Vec<SessionInfo> = self
+            .inner
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+            .map(|(_, s)| s)
+            .collect();
+        for s in sessions {
+            s.task.abort();
+        }
+        let _ = self.router.shutdown().await;
+        self.inner.endpoint.close().await;
+    }
+}

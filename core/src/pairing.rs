@@ -1,0 +1,157 @@
+//! Pairing in person, by ticket (text or QR code), over its own ALPN ([`PAIR_ALPN`]).
+//!
+//! The inviting device creates a [`Ticket`] with its address, a one-time secret, the role it
+//! grants (chosen by the inviter and kept on the inviting device: the joiner cannot change it)
+//! and an expiry. The joining device (which must be empty) connects, proves the secret, gets
+//! enrolled (a record signed by the inviting device), and receives the whole document and, for
+//! another device of the same partner, that partner's private secret — over the authenticated
+//! connection, never through the document. A ticket works once.
+
+use crate::error::{Error, Result};
+use chrono::{DateTime, Utc};
+use data_encoding::BASE32_NOPAD;
+use iroh::EndpointAddr;
+use serde::{Deserialize, Serialize};
+
+/// The versioned ALPN of the pairing protocol.
+pub const PAIR_ALPN: &[u8] = b"accord/pair/1";
+/// Default lifetime of a ticket.
+pub const DEFAULT_TICKET_MINUTES: i64 = 10;
+const TICKET_PREFIX: &str = "accord1";
+
+/// What a ticket lets the joining device become.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InviteRole {
+    /// The other partner's first device (only while the space has one partner).
+    Partner,
+    /// Another device of the inviting device's partner.
+    MyDevice,
+    /// A returning partner's replacement device; all their previous devices are removed.
+    ReturningPartner,
+}
+
+impl InviteRole {
+    /// Parses `partner`, `my-device` or `returning-partner`.
+    pub fn parse(text: &str) -> Result<Self> {
+        match text.trim().to_lowercase().replace('_', "-").as_str() {
+            "partner" => Ok(InviteRole::Partner),
+            "my-device" | "device" => Ok(InviteRole::MyDevice),
+            "returning-partner" | "returning" => Ok(InviteRole::ReturningPartner),
+            _ => Err(Error::invalid(
+                "role",
+                format!("'{text}' is not a role; use partner, my-device or returning-partner"),
+            )),
+        }
+    }
+}
+
+/// A pairing invitation, printable as compact text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    /// How to reach the inviting device.
+    pub addr: EndpointAddr,
+    /// The one-time secret (hex).
+    pub secret: String,
+    /// The role granted (informative: the inviting device decides).
+    pub role: InviteRole,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Ticket {
+    /// The ticket as text (fits a QR code).
+    pub fn to_text(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        format!(
+            "{TICKET_PREFIX}{}",
+            BASE32_NOPAD.encode(&json).to_lowercase()
+        )
+    }
+
+    /// Parses a ticket's text, with a clear error for anything else.
+    pub fn parse(text: &str) -> Result<Ticket> {
+        let bad = || {
+            Error::invalid(
+                "ticket",
+                "this is not an Accord invitation; copy the whole ticket again",
+            )
+        };
+        let body = text.trim().strip_prefix(TICKET_PREFIX).ok_or_else(bad)?;
+        let bytes = BASE32_NOPAD
+            .decode(body.to_uppercase().as_bytes())
+            .map_err(|_| bad())?;
+        serde_json::from_slice(&bytes).map_err(|_| bad())
+    }
+}
+
+/// What the joining device sends.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct JoinRequest {
+    pub(crate) secret: String,
+    pub(crate) partner_name: String,
+    pub(crate) time_zone: String,
+    pub(crate) device_name: String,
+}
+
+/// What the inviting device answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) enum JoinResponse {
+    Accepted {
+        document: Vec<u8>,
+        partner_secret: Option<[u8; 32]>,
+    },
+    Refused {
+        message: String,
+    },
+}
+
+/// An invitation waiting on the inviting device.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingInvite {
+    pub(crate) role: InviteRole,
+    pub(crate) expires_at: DateTime<Utc>,
+    pub(crate) used: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tickets_round_trip_and_garbage_gets_a_clear_error() {
+        let key = iroh_base::SecretKey::generate();
+        let ticket = Ticket {
+            addr: EndpointAddr::new(key.public()).with_ip_addr("127.0.0.1:4242".parse().unwrap()),
+            secret: "00ff".into(),
+            role: InviteRole::MyDevice,
+            expires_at: Utc::now(),
+        };
+        let text = ticket.to_text();
+        assert!(text.starts_with("accord1"));
+        assert!(text.len() < 600, "{}", text.len());
+        assert_eq!(Ticket::parse(&text).unwrap(), ticket);
+        assert_eq!(
+            Ticket::parse(&text.to_uppercase().replace("ACCORD1", "accord1")).unwrap(),
+            ticket
+        );
+        for garbage in [
+            "",
+            "accord1",
+            "accord1!!!",
+            "hello",
+            &text[..text.len() - 3],
+        ] {
+            let err = Ticket::parse(garbage).unwrap_err();
+            assert!(
+                err.to_string().contains("not an Accord invitation"),
+                "{err}"
+            );
+        }
+        assert_eq!(
+            InviteRole::parse("returning_partner").unwrap(),
+            InviteRole::ReturningPartner
+        );
+        assert!(InviteRole::parse("boss").is_err());
+    }
+}

@@ -1,0 +1,221 @@
+//! The sync protocol between two paired devices over one QUIC bi-stream (ALPN [`SYNC_ALPN`]).
+//!
+//! Frames are `[length u32 BE][kind u8][payload]`, at most [`MAX_FRAME_BYTES`]; an oversize or
+//! malformed frame ends the session with a logged error and leaves the document untouched.
+//! Kinds: `Changes` (raw changes: sent first on reconnect, what the peer lacks since the last
+//! exchange, so no handshake round trip is needed) and `Sync` (an Automerge sync message).
+//! Both sides run the same loop; a local change is pushed at once while connected.
+
+use crate::error::{Error, Result};
+use crate::ids::DeviceId;
+use crate::node::{Inner, NodeEvent};
+use iroh::endpoint::{RecvStream, SendStream};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// The versioned ALPN of the sync protocol.
+pub const SYNC_ALPN: &[u8] = b"accord/sync/1";
+/// Largest frame accepted (a larger length closes the connection).
+pub const MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
+
+const KIND_CHANGES: u8 = 1;
+const KIND_SYNC: u8 = 2;
+
+/// A frame of the sync protocol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Frame {
+    Changes(Vec<Vec<u8>>),
+    Sync(Vec<u8>),
+}
+
+impl Frame {
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut payload = Vec::new();
+        let kind = match self {
+            Frame::Changes(changes) => {
+                payload.extend_from_slice(&(changes.len() as u32).to_be_bytes());
+                for c in changes {
+                    payload.extend_from_slice(&(c.len() as u32).to_be_bytes());
+                    payload.extend_from_slice(c);
+                }
+                KIND_CHANGES
+            }
+            Frame::Sync(message) => {
+                payload.extend_from_slice(message);
+                KIND_SYNC
+            }
+        };
+        let mut out = Vec::with_capacity(payload.len() + 5);
+        out.extend_from_slice(&((payload.len() + 1) as u32).to_be_bytes());
+        out.push(kind);
+        out.extend_from_slice(&payload);
+        out
+    }
+
+    pub(crate) fn decode(body: &[u8]) -> Result<Frame> {
+        let bad = |why: &str| Error::InvalidRemoteData(format!("malformed frame: {why}"));
+        let (&kind, mut rest) = body.split_first().ok_or_else(|| bad("empty"))?;
+        match kind {
+            KIND_SYNC => Ok(Frame::Sync(rest.to_vec())),
+            KIND_CHANGES => {
+                let mut take = |n: usize| -> Result<&[u8]> {
+                    if rest.len() < n {
+                        return Err(bad("truncated"));
+                    }
+                    let (head, tail) = rest.split_at(n);
+                    rest = tail;
+                    Ok(head)
+                };
+                let count =
+                    u32::from_be_bytes(take(4)?.try_into().map_err(|_| bad("count"))?) as usize;
+                let mut changes = Vec::with_capacity(count.min(4096));
+                for _ in 0..count {
+                    let len = u32::from_be_bytes(take(4)?.try_into().map_err(|_| bad("length"))?)
+                        as usize;
+                    changes.push(take(len)?.to_vec());
+                }
+                if !rest.is_empty() {
+                    return Err(bad("trailing bytes"));
+                }
+                Ok(Frame::Changes(changes))
+            }
+            other => Err(bad(&format!("unknown kind {other}"))),
+        }
+    }
+}
+
+/// Bytes and frames one session moved (application frames only, not QUIC overhead).
+#[derive(Debug, Default)]
+pub(crate) struct Traffic {
+    pub(crate) bytes_sent: AtomicU64,
+    pub(crate) bytes_received: AtomicU64,
+    pub(crate) frames_sent: AtomicU64,
+    pub(crate) frames_received: AtomicU64,
+}
+
+pub(crate) async fn write_frame(
+    send: &mut SendStream,
+    frame: &Frame,
+    traffic: &Traffic,
+) -> Result<()> {
+    let bytes = frame.encode();
+    send.write_all(&bytes)
+        .await
+        .map_err(|e| Error::InvalidRemoteData(format!("connection lost while sending: {e}")))?;
+    traffic
+        .bytes_sent
+        .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+    traffic.frames_sent.fetch_add(1, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Reads one frame; `Ok(None)` when the peer finished the stream.
+pub(crate) async fn read_frame(recv: &mut RecvStream, traffic: &Traffic) -> Result<Option<Frame>> {
+    let mut len = [0u8; 4];
+    match recv.read_exact(&mut len).await {
+        Ok(()) => {}
+        Err(iroh::endpoint::ReadExactError::FinishedEarly(0)) => return Ok(None),
+        Err(e) => {
+            return Err(Error::InvalidRemoteData(format!(
+                "connection lost while reading: {e}"
+            )))
+        }
+    }
+    let len = u32::from_be_bytes(len) as usize;
+    if len == 0 || len > MAX_FRAME_BYTES {
+        return Err(Error::InvalidRemoteData(format!(
+            "frame of {len} bytes is over the limit of {MAX_FRAME_BYTES}"
+        )));
+    }
+    let mut body = vec![0u8; len];
+    recv.read_exact(&mut body)
+        .await
+        .map_err(|e| Error::InvalidRemoteData(format!("truncated frame: {e}")))?;
+    traffic
+        .bytes_received
+        .fetch_add(len as u64 + 4, Ordering::Relaxed);
+    traffic.frames_received.fetch_add(1, Ordering::Relaxed);
+    Frame::decode(&body).map(Some)
+}
+
+/// Runs a sync session with `peer` until the stream ends, an error occurs or the node stops.
+/// `in_sync` tells waiters whether the peer was last seen at this device's heads.
+pub(crate) async fn run_session(
+    inner: Arc<Inner>,
+    peer: DeviceId,
+    mut send: SendStream,
+    mut recv: RecvStream,
+    in_sync: watch::Sender<bool>,
+    traffic: Arc<Traffic>,
+) -> Result<()> {
+    let mut changed = inner.changes.subscribe();
+    let mut state = inner.with_space(|s| s.load_sync_state(&peer));
+    // Reconnect shortcut: what the peer lacks since the last exchange, before any handshake.
+    let prime = inner.with_space(|s| s.changes_since_last_sync(&state))?;
+    if !prime.is_empty() {
+        write_frame(&mut send, &Frame::Changes(prime), &traffic).await?;
+    }
+    let outcome: Result<()> = async {
+        loop {
+            // Say what there is to say.
+            let (message, synced) = inner.with_space(|s| {
+                let m = s.generate_sync_message(&mut state);
+                (m, s.peer_in_sync(&state))
+            });
+            if let Some(message) = message? {
+                write_frame(&mut send, &Frame::Sync(message), &traffic).await?;
+            }
+            in_sync.send_replace(synced);
+            tokio::select! {
+                frame = read_frame(&mut recv, &traffic) => {
+                    let Some(frame) = frame? else { return Ok(()) };
+                    let moved = match frame {
+                        Frame::Changes(changes) => inner.with_space(|s| s.apply_changes(&changes))?,
+                        Frame::Sync(message) => inner.with_space(|s| s.receive_sync_message(&mut state, &message))?,
+                    };
+                    let _ = inner.with_space(|s| s.save_sync_state(&state));
+                    if moved {
+                        inner.after_remote_change();
+                    }
+                }
+                changed_result = changed.changed() => {
+                    if changed_result.is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+    .await;
+    let _ = inner.with_space(|s| s.save_sync_state(&state));
+    if let Err(e) = &outcome {
+        tracing::warn!(peer = %peer, error = %e, "sync session ended with an error");
+        inner.emit(NodeEvent::SyncError {
+            device: Some(peer.clone()),
+            message: e.to_string(),
+        });
+    }
+    let _ = send.finish();
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip_and_garbage_is_refused() {
+        for frame in [
+            Frame::Sync(vec![1, 2, 3]),
+            Frame::Changes(vec![vec![9; 5], vec![]]),
+        ] {
+            let bytes = frame.encode();
+            assert_eq!(Frame::decode(&bytes[4..]).unwrap(), frame);
+        }
+        assert!(Frame::decode(&[]).is_err());
+        assert!(Frame::decode(&[7, 1, 2]).is_err());
+        assert!(Frame::decode(&[KIND_CHANGES, 0, 0, 0, 2, 0, 0, 0, 9]).is_err());
+        assert!(Frame::decode(&[KIND_CHANGES, 0, 0, 0, 0, 1]).is_err());
+    }
+}

@@ -1,0 +1,433 @@
+//! Pairing and sync between nodes over real iroh connections on loopback (relays off).
+use accord_core::*;
+use chrono::Utc;
+use std::time::Duration;
+use tempfile::TempDir;
+
+const T: Duration = Duration::from_secs(10);
+
+async fn alex_node() -> (TempDir, Node) {
+    let dir = TempDir::new().unwrap();
+    let node = Node::create(
+        dir.path(),
+        CreateSpace {
+            partner_name: "Alex".into(),
+            time_zone: "Europe/Berlin".into(),
+            device_name: "phone".into(),
+        },
+        NetworkConfig::loopback(),
+    )
+    .await
+    .unwrap();
+    (dir, node)
+}
+
+async fn join(inviter: &Node, role: InviteRole, name: &str) -> (TempDir, Node) {
+    let ticket = inviter
+        .invite(role, chrono::Duration::minutes(10))
+        .unwrap()
+        .to_text();
+    let dir = TempDir::new().unwrap();
+    let node = Node::join(
+        dir.path(),
+        &ticket,
+        name,
+        "America/New_York",
+        "phone",
+        NetworkConfig::loopback(),
+    )
+    .await
+    .unwrap();
+    (dir, node)
+}
+
+fn heads(node: &Node) -> Vec<String> {
+    node.space(|s| s.heads().unwrap())
+}
+
+fn titles(node: &Node) -> Vec<String> {
+    let mut t: Vec<String> = node
+        .space(|s| s.list(&ListFilter::default()).unwrap())
+        .into_iter()
+        .map(|a| a.title)
+        .collect();
+    t.sort();
+    t
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partners_pair_by_ticket_edit_offline_and_converge() {
+    let (_a, alex) = alex_node().await;
+    alex.space(|s| {
+        s.create_agreement(NewAgreement::titled("Before Sam joined"), Utc::now())
+            .unwrap()
+    });
+    let (_s, sam) = join(&alex, InviteRole::Partner, "Sam").await;
+    assert_eq!(
+        heads(&alex),
+        heads(&sam),
+        "fresh join receives the full document"
+    );
+    assert_eq!(sam.space(|s| s.info().unwrap().partners.len()), 2);
+
+    // Offline edits on both sides, then they meet.
+    let id = alex.space(|s| {
+        s.create_agreement(NewAgreement::titled("Alex's proposal"), Utc::now())
+            .unwrap()
+    });
+    sam.space(|s| {
+        s.create_agreement(NewAgreement::titled("Sam's proposal"), Utc::now())
+            .unwrap()
+    });
+    let report = sam.sync_now(T).await.unwrap();
+    assert_eq!(report.converged, vec![alex.device_id()], "{report:?}");
+    assert!(report.unreachable.is_empty());
+    assert!(report.bytes_sent > 0 && report.bytes_received > 0);
+    tokio::time::timeout(T, async {
+        while heads(&alex) != heads(&sam) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("converged");
+    assert_eq!(titles(&alex), titles(&sam));
+    assert_eq!(titles(&alex).len(), 3);
+    let status = alex.sync_status().unwrap();
+    assert_eq!(status.len(), 1);
+    // Sam accepts; it is active on both.
+    sam.space(|s| s.accept(&id, Utc::now()).unwrap());
+    sam.sync_now(T).await.unwrap();
+    tokio::time::timeout(T, async {
+        while alex.space(|s| s.agreement(&id).unwrap().summary.status) != Status::Active {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("active on Alex's device");
+    sam.shutdown().await;
+    alex.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_change_reaches_the_connected_partner() {
+    let (_a, alex) = alex_node().await;
+    let (_s, sam) = join(&alex, InviteRole::Partner, "Sam").await;
+    sam.sync_now(T).await.unwrap();
+    let mut events = sam.subscribe();
+    alex.space(|s| {
+        s.create_agreement(NewAgreement::titled("Pushed live"), Utc::now())
+            .unwrap()
+    });
+    let got = tokio::time::timeout(T, async {
+        loop {
+            if let Ok(NodeEvent::DocumentChanged { remote: true }) = events.recv().await {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(got.is_ok(), "no remote change event within 10 s");
+    assert!(titles(&sam).contains(&"Pushed live".to_string()));
+    sam.shutdown().await;
+    alex.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_device_reconnects_with_its_saved_sync_state() {
+    let (_a, alex) = alex_node().await;
+    let (sam_dir, sam) = join(&alex, InviteRole::Partner, "Sam").await;
+    sam.sync_now(T).await.unwrap();
+    sam.shutdown().await;
+    assert!(sam_dir.path().join("sync").read_dir().unwrap().count() >= 1);
+    alex.space(|s| {
+        s.create_agreement(NewAgreement::titled("While Sam was away"), Utc::now())
+            .unwrap()
+    });
+    let sam = Node::start(sam_dir.path(), NetworkConfig::loopback())
+        .await
+        .unwrap();
+    let report = sam.sync_now(T).await.unwrap();
+    assert_eq!(report.converged.len(), 1, "{report:?}");
+    tokio::time::timeout(T, async {
+        while heads(&alex) != heads(&sam) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("converged after restart");
+    sam.shutdown().await;
+    alex.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partners_tablet_joins_and_reads_their_positions() {
+    let (_a, alex) = alex_node().await;
+    alex.space(|s| {
+        s.write_position("evenings", "phones away after 21:00", Utc::now())
+            .unwrap()
+    });
+    let (_t, tablet) = join(&alex, InviteRole::MyDevice, "ignored").await;
+    let info = tablet.space(|s| s.info().unwrap());
+    assert_eq!(
+        info.partners.len(),
+        1,
+        "the tablet is Alex's, not a new partner"
+    );
+    let positions = tablet.space(|s| s.positions(Some("evenings")).unwrap());
+    assert_eq!(
+        positions[0].text.as_deref(),
+        Some("phones away after 21:00")
+    );
+    let (_s, sam) = join(&alex, InviteRole::Partner, "Sam").await;
+    sam.sync_now(T).await.unwrap();
+    tablet.sync_now(T).await.unwrap();
+    assert_eq!(tablet.space(|s| s.info().unwrap().partners.len()), 2);
+    for n in [sam, tablet, alex] {
+        n.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_tickets_are_refused_and_change_nothing() {
+    let (_a, alex) = alex_node().await;
+    let before = heads(&alex);
+    // Wrong secret.
+    let mut ticket = alex
+        .invite(InviteRole::Partner, chrono::Duration::minutes(10))
+        .unwrap();
+    let good = ticket.clone();
+    ticket.secret = "00".repeat(16);
+    let dir = TempDir::new().unwrap();
+    let err = Node::join(
+        dir.path(),
+        &ticket.to_text(),
+        "Mallory",
+        "UTC",
+        "",
+        NetworkConfig::loopback(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("not valid"), "{err}");
+    // Expired.
+    let expired = alex
+        .invite(InviteRole::Partner, chrono::Duration::milliseconds(1))
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let dir = TempDir::new().unwrap();
+    let err = Node::join(
+        dir.path(),
+        &expired.to_text(),
+        "Sam",
+        "UTC",
+        "",
+        NetworkConfig::loopback(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("expired"), "{err}");
+    // Garbage.
+    let dir = TempDir::new().unwrap();
+    let err = Node::join(
+        dir.path(),
+        "accord1nonsense",
+        "Sam",
+        "UTC",
+        "",
+        NetworkConfig::loopback(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("not an Accord invitation"),
+        "{err}"
+    );
+    assert_eq!(
+        heads(&alex),
+        before,
+        "nothing changed on the inviting device"
+    );
+    // The joiner cannot change the role: a my-device ticket edited to say "partner".
+    let mut device_ticket = alex
+        .invite(InviteRole::MyDevice, chrono::Duration::minutes(10))
+        .unwrap();
+    device_ticket.role = InviteRole::Partner;
+    let dir = TempDir::new().unwrap();
+    let node = Node::join(
+        dir.path(),
+        &device_ticket.to_text(),
+        "Eve",
+        "UTC",
+        "",
+        NetworkConfig::loopback(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        node.space(|s| s.info().unwrap().partners.len()),
+        1,
+        "enrolled as Alex's device, not a partner"
+    );
+    node.shutdown().await;
+    // Used once, then refused.
+    let dir = TempDir::new().unwrap();
+    let sam = Node::join(
+        dir.path(),
+        &good.to_text(),
+        "Sam",
+        "UTC",
+        "",
+        NetworkConfig::loopback(),
+    )
+    .await
+    .unwrap();
+    let dir2 = TempDir::new().unwrap();
+    let err = Node::join(
+        dir2.path(),
+        &good.to_text(),
+        "Sam again",
+        "UTC",
+        "",
+        NetworkConfig::loopback(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("already used"), "{err}");
+    // A device that already holds a space cannot join.
+    let again = alex
+        .invite(InviteRole::MyDevice, chrono::Duration::minutes(10))
+        .unwrap();
+    let err = Node::join(
+        _a.path(),
+        &again.to_text(),
+        "x",
+        "UTC",
+        "",
+        NetworkConfig::loopback(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("only while it is empty"), "{err}");
+    // A third partner cannot be invited.
+    assert!(matches!(
+        alex.invite(InviteRole::Partner, chrono::Duration::minutes(10))
+            .unwrap_err(),
+        Error::ThirdPartner
+    ));
+    sam.shutdown().await;
+    alex.shutdown().await;
+}
+
+/// Connects to `target` with a raw endpoint using `key`, sends `payload` on the sync ALPN and
+/// returns every byte received before the connection ended.
+async fn raw_sync_attempt(target: &Node, key: iroh::SecretKey, payload: Vec<u8>) -> Vec<u8> {
+    let ep = iroh::Endpoint::builder(iroh::endpoint::presets::Minimal)
+        .secret_key(key)
+        .relay_mode(iroh::RelayMode::Disabled)
+        .bind_addr("127.0.0.1:0")
+        .unwrap()
+        .bind()
+        .await
+        .unwrap();
+    let mut received = Vec::new();
+    if let Ok(conn) = ep.connect(target.addr(), sync::SYNC_ALPN).await {
+        if let Ok((mut send, mut recv)) = conn.open_bi().await {
+            let _ = send.write_all(&payload).await;
+            let mut buf = [0u8; 4096];
+            loop {
+                match tokio::time::timeout(Duration::from_secs(3), recv.read(&mut buf)).await {
+                    Ok(Ok(Some(n))) => received.extend_from_slice(&buf[..n]),
+                    _ => break,
+                }
+            }
+        }
+    }
+    ep.close().await;
+    received
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strangers_and_removed_devices_receive_no_document_bytes() {
+    let (_a, alex) = alex_node().await;
+    alex.space(|s| {
+        s.create_agreement(NewAgreement::titled("Private"), Utc::now())
+            .unwrap()
+    });
+    // A hello that an enrolled device would answer with document data.
+    let hello = sync_hello();
+    let stranger = iroh::SecretKey::generate();
+    assert!(raw_sync_attempt(&alex, stranger, hello.clone())
+        .await
+        .is_empty());
+    // A device that was removed.
+    let (tablet_dir, tablet) = join(&alex, InviteRole::MyDevice, "").await;
+    let tablet_id = tablet.device_id();
+    tablet.shutdown().await;
+    let key = DeviceIdentity::load_or_create(tablet_dir.path())
+        .unwrap()
+        .secret_key()
+        .clone();
+    assert!(
+        !raw_sync_attempt(&alex, key.clone(), hello.clone())
+            .await
+            .is_empty(),
+        "an enrolled device is answered"
+    );
+    alex.unpair(&tablet_id).unwrap();
+    assert!(raw_sync_attempt(&alex, key, hello).await.is_empty());
+    alex.shutdown().await;
+}
+
+/// A valid first sync frame (an Automerge sync message from an empty document).
+fn sync_hello() -> Vec<u8> {
+    let dir = TempDir::new().unwrap();
+    let mut space = Space::create(
+        dir.path(),
+        CreateSpace {
+            partner_name: "X".into(),
+            time_zone: "UTC".into(),
+            device_name: String::new(),
+        },
+        Utc::now(),
+    )
+    .unwrap();
+    let peer = DeviceId("00".repeat(32));
+    let mut state = space.load_sync_state(&peer);
+    let message = space.generate_sync_message(&mut state).unwrap().unwrap();
+    let mut frame = ((message.len() + 1) as u32).to_be_bytes().to_vec();
+    frame.push(2);
+    frame.extend_from_slice(&message);
+    frame
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_and_oversize_frames_close_the_connection_and_leave_the_document_intact() {
+    let (_a, alex) = alex_node().await;
+    let (sam_dir, sam) = join(&alex, InviteRole::Partner, "Sam").await;
+    sam.shutdown().await;
+    alex.space(|s| {
+        s.create_agreement(NewAgreement::titled("Intact"), Utc::now())
+            .unwrap()
+    });
+    let before = heads(&alex);
+    let key = DeviceIdentity::load_or_create(sam_dir.path())
+        .unwrap()
+        .secret_key()
+        .clone();
+    let mut oversize = u32::MAX.to_be_bytes().to_vec();
+    oversize.extend_from_slice(&[2; 64]);
+    let mut garbage = 9u32.to_be_bytes().to_vec();
+    garbage.extend_from_slice(&[2, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4]);
+    for payload in [oversize, garbage, vec![0, 0, 0, 3, 7, 7, 7]] {
+        raw_sync_attempt(&alex, key.clone(), payload).await;
+        assert_eq!(heads(&alex), before);
+    }
+    // Alex still works and still syncs with the real Sam.
+    let sam = Node::start(sam_dir.path(), NetworkConfig::loopback())
+        .await
+        .unwrap();
+    let report = sam.sync_now(T).await.unwrap();
+    assert_eq!(report.converged.len(), 1, "{report:?}");
+    sam.shutdown().await;
+    alex.shutdown().await;
+}
