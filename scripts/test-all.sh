@@ -10,6 +10,9 @@ export PROPTEST_CASES="${PROPTEST_CASES:-1000}"
 echo "== Rust: every test of the workspace"
 cargo test --workspace
 
+echo "== Network namespaces: discovery, packet loss, link cut (must run when CI is set)"
+./tests/netns/run.sh
+
 echo "== Rust: benches and examples compile (benches are run by hand, see README)"
 cargo bench --workspace --no-run
 cargo build --workspace --examples
