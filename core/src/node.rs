@@ -469,8 +469,7 @@ impl ProtocolHandler for PairProtocol {
             let addrs = remote_ip_addrs(&self.0.endpoint, connection.remote_id()).await;
             self.0.remember_addrs(&joiner, addrs);
         }
-        let body = serde_json::to_vec(&response).unwrap_or_default();
-        let _ = write_message(&mut send, &body).await;
+        let _ = write_message(&mut send, &response.encode()).await;
         let _ = send.finish();
         // Let the joiner read the answer before the connection goes.
         let _ = tokio::time::timeout(Duration::from_secs(5), connection.closed()).await;
@@ -541,6 +540,7 @@ pub struct Node {
     inner: Arc<Inner>,
     router: Router,
     retry: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    join_bytes: Mutex<Option<u64>>,
 }
 
 impl std::fmt::Debug for Node {
@@ -595,6 +595,7 @@ impl Node {
             inner,
             router,
             retry: Mutex::new(None),
+            join_bytes: Mutex::new(None),
         }
     }
 
@@ -642,11 +643,10 @@ impl Node {
             let _ = send.finish();
             let body = read_message(&mut recv).await?;
             connection.close(0u32.into(), b"joined");
-            serde_json::from_slice::<JoinResponse>(&body)
-                .map_err(|e| Error::InvalidRemoteData(format!("unexpected answer: {e}")))
+            Ok::<_, Error>((JoinResponse::decode(&body)?, body.len()))
         }
         .await;
-        let response = match response {
+        let (response, received) = match response {
             Ok(r) => r,
             Err(e) => {
                 endpoint.close().await;
@@ -660,6 +660,7 @@ impl Node {
             } => {
                 let space = Space::join_with_secret(dir, &document, partner_secret)?;
                 let node = Self::assemble(dir, space, endpoint, memory);
+                *node.join_bytes.lock().unwrap_or_else(|p| p.into_inner()) = Some(received as u64);
                 let inviter = endpoint_device(ticket.addr.id);
                 node.inner
                     .remember_addrs(&inviter, ticket.addr.ip_addrs().copied().collect());
@@ -670,6 +671,12 @@ impl Node {
                 Err(Error::NotAllowed(message))
             }
         }
+    }
+
+    /// For a node made by [`Node::join`]: the bytes of the inviting device's answer (the
+    /// document and, for another device of the same partner, the partner secret).
+    pub fn join_bytes_received(&self) -> Option<u64> {
+        *self.join_bytes.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// This device's id (its endpoint id).

@@ -94,8 +94,8 @@ pub(crate) struct JoinRequest {
     pub(crate) device_name: String,
 }
 
-/// What the inviting device answers.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// What the inviting device answers (binary: the document is sent as is, compressed).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum JoinResponse {
     Accepted {
         document: Vec<u8>,
@@ -104,6 +104,59 @@ pub(crate) enum JoinResponse {
     Refused {
         message: String,
     },
+}
+
+impl JoinResponse {
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        match self {
+            JoinResponse::Refused { message } => {
+                let mut out = vec![0u8];
+                out.extend_from_slice(message.as_bytes());
+                out
+            }
+            JoinResponse::Accepted {
+                document,
+                partner_secret,
+            } => {
+                let mut out = Vec::with_capacity(document.len() + 34);
+                out.push(1);
+                match partner_secret {
+                    Some(secret) => {
+                        out.push(1);
+                        out.extend_from_slice(secret);
+                    }
+                    None => out.push(0),
+                }
+                out.extend_from_slice(document);
+                out
+            }
+        }
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
+        let bad =
+            || Error::InvalidRemoteData("the inviting device sent an unexpected answer".into());
+        match bytes.split_first() {
+            Some((0, message)) => Ok(JoinResponse::Refused {
+                message: String::from_utf8_lossy(message).into_owned(),
+            }),
+            Some((1, rest)) => match rest.split_first() {
+                Some((0, document)) => Ok(JoinResponse::Accepted {
+                    document: document.to_vec(),
+                    partner_secret: None,
+                }),
+                Some((1, rest)) if rest.len() >= 32 => {
+                    let (secret, document) = rest.split_at(32);
+                    Ok(JoinResponse::Accepted {
+                        document: document.to_vec(),
+                        partner_secret: Some(secret.try_into().map_err(|_| bad())?),
+                    })
+                }
+                _ => Err(bad()),
+            },
+            _ => Err(bad()),
+        }
+    }
 }
 
 /// An invitation waiting on the inviting device.
@@ -153,5 +206,22 @@ mod tests {
             InviteRole::ReturningPartner
         );
         assert!(InviteRole::parse("boss").is_err());
+        for response in [
+            JoinResponse::Refused {
+                message: "no".into(),
+            },
+            JoinResponse::Accepted {
+                document: vec![1, 2, 3],
+                partner_secret: None,
+            },
+            JoinResponse::Accepted {
+                document: vec![4],
+                partner_secret: Some([7; 32]),
+            },
+        ] {
+            assert_eq!(JoinResponse::decode(&response.encode()).unwrap(), response);
+        }
+        assert!(JoinResponse::decode(&[]).is_err());
+        assert!(JoinResponse::decode(&[1, 1, 2]).is_err());
     }
 }
