@@ -589,6 +589,7 @@ fn build(dir: &Path, target: usize) -> (usize, DateTime<Utc>) {
         )
         .expect("add partner");
     let alex_partner = alex.info().expect("info").me;
+    let initial = alex.changes_since(&[]).expect("changes").len();
     let doc = alex.export_document().expect("export");
     let sam = Space::join(&sam_dir, &doc).expect("join");
     let mut b = Builder {
@@ -601,7 +602,7 @@ fn build(dir: &Path, target: usize) -> (usize, DateTime<Utc>) {
         to_accept: [BTreeSet::new(), BTreeSet::new()],
         concerns: Vec::new(),
         revisions: vec![0; AGREEMENTS],
-        changes: 2,
+        changes: initial,
         clock: start + Duration::minutes(2),
         rng: Rng(0x9e37_79b9_7f4a_7c15),
     };

@@ -36,7 +36,11 @@ fn show(space: &mut Space, who: &str) -> Result<()> {
             a.status.as_str(),
             a.category.label(),
             a.title,
-            if accepted.is_empty() { "nobody".into() } else { accepted.join(", ") }
+            if accepted.is_empty() {
+                "nobody".into()
+            } else {
+                accepted.join(", ")
+            }
         );
     }
     Ok(())
@@ -55,12 +59,22 @@ fn main() -> Result<()> {
     println!("Accord demo: a couple makes their agreements explicit.\n");
     let mut alex = Space::create(
         &alex_dir,
-        CreateSpace { partner_name: "Alex".into(), time_zone: "Europe/Berlin".into(), device_name: "Alex's phone".into() },
+        CreateSpace {
+            partner_name: "Alex".into(),
+            time_zone: "Europe/Berlin".into(),
+            device_name: "Alex's phone".into(),
+        },
         tick(),
     )?;
     println!("1. Alex creates the couple space on their phone.");
     let sam_identity = DeviceIdentity::load_or_create(&sam_dir)?;
-    alex.add_partner("Sam", "Europe/Berlin", &sam_identity.device_id(), "Sam's phone", tick())?;
+    alex.add_partner(
+        "Sam",
+        "Europe/Berlin",
+        &sam_identity.device_id(),
+        "Sam's phone",
+        tick(),
+    )?;
     let mut sam = Space::join(&sam_dir, &alex.export_document()?)?;
     println!("2. Alex enrols Sam's phone; Sam's phone receives the space.\n");
 
@@ -78,7 +92,8 @@ fn main() -> Result<()> {
     timeout.strength = Strength::Experiment;
     timeout.review_every = Some(ReviewCadence::parse("1 month")?);
     let timeout = sam.create_agreement(timeout, tick())?;
-    let mut boundary = NewAgreement::titled("Please don't share what I tell you in confidence with your family");
+    let mut boundary =
+        NewAgreement::titled("Please don't share what I tell you in confidence with your family");
     boundary.kind = Kind::Boundary;
     boundary.category = Category::parse("family and friends")?;
     boundary.concerns = Concerns::Partner(sam.info()?.me);
@@ -87,7 +102,10 @@ fn main() -> Result<()> {
 
     let t = Instant::now();
     let (ab, ba) = exchange(&mut alex, &mut sam)?;
-    println!("4. They meet and sync ({ab} + {ba} bytes of changes, {:.1} ms).", t.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "4. They meet and sync ({ab} + {ba} bytes of changes, {:.1} ms).",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     for id in [&lunch, &date] {
         sam.accept(id, tick())?;
     }
@@ -98,27 +116,57 @@ fn main() -> Result<()> {
     show(&mut alex, "Alex")?;
 
     println!("\n5. Offline again, both rewrite the date-night wording.");
-    alex.edit_agreement(&date, AgreementEdit { title: Some("Date night every Friday from 19:30".into()), ..Default::default() }, tick())?;
-    sam.edit_agreement(&date, AgreementEdit { title: Some("Date night every Friday from 19:00, phones away".into()), ..Default::default() }, tick())?;
+    alex.edit_agreement(
+        &date,
+        AgreementEdit {
+            title: Some("Date night every Friday from 19:30".into()),
+            ..Default::default()
+        },
+        tick(),
+    )?;
+    sam.edit_agreement(
+        &date,
+        AgreementEdit {
+            title: Some("Date night every Friday from 19:00, phones away".into()),
+            ..Default::default()
+        },
+        tick(),
+    )?;
     exchange(&mut alex, &mut sam)?;
     let details = sam.agreement(&date)?;
-    println!("   After syncing, the agreement is {}: both versions are kept:", details.summary.status.as_str());
+    println!(
+        "   After syncing, the agreement is {}: both versions are kept:",
+        details.summary.status.as_str()
+    );
     for c in &details.conflicts {
         for candidate in &c.candidates {
             println!("     {}: \"{}\"", c.field.key(), candidate.value);
         }
     }
-    sam.resolve_conflict(&date, Field::Title, "Date night every Friday from 19:30, phones away", tick())?;
+    sam.resolve_conflict(
+        &date,
+        Field::Title,
+        "Date night every Friday from 19:30, phones away",
+        tick(),
+    )?;
     exchange(&mut alex, &mut sam)?;
     let changed = alex.agreement(&date)?;
     for (_, changes) in &changed.changes_since_acceptance {
         for c in changes {
-            println!("   Sam settles it. Alex sees what changed since accepting: {} \"{}\" -> \"{}\"", c.field.key(), c.accepted, c.now);
+            println!(
+                "   Sam settles it. Alex sees what changed since accepting: {} \"{}\" -> \"{}\"",
+                c.field.key(),
+                c.accepted,
+                c.now
+            );
         }
     }
     alex.accept(&date, tick())?;
     exchange(&mut alex, &mut sam)?;
-    println!("   Alex accepts the new words: {}.", sam.agreement(&date)?.summary.status.as_str());
+    println!(
+        "   Alex accepts the new words: {}.",
+        sam.agreement(&date)?.summary.status.as_str()
+    );
 
     println!("\n6. Sam raises a concern; Alex repairs it.");
     alex.log_follow_through(&lunch, LogKind::Missed, "Long call at 11", tick())?;
@@ -133,19 +181,40 @@ fn main() -> Result<()> {
     )?;
     exchange(&mut alex, &mut sam)?;
     alex.acknowledge_concern(&concern, tick())?;
-    alex.respond_to_concern(&concern, "I'm sorry. I'll save it for the evening unless it's urgent.", tick())?;
+    alex.respond_to_concern(
+        &concern,
+        "I'm sorry. I'll save it for the evening unless it's urgent.",
+        tick(),
+    )?;
     exchange(&mut alex, &mut sam)?;
     sam.resolve_concern(&concern, tick())?;
     exchange(&mut alex, &mut sam)?;
-    println!("   Concern is {:?} on both phones.", alex.concern(&concern)?.state);
+    println!(
+        "   Concern is {:?} on both phones.",
+        alex.concern(&concern)?.state
+    );
 
     println!("\n7. The Sunday check-in agenda (Alex's phone):");
     let agenda = alex.agenda(tick() + Duration::days(35))?;
     println!("   1. {}", agenda.appreciation_prompt);
     println!("   2. Open concerns: {}", agenda.open_concerns.len());
-    println!("   3. Due for review: {}", agenda.due_for_review.iter().map(|a| a.title.as_str()).collect::<Vec<_>>().join("; "));
-    println!("   4. Missed since the last check-in: {}", agenda.missed_since_last_checkin.len());
-    println!("   5. Waiting for a partner: {}", agenda.waiting_for_partner.len());
+    println!(
+        "   3. Due for review: {}",
+        agenda
+            .due_for_review
+            .iter()
+            .map(|a| a.title.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    println!(
+        "   4. Missed since the last check-in: {}",
+        agenda.missed_since_last_checkin.len()
+    );
+    println!(
+        "   5. Waiting for a partner: {}",
+        agenda.waiting_for_partner.len()
+    );
     println!("   6. Upcoming commitments: computed by the reminders module (not yet wired)");
     show(&mut sam, "Sam")?;
 

@@ -6,7 +6,8 @@
 //! The parent builds (or reuses) the fixture and a fresh copy of it, then runs itself again as
 //! a child that only opens the copy, so the fixture's build does not count. The child prints
 //! its peak resident set (`VmHWM` from `/proc/self/status`) after the first list and after the
-//! full load.
+//! full load. The parent repeats this on fresh copies and prints the first-list time of each
+//! fresh process (a cold open in a new process, unlike the in-process criterion bench).
 
 #[path = "../benches/fixture.rs"]
 mod fixture;
@@ -57,6 +58,9 @@ fn child(dir: &std::path::Path, now_ms: i64) {
     drop(space);
 }
 
+/// Child runs: the first gives the reported figures; all give the first-list times.
+const RUNS: usize = 5;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() == 4 && args[1] == "--child" {
@@ -67,14 +71,42 @@ fn main() {
         return;
     }
     let fx = fixture::ensure();
-    let (guard, dir) = fixture::fresh_copy(&fx);
     println!("fixture={} changes={}", fx.alex.display(), fx.changes);
-    let status = std::process::Command::new(std::env::current_exe().expect("current exe"))
-        .arg("--child")
-        .arg(&dir)
-        .arg(fx.now().timestamp_millis().to_string())
-        .status()
-        .expect("run child");
-    drop(guard);
-    assert!(status.success(), "child failed: {status}");
+    let mut first_list_ms = Vec::new();
+    for run in 0..RUNS {
+        let (guard, dir) = fixture::fresh_copy(&fx);
+        let out = std::process::Command::new(std::env::current_exe().expect("current exe"))
+            .arg("--child")
+            .arg(&dir)
+            .arg(fx.now().timestamp_millis().to_string())
+            .output()
+            .expect("run child");
+        drop(guard);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "child failed: {}\n{text}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if run == 0 {
+            print!("{text}");
+        }
+        first_list_ms.extend(text.lines().find_map(|l| {
+            l.strip_prefix("first_list_ms=")
+                .and_then(|v| v.parse::<f64>().ok())
+        }));
+    }
+    first_list_ms.sort_by(f64::total_cmp);
+    println!(
+        "first_list_ms_over_{RUNS}_fresh_processes={}",
+        first_list_ms
+            .iter()
+            .map(|v| format!("{v:.1}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    if let Some(median) = first_list_ms.get(first_list_ms.len() / 2) {
+        println!("first_list_ms_median={median:.1}");
+    }
 }

@@ -463,6 +463,15 @@ impl Document {
     /// One entity of the top-level map `collection`, with every concurrent value of its
     /// registers.
     pub(crate) fn entity(&self, collection: &str, id: &str) -> Option<Entity> {
+        self.entity_with(collection, id, true)
+    }
+
+    /// Like [`Document::entity`] without reading the child records (cheaper).
+    pub(crate) fn entity_registers(&self, collection: &str, id: &str) -> Option<Entity> {
+        self.entity_with(collection, id, false)
+    }
+
+    fn entity_with(&self, collection: &str, id: &str, with_children: bool) -> Option<Entity> {
         let obj = self.resolve(&[collection, id])?;
         let mut registers = BTreeMap::new();
         let mut children = BTreeMap::new();
@@ -470,7 +479,9 @@ impl Document {
         for item in self.doc.map_range(&obj, ..) {
             match &item.value {
                 ValueRef::Object(ObjType::Map) if !item.conflict => {
-                    children.insert(item.key.to_string(), self.read_records_at(item.id()));
+                    if with_children {
+                        children.insert(item.key.to_string(), self.read_records_at(item.id()));
+                    }
                 }
                 _ if item.conflict => conflicted.push(item.key.to_string()),
                 value => {

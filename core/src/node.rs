@@ -679,9 +679,36 @@ impl Node {
         *self.join_bytes.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Application traffic of the open sessions: (bytes sent, bytes received, frames sent,
+    /// frames received). Frames only; QUIC handshakes and headers are not counted.
+    pub fn traffic(&self) -> (u64, u64, u64, u64) {
+        let sessions = self
+            .inner
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        sessions.values().fold((0, 0, 0, 0), |acc, s| {
+            (
+                acc.0 + s.traffic.bytes_sent.load(Ordering::Relaxed),
+                acc.1 + s.traffic.bytes_received.load(Ordering::Relaxed),
+                acc.2 + s.traffic.frames_sent.load(Ordering::Relaxed),
+                acc.3 + s.traffic.frames_received.load(Ordering::Relaxed),
+            )
+        })
+    }
+
     /// This device's id (its endpoint id).
     pub fn device_id(&self) -> DeviceId {
         endpoint_device(self.inner.endpoint.id())
+    }
+
+    /// Remembers direct addresses of a paired device (e.g. read from its QR code or from a
+    /// previous session), so local mode can dial it without discovery.
+    pub fn remember_peer_addr(&self, addr: &EndpointAddr) {
+        self.inner.remember_addrs(
+            &endpoint_device(addr.id),
+            addr.ip_addrs().copied().collect(),
+        );
     }
 
     /// This device's current address (id plus direct addresses).

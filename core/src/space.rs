@@ -135,6 +135,8 @@ struct Derived {
     /// Problems by scope (`members`, `agreement:<id>`, `log`, ...), replaced when re-derived.
     problems: BTreeMap<String, Vec<Problem>>,
     max_seq: i64,
+    /// The schema version stored in the document.
+    schema: Option<u64>,
 }
 
 /// Something that happened to the space, for the app to react to (see [`Space::take_events`]).
@@ -399,10 +401,15 @@ impl Space {
         let actor = identity.actor_bytes();
         let snapshot_path = dir.join("snapshot.bin");
         let torn = loaded.torn.clone();
+        let verifier = Verifier::default();
+        let loader_verifier = verifier.clone();
+        let loader_dir = dir.to_path_buf();
         let handle = std::thread::Builder::new()
             .name("accord-load".into())
             .spawn(move || -> LoadResult {
-                let mut doc = match &loaded.snapshot {
+                loader_verifier.load_from(&loader_dir);
+                let snapshot = crate::storage::read_snapshot_file(&loader_dir)?;
+                let mut doc = match &snapshot {
                     Some((_, bytes)) => {
                         Document::load(bytes, &actor).map_err(|reason| Error::Corrupt {
                             path: snapshot_path.clone(),
@@ -424,7 +431,7 @@ impl Space {
             trust: TrustContext {
                 space_id: anchor.space_id.clone(),
                 founder: DeviceId(anchor.founder_device.clone()),
-                verifier: Verifier::load(dir),
+                verifier,
             },
             signer: Signer {
                 identity: identity.clone(),
@@ -569,6 +576,7 @@ impl Space {
             reminders,
             problems,
             max_seq,
+            schema,
         });
         self.cached_list = None;
         Ok(())
@@ -659,13 +667,14 @@ impl Space {
 
     fn writable(&mut self) -> Result<(PartnerId, DeviceId)> {
         self.ready()?;
-        if let Some(found) = self.doc().schema_version().filter(|v| *v > SCHEMA_VERSION) {
+        let schema = self.derived().schema;
+        if let Some(found) = schema.filter(|v| *v > SCHEMA_VERSION) {
             return Err(Error::ReadOnly {
                 found,
                 supported: SCHEMA_VERSION,
             });
         }
-        if self.doc().schema_version().is_none() {
+        if schema.is_none() {
             return Err(Error::NotAllowed(
                 "the space has no schema version; it is open read-only".into(),
             ));
@@ -1266,7 +1275,7 @@ impl Space {
     ) -> Result<()> {
         let doc = self.doc();
         let entity = doc
-            .entity("agreements", id.as_str())
+            .entity_registers("agreements", id.as_str())
             .ok_or_else(|| Error::not_found("agreement", id.as_str()))?;
         // Only write what actually changes (or settles a conflict).
         let puts: Vec<(Field, String)> = puts

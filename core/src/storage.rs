@@ -87,7 +87,10 @@ pub struct TornTail {
 
 /// Everything read from the directory on open.
 pub(crate) struct Loaded {
+    /// The snapshot, when it was read (on open only its heads are read: see
+    /// [`read_snapshot_file`], which the loader calls off the caller's thread).
     pub(crate) snapshot: Option<(Vec<[u8; 32]>, Vec<u8>)>,
+    pub(crate) snapshot_heads: Option<Vec<[u8; 32]>>,
     pub(crate) frames: Vec<Frame>,
     pub(crate) torn: Option<TornTail>,
 }
@@ -98,7 +101,7 @@ impl Loaded {
         self.frames
             .last()
             .map(|f| f.heads.as_slice())
-            .or(self.snapshot.as_ref().map(|(h, _)| h.as_slice()))
+            .or(self.snapshot_heads.as_deref())
     }
 }
 
@@ -192,8 +195,10 @@ impl Storage {
     }
 
     /// Opens the locked directory: reads the snapshot and the log, cutting a damaged log tail.
+    /// The snapshot itself is not read here (only its header): the caller reads it with
+    /// [`read_snapshot_file`], e.g. on a background thread.
     pub(crate) fn open(dir: &Path, lock: File) -> Result<(Storage, Loaded)> {
-        let snapshot = read_snapshot(&dir.join(SNAPSHOT_FILE))?;
+        let snapshot_heads = read_snapshot_heads(&dir.join(SNAPSHOT_FILE))?;
         let log_path = dir.join(LOG_FILE);
         let (log, log_len, frames, torn) = open_log(&log_path)?;
         let storage = Storage {
@@ -206,7 +211,8 @@ impl Storage {
         Ok((
             storage,
             Loaded {
-                snapshot,
+                snapshot: None,
+                snapshot_heads,
                 frames,
                 torn,
             },
@@ -221,8 +227,10 @@ impl Storage {
         self.log = log;
         self.log_len = log_len;
         self.frames_since_snapshot = frames.len();
+        let snapshot_heads = snapshot.as_ref().map(|(h, _)| h.clone());
         Ok(Loaded {
             snapshot,
+            snapshot_heads,
             frames,
             torn,
         })
@@ -300,6 +308,40 @@ impl Storage {
     pub(crate) fn read_view_cache(dir: &Path) -> Option<Vec<u8>> {
         fs::read(dir.join(VIEW_FILE)).ok()
     }
+}
+
+/// Reads and checks the snapshot of the device directory `dir` (checksum included).
+pub(crate) fn read_snapshot_file(dir: &Path) -> Result<Option<(Vec<[u8; 32]>, Vec<u8>)>> {
+    read_snapshot(&dir.join(SNAPSHOT_FILE))
+}
+
+/// Reads only the heads in the snapshot's header (the checksum is checked by the full read).
+fn read_snapshot_heads(path: &Path) -> Result<Option<Vec<[u8; 32]>>> {
+    use std::io::Read as _;
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let corrupt = |reason: &str| Error::Corrupt {
+        path: path.to_path_buf(),
+        reason: reason.to_owned(),
+    };
+    let mut header = [0u8; 12];
+    file.read_exact(&mut header)
+        .map_err(|_| corrupt("truncated header"))?;
+    if &header[..8] != SNAPSHOT_MAGIC {
+        return Err(corrupt("not an Accord snapshot"));
+    }
+    let count = u32::from_le_bytes([header[8], header[9], header[10], header[11]]) as usize;
+    if count > 4096 {
+        return Err(corrupt("implausible header"));
+    }
+    let mut heads = vec![[0u8; 32]; count];
+    for h in heads.iter_mut() {
+        file.read_exact(h).map_err(|_| corrupt("truncated heads"))?;
+    }
+    Ok(Some(heads))
 }
 
 fn read_snapshot(path: &Path) -> Result<Option<(Vec<[u8; 32]>, Vec<u8>)>> {

@@ -138,8 +138,15 @@ impl Verifier {
     /// Loads the cache of verified records from `dir` (a damaged cache is simply ignored).
     pub(crate) fn load(dir: &Path) -> Verifier {
         let verifier = Verifier::default();
+        verifier.load_from(dir);
+        verifier
+    }
+
+    /// Adds the records cached in `dir` as verified.
+    pub(crate) fn load_from(&self, dir: &Path) {
         if let Ok(bytes) = std::fs::read(dir.join(VERIFIED_FILE)) {
-            if let Ok(mut set) = verifier.verified.lock() {
+            if let Ok(mut set) = self.verified.lock() {
+                set.reserve(bytes.len() / 32);
                 for chunk in bytes.chunks_exact(32) {
                     if let Ok(hash) = <[u8; 32]>::try_from(chunk) {
                         set.insert(hash);
@@ -147,7 +154,6 @@ impl Verifier {
                 }
             }
         }
-        verifier
     }
 
     /// Saves the cache (owner-only; best effort).
