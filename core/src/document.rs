@@ -341,6 +341,33 @@ impl Document {
             .map_err(|e| doc_err("applying a sync message", e))
     }
 
+    /// What changed between `before` and now: (top-level map, key within it) for every patch;
+    /// the key is `None` for changes at the root itself.
+    pub(crate) fn touched_since(&self, before: &[ChangeHash]) -> Vec<(String, Option<String>)> {
+        let after = self.doc.get_heads();
+        let mut out = Vec::new();
+        for patch in self.doc.diff(before, &after) {
+            let key_of = |prop: &automerge::Prop| match prop {
+                automerge::Prop::Map(k) => Some(k.to_string()),
+                automerge::Prop::Seq(_) => None,
+            };
+            let action_key = match &patch.action {
+                automerge::PatchAction::PutMap { key, .. } => Some(key.clone()),
+                automerge::PatchAction::DeleteMap { key } => Some(key.clone()),
+                _ => None,
+            };
+            let mut path: Vec<Option<String>> = patch.path.iter().map(|(_, p)| key_of(p)).collect();
+            path.push(action_key);
+            match path.as_slice() {
+                [Some(top), second, ..] => out.push((top.clone(), second.clone())),
+                _ => out.push((String::new(), None)),
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// Whether `heads` are all known here.
     pub(crate) fn has_all(&self, heads: &[ChangeHash]) -> bool {
         heads

@@ -652,6 +652,34 @@ impl Space {
         Ok(())
     }
 
+    /// Re-derives what changes from other devices touched (found by diffing the document),
+    /// falling back to a full derivation for changes to members or the root.
+    pub(crate) fn rederive_remote(&mut self, before: &[Heads]) -> Result<()> {
+        let touched = self.doc().touched_since(before);
+        let mut parts: Vec<Touched> = Vec::new();
+        for (top, key) in touched {
+            let part = match top.as_str() {
+                "agreements" => match key {
+                    Some(id) => Touched::Agreement(AgreementId(id)),
+                    None => return self.derive_all(),
+                },
+                "log" => Touched::Log,
+                "checkins" => Touched::Checkins,
+                "concerns" => Touched::Concerns(None),
+                "positions" => Touched::Positions,
+                "rules" | "marks" | "settings" => Touched::Reminders,
+                _ => return self.derive_all(),
+            };
+            if !parts.iter().any(|p| same_part(p, &part)) {
+                parts.push(part);
+            }
+        }
+        for part in parts {
+            self.rederive(part)?;
+        }
+        Ok(())
+    }
+
     // ----- writing -------------------------------------------------------------------------
 
     /// This device's partner and id, if the device is a valid member.
@@ -2041,10 +2069,11 @@ impl Space {
         let DocState::Ready(doc) = &mut self.doc else {
             return Err(Error::NotAllowed("the space is not loaded".into()));
         };
+        let before = doc.heads();
         let moved = doc.apply_raw_changes(changes)?;
         if moved {
             self.persist()?;
-            self.derive_all()?;
+            self.rederive_remote(&before)?;
             self.note_change(true);
             self.publish_due_position_keys(Utc::now())?;
         }
@@ -2300,6 +2329,14 @@ impl Drop for Space {
         if self.derived.is_some() {
             self.write_view_cache();
         }
+    }
+}
+
+fn same_part(a: &Touched, b: &Touched) -> bool {
+    match (a, b) {
+        (Touched::Agreement(x), Touched::Agreement(y)) => x == y,
+        (Touched::Concerns(_), Touched::Concerns(_)) => true,
+        _ => std::mem::discriminant(a) == std::mem::discriminant(b),
     }
 }
 

@@ -118,7 +118,7 @@ impl Space {
         let moved = doc.heads() != before;
         if moved {
             self.persist()?;
-            self.derive_all()?;
+            self.rederive_remote(&before)?;
             self.note_change(true);
             self.publish_due_position_keys(Utc::now())?;
         }
