@@ -867,79 +867,29 @@ impl Space {
         device_name: &str,
         now: DateTime<Utc>,
     ) -> Result<PartnerId> {
-        let (_, my_device) = self.writable()?;
+        self.writable()?;
         let name = clean_text("partner name", name, MAX_NAME_CHARS, true)?;
-        let device_name = clean_text("device name", device_name, MAX_NAME_CHARS, false)?;
         let tz = check_time_zone(time_zone)?;
-        check_device_id(device)?;
         if self.derived().members.partners.len() >= 2 {
             return Err(Error::ThirdPartner);
         }
-        if self.derived().members.devices.contains_key(device) {
-            return Err(Error::NotAllowed(format!(
-                "device {device} is already enrolled"
-            )));
-        }
         let partner = PartnerId::random();
-        let seq = self.next_seq();
-        let p = partner.clone();
-        let at = now_ms(now);
-        self.write("add partner", None, now, Touched::All, |tx| {
-            tx.insert_map(
-                &["partners"],
-                p.as_str(),
-                vec![
-                    ("name", name.into()),
-                    ("time_zone", tz.into()),
-                    ("seq", seq.into()),
-                    ("at", at.into()),
-                ],
-                &[],
-            )?;
-            tx.insert_signed(
-                &["devices"],
-                device.as_str(),
-                vec![
-                    ("partner", p.0.clone().into()),
-                    ("name", device_name.into()),
-                    ("role", Role::Partner.as_str().into()),
-                    ("seq", seq.into()),
-                    ("enrolled_by", my_device.0.clone().into()),
-                    ("at", at.into()),
-                ],
-                &["removals"],
-            )
-        })?;
+        let record = vec![("name", name.into()), ("time_zone", tz.into())];
+        self.enrol(
+            device,
+            device_name,
+            &partner,
+            Role::Partner,
+            Some(record),
+            now,
+        )?;
         Ok(partner)
     }
 
     /// Enrolls another device of this device's partner.
     pub fn add_device(&mut self, device: &DeviceId, name: &str, now: DateTime<Utc>) -> Result<()> {
-        let (me, my_device) = self.writable()?;
-        let name = clean_text("device name", name, MAX_NAME_CHARS, false)?;
-        check_device_id(device)?;
-        if self.derived().members.devices.contains_key(device) {
-            return Err(Error::NotAllowed(format!(
-                "device {device} is already enrolled"
-            )));
-        }
-        let seq = self.next_seq();
-        let at = now_ms(now);
-        self.write("add device", None, now, Touched::All, |tx| {
-            tx.insert_signed(
-                &["devices"],
-                device.as_str(),
-                vec![
-                    ("partner", me.0.clone().into()),
-                    ("name", name.into()),
-                    ("role", Role::Device.as_str().into()),
-                    ("seq", seq.into()),
-                    ("enrolled_by", my_device.0.clone().into()),
-                    ("at", at.into()),
-                ],
-                &["removals"],
-            )
-        })
+        let (me, _) = self.writable()?;
+        self.enrol(device, name, &me, Role::Device, None, now)
     }
 
     /// Enrols a replacement device for the other partner, who lost all of theirs (run on a
@@ -950,9 +900,7 @@ impl Space {
         name: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let (me, my_device) = self.writable()?;
-        let name = clean_text("device name", name, MAX_NAME_CHARS, false)?;
-        check_device_id(device)?;
+        let (me, _) = self.writable()?;
         let other = self
             .derived()
             .members
@@ -961,6 +909,22 @@ impl Space {
             .find(|p| p.id != me)
             .map(|p| p.id.clone())
             .ok_or_else(|| Error::NotAllowed("the space has no other partner to return".into()))?;
+        self.enrol(device, name, &other, Role::Returning, None, now)
+    }
+
+    /// Writes a device enrolment signed by this device (and, for a new partner, their record).
+    fn enrol(
+        &mut self,
+        device: &DeviceId,
+        device_name: &str,
+        partner: &PartnerId,
+        role: Role,
+        new_partner: Option<Vec<(&str, Val)>>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let (_, my_device) = self.writable()?;
+        let device_name = clean_text("device name", device_name, MAX_NAME_CHARS, false)?;
+        check_device_id(device)?;
         if self.derived().members.devices.contains_key(device) {
             return Err(Error::NotAllowed(format!(
                 "device {device} is already enrolled"
@@ -968,14 +932,19 @@ impl Space {
         }
         let seq = self.next_seq();
         let at = now_ms(now);
-        self.write("returning partner", None, now, Touched::All, |tx| {
+        self.write(role.as_str(), None, now, Touched::All, |tx| {
+            if let Some(mut fields) = new_partner {
+                fields.push(("seq", seq.into()));
+                fields.push(("at", at.into()));
+                tx.insert_map(&["partners"], partner.as_str(), fields, &[])?;
+            }
             tx.insert_signed(
                 &["devices"],
                 device.as_str(),
                 vec![
-                    ("partner", other.0.clone().into()),
-                    ("name", name.into()),
-                    ("role", Role::Returning.as_str().into()),
+                    ("partner", partner.0.clone().into()),
+                    ("name", device_name.into()),
+                    ("role", role.as_str().into()),
                     ("seq", seq.into()),
                     ("enrolled_by", my_device.0.clone().into()),
                     ("at", at.into()),
