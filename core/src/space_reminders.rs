@@ -469,6 +469,25 @@ impl Space {
         })
     }
 
+    /// Snoozes one of this partner's reminders by `duration`, from its fire time or from `now`
+    /// if it is already due.
+    pub fn snooze_reminder_for(
+        &mut self,
+        id: &str,
+        duration: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        if duration <= Duration::zero() {
+            return Err(Error::invalid(
+                "snooze",
+                "must be a positive duration, e.g. 10m or 2h",
+            ));
+        }
+        let reminder = self.find_reminder(id, now)?;
+        let from = reminder.fires_at_utc.max(now);
+        self.snooze_reminder(&reminder.id, from + duration, now)
+    }
+
     /// Upcoming commitments and check-ins for the agenda's last step.
     pub(crate) fn upcoming_for_agenda(
         &self,

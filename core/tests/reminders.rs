@@ -144,6 +144,26 @@ fn done_syncs_to_the_partner_and_snooze_is_per_partner() {
         .find(|r| r.occurrence == sams.occurrence)
         .unwrap();
     assert_eq!(alexs.fires_at_utc, sams.fires_at_utc);
+    // Snoozing by a duration counts from the fire time.
+    let next = commitments(&mut sam.space, None)
+        .into_iter()
+        .find(|r| r.id != sams.id)
+        .unwrap();
+    sam.space
+        .snooze_reminder_for(&next.id, Duration::minutes(30), t(3))
+        .unwrap();
+    let moved = commitments(&mut sam.space, None)
+        .into_iter()
+        .find(|r| r.id == next.id)
+        .unwrap();
+    assert_eq!(
+        moved.fires_at_utc,
+        next.fires_at_utc + Duration::minutes(30)
+    );
+    assert!(sam
+        .space
+        .snooze_reminder_for(&next.id, Duration::zero(), t(3))
+        .is_err());
     // Alex cannot snooze Sam's reminder; unknown ids get a clear error.
     assert!(matches!(
         alex.space
