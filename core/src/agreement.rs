@@ -149,8 +149,17 @@ pub enum Category {
 }
 
 impl Category {
-    /// Parses a standard category by name or label; anything else becomes a custom category.
+    /// Parses a standard category by name or label, `custom:NAME` (the stored form) as a custom
+    /// category; anything else becomes a custom category too.
     pub fn parse(text: &str) -> Result<Self> {
+        if let Some(name) = text.trim().strip_prefix("custom:") {
+            return Ok(Category::Custom(clean_text(
+                "category",
+                name,
+                MAX_NAME_CHARS,
+                true,
+            )?));
+        }
         if let Some(standard) = StandardCategory::parse(text) {
             return Ok(Category::Standard(standard));
         }

@@ -693,6 +693,18 @@ impl Space {
             .ok_or_else(|| Error::NotAMember(format!("this device ({device})")))
     }
 
+    /// Like `me`, but also for a removed device, which keeps its own copy to read (safe
+    /// leave) while it can no longer write.
+    fn me_for_reading(&self) -> Result<(PartnerId, DeviceId)> {
+        let device = self.identity.device_id();
+        self.derived()
+            .members
+            .devices
+            .get(&device)
+            .map(|d| (d.partner.clone(), device.clone()))
+            .ok_or_else(|| Error::NotAMember(format!("this device ({device})")))
+    }
+
     fn writable(&mut self) -> Result<(PartnerId, DeviceId)> {
         self.ready()?;
         let schema = self.derived().schema;
@@ -838,7 +850,7 @@ impl Space {
     /// The space, its partners and devices.
     pub fn info(&mut self) -> Result<SpaceInfo> {
         self.ready()?;
-        let (me, my_device) = self.me()?;
+        let (me, my_device) = self.me_for_reading()?;
         let derived = self.derived();
         Ok(SpaceInfo {
             id: SpaceId(self.doc().root_str("space_id").unwrap_or_default()),
@@ -1928,7 +1940,7 @@ impl Space {
     /// check-in" follows the causal order of records, not device clocks.
     pub fn agenda(&mut self, now: DateTime<Utc>) -> Result<Agenda> {
         self.ready()?;
-        let (me, _) = self.me()?;
+        let (me, _) = self.me_for_reading()?;
         let derived = self.derived();
         let tz: chrono_tz::Tz = derived
             .members
@@ -2230,7 +2242,7 @@ impl Space {
     /// its own partner's always, the other's only once both are ready and it was revealed.
     pub fn positions(&mut self, topic: Option<&str>) -> Result<Vec<Position>> {
         self.ready()?;
-        let (me, _) = self.me()?;
+        let (me, _) = self.me_for_reading()?;
         let records = self.position_records();
         let space_id = self.trust.space_id.clone();
         let mut out = Vec::new();

@@ -380,3 +380,29 @@ fn a_published_key_that_does_not_open_the_position_is_rejected() {
         "{problems}"
     );
 }
+
+#[test]
+fn a_removed_device_keeps_its_copy_to_read_but_cannot_write() {
+    let (mut alex, mut sam) = couple();
+    sam.space
+        .create_agreement(NewAgreement::titled("Kept"), t(3))
+        .unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    let sam_device = sam.space.info().unwrap().my_device;
+    alex.space.remove_device(&sam_device, t(4)).unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    let info = sam.space.info().unwrap();
+    assert!(info.devices.iter().any(|d| d.id == sam_device && d.removed));
+    assert_eq!(sam.space.list(&ListFilter::default()).unwrap().len(), 1);
+    sam.space.agenda(t(5)).unwrap();
+    assert!(matches!(
+        sam.space
+            .create_agreement(NewAgreement::titled("x"), t(5))
+            .unwrap_err(),
+        Error::NotAMember(_)
+    ));
+    assert_eq!(
+        Category::parse("custom:Pets").unwrap(),
+        Category::Custom("Pets".into())
+    );
+}
