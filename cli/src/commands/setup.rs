@@ -1,0 +1,248 @@
+//! `init`, `status`, `unpair`.
+
+use super::{names, parse_tz, status_words, Ctx};
+use crate::cli::{InitArgs, UnpairArgs};
+use crate::error::{CliError, CliResult};
+use crate::output::{plural, short, Names, Report, Table};
+use accord_core::{CreateSpace, ListFilter, Space, Status};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// The zone to use when `--tz` is not given: the TZ environment variable, else UTC.
+fn default_time_zone() -> CliResult<String> {
+    let Some(raw) = std::env::var_os("TZ") else {
+        return Ok("UTC".into());
+    };
+    let raw = raw.to_string_lossy().to_string();
+    // TZ may be ":Europe/Berlin" or a path into the zone database.
+    let name = raw.trim().trim_start_matches(':');
+    let name = name
+        .rsplit_once("zoneinfo/")
+        .map(|(_, n)| n)
+        .unwrap_or(name);
+    if name.is_empty() {
+        return Ok("UTC".into());
+    }
+    parse_tz("time zone", name).map_err(|_| {
+        CliError::input(
+            "time zone",
+            format!(
+                "the TZ environment variable is '{raw}', which is not an IANA time zone; pass --tz with a name like Europe/Berlin"
+            ),
+        )
+    })
+}
+
+pub fn init(ctx: &Ctx, a: &InitArgs) -> CliResult<Report> {
+    let tz = match &a.tz {
+        Some(t) => parse_tz("--tz", t)?,
+        None => default_time_zone()?,
+    };
+    let device_name = a
+        .device_name
+        .clone()
+        .unwrap_or_else(|| format!("{}'s computer", a.name.trim()));
+    let mut space = Space::create(
+        &ctx.data,
+        CreateSpace {
+            partner_name: a.name.clone(),
+            time_zone: tz,
+            device_name,
+        },
+        ctx.now,
+    )?;
+    let info = space.info()?;
+    let me = info
+        .partners
+        .iter()
+        .find(|p| p.id == info.me)
+        .cloned()
+        .ok_or_else(|| CliError::input("space", "the new space names no partner"))?;
+    let text = format!(
+        "Created your couple space in {}.\n\
+         You are {} ({}); this device is {}.\n\
+         Next: write agreements with `accord add --title \"...\"`; they become active once your partner accepts them too.\n",
+        ctx.data.display(),
+        me.name,
+        me.time_zone,
+        short(info.my_device.as_str()),
+    );
+    Ok(Report::new(
+        json!({ "data_dir": ctx.data, "space": info }),
+        text,
+    ))
+}
+
+pub fn status(ctx: &Ctx) -> CliResult<Report> {
+    let mut space = ctx.open()?;
+    let names = names(&mut space)?;
+    let info = names.info().clone();
+    let repaired = space.open_report()?.torn_tail;
+    let all = space.list(&ListFilter::default())?;
+    let open_concerns = space
+        .concerns()?
+        .iter()
+        .filter(|c| c.state.is_open())
+        .count();
+    let problems = space.problems()?;
+    let mut by_status: BTreeMap<&str, usize> =
+        Status::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    for a in &all {
+        *by_status.entry(a.status.as_str()).or_default() += 1;
+    }
+    let removed_self = info
+        .devices
+        .iter()
+        .any(|d| d.id == info.my_device && d.removed);
+    let me = info
+        .partners
+        .iter()
+        .find(|p| p.id == info.me && !removed_self)
+        .cloned();
+    let partner = info.partners.iter().find(|p| p.id != info.me).cloned();
+
+    let devices: Vec<serde_json::Value> = info
+        .devices
+        .iter()
+        .map(|d| {
+            json!({
+                "id": d.id,
+                "name": d.name,
+                "partner": d.partner,
+                "partner_name": names.plain(&d.partner),
+                "removed": d.removed,
+                "this_device": d.id == info.my_device,
+            })
+        })
+        .collect();
+    let json = json!({
+        "data_dir": ctx.data,
+        "space_id": info.id,
+        "read_only": info.read_only,
+        "this_device": info.my_device,
+        "this_device_removed": removed_self,
+        "me": me,
+        "partner": partner,
+        "devices": devices,
+        "agreements": { "total": all.len(), "by_status": by_status },
+        "open_concerns": open_concerns,
+        "problems": problems,
+        "repaired": repaired.as_ref().map(|t| json!({
+            "offset": t.offset, "bytes_cut": t.bytes_cut, "kept_in": t.kept_in,
+        })),
+    });
+
+    let mut text = String::new();
+    text.push_str(&format!("Data:     {}\n", ctx.data.display()));
+    match &me {
+        Some(me) => text.push_str(&format!("You:      {} ({})\n", me.name, me.time_zone)),
+        None => text.push_str(
+            "You:      this device was removed from the space; it keeps its copy to read and export\n",
+        ),
+    }
+    match &partner {
+        Some(p) if !removed_self => {
+            text.push_str(&format!("Partner:  {} ({})\n", p.name, p.time_zone))
+        }
+        _ if removed_self => {}
+        _ => text.push_str("Partner:  not joined yet\n"),
+    }
+    if let Some(reason) = &info.read_only {
+        text.push_str(&format!("Read-only: {reason}\n"));
+    }
+    if let Some(t) = &repaired {
+        text.push_str(&format!(
+            "Repaired: a damaged end of the change log ({} bytes) was cut off and kept in {}\n",
+            t.bytes_cut,
+            t.kept_in.display()
+        ));
+    }
+    if !info.devices.is_empty() {
+        text.push_str("\nDevices\n");
+        let mut table = Table::new(&["id", "name", "partner", "note"]);
+        for d in &info.devices {
+            let mut flags = Vec::new();
+            if d.id == info.my_device {
+                flags.push("this device");
+            }
+            if d.removed {
+                flags.push("removed");
+            }
+            table.row(vec![
+                short(d.id.as_str()),
+                d.name.clone(),
+                names.plain(&d.partner),
+                flags.join(", "),
+            ]);
+        }
+        text.push_str(&table.render());
+    }
+    text.push_str(&format!("\nAgreements: {}\n", all.len()));
+    let mut table = Table::new(&["status", "count"]);
+    for s in Status::ALL {
+        table.row(vec![
+            status_words(s).to_owned(),
+            by_status.get(s.as_str()).copied().unwrap_or(0).to_string(),
+        ]);
+    }
+    text.push_str(&table.render());
+    text.push_str(&format!("\nOpen concerns: {open_concerns}\n"));
+    if problems.is_empty() {
+        text.push_str("Problems: none\n");
+    } else {
+        text.push_str(&format!(
+            "Problems: {} in the data were left out (records this app could not read):\n",
+            problems.len()
+        ));
+        for p in &problems {
+            text.push_str(&format!("  {}: {}\n", p.subject, p.message));
+        }
+    }
+    Ok(Report::new(json, text))
+}
+
+pub fn unpair(ctx: &Ctx, a: &UnpairArgs) -> CliResult<Report> {
+    let mut space = ctx.open()?;
+    let device = space.find_device(&a.device)?;
+    let before = names(&mut space)?;
+    let this_device = device == before.info().my_device;
+    space.remove_device(&device, ctx.now)?;
+    let names: Names = super::names(&mut space)?;
+    let found = names
+        .info()
+        .devices
+        .iter()
+        .find(|d| d.id == device)
+        .or_else(|| before.info().devices.iter().find(|d| d.id == device))
+        .cloned();
+    let label = found
+        .as_ref()
+        .map(|d| {
+            format!(
+                "{} ({}, {})",
+                short(d.id.as_str()),
+                d.name,
+                before.plain(&d.partner)
+            )
+        })
+        .unwrap_or_else(|| short(device.as_str()));
+    let text = if this_device {
+        format!(
+            "Removed this device {label} from the space. It keeps its copy (list, show and export still work) but can no longer make changes.\n"
+        )
+    } else {
+        format!(
+            "Removed device {label}. It keeps its own copy but can no longer take part; everything here is kept.\n\
+             The other devices learn of it when they next sync.\n"
+        )
+    };
+    let remaining = names.info().devices.iter().filter(|d| !d.removed).count();
+    Ok(Report::new(
+        json!({ "removed": found, "this_device": this_device, "devices_remaining": remaining }),
+        if this_device {
+            text
+        } else {
+            format!("{text}{} remain.\n", plural(remaining, "device"))
+        },
+    ))
+}
