@@ -19,13 +19,37 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// default: n0 relays and address lookup plus local discovery; local: relays and internet
+    /// lookup off, LAN and loopback only
+    #[arg(long, global = true, value_enum, default_value_t = Network::Default)]
+    pub network: Network,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Network configurations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Network {
+    /// n0 relays and address lookup plus local-network discovery
+    Default,
+    /// relays and internet lookup off: LAN and loopback only
+    Local,
 }
 
 /// Every command.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Invite a device by ticket (prints it and a QR code), then wait until it is used
+    Invite(InviteArgs),
+    /// Join a space with a ticket from your partner's (or your own other) device
+    Join(JoinArgs),
+    /// Run this device's node: accept, discover on the LAN, sync live, until interrupted
+    Serve,
+    /// Connect to your other devices and converge; fails naming the unreachable ones
+    Sync(SyncArgs),
+    /// The whole product story with two partners on this computer, over real connections
+    Demo,
     /// Create a couple space on this device (you become its first partner)
     Init(InitArgs),
     /// Who is in the space, its devices, and how many agreements are in each state
@@ -432,4 +456,36 @@ mod tests {
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
     }
+}
+
+#[derive(Debug, Args)]
+pub struct InviteArgs {
+    /// Who may join: partner (while you are alone), my-device, or returning-partner
+    #[arg(long, default_value = "partner")]
+    pub role: String,
+    /// How long the ticket works, e.g. 10m
+    #[arg(long, default_value = "10m")]
+    pub expires: String,
+}
+
+#[derive(Debug, Args)]
+pub struct JoinArgs {
+    /// The ticket text
+    pub ticket: String,
+    /// Your display name (ignored when joining as another device of the inviting partner)
+    #[arg(long)]
+    pub name: String,
+    /// Your IANA time zone [default: the TZ environment variable, else UTC]
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// A name for this device
+    #[arg(long, default_value = "")]
+    pub device_name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// How long to try, e.g. 30s or 2m
+    #[arg(long, default_value = "30s")]
+    pub timeout: String,
 }

@@ -37,7 +37,24 @@ fn main() {
             e.exit();
         }
     };
-    match commands::run(&cli) {
+    // While `accord serve` runs for this directory, other commands go through it.
+    let local_only = matches!(
+        cli.command,
+        cli::Command::Serve | cli::Command::Join(_) | cli::Command::Init(_) | cli::Command::Demo
+    );
+    if !local_only {
+        let data = cli
+            .data
+            .clone()
+            .unwrap_or_else(accord_core::space::default_data_dir);
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        if let Some((stdout, stderr, code)) = commands::network::forward(&data, args) {
+            print!("{stdout}");
+            eprint!("{stderr}");
+            std::process::exit(code);
+        }
+    }
+    match commands::run(&cli, None) {
         Ok(report) => report.print(cli.json),
         Err(e) => {
             output::print_error(&e, cli.json);

@@ -34,23 +34,43 @@ impl Report {
         self
     }
 
+    /// The report as it is printed: (stdout, stderr).
+    pub fn render(&self, json: bool) -> (String, String) {
+        if json {
+            let text = serde_json::to_string_pretty(&self.json).unwrap_or_else(|_| "null".into());
+            return (format!("{text}\n"), String::new());
+        }
+        let note = self
+            .note
+            .as_ref()
+            .map(|n| format!("{n}\n"))
+            .unwrap_or_default();
+        if self.text.is_empty() || self.text.ends_with('\n') {
+            (self.text.clone(), note)
+        } else {
+            (format!("{}\n", self.text), note)
+        }
+    }
+
     /// Prints the report. A closed pipe (`accord list | head`) is not an error.
     pub fn print(&self, json: bool) {
+        let (stdout, stderr) = self.render(json);
+        if !stderr.is_empty() {
+            eprint!("{stderr}");
+        }
         let mut out = std::io::stdout().lock();
-        let result = if json {
-            let text = serde_json::to_string_pretty(&self.json).unwrap_or_else(|_| "null".into());
-            writeln!(out, "{text}")
-        } else {
-            if let Some(note) = &self.note {
-                eprintln!("{note}");
-            }
-            if self.text.is_empty() || self.text.ends_with('\n') {
-                write!(out, "{}", self.text)
-            } else {
-                writeln!(out, "{}", self.text)
-            }
-        };
-        let _ = result.and_then(|_| out.flush());
+        let _ = write!(out, "{stdout}").and_then(|_| out.flush());
+    }
+}
+
+/// An error as it is printed on stderr.
+pub fn render_error(error: &CliError, json: bool) -> String {
+    if json {
+        let value =
+            serde_json::json!({ "error": { "kind": error.kind(), "message": error.to_string() } });
+        format!("{value}\n")
+    } else {
+        format!("error: {error}\n")
     }
 }
 

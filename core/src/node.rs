@@ -198,6 +198,11 @@ impl Inner {
             let out = f(&mut space);
             (out, space.take_events())
         };
+        self.deliver(events);
+        out
+    }
+
+    fn deliver(&self, events: Vec<SpaceEvent>) {
         let mut local_change = false;
         for event in events {
             match event {
@@ -211,7 +216,6 @@ impl Inner {
         if local_change {
             self.changes.send_modify(|n| *n += 1);
         }
-        out
     }
 
     pub(crate) fn emit(&self, event: NodeEvent) {
@@ -535,6 +539,34 @@ async fn bind_endpoint(
     Ok((endpoint, memory))
 }
 
+/// Exclusive access to a node's space; when dropped, the events it caused are delivered
+/// (after the lock is released) and local changes are pushed to connected devices.
+pub struct SpaceGuard<'a> {
+    guard: Option<std::sync::MutexGuard<'a, Space>>,
+    inner: &'a Inner,
+}
+
+impl std::ops::Deref for SpaceGuard<'_> {
+    type Target = Space;
+    fn deref(&self) -> &Space {
+        self.guard.as_ref().expect("present until dropped")
+    }
+}
+
+impl std::ops::DerefMut for SpaceGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Space {
+        self.guard.as_mut().expect("present until dropped")
+    }
+}
+
+impl Drop for SpaceGuard<'_> {
+    fn drop(&mut self) {
+        let events = self.guard.as_mut().map(|g| g.take_events()).unwrap_or_default();
+        self.guard = None;
+        self.inner.deliver(events);
+    }
+}
+
 /// A device on the network, holding its copy of the space.
 pub struct Node {
     inner: Arc<Inner>,
@@ -720,6 +752,15 @@ impl Node {
     /// changes are pushed to connected devices.
     pub fn space<R>(&self, f: impl FnOnce(&mut Space) -> R) -> R {
         self.inner.with_space(f)
+    }
+
+    /// Locks the space for a series of operations (see [`SpaceGuard`]); prefer
+    /// [`Node::space`] for single operations.
+    pub fn lock_space(&self) -> SpaceGuard<'_> {
+        SpaceGuard {
+            guard: Some(self.inner.space.lock().unwrap_or_else(|p| p.into_inner())),
+            inner: &self.inner,
+        }
     }
 
     /// Subscribes to the node's events.

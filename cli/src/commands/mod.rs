@@ -4,45 +4,94 @@
 mod agreements;
 mod checkin;
 mod concerns;
+mod demo;
 mod export;
+pub mod network;
 mod positions;
 mod reminders;
-mod setup;
+pub mod setup;
 
 use crate::cli::{Cli, Command};
 use crate::error::{CliError, CliResult};
 use crate::output::{Names, Report};
 use accord_core::{
-    AgreementId, AgreementSummary, Category, Concerns, Kind, ListFilter, Space, Status, Strength,
+    AgreementId, AgreementSummary, Category, Concerns, Kind, ListFilter, NetworkConfig, Space,
+    SpaceGuard, Status, Strength,
 };
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use std::path::PathBuf;
 
-/// What every command needs: where the data is and the time of this invocation.
-pub struct Ctx {
+/// What every command needs: where the data is, the time of this invocation, the network
+/// configuration, and — inside `accord serve` — the running node.
+pub struct Ctx<'n> {
     /// This device's data directory.
     pub data: PathBuf,
     /// The time every write of this invocation records.
     pub now: DateTime<Utc>,
+    /// How to reach the couple's other devices.
+    pub network: NetworkConfig,
+    /// The running node, when the command runs inside `accord serve`.
+    pub node: Option<&'n network::Serving>,
 }
 
-impl Ctx {
-    /// Opens the space (fails if the directory holds none or another process has it open).
-    pub fn open(&self) -> CliResult<Space> {
-        Ok(Space::open(&self.data)?)
+/// The space a command works on: opened by this process, or the running node's.
+pub enum SpaceHandle<'a> {
+    /// Opened by this command.
+    Owned(Box<Space>),
+    /// The node's space inside `accord serve`.
+    Shared(SpaceGuard<'a>),
+}
+
+impl std::ops::Deref for SpaceHandle<'_> {
+    type Target = Space;
+    fn deref(&self) -> &Space {
+        match self {
+            SpaceHandle::Owned(s) => s,
+            SpaceHandle::Shared(g) => g,
+        }
     }
 }
 
-/// Runs the command line's command.
-pub fn run(cli: &Cli) -> CliResult<Report> {
+impl std::ops::DerefMut for SpaceHandle<'_> {
+    fn deref_mut(&mut self) -> &mut Space {
+        match self {
+            SpaceHandle::Owned(s) => s,
+            SpaceHandle::Shared(g) => g,
+        }
+    }
+}
+
+impl Ctx<'_> {
+    /// Opens the space (fails if the directory holds none or another process has it open);
+    /// inside `accord serve`, the node's space.
+    pub fn open(&self) -> CliResult<SpaceHandle<'_>> {
+        match self.node {
+            Some(serving) => Ok(SpaceHandle::Shared(serving.node.lock_space())),
+            None => Ok(SpaceHandle::Owned(Box::new(Space::open(&self.data)?))),
+        }
+    }
+}
+
+/// Runs the command line's command in this process (`node`: inside `accord serve`).
+pub fn run(cli: &Cli, node: Option<&network::Serving>) -> CliResult<Report> {
     let ctx = Ctx {
         data: cli
             .data
             .clone()
             .unwrap_or_else(accord_core::space::default_data_dir),
         now: Utc::now(),
+        network: match cli.network {
+            crate::cli::Network::Default => NetworkConfig::production(),
+            crate::cli::Network::Local => NetworkConfig::local(),
+        },
+        node,
     };
     match &cli.command {
+        Command::Invite(a) => network::invite(&ctx, a),
+        Command::Join(a) => network::join(&ctx, a),
+        Command::Serve => network::serve(&ctx),
+        Command::Sync(a) => network::sync(&ctx, a),
+        Command::Demo => demo::demo(),
         Command::Init(a) => setup::init(&ctx, a),
         Command::Status => setup::status(&ctx),
         Command::Unpair(a) => setup::unpair(&ctx, a),

@@ -9,7 +9,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 
 /// The zone to use when `--tz` is not given: the TZ environment variable, else UTC.
-fn default_time_zone() -> CliResult<String> {
+pub fn default_time_zone() -> CliResult<String> {
     let Some(raw) = std::env::var_os("TZ") else {
         return Ok("UTC".into());
     };
@@ -101,6 +101,17 @@ pub fn status(ctx: &Ctx) -> CliResult<Report> {
         .cloned();
     let partner = info.partners.iter().find(|p| p.id != info.me).cloned();
 
+    // Whether each other device holds all of this device's changes, as of the last exchange
+    // (no presence, no "last seen").
+    let has_all: std::collections::BTreeMap<String, bool> = info
+        .devices
+        .iter()
+        .filter(|d| d.id != info.my_device && !d.removed)
+        .map(|d| {
+            let state = space.load_sync_state(&d.id);
+            (d.id.0.clone(), space.peer_has_all_my_changes(&state))
+        })
+        .collect();
     let devices: Vec<serde_json::Value> = info
         .devices
         .iter()
@@ -112,6 +123,7 @@ pub fn status(ctx: &Ctx) -> CliResult<Report> {
                 "partner_name": names.plain(&d.partner),
                 "removed": d.removed,
                 "this_device": d.id == info.my_device,
+                "has_all_my_changes": has_all.get(&d.id.0),
             })
         })
         .collect();
@@ -167,6 +179,11 @@ pub fn status(ctx: &Ctx) -> CliResult<Report> {
             }
             if d.removed {
                 flags.push("removed");
+            }
+            match has_all.get(&d.id.0) {
+                Some(true) => flags.push("has all my changes"),
+                Some(false) => flags.push("does not have all my changes yet"),
+                None => {}
             }
             table.row(vec![
                 short(d.id.as_str()),

@@ -1,0 +1,382 @@
+//! The network commands (`invite`, `join`, `serve`, `sync`) and the local socket through which
+//! other `accord` commands reach a running `serve` instead of failing with "in use".
+//!
+//! The socket is `accord.sock` in the data directory, readable and writable by the owner only.
+//! A client sends its command line as one JSON line; `serve` runs it against its own open space
+//! and answers with what the command would have printed and its exit code.
+
+use super::Ctx;
+use crate::cli::{Cli, InviteArgs, JoinArgs, SyncArgs};
+use crate::error::{CliError, CliResult};
+use crate::output::{short, Report};
+use accord_core::{InviteRole, Node, NodeEvent, Ticket};
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const SOCKET: &str = "accord.sock";
+
+/// The node of a running `accord serve`, for commands run inside it.
+pub struct Serving {
+    /// The node.
+    pub node: Node,
+    /// The runtime the node lives on.
+    pub runtime: tokio::runtime::Handle,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Request {
+    args: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Response {
+    stdout: String,
+    stderr: String,
+    code: i32,
+}
+
+fn runtime() -> CliResult<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::input("network", format!("could not start: {e}")))
+}
+
+/// Seconds like `30s`, `2m`, `1h` or a plain number of seconds.
+pub fn parse_timeout(what: &str, text: &str) -> CliResult<Duration> {
+    let t = text.trim().to_lowercase();
+    let digits: String = t.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let n: u64 = digits.parse().map_err(|_| {
+        CliError::input(
+            what,
+            format!("'{text}' is not a duration like 30s, 2m or 1h"),
+        )
+    })?;
+    let seconds = match t[digits.len()..].trim() {
+        "" | "s" | "sec" | "secs" | "second" | "seconds" => n,
+        "m" | "min" | "mins" | "minute" | "minutes" => n * 60,
+        "h" | "hour" | "hours" => n * 3600,
+        _ => {
+            return Err(CliError::input(
+                what,
+                format!("'{text}' is not a duration like 30s, 2m or 1h"),
+            ))
+        }
+    };
+    if seconds == 0 {
+        return Err(CliError::input(what, "must be longer than zero"));
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+fn ticket_report(ticket: &Ticket, waiting: bool) -> Report {
+    let text = ticket.to_text();
+    let qr = qrcode::QrCode::new(text.as_bytes())
+        .map(|code| {
+            code.render::<qrcode::render::unicode::Dense1x2>()
+                .quiet_zone(true)
+                .build()
+        })
+        .unwrap_or_default();
+    let role = match ticket.role {
+        InviteRole::Partner => "your partner",
+        InviteRole::MyDevice => "another device of yours",
+        InviteRole::ReturningPartner => "your partner's replacement device",
+    };
+    Report::new(
+        serde_json::json!({ "ticket": text, "role": ticket.role, "expires_at": ticket.expires_at }),
+        format!(
+            "Invitation for {role}, valid until {} (works once):\n\n{text}\n\n{qr}\nOn the other device: accord join <ticket> --name <name>\n{}",
+            ticket.expires_at.to_rfc3339(),
+            if waiting { "Waiting until it is used or expires...\n" } else { "" }
+        ),
+    )
+}
+
+/// `accord invite`: inside `serve`, the node answers the join; otherwise this process runs a
+/// node until the ticket is used or expires.
+pub fn invite(ctx: &Ctx, a: &InviteArgs) -> CliResult<Report> {
+    let role = InviteRole::parse(&a.role)?;
+    let span = crate::duration::parse("--expires", &a.expires)?;
+    let valid_for = span.after("--expires", ctx.now)? - ctx.now;
+    if let Some(serving) = ctx.node {
+        let ticket = serving.node.invite(role, valid_for)?;
+        return Ok(ticket_report(&ticket, false));
+    }
+    let rt = runtime()?;
+    rt.block_on(async {
+        let node = Node::start(&ctx.data, ctx.network.clone()).await?;
+        let ticket = match node.invite(role, valid_for) {
+            Ok(t) => t,
+            Err(e) => {
+                node.shutdown().await;
+                return Err(e.into());
+            }
+        };
+        // Show the ticket now; the command's own report comes when it was used.
+        let first = ticket_report(&ticket, true);
+        let json = std::env::args().any(|a| a == "--json");
+        first.print(json);
+        let mut events = node.subscribe();
+        let outcome = tokio::time::timeout(
+            (ticket.expires_at - chrono::Utc::now())
+                .to_std()
+                .unwrap_or_default(),
+            async {
+                loop {
+                    match events.recv().await {
+                        Ok(NodeEvent::DevicePaired { device }) => return Some(device),
+                        Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(_) => return None,
+                    }
+                }
+            },
+        )
+        .await;
+        // Let the joiner finish reading the space.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        node.shutdown().await;
+        match outcome {
+            Ok(Some(device)) => Ok(Report::new(
+                serde_json::json!({ "paired": device }),
+                format!("Device {} joined.\n", short(device.as_str())),
+            )),
+            _ => Err(CliError::input(
+                "ticket",
+                "expired before anyone used it; run `accord invite` again",
+            )),
+        }
+    })
+}
+
+/// `accord join TICKET --name NAME`.
+pub fn join(ctx: &Ctx, a: &JoinArgs) -> CliResult<Report> {
+    let tz = match &a.tz {
+        Some(t) => super::parse_tz("--tz", t)?,
+        None => super::setup::default_time_zone()?,
+    };
+    let rt = runtime()?;
+    let info = rt.block_on(async {
+        let node = Node::join(
+            &ctx.data,
+            &a.ticket,
+            &a.name,
+            &tz,
+            &a.device_name,
+            ctx.network.clone(),
+        )
+        .await?;
+        let info = node.space(|s| s.info());
+        node.shutdown().await;
+        info
+    })?;
+    let partners: Vec<String> = info.partners.iter().map(|p| p.name.clone()).collect();
+    Ok(Report::new(
+        serde_json::json!({ "data_dir": ctx.data, "space": info }),
+        format!(
+            "Joined the space of {} in {}. Run `accord serve` (or `accord sync`) to stay in sync.\n",
+            partners.join(" and "),
+            ctx.data.display()
+        ),
+    ))
+}
+
+/// `accord sync`: connect to every known device and converge.
+pub fn sync(ctx: &Ctx, a: &SyncArgs) -> CliResult<Report> {
+    let timeout = parse_timeout("--timeout", &a.timeout)?;
+    let report = match ctx.node {
+        Some(serving) => serving.runtime.block_on(serving.node.sync_now(timeout))?,
+        None => {
+            let rt = runtime()?;
+            rt.block_on(async {
+                let node = Node::start(&ctx.data, ctx.network.clone()).await?;
+                let report = node.sync_now(timeout).await;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                node.shutdown().await;
+                report
+            })?
+        }
+    };
+    if report.converged.is_empty() && report.unreachable.is_empty() {
+        return Ok(Report::new(
+            serde_json::json!(report),
+            "No other device is paired yet.\n",
+        ));
+    }
+    if !report.unreachable.is_empty() {
+        let names: Vec<String> = report
+            .unreachable
+            .iter()
+            .map(|(d, why)| format!("{} ({why})", short(d.as_str())))
+            .collect();
+        return Err(CliError::input(
+            "sync",
+            format!(
+                "not converged with {}: make sure that device runs `accord serve` on a reachable network",
+                names.join(", ")
+            ),
+        ));
+    }
+    Ok(Report::new(
+        serde_json::json!(report),
+        format!(
+            "In sync with {} device(s) ({} bytes sent, {} received).\n",
+            report.converged.len(),
+            report.bytes_sent,
+            report.bytes_received
+        ),
+    ))
+}
+
+/// `accord serve`: run the node until interrupted, printing events, answering local commands.
+pub fn serve(ctx: &Ctx) -> CliResult<Report> {
+    if ctx.node.is_some() {
+        return Err(CliError::input(
+            "serve",
+            "is already running for this directory",
+        ));
+    }
+    let rt = runtime()?;
+    let node = rt.block_on(Node::start(&ctx.data, ctx.network.clone()))?;
+    node.space(|s| s.info())?;
+    let _guard = rt.enter();
+    node.keep_connected();
+    let serving = Serving {
+        node,
+        runtime: rt.handle().clone(),
+    };
+    let socket = ctx.data.join(SOCKET);
+    let _ = std::fs::remove_file(&socket);
+    let listener = UnixListener::bind(&socket).map_err(|e| {
+        CliError::input(
+            "serve",
+            format!("could not listen on {}: {e}", socket.display()),
+        )
+    })?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600));
+    }
+    let json = std::env::args().any(|a| a == "--json");
+    let mut events = serving.node.subscribe();
+    rt.spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(event) => {
+                    let line = if json {
+                        serde_json::to_string(&event).unwrap_or_default()
+                    } else {
+                        describe(&event)
+                    };
+                    println!("{line}");
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(_) => break,
+            }
+        }
+    });
+    if !json {
+        println!(
+            "Serving device {} from {} (Ctrl-C to stop). Other accord commands on this directory go through it.",
+            short(serving.node.device_id().as_str()),
+            ctx.data.display()
+        );
+    }
+    let _ = std::io::stdout().flush();
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else { continue };
+        answer(stream, &serving);
+    }
+    Ok(Report::new(serde_json::json!({}), ""))
+}
+
+fn describe(event: &NodeEvent) -> String {
+    match event {
+        NodeEvent::DocumentChanged { remote: true } => "changes arrived from another device".into(),
+        NodeEvent::DocumentChanged { remote: false } => "saved a change".into(),
+        NodeEvent::RemindersChanged => "reminders changed".into(),
+        NodeEvent::DeviceConnected { device } => {
+            format!("device {} connected", short(device.as_str()))
+        }
+        NodeEvent::DeviceDisconnected { device } => {
+            format!("device {} disconnected", short(device.as_str()))
+        }
+        NodeEvent::DevicePaired { device } => format!("device {} joined", short(device.as_str())),
+        NodeEvent::SyncError { device, message } => match device {
+            Some(d) => format!("sync with {} failed: {message}", short(d.as_str())),
+            None => format!("sync failed: {message}"),
+        },
+    }
+}
+
+fn answer(stream: UnixStream, serving: &Serving) {
+    let mut reader = BufReader::new(match stream.try_clone() {
+        Ok(s) => s,
+        Err(_) => return,
+    });
+    let mut line = String::new();
+    if reader.read_line(&mut line).is_err() {
+        return;
+    }
+    let response = match serde_json::from_str::<Request>(&line) {
+        Ok(request) => run_forwarded(request, serving),
+        Err(e) => Response {
+            stdout: String::new(),
+            stderr: format!("error: bad request: {e}\n"),
+            code: 2,
+        },
+    };
+    let mut stream = stream;
+    let _ = writeln!(
+        stream,
+        "{}",
+        serde_json::to_string(&response).unwrap_or_default()
+    );
+}
+
+fn run_forwarded(request: Request, serving: &Serving) -> Response {
+    use clap::Parser;
+    let args = std::iter::once("accord".to_owned()).chain(request.args);
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            return Response {
+                stdout: String::new(),
+                stderr: e.render().to_string(),
+                code: crate::error::EXIT_USAGE,
+            }
+        }
+    };
+    match super::run(&cli, Some(serving)) {
+        Ok(report) => {
+            let (stdout, stderr) = report.render(cli.json);
+            Response {
+                stdout,
+                stderr,
+                code: 0,
+            }
+        }
+        Err(e) => Response {
+            stdout: String::new(),
+            stderr: crate::output::render_error(&e, cli.json),
+            code: crate::error::EXIT_ERROR,
+        },
+    }
+}
+
+/// If a `serve` runs for `data`, sends it the command line and returns its answer
+/// (stdout, stderr, exit code); `None` when no node answers (then run locally).
+pub fn forward(data: &Path, args: Vec<String>) -> Option<(String, String, i32)> {
+    let socket: PathBuf = data.join(SOCKET);
+    let mut stream = UnixStream::connect(&socket).ok()?;
+    let request = serde_json::to_string(&Request { args }).ok()?;
+    writeln!(stream, "{request}").ok()?;
+    let mut line = String::new();
+    BufReader::new(stream).read_line(&mut line).ok()?;
+    let response: Response = serde_json::from_str(&line).ok()?;
+    Some((response.stdout, response.stderr, response.code))
+}
