@@ -368,6 +368,23 @@ impl Document {
         out
     }
 
+    /// Every change not reachable from `heads` (raw bytes), recording them as sent in `state`
+    /// so the sync protocol does not send them again.
+    pub(crate) fn changes_after_for(
+        &self,
+        heads: &[ChangeHash],
+        state: &mut SyncState,
+    ) -> Vec<Vec<u8>> {
+        self.doc
+            .get_changes(heads)
+            .into_iter()
+            .map(|c| {
+                state.0.sent_hashes.insert(c.hash());
+                c.raw_bytes().to_vec()
+            })
+            .collect()
+    }
+
     /// Whether `heads` are all known here.
     pub(crate) fn has_all(&self, heads: &[ChangeHash]) -> bool {
         heads

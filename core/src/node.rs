@@ -561,7 +561,11 @@ impl std::ops::DerefMut for SpaceGuard<'_> {
 
 impl Drop for SpaceGuard<'_> {
     fn drop(&mut self) {
-        let events = self.guard.as_mut().map(|g| g.take_events()).unwrap_or_default();
+        let events = self
+            .guard
+            .as_mut()
+            .map(|g| g.take_events())
+            .unwrap_or_default();
         self.guard = None;
         self.inner.deliver(events);
     }

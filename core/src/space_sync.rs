@@ -87,13 +87,14 @@ impl Space {
 
     /// On reconnect: the changes made here since the last exchange with the peer ended (empty
     /// without a previous exchange). Sending them first saves the round trip of a handshake.
-    pub fn changes_since_last_sync(&mut self, state: &PeerSyncState) -> Result<Vec<Vec<u8>>> {
+    /// They are recorded as sent in `state`, so the sync messages that follow do not repeat them.
+    pub fn changes_since_last_sync(&mut self, state: &mut PeerSyncState) -> Result<Vec<Vec<u8>>> {
         self.ready()?;
-        let shared = state.state.shared_heads();
-        if shared.is_empty() || !self.doc().has_all(shared) {
+        let shared = state.state.shared_heads().to_vec();
+        if shared.is_empty() || !self.doc().has_all(&shared) {
             return Ok(Vec::new());
         }
-        Ok(self.doc().changes_after(shared))
+        Ok(self.doc().changes_after_for(&shared, &mut state.state))
     }
 
     /// The next sync message for the peer, if there is anything to say.

@@ -152,7 +152,7 @@ pub(crate) async fn run_session(
     let mut changed = inner.changes.subscribe();
     let mut state = inner.with_space(|s| s.load_sync_state(&peer));
     // Reconnect shortcut: what the peer lacks since the last exchange, before any handshake.
-    let prime = inner.with_space(|s| s.changes_since_last_sync(&state))?;
+    let prime = inner.with_space(|s| s.changes_since_last_sync(&mut state))?;
     if !prime.is_empty() {
         write_frame(&mut send, &Frame::Changes(prime), &traffic).await?;
     }

@@ -63,11 +63,20 @@ fn offline_edits_converge_through_sync_messages_and_state_survives_restart() {
     let path = alex.path();
     drop(std::mem::replace(&mut alex.space, founder().space));
     let mut reopened = Space::open(&path).unwrap();
-    let state = reopened.load_sync_state(&sam_dev);
+    let mut state = reopened.load_sync_state(&sam_dev);
     assert!(!reopened.peer_has_all_my_changes(&state));
     // The reconnect shortcut: what the peer lacks, without waiting for a handshake.
-    let changes = reopened.changes_since_last_sync(&state).unwrap();
+    let changes = reopened.changes_since_last_sync(&mut state).unwrap();
     assert_eq!(changes.len(), 1);
+    let change_bytes = changes[0].len();
+    // The sync message that follows does not send the change again.
+    let message = reopened.generate_sync_message(&mut state).unwrap().unwrap();
+    assert!(
+        message.len() < change_bytes,
+        "{} >= {}",
+        message.len(),
+        change_bytes
+    );
     sam.space.apply_changes(&changes).unwrap();
     assert_eq!(reopened.heads().unwrap(), sam.space.heads().unwrap());
 }
