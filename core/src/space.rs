@@ -1461,13 +1461,7 @@ impl Space {
                 tx.insert_signed(
                     &["agreements", path_id.as_str(), "retirements"],
                     rec.as_str(),
-                    vec![
-                        ("partner", me.0.clone().into()),
-                        ("device", device.0.clone().into()),
-                        ("reason", reason.into()),
-                        ("seq", seq.into()),
-                        ("at", at.into()),
-                    ],
+                    Act::new(&me, &device, seq, at).fields(vec![("reason", reason.into())]),
                     &[],
                 )
             },
@@ -1706,15 +1700,11 @@ impl Space {
             tx.insert_signed(
                 &["log"],
                 r.as_str(),
-                vec![
+                Act::new(&me, &device, seq, at).fields(vec![
                     ("agreement", aid.0.clone().into()),
                     ("kind", kind.as_str().into()),
                     ("text", text.into()),
-                    ("partner", me.0.clone().into()),
-                    ("device", device.0.clone().into()),
-                    ("seq", seq.into()),
-                    ("at", at.into()),
-                ],
+                ]),
                 &[],
             )
         })?;
@@ -1761,7 +1751,7 @@ impl Space {
                 tx.insert_signed(
                     &["concerns"],
                     cid.as_str(),
-                    vec![
+                    Act::new(&me, &device, seq, at).fields(vec![
                         (
                             "agreement",
                             agreement.map(|a| a.0).unwrap_or_default().into(),
@@ -1769,11 +1759,7 @@ impl Space {
                         ("what_happened", what.into()),
                         ("how_i_felt", felt.into()),
                         ("what_i_need", need.into()),
-                        ("partner", me.0.clone().into()),
-                        ("device", device.0.clone().into()),
-                        ("seq", seq.into()),
-                        ("at", at.into()),
-                    ],
+                    ]),
                     &["events"],
                 )
             },
@@ -1837,14 +1823,10 @@ impl Space {
                 tx.insert_signed(
                     &["concerns", cid.as_str(), "events"],
                     rec.as_str(),
-                    vec![
+                    Act::new(&me, &device, seq, at).fields(vec![
                         ("step", step.as_str().into()),
                         ("text", text.clone().into()),
-                        ("partner", me.0.clone().into()),
-                        ("device", device.0.clone().into()),
-                        ("seq", seq.into()),
-                        ("at", at.into()),
-                    ],
+                    ]),
                     &[],
                 )?;
                 if let Some((aid, revision)) = &renegotiation {
@@ -1916,14 +1898,10 @@ impl Space {
             tx.insert_signed(
                 &["checkins"],
                 r.as_str(),
-                vec![
+                Act::new(&me, &device, seq, at).fields(vec![
                     ("held_on", held_on.to_string().into()),
                     ("notes", notes.into()),
-                    ("partner", me.0.clone().into()),
-                    ("device", device.0.clone().into()),
-                    ("seq", seq.into()),
-                    ("at", at.into()),
-                ],
+                ]),
                 &[],
             )
         })?;
@@ -2132,16 +2110,12 @@ impl Space {
             tx.insert_signed(
                 &["positions"],
                 id.as_str(),
-                vec![
+                Act::new(&me, &device, seq, at).fields(vec![
                     ("kind", "text".into()),
                     ("topic", topic.clone().into()),
                     ("nonce", nonce.into()),
                     ("ciphertext", ciphertext.into()),
-                    ("partner", me.0.clone().into()),
-                    ("device", device.0.clone().into()),
-                    ("seq", seq.into()),
-                    ("at", at.into()),
-                ],
+                ]),
                 &[],
             )
         })
@@ -2171,16 +2145,12 @@ impl Space {
             tx.insert_signed(
                 &["positions"],
                 rec.as_str(),
-                vec![
+                Act::new(&me, &device, seq, at).fields(vec![
                     ("kind", "ready".into()),
                     ("topic", topic.clone().into()),
                     ("position", latest.id.clone().into()),
                     ("digest", digest.into()),
-                    ("partner", me.0.clone().into()),
-                    ("device", device.0.clone().into()),
-                    ("seq", seq.into()),
-                    ("at", at.into()),
-                ],
+                ]),
                 &[],
             )
         })?;
@@ -2221,16 +2191,12 @@ impl Space {
                 tx.insert_signed(
                     &["positions"],
                     rec.as_str(),
-                    vec![
+                    Act::new(&me, &device, seq, at).fields(vec![
                         ("kind", "key".into()),
                         ("topic", topic.clone().into()),
                         ("position", position.clone().into()),
                         ("key", key.to_vec().into()),
-                        ("partner", me.0.clone().into()),
-                        ("device", device.0.clone().into()),
-                        ("seq", seq.into()),
-                        ("at", at.into()),
-                    ],
+                    ]),
                     &[],
                 )
             })?;
@@ -2417,16 +2383,12 @@ fn write_acceptance(
     tx.insert_signed(
         &["agreements", agreement.as_str(), "acceptances"],
         rec.as_str(),
-        vec![
-            ("partner", partner.0.clone().into()),
-            ("device", device.0.clone().into()),
+        Act::new(&partner, &device, seq, at).fields(vec![
             ("hash", hash.into()),
             ("revision", revision.into()),
             ("heads", heads.into()),
             ("closes", closes.into()),
-            ("seq", seq.into()),
-            ("at", at.into()),
-        ],
+        ]),
         &[],
     )
 }
@@ -2446,16 +2408,40 @@ fn write_renegotiation(
     tx.insert_signed(
         &["agreements", agreement.as_str(), "renegotiations"],
         rec.as_str(),
-        vec![
-            ("partner", partner.0.clone().into()),
-            ("device", device.0.clone().into()),
+        Act::new(&partner, &device, seq, at).fields(vec![
             ("revision", revision.into()),
             ("reason", reason.into()),
-            ("seq", seq.into()),
-            ("at", at.into()),
-        ],
+        ]),
         &[],
     )
+}
+
+/// Who acts and when: the fields every record written by a device carries (and signs).
+pub(crate) struct Act<'a> {
+    partner: &'a PartnerId,
+    device: &'a DeviceId,
+    seq: i64,
+    at: i64,
+}
+
+impl<'a> Act<'a> {
+    pub(crate) fn new(partner: &'a PartnerId, device: &'a DeviceId, seq: i64, at: i64) -> Self {
+        Act {
+            partner,
+            device,
+            seq,
+            at,
+        }
+    }
+
+    /// `fields` plus the acting partner, device, causal order and time.
+    pub(crate) fn fields<'k>(&self, mut fields: Vec<(&'k str, Val)>) -> Vec<(&'k str, Val)> {
+        fields.push(("partner", self.partner.0.clone().into()));
+        fields.push(("device", self.device.0.clone().into()));
+        fields.push(("seq", self.seq.into()));
+        fields.push(("at", self.at.into()));
+        fields
+    }
 }
 
 /// Where the data of a device lives by default (the platform's data directory for Accord).

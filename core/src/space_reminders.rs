@@ -8,7 +8,7 @@
 //! holds signed records: `done` (an occurrence, shared by both partners, so the partner's
 //! phone does not nag about something already done) and `snooze` (one partner's reminder).
 
-use super::{now_ms, Derived, Space, Touched};
+use super::{now_ms, Act, Derived, Space, Touched};
 use crate::concern::Concern;
 use crate::document::{Document, Val};
 use crate::error::{Error, Result};
@@ -410,14 +410,10 @@ impl Space {
             tx.insert_signed(
                 &["marks"],
                 rec.as_str(),
-                vec![
+                Act::new(&me, &device, seq, at).fields(vec![
                     ("kind", "done".into()),
                     ("occurrence", reminder.occurrence.clone().into()),
-                    ("partner", me.0.clone().into()),
-                    ("device", device.0.clone().into()),
-                    ("seq", seq.into()),
-                    ("at", at.into()),
-                ],
+                ]),
                 &[],
             )
         })
@@ -454,16 +450,12 @@ impl Space {
             tx.insert_signed(
                 &["marks"],
                 rec.as_str(),
-                vec![
+                Act::new(&me, &device, seq, at).fields(vec![
                     ("kind", "snooze".into()),
                     ("reminder", reminder.id.clone().into()),
                     ("until", until.timestamp_millis().into()),
                     ("due", due.timestamp_millis().into()),
-                    ("partner", me.0.clone().into()),
-                    ("device", device.0.clone().into()),
-                    ("seq", seq.into()),
-                    ("at", at.into()),
-                ],
+                ]),
                 &[],
             )
         })
