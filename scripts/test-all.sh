@@ -16,7 +16,9 @@ echo "== Network namespaces: discovery, packet loss, link cut (must run when CI 
 ./tests/netns/run.sh 2>&1 | tee -a "$log"
 
 echo "== Rust: benches and examples compile (benches are run by hand, see README)"
-cargo bench --workspace --no-run
+# Compiled in the test profile (already built above) to keep CI short; `cargo bench` runs
+# them optimised.
+cargo test --workspace --benches --no-run
 cargo build --workspace --examples
 
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{ n += $1 } END { print n + 0 }')
