@@ -474,6 +474,14 @@ impl Document {
         }
     }
 
+    /// The record `id` stored under `path`, if there is one.
+    pub(crate) fn record(&self, path: &[&str], id: &str) -> Option<Record> {
+        let parent = self.resolve(path)?;
+        let obj = self.child_map(&parent, id)?;
+        let actor = actor_of(&obj);
+        Some(self.read_record(id.to_owned(), obj, actor))
+    }
+
     /// Keys under `path` whose values are not maps (schema problems for record collections).
     pub(crate) fn non_map_keys(&self, path: &[&str]) -> Vec<String> {
         match self.resolve(path) {

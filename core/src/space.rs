@@ -159,6 +159,10 @@ enum Touched {
     Log,
     Checkins,
     Concerns(Option<AgreementId>),
+    /// One log entry, check-in or concern (re-read alone, not the whole collection).
+    LogEntry(String),
+    CheckIn(String),
+    Concern(String, Option<AgreementId>),
     Positions,
     Reminders,
 }
@@ -620,6 +624,33 @@ impl Space {
                 derived.max_seq = derived.max_seq.max(derived.reminders.max_seq);
                 derived.problems.insert("reminders".into(), p);
             }
+            Touched::LogEntry(id) => {
+                let records = doc.record(&["log"], &id).into_iter().collect();
+                let entries = view::read_log_from(records, &derived.members, &mut p);
+                upsert(&mut derived.log, entries, |e| (e.order, e.id.0.clone()));
+                derived.problems.insert(format!("log:{id}"), p);
+            }
+            Touched::CheckIn(id) => {
+                let records = doc.record(&["checkins"], &id).into_iter().collect();
+                let entries = view::read_checkins_from(records, &derived.members, &mut p);
+                upsert(&mut derived.checkins, entries, |e| {
+                    (e.order, e.id.0.clone())
+                });
+                derived.problems.insert(format!("checkin:{id}"), p);
+            }
+            Touched::Concern(id, agreement) => {
+                let records = doc.record(&["concerns"], &id).into_iter().collect();
+                let mut max = derived.max_seq;
+                let entries = view::read_concerns_from(records, &derived.members, &mut p, &mut max);
+                derived.max_seq = max;
+                upsert(&mut derived.concerns, entries, |e| {
+                    (e.order, e.id.0.clone())
+                });
+                derived.problems.insert(format!("concern:{id}"), p);
+                if let Some(id) = agreement {
+                    rederive_agreement(&id, derived);
+                }
+            }
             Touched::Positions => {
                 let mut max = derived.max_seq;
                 crate::position::read_positions(
@@ -663,9 +694,12 @@ impl Space {
                     Some(id) => Touched::Agreement(AgreementId(id)),
                     None => return self.derive_all(),
                 },
-                "log" => Touched::Log,
-                "checkins" => Touched::Checkins,
-                "concerns" => Touched::Concerns(None),
+                "log" => key.map(Touched::LogEntry).unwrap_or(Touched::Log),
+                "checkins" => key.map(Touched::CheckIn).unwrap_or(Touched::Checkins),
+                "concerns" => match key {
+                    Some(id) => Touched::Concern(id, None),
+                    None => Touched::Concerns(None),
+                },
                 "positions" => Touched::Positions,
                 "rules" | "marks" | "settings" => Touched::Reminders,
                 _ => return self.derive_all(),
@@ -1696,18 +1730,24 @@ impl Space {
         let seq = self.next_seq();
         let at = now_ms(now);
         let (r, aid) = (rec.clone(), id.clone());
-        self.write("log", Some(id), now, Touched::Log, |tx| {
-            tx.insert_signed(
-                &["log"],
-                r.as_str(),
-                Act::new(&me, &device, seq, at).fields(vec![
-                    ("agreement", aid.0.clone().into()),
-                    ("kind", kind.as_str().into()),
-                    ("text", text.into()),
-                ]),
-                &[],
-            )
-        })?;
+        self.write(
+            "log",
+            Some(id),
+            now,
+            Touched::LogEntry(rec.0.clone()),
+            |tx| {
+                tx.insert_signed(
+                    &["log"],
+                    r.as_str(),
+                    Act::new(&me, &device, seq, at).fields(vec![
+                        ("agreement", aid.0.clone().into()),
+                        ("kind", kind.as_str().into()),
+                        ("text", text.into()),
+                    ]),
+                    &[],
+                )
+            },
+        )?;
         Ok(rec)
     }
 
@@ -1746,7 +1786,7 @@ impl Space {
             "concern",
             input.agreement.as_ref(),
             now,
-            Touched::Concerns(None),
+            Touched::Concern(id.0.clone(), None),
             |tx| {
                 tx.insert_signed(
                     &["concerns"],
@@ -1818,7 +1858,7 @@ impl Space {
             "concern step",
             concern.agreement.as_ref(),
             now,
-            Touched::Concerns(touched_agreement),
+            Touched::Concern(id.0.clone(), touched_agreement),
             |tx| {
                 tx.insert_signed(
                     &["concerns", cid.as_str(), "events"],
@@ -1894,17 +1934,23 @@ impl Space {
         let seq = self.next_seq();
         let at = now_ms(now);
         let r = rec.clone();
-        self.write("checkin", None, now, Touched::Checkins, |tx| {
-            tx.insert_signed(
-                &["checkins"],
-                r.as_str(),
-                Act::new(&me, &device, seq, at).fields(vec![
-                    ("held_on", held_on.to_string().into()),
-                    ("notes", notes.into()),
-                ]),
-                &[],
-            )
-        })?;
+        self.write(
+            "checkin",
+            None,
+            now,
+            Touched::CheckIn(rec.0.clone()),
+            |tx| {
+                tx.insert_signed(
+                    &["checkins"],
+                    r.as_str(),
+                    Act::new(&me, &device, seq, at).fields(vec![
+                        ("held_on", held_on.to_string().into()),
+                        ("notes", notes.into()),
+                    ]),
+                    &[],
+                )
+            },
+        )?;
         Ok(rec)
     }
 
@@ -2279,9 +2325,22 @@ impl Drop for Space {
     }
 }
 
+/// Inserts or replaces `entries` in the sorted `list` (sorted by `key`).
+fn upsert<T, K: Ord>(list: &mut Vec<T>, entries: Vec<T>, key: impl Fn(&T) -> K) {
+    for entry in entries {
+        let k = key(&entry);
+        list.retain(|e| key(e) != k);
+        let at = list.partition_point(|e| key(e) < k);
+        list.insert(at, entry);
+    }
+}
+
 fn same_part(a: &Touched, b: &Touched) -> bool {
     match (a, b) {
         (Touched::Agreement(x), Touched::Agreement(y)) => x == y,
+        (Touched::LogEntry(x), Touched::LogEntry(y)) => x == y,
+        (Touched::CheckIn(x), Touched::CheckIn(y)) => x == y,
+        (Touched::Concern(x, _), Touched::Concern(y, _)) => x == y,
         (Touched::Concerns(_), Touched::Concerns(_)) => true,
         _ => std::mem::discriminant(a) == std::mem::discriminant(b),
     }

@@ -767,8 +767,17 @@ pub(crate) fn read_log(
     members: &Members,
     problems: &mut Vec<Problem>,
 ) -> Vec<LogEntry> {
+    read_log_from(doc.records(&["log"]), members, problems)
+}
+
+/// Like [`read_log`] for the given records only (used to update one record incrementally).
+pub(crate) fn read_log_from(
+    records: Vec<Record>,
+    members: &Members,
+    problems: &mut Vec<Problem>,
+) -> Vec<LogEntry> {
     let mut out = Vec::new();
-    for r in doc.records(&["log"]) {
+    for r in records {
         let parsed = members.record_author(&r, "log").and_then(|(author, _)| {
             Ok(LogEntry {
                 id: RecordId(r.id.clone()),
@@ -801,8 +810,17 @@ pub(crate) fn read_checkins(
     members: &Members,
     problems: &mut Vec<Problem>,
 ) -> Vec<CheckIn> {
+    read_checkins_from(doc.records(&["checkins"]), members, problems)
+}
+
+/// Like [`read_checkins`] for the given records only (used to update one record incrementally).
+pub(crate) fn read_checkins_from(
+    records: Vec<Record>,
+    members: &Members,
+    problems: &mut Vec<Problem>,
+) -> Vec<CheckIn> {
     let mut out = Vec::new();
-    for r in doc.records(&["checkins"]) {
+    for r in records {
         let parsed = members.record_author(&r, "checkins").and_then(|(by, _)| {
             Ok(CheckIn {
                 id: RecordId(r.id.clone()),
@@ -835,8 +853,18 @@ pub(crate) fn read_concerns(
     problems: &mut Vec<Problem>,
     max_seq: &mut i64,
 ) -> Vec<Concern> {
+    read_concerns_from(doc.records(&["concerns"]), members, problems, max_seq)
+}
+
+/// Like [`read_concerns`] for the given records only (used to update one record incrementally).
+pub(crate) fn read_concerns_from(
+    records: Vec<Record>,
+    members: &Members,
+    problems: &mut Vec<Problem>,
+    max_seq: &mut i64,
+) -> Vec<Concern> {
     let mut out = Vec::new();
-    for r in doc.records(&["concerns"]) {
+    for r in records {
         let raised_by = match members.record_author(&r, "concerns") {
             Ok((p, _)) => p,
             Err(why) => {
