@@ -500,7 +500,8 @@ impl Document {
         self.records_keys(&[collection])
     }
 
-    fn records_keys(&self, path: &[&str]) -> Vec<String> {
+    /// Keys of the records (map values) stored under `path`, in key order.
+    pub(crate) fn records_keys(&self, path: &[&str]) -> Vec<String> {
         match self.resolve(path) {
             Some(obj) => self
                 .doc

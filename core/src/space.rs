@@ -156,6 +156,9 @@ pub enum SpaceEvent {
 enum Touched {
     All,
     Agreement(AgreementId),
+    /// This device wrote registers of the agreement or added records to it (nothing else
+    /// changed in its existing records).
+    AgreementWritten(AgreementId),
     Log,
     Checkins,
     Concerns(Option<AgreementId>),
@@ -611,6 +614,27 @@ impl Space {
         match touched {
             Touched::All => return self.derive_all(),
             Touched::Agreement(id) => rederive_agreement(&id, derived),
+            Touched::AgreementWritten(id) => match derived.agreements.get(&id) {
+                Some(previous) => {
+                    let mut p = Vec::new();
+                    match view::derive_one_after_local_write(
+                        doc,
+                        previous,
+                        &derived.members,
+                        &mut p,
+                    ) {
+                        Some(state) => {
+                            derived.max_seq = derived.max_seq.max(state.max_seq);
+                            derived.agreements.insert(id.clone(), state);
+                        }
+                        None => {
+                            derived.agreements.remove(&id);
+                        }
+                    }
+                    derived.problems.insert(format!("agreement:{id}"), p);
+                }
+                None => rederive_agreement(&id, derived),
+            },
             Touched::Log => {
                 derived.log = view::read_log(doc, &derived.members, &mut p);
                 derived.problems.insert("log".into(), p);
@@ -1128,7 +1152,7 @@ impl Space {
             "create",
             Some(&id),
             now,
-            Touched::Agreement(id.clone()),
+            Touched::AgreementWritten(id.clone()),
             |tx| {
                 tx.insert_signed(
                     &["agreements"],
@@ -1393,28 +1417,34 @@ impl Space {
         let seq = self.next_seq();
         let at = now_ms(now);
         let path_id = id.clone();
-        self.write(op, Some(id), now, Touched::Agreement(id.clone()), |tx| {
-            for (field, value) in &puts {
-                tx.put(
-                    &["agreements", path_id.as_str()],
-                    field.key(),
-                    value.clone(),
-                )?;
-            }
-            if wording_changed {
-                tx.put(
-                    &["agreements", path_id.as_str()],
-                    "revision",
-                    revision.clone(),
-                )?;
-            }
-            if accept {
-                write_acceptance(
-                    tx, &path_id, me, device, &hash, &revision, &heads, &closes, seq, at,
-                )?;
-            }
-            Ok(())
-        })
+        self.write(
+            op,
+            Some(id),
+            now,
+            Touched::AgreementWritten(id.clone()),
+            |tx| {
+                for (field, value) in &puts {
+                    tx.put(
+                        &["agreements", path_id.as_str()],
+                        field.key(),
+                        value.clone(),
+                    )?;
+                }
+                if wording_changed {
+                    tx.put(
+                        &["agreements", path_id.as_str()],
+                        "revision",
+                        revision.clone(),
+                    )?;
+                }
+                if accept {
+                    write_acceptance(
+                        tx, &path_id, me, device, &hash, &revision, &heads, &closes, seq, at,
+                    )?;
+                }
+                Ok(())
+            },
+        )
     }
 
     /// Records this partner's consent to the agreement's current exact words.
@@ -1463,7 +1493,7 @@ impl Space {
             "accept",
             Some(id),
             now,
-            Touched::Agreement(id.clone()),
+            Touched::AgreementWritten(id.clone()),
             |tx| {
                 write_acceptance(
                     tx, &path_id, &me, &device, &hash, &revision, &heads, &closes, seq, at,
@@ -1490,7 +1520,7 @@ impl Space {
             "retire",
             Some(id),
             now,
-            Touched::Agreement(id.clone()),
+            Touched::AgreementWritten(id.clone()),
             |tx| {
                 tx.insert_signed(
                     &["agreements", path_id.as_str(), "retirements"],
@@ -1526,7 +1556,7 @@ impl Space {
             "renegotiate",
             Some(id),
             now,
-            Touched::Agreement(id.clone()),
+            Touched::AgreementWritten(id.clone()),
             |tx| write_renegotiation(tx, &path_id, &me, &device, &revision, &reason, seq, at),
         )
     }
@@ -2338,6 +2368,7 @@ fn upsert<T, K: Ord>(list: &mut Vec<T>, entries: Vec<T>, key: impl Fn(&T) -> K) 
 fn same_part(a: &Touched, b: &Touched) -> bool {
     match (a, b) {
         (Touched::Agreement(x), Touched::Agreement(y)) => x == y,
+        (Touched::AgreementWritten(x), Touched::AgreementWritten(y)) => x == y,
         (Touched::LogEntry(x), Touched::LogEntry(y)) => x == y,
         (Touched::CheckIn(x), Touched::CheckIn(y)) => x == y,
         (Touched::Concern(x, _), Touched::Concern(y, _)) => x == y,

@@ -383,6 +383,9 @@ pub(crate) struct AgreementState {
     pub(crate) retirement: Option<Retirement>,
     pub(crate) open_renegotiations: Vec<String>,
     pub(crate) max_seq: i64,
+    /// The child records read (acceptances, retirements, renegotiations), reused when a local
+    /// write only added records.
+    pub(crate) children: BTreeMap<String, Vec<Record>>,
 }
 
 impl AgreementState {
@@ -690,6 +693,7 @@ pub(crate) fn derive_agreement(
         retirement: retirement.map(|(_, _, r)| r),
         open_renegotiations,
         max_seq,
+        children: entity.children.clone(),
     };
     state.summary.accepted_by = partners
         .iter()
@@ -739,6 +743,47 @@ pub(crate) fn derive_agreements(
         }
     }
     out
+}
+
+/// Re-derives an agreement after this device only added child records to it: registers are
+/// read again, known child records are reused and only new ones are read.
+pub(crate) fn derive_one_after_local_write(
+    doc: &Document,
+    previous: &AgreementState,
+    members: &Members,
+    problems: &mut Vec<Problem>,
+) -> Option<AgreementState> {
+    let id = previous.summary.id.as_str();
+    let mut entity = doc.entity_registers("agreements", id)?;
+    let mut children = previous.children.clone();
+    for kind in ["acceptances", "retirements", "renegotiations"] {
+        let list = children.entry(kind.to_owned()).or_default();
+        let known: std::collections::HashSet<String> = list.iter().map(|r| r.id.clone()).collect();
+        let path = ["agreements", id, kind];
+        let mut added = false;
+        for key in doc.records_keys(&path) {
+            if !known.contains(&key) {
+                if let Some(record) = doc.record(&path, &key) {
+                    list.push(record);
+                    added = true;
+                }
+            }
+        }
+        if added {
+            list.sort_by(|a, b| a.id.cmp(&b.id));
+        }
+    }
+    entity.children = children;
+    match derive_agreement(&entity, members, problems) {
+        Ok(state) => Some(state),
+        Err(why) => {
+            problems.push(Problem::new(
+                format!("agreement {id}"),
+                format!("{why}; ignored"),
+            ));
+            None
+        }
+    }
 }
 
 /// Reads and derives one agreement; `None` when it is missing or breaks the schema.
