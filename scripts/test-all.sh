@@ -15,6 +15,9 @@ cargo test --workspace --lib --bins --tests 2>&1 | tee "$log"
 echo "== Network namespaces: discovery, packet loss, link cut (must run when CI is set)"
 ./tests/netns/run.sh 2>&1 | tee -a "$log"
 
+echo "== Kotlin on a JVM against the real library (and the Swift bindings generated)"
+./scripts/kotlin-tests.sh 2>&1 | tee -a "$log"
+
 echo "== Rust: benches and examples compile (benches are run by hand, see README)"
 # Compiled in the test profile (already built above) to keep CI short; `cargo bench` runs
 # them optimised.

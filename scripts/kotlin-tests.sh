@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds accord-ffi, generates its Kotlin (and Swift) bindings and runs the Kotlin tests on a
+# plain JVM (Maven). Needs cargo, a JDK (17+) and Maven; Maven downloads from Maven Central.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+lib_dir="$target_dir/debug"
+case "$(uname -s)" in
+  Darwin) lib="$lib_dir/libaccord_ffi.dylib" ;;
+  *) lib="$lib_dir/libaccord_ffi.so" ;;
+esac
+
+echo "== cargo build -p accord-ffi"
+cargo build -p accord-ffi
+
+gen="$root/tests/kotlin/target/generated-sources/uniffi"
+rm -rf "$gen" "$root/target/swift-bindings"
+echo "== generating Kotlin bindings into $gen"
+cargo run -q -p accord-ffi --bin uniffi-bindgen -- generate "$lib" --language kotlin --out-dir "$gen" --no-format
+echo "== generating Swift bindings into target/swift-bindings (proves the API is Swift-representable)"
+cargo run -q -p accord-ffi --bin uniffi-bindgen -- generate "$lib" --language swift --out-dir "$root/target/swift-bindings" --no-format
+ls "$root/target/swift-bindings"
+
+echo "== mvn test (tests/kotlin)"
+cd "$root/tests/kotlin"
+mvn -B -ntp test -Daccord.lib.dir="$lib_dir" 2>&1 | grep -Ev '^\[INFO\] (Download|Building|---|$)' || status=$?
+python3 - <<'PY'
+import glob, xml.etree.ElementTree as ET
+tests = failed = 0
+for f in glob.glob("target/surefire-reports/TEST-*.xml"):
+    r = ET.parse(f).getroot()
+    tests += int(r.get("tests", 0))
+    failed += int(r.get("failures", 0)) + int(r.get("errors", 0))
+print(f"kotlin: {tests - failed} passed, {failed} failed")
+PY
+exit "${status:-0}"
