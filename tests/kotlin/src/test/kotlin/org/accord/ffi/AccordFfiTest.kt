@@ -1,5 +1,7 @@
 package org.accord.ffi
 
+import kotlinx.coroutines.async
+import kotlinx.coroutines.delay
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
@@ -135,6 +137,36 @@ class AccordFfiTest {
         assertTrue(reminders.any { it.kind == ReminderKind.COMMITMENT && it.target == ReminderTarget.Agreement(samsId) }, "reminders: $reminders")
         alex.markReminderDone(reminders.first { it.kind == ReminderKind.COMMITMENT }.id)
         sub.cancel()
+    }
+
+    @Test
+    fun cancellingACoroutineMidSyncLeavesTheStoreConsistent() = runBlocking<Unit> {
+        val alex = newAlex()
+        val ticket = alex.invite(InviteRole.PARTNER, 10u)
+        val sam = AccordNode.join(
+            tempDir().resolve("sam").toString(), ticket, "Sam", "UTC", "Sam's phone", NetworkMode.LOOPBACK,
+        ).also { nodes.add(it) }
+        val ids = (1..60).map { sam.createAgreement(proposal("Offline agreement $it")) }
+
+        // Start a sync and cancel the coroutine while it runs: the work finishes or not, whole.
+        val call = async { sam.syncNow(15_000uL) }
+        delay(3)
+        call.cancel()
+        val afterCancel = alex.list(null).map { it.id }.toSet()
+        assertTrue(afterCancel.all { it in ids }, "only Sam's agreements can have arrived")
+
+        // A later sync brings everything, once: nothing lost, nothing duplicated.
+        val report = sam.syncNow(15_000uL)
+        assertTrue(report.converged.contains(alex.deviceId()), "report: $report")
+        var titles = alex.list(null).map { it.title }
+        val deadline = System.currentTimeMillis() + 10_000
+        while (titles.size < ids.size && System.currentTimeMillis() < deadline) {
+            delay(20)
+            titles = alex.list(null).map { it.title }
+        }
+        assertEquals(ids.size, titles.size)
+        assertEquals(ids.size, titles.toSet().size)
+        assertEquals(ids.toSet(), alex.list(null).map { it.id }.toSet())
     }
 
     @Test
