@@ -171,6 +171,8 @@ struct NetworkMemory {
 }
 
 struct SessionInfo {
+    /// Distinguishes sessions with the same peer (both devices may dial at once).
+    id: u64,
     in_sync: watch::Receiver<bool>,
     traffic: Arc<Traffic>,
     task: tokio::task::JoinHandle<()>,
@@ -313,11 +315,15 @@ async fn start_session(
     send: iroh::endpoint::SendStream,
     recv: iroh::endpoint::RecvStream,
 ) {
+    static NEXT_SESSION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
     let (tx, rx) = watch::channel(false);
     let traffic = Arc::new(Traffic::default());
     let task_inner = inner.clone();
     let task_peer = peer.clone();
     let task_traffic = traffic.clone();
+    // Register before the task runs, so its end always finds (and removes) its own entry.
+    let mut sessions = inner.sessions.lock().unwrap_or_else(|p| p.into_inner());
     let task = tokio::spawn(async move {
         task_inner.emit(NodeEvent::DeviceConnected {
             device: task_peer.clone(),
@@ -335,27 +341,25 @@ async fn start_session(
         task_inner.emit(NodeEvent::DeviceDisconnected {
             device: task_peer.clone(),
         });
-        task_inner
+        let mut sessions = task_inner
             .sessions
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&task_peer);
-    });
-    let done = {
-        let mut sessions = inner.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(old) = sessions.insert(
-            peer,
-            SessionInfo {
-                in_sync: rx,
-                traffic,
-                task,
-            },
-        ) {
-            old.task.abort();
+            .unwrap_or_else(|p| p.into_inner());
+        if sessions.get(&task_peer).is_some_and(|s| s.id == id) {
+            sessions.remove(&task_peer);
         }
-        sessions.len()
-    };
-    let _ = done;
+    });
+    // When both devices dialled at once, the older session keeps running until its connection
+    // ends (aborting it would break a sync waiting on it); the map points at the newest.
+    sessions.insert(
+        peer,
+        SessionInfo {
+            id,
+            in_sync: rx,
+            traffic,
+            task,
+        },
+    );
 }
 
 /// Answers pairing requests for this node's open invitations.
@@ -854,12 +858,24 @@ impl Node {
         let mut report = SyncReport::default();
         let mut waiting = Vec::new();
         for peer in &peers {
-            match tokio::time::timeout_at(deadline, self.dial(&peer.id)).await {
-                Ok(Ok(())) => waiting.push(peer.id.clone()),
-                Ok(Err(e)) => report.unreachable.push((peer.id.clone(), e.to_string())),
-                Err(_) => report
-                    .unreachable
-                    .push((peer.id.clone(), "timed out connecting".into())),
+            // Keep trying until the deadline: a device on the LAN may need a moment to be
+            // discovered, and a dropped attempt may succeed on the next try.
+            let mut last_error = String::from("timed out connecting");
+            let connected = loop {
+                match tokio::time::timeout_at(deadline, self.dial(&peer.id)).await {
+                    Ok(Ok(())) => break true,
+                    Ok(Err(e)) => last_error = e.to_string(),
+                    Err(_) => break false,
+                }
+                if tokio::time::Instant::now() + Duration::from_millis(300) >= deadline {
+                    break false;
+                }
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            };
+            if connected {
+                waiting.push(peer.id.clone());
+            } else {
+                report.unreachable.push((peer.id.clone(), last_error));
             }
         }
         for peer in waiting {

@@ -158,6 +158,10 @@ pub(crate) async fn run_session(
     }
     let outcome: Result<()> = async {
         loop {
+            // A device removed while connected gets nothing more.
+            if !inner.with_space(|s| s.is_authorized_peer(&peer)) {
+                return Err(Error::NotAMember(format!("device {peer} was removed")));
+            }
             // Say what there is to say.
             let (message, synced) = inner.with_space(|s| {
                 let m = s.generate_sync_message(&mut state);

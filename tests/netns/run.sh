@@ -81,7 +81,7 @@ meet() {
   in1 add "$A" alex 20 && in2 add "$B" sam 20 || return 1
   in1 forget "$A"; in2 forget "$B"
   serve_a
-  in2 sync "$B" 30 >/dev/null || { stop_a; return 1; }
+  in2 sync "$B" 30 >"$WORK/meet.out" 2>&1 || { echo "  sync: $(tail -c 600 "$WORK/meet.out")"; echo "  serve: $(tail -c 400 "$WORK/serve.log")"; stop_a; return 1; }
   stop_a
   summary_equal 40
 }

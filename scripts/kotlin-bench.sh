@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Benchmark through the Kotlin bindings on a JVM (release build of the library): list 500
+# agreements and one durable edit. Prints the figures.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+cargo build --release -p accord-ffi
+gen="$root/tests/kotlin/target/generated-sources/uniffi"
+rm -rf "$gen"
+cargo run -q -p accord-ffi --bin uniffi-bindgen -- generate "$target_dir/release/libaccord_ffi.so" --language kotlin --out-dir "$gen" --no-format
+cd tests/kotlin
+mvn -B -ntp test -Daccord.lib.dir="$target_dir/release" -Dgroups=bench -Daccord.excluded.groups=none 2>&1 | grep -E "kotlin bench|Tests run:|FAIL|ERROR" || true
