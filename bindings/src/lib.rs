@@ -329,6 +329,20 @@ impl AccordNode {
             .collect())
     }
 
+    /// Every agreement with its details, acceptances, conflicts and retirement, as a JSON
+    /// document (to save, print or bring to a counselling session). The app renders it.
+    pub fn export_json(&self) -> Res<String> {
+        let details = self.space(|s| {
+            let list = s.list(&ac::ListFilter::default())?;
+            list.iter()
+                .map(|a| s.agreement(&a.id))
+                .collect::<ac::Result<Vec<_>>>()
+        })?;
+        serde_json::to_string_pretty(&details).map_err(|e| AccordError::Storage {
+            message: format!("the export could not be written: {e}"),
+        })
+    }
+
     /// Writes (or rewrites) this partner's sealed position on `topic`.
     pub fn write_position(&self, topic: String, text: String) -> Res<()> {
         self.space(|s| s.write_position(&topic, &text, now()))

@@ -79,6 +79,15 @@ class AccordFfiTest {
     }
 
     @Test
+    fun exportJsonHoldsEveryAgreement() {
+        val alex = newAlex()
+        alex.createAgreement(proposal("Exported words"))
+        val json = alex.exportJson()
+        assertTrue(json.contains("Exported words"), json)
+        assertTrue(json.trim().startsWith("["), json)
+    }
+
+    @Test
     fun unknownIdRaisesKotlinExceptionWithMessage() {
         val alex = newAlex()
         val e = assertThrows<AccordException.NotFound> { alex.agreement("does-not-exist") }
