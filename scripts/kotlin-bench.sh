@@ -10,4 +10,4 @@ gen="$root/tests/kotlin/target/generated-sources/uniffi"
 rm -rf "$gen"
 cargo run -q -p accord-ffi --bin uniffi-bindgen -- generate "$target_dir/release/libaccord_ffi.so" --language kotlin --out-dir "$gen" --no-format
 cd tests/kotlin
-mvn -B -ntp test -Daccord.lib.dir="$target_dir/release" -Dgroups=bench -Daccord.excluded.groups=none 2>&1 | grep -E "kotlin bench|Tests run:|FAIL|ERROR" || true
+mvn -B -ntp test -Daccord.lib.dir="$target_dir/release" -Dtest=BindingsBench -Daccord.excluded.groups=none -Dsurefire.failIfNoSpecifiedTests=false 2>&1 | grep -E "kotlin bench|Tests run:|FAIL|ERROR" || true
