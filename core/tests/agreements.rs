@@ -59,25 +59,15 @@ fn one_partner_alone_can_only_propose() {
 #[test]
 fn editing_the_wording_needs_both_to_accept_again_and_shows_what_changed() {
     let (mut alex, mut sam) = couple();
-    let id = alex
-        .space
-        .create_agreement(new_agreement("Call if late"), t(5))
-        .unwrap();
-    sync(&mut alex.space, &mut sam.space);
-    sam.space.accept(&id, t(6)).unwrap();
-    sync(&mut alex.space, &mut sam.space);
+    let id = active(&mut alex, &mut sam, "Call if late");
     assert_eq!(status(&mut alex.space, &id), Status::Active);
 
-    alex.space
-        .edit_agreement(
-            &id,
-            AgreementEdit {
-                title: Some("Call if more than 30 minutes late".into()),
-                ..Default::default()
-            },
-            t(7),
-        )
-        .unwrap();
+    edit_title(
+        &mut alex.space,
+        &id,
+        "Call if more than 30 minutes late",
+        t(7),
+    );
     assert_eq!(status(&mut alex.space, &id), Status::NeedsRenegotiation);
     sync(&mut alex.space, &mut sam.space);
     let details = sam.space.agreement(&id).unwrap();
@@ -96,13 +86,7 @@ fn editing_the_wording_needs_both_to_accept_again_and_shows_what_changed() {
 #[test]
 fn category_changes_do_not_need_new_consent() {
     let (mut alex, mut sam) = couple();
-    let id = alex
-        .space
-        .create_agreement(new_agreement("Dishes before bed"), t(5))
-        .unwrap();
-    sync(&mut alex.space, &mut sam.space);
-    sam.space.accept(&id, t(6)).unwrap();
-    sync(&mut alex.space, &mut sam.space);
+    let id = active(&mut alex, &mut sam, "Dishes before bed");
     alex.space
         .edit_agreement(
             &id,
@@ -119,34 +103,10 @@ fn category_changes_do_not_need_new_consent() {
 #[test]
 fn concurrent_rewrites_of_the_same_field_are_a_conflict_until_resolved() {
     let (mut alex, mut sam) = couple();
-    let id = alex
-        .space
-        .create_agreement(new_agreement("Date night"), t(5))
-        .unwrap();
-    sync(&mut alex.space, &mut sam.space);
-    sam.space.accept(&id, t(6)).unwrap();
-    sync(&mut alex.space, &mut sam.space);
+    let id = active(&mut alex, &mut sam, "Date night");
 
-    alex.space
-        .edit_agreement(
-            &id,
-            AgreementEdit {
-                title: Some("Date night every Friday".into()),
-                ..Default::default()
-            },
-            t(7),
-        )
-        .unwrap();
-    sam.space
-        .edit_agreement(
-            &id,
-            AgreementEdit {
-                title: Some("Date night every Saturday".into()),
-                ..Default::default()
-            },
-            t(7),
-        )
-        .unwrap();
+    edit_title(&mut alex.space, &id, "Date night every Friday", t(7));
+    edit_title(&mut sam.space, &id, "Date night every Saturday", t(7));
     sync(&mut alex.space, &mut sam.space);
 
     for space in [&mut alex.space, &mut sam.space] {
@@ -192,23 +152,8 @@ fn concurrent_rewrites_of_the_same_field_are_a_conflict_until_resolved() {
 #[test]
 fn offline_edits_of_different_fields_merge_but_need_both_to_accept() {
     let (mut alex, mut sam) = couple();
-    let id = alex
-        .space
-        .create_agreement(new_agreement("Money talk"), t(5))
-        .unwrap();
-    sync(&mut alex.space, &mut sam.space);
-    sam.space.accept(&id, t(6)).unwrap();
-    sync(&mut alex.space, &mut sam.space);
-    alex.space
-        .edit_agreement(
-            &id,
-            AgreementEdit {
-                title: Some("Monthly money talk".into()),
-                ..Default::default()
-            },
-            t(7),
-        )
-        .unwrap();
+    let id = active(&mut alex, &mut sam, "Money talk");
+    edit_title(&mut alex.space, &id, "Monthly money talk", t(7));
     sam.space
         .edit_agreement(
             &id,
@@ -262,13 +207,7 @@ fn identical_concurrent_values_are_not_a_conflict() {
 #[test]
 fn renegotiation_request_holds_until_both_accept_again() {
     let (mut alex, mut sam) = couple();
-    let id = alex
-        .space
-        .create_agreement(new_agreement("Time-out 20 minutes"), t(5))
-        .unwrap();
-    sync(&mut alex.space, &mut sam.space);
-    sam.space.accept(&id, t(6)).unwrap();
-    sync(&mut alex.space, &mut sam.space);
+    let id = active(&mut alex, &mut sam, "Time-out 20 minutes");
     sam.space
         .request_renegotiation(&id, "20 minutes is too short", t(7))
         .unwrap();

@@ -32,22 +32,10 @@ fn commitments(
         .collect()
 }
 
-fn active(alex: &mut Replica, sam: &mut Replica, input: NewAgreement) -> AgreementId {
-    let id = alex.space.create_agreement(input, t(0)).unwrap();
-    sync(&mut alex.space, &mut sam.space);
-    sam.space.accept(&id, t(0)).unwrap();
-    sync(&mut alex.space, &mut sam.space);
-    id
-}
-
 #[test]
 fn a_weekly_commitment_reminds_both_at_the_rules_instant_with_stable_ids() {
     let (mut alex, mut sam) = couple();
-    let date = active(
-        &mut alex,
-        &mut sam,
-        new_agreement("Date night every Friday from 19:00"),
-    );
+    let date = active(&mut alex, &mut sam, "Date night every Friday from 19:00");
     alex.space
         .add_commitment_rule(
             &date,
@@ -88,7 +76,7 @@ fn a_boundary_of_one_partner_reminds_only_that_partner() {
     let mut boundary = new_agreement("Quiet hour after work");
     boundary.kind = Kind::Boundary;
     boundary.concerns = Concerns::Partner(sam_id.clone());
-    let id = active(&mut alex, &mut sam, boundary);
+    let id = active_with(&mut alex, &mut sam, boundary);
     sam.space
         .add_commitment_rule(
             &id,
@@ -115,7 +103,7 @@ fn a_boundary_of_one_partner_reminds_only_that_partner() {
 #[test]
 fn done_syncs_to_the_partner_and_snooze_is_per_partner() {
     let (mut alex, mut sam) = couple();
-    let id = active(&mut alex, &mut sam, new_agreement("Sunday walk"));
+    let id = active(&mut alex, &mut sam, "Sunday walk");
     alex.space
         .add_commitment_rule(&id, weekly(Weekday::Sunday, 10, 0, "UTC"), None, t(1))
         .unwrap();
@@ -182,7 +170,7 @@ fn done_syncs_to_the_partner_and_snooze_is_per_partner() {
 #[test]
 fn concurrent_edits_of_a_rule_converge_to_one_schedule() {
     let (mut alex, mut sam) = couple();
-    let id = active(&mut alex, &mut sam, new_agreement("Money talk"));
+    let id = active(&mut alex, &mut sam, "Money talk");
     let rule = alex
         .space
         .add_commitment_rule(&id, weekly(Weekday::Saturday, 10, 0, "UTC"), None, t(1))
@@ -217,7 +205,7 @@ fn concurrent_edits_of_a_rule_converge_to_one_schedule() {
 #[test]
 fn invalid_rules_are_rejected_with_clear_errors() {
     let (mut alex, mut sam) = couple();
-    let id = active(&mut alex, &mut sam, new_agreement("Rules"));
+    let id = active(&mut alex, &mut sam, "Rules");
     let mut zero = weekly(Weekday::Friday, 19, 0, "UTC");
     zero.frequency = Frequency::Daily { interval: 0 };
     let mut tz = weekly(Weekday::Friday, 19, 0, "Mars/Base");
@@ -249,7 +237,7 @@ fn invalid_rules_are_rejected_with_clear_errors() {
 #[test]
 fn the_limit_the_ritual_and_the_agenda() {
     let (mut alex, mut sam) = couple();
-    let id = active(&mut alex, &mut sam, new_agreement("Daily hug"));
+    let id = active(&mut alex, &mut sam, "Daily hug");
     let mut daily = weekly(Weekday::Monday, 8, 0, "UTC");
     daily.frequency = Frequency::Daily { interval: 1 };
     alex.space
@@ -290,7 +278,7 @@ fn the_limit_the_ritual_and_the_agenda() {
 #[test]
 fn changes_that_affect_reminders_emit_an_event_local_or_remote() {
     let (mut alex, mut sam) = couple();
-    let id = active(&mut alex, &mut sam, new_agreement("Walks"));
+    let id = active(&mut alex, &mut sam, "Walks");
     alex.space.take_events();
     sam.space.take_events();
     // A log entry changes the document but no reminder.

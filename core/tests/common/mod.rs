@@ -98,3 +98,31 @@ pub fn new_agreement(title: &str) -> NewAgreement {
 pub fn status(space: &mut Space, id: &AgreementId) -> Status {
     space.agreement(id).unwrap().summary.status
 }
+
+/// An agreement Alex proposes and Sam accepts, active on both devices.
+pub fn active(alex: &mut Replica, sam: &mut Replica, title: &str) -> AgreementId {
+    active_with(alex, sam, new_agreement(title))
+}
+
+/// Like [`active`] for a fully described agreement.
+pub fn active_with(alex: &mut Replica, sam: &mut Replica, input: NewAgreement) -> AgreementId {
+    let id = alex.space.create_agreement(input, t(5)).unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    sam.space.accept(&id, t(6)).unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    id
+}
+
+/// Rewrites an agreement's title.
+pub fn edit_title(space: &mut Space, id: &AgreementId, title: &str, at: DateTime<Utc>) {
+    space
+        .edit_agreement(
+            id,
+            AgreementEdit {
+                title: Some(title.into()),
+                ..Default::default()
+            },
+            at,
+        )
+        .unwrap();
+}
