@@ -16,12 +16,13 @@
 //! visible through `get_all` and become a conflict for the partners to resolve.
 
 use crate::error::{Error, Result};
-use crate::trust::Signer;
+use crate::trust::ChangeFacts;
+use crate::ids::DeviceId;
 use automerge::transaction::Transactable;
 use automerge::{
     ActorId, Automerge, Change, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue, ValueRef, ROOT,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The schema version this build writes and fully understands.
 pub const SCHEMA_VERSION: u64 = 1;
@@ -159,6 +160,10 @@ pub(crate) struct Record {
     pub(crate) children: BTreeMap<String, Vec<Record>>,
     /// The actor that created the record (hex).
     pub(crate) actor: String,
+    /// The highest op counter among the record's own values (for checkpoint coverage).
+    pub(crate) counter: u64,
+    /// Some value of the record was written by another actor or is in conflict.
+    pub(crate) foreign: bool,
     pub(crate) obj: ObjId,
 }
 
@@ -238,6 +243,9 @@ impl SyncState {
 /// The Automerge document of one couple space.
 pub(crate) struct Document {
     doc: Automerge,
+    /// Per actor: the highest sequence number and op counter seen (built on first remote
+    /// input), to refuse changes whose op counters do not grow.
+    clock: Option<HashMap<ActorId, (u64, u64)>>,
 }
 
 fn doc_err(context: &str, e: automerge::AutomergeError) -> Error {
@@ -266,7 +274,7 @@ impl Document {
             },
         )
         .map_err(|f| doc_err("creating the space", f.error))?;
-        Ok(Document { doc })
+        Ok(Document { doc, clock: None })
     }
 
     /// Loads a saved document (as written by [`Document::save`]) strictly: any damage is an error.
@@ -274,6 +282,7 @@ impl Document {
         let doc = Automerge::load(bytes).map_err(|e| e.to_string())?;
         Ok(Document {
             doc: doc.with_actor(ActorId::from(actor)),
+            clock: None,
         })
     }
 
@@ -281,6 +290,7 @@ impl Document {
     pub(crate) fn empty(actor: &[u8]) -> Self {
         Document {
             doc: Automerge::new().with_actor(ActorId::from(actor)),
+            clock: None,
         }
     }
 
@@ -303,28 +313,118 @@ impl Document {
             .collect()
     }
 
-    /// Parses and applies raw changes (each validated); returns whether the heads moved.
-    /// On any invalid change nothing is applied.
+    /// Applies changes read back from this device's own storage (already checked when they
+    /// arrived); returns whether the heads moved. On any invalid change nothing is applied.
+    pub(crate) fn apply_stored_changes(&mut self, raw: &[Vec<u8>]) -> Result<bool> {
+        self.apply_parsed(raw, false)
+    }
+
+    /// Parses and applies raw changes from a peer (each validated, see
+    /// [`Document::check_incoming`]); returns whether the heads moved. On any invalid change
+    /// nothing is applied.
     pub(crate) fn apply_raw_changes(&mut self, raw: &[Vec<u8>]) -> Result<bool> {
+        self.apply_parsed(raw, true)
+    }
+
+    fn apply_parsed(&mut self, raw: &[Vec<u8>], from_peer: bool) -> Result<bool> {
         let mut changes = Vec::with_capacity(raw.len());
         for (i, bytes) in raw.iter().enumerate() {
             let change = Change::from_bytes(bytes.clone())
                 .map_err(|e| Error::InvalidRemoteData(format!("change {i} is malformed: {e}")))?;
             changes.push(change);
         }
+        if from_peer {
+            self.check_incoming(&changes)?;
+        } else {
+            self.clock = None;
+        }
         let before = self.doc.get_heads();
         self.doc
             .apply_changes(changes)
             .map_err(|e| doc_err("applying changes", e))?;
+        if !from_peer {
+            // This device's own stored changes make its actor known to the document again,
+            // so its last local change can be found.
+            let actor = self.doc.get_actor().clone();
+            self.doc.set_actor(actor);
+        }
         Ok(self.doc.get_heads() != before)
     }
 
+    /// Refuses remote changes that would let a peer write in another device's name within
+    /// what that device already signed: changes under this device's own actor, and changes
+    /// whose op counters do not grow past the same actor's earlier changes. On error nothing
+    /// is applied.
+    fn check_incoming(&mut self, changes: &[Change]) -> Result<()> {
+        let me = self.doc.get_actor().clone();
+        if self.clock.is_none() {
+            let mut clock: HashMap<ActorId, (u64, u64)> = HashMap::new();
+            for meta in self.doc.get_changes_meta(&[]) {
+                let entry = clock.entry(meta.actor.into_owned()).or_insert((0, 0));
+                entry.0 = entry.0.max(meta.seq);
+                entry.1 = entry.1.max(meta.max_op);
+            }
+            self.clock = Some(clock);
+        }
+        let clock = self.clock.as_mut().expect("built above");
+        let mut sorted: Vec<&Change> = changes
+            .iter()
+            .filter(|c| self.doc.get_change_by_hash(&c.hash()).is_none())
+            .collect();
+        sorted.sort_by_key(|c| (c.actor_id().clone(), c.seq()));
+        let mut next = clock.clone();
+        for change in sorted {
+            let actor = change.actor_id();
+            if actor == &me {
+                return Err(Error::InvalidRemoteData(
+                    "a peer sent changes in this device's own name; nothing was applied".into(),
+                ));
+            }
+            let (seq, max_op) = next.get(actor).copied().unwrap_or((0, 0));
+            if change.seq() > seq && change.start_op().get() <= max_op {
+                return Err(Error::InvalidRemoteData(format!(
+                    "a change by {} reuses op counters of its earlier changes; nothing was applied",
+                    actor.to_hex_string()
+                )));
+            }
+            let entry = next.entry(actor.clone()).or_insert((0, 0));
+            entry.0 = entry.0.max(change.seq());
+            entry.1 = entry.1.max(change.max_op());
+        }
+        *clock = next;
+        Ok(())
+    }
+
+    /// The actor, sequence number and last op counter of the change `hash`, if present.
+    pub(crate) fn change_facts(&self, hash: &[u8; 32]) -> Option<ChangeFacts> {
+        let meta = self.doc.get_change_meta_by_hash(&ChangeHash(*hash))?;
+        Some(ChangeFacts {
+            device: DeviceId(meta.actor.to_hex_string()),
+            seq: meta.seq,
+            max_op: meta.max_op,
+        })
+    }
+
+    /// This device's newest change: its hash, sequence number and last op counter.
+    pub(crate) fn last_local_change(&self) -> Option<([u8; 32], u64, u64)> {
+        let change = self.doc.get_last_local_change()?;
+        Some((change.hash().0, change.seq(), change.max_op()))
+    }
+
     /// The next sync message for a peer, if there is anything to say.
-    pub(crate) fn generate_sync_message(&self, state: &mut SyncState) -> Option<Vec<u8>> {
+    /// Returns the encoded message and the devices (actors, hex) whose changes it carries.
+    /// Changes always go one by one (V1 messages), so the receiving side can check each before
+    /// applying it.
+    pub(crate) fn generate_sync_message(
+        &self,
+        state: &mut SyncState,
+    ) -> Option<(Vec<u8>, BTreeSet<DeviceId>)> {
         use automerge::sync::SyncDoc;
-        self.doc
-            .generate_sync_message(&mut state.0)
-            .map(|m| m.encode())
+        state.0.their_capabilities = None;
+        self.doc.generate_sync_message(&mut state.0).map(|m| {
+            let actors = actors_of(m.changes.iter());
+            (m.encode(), actors)
+        })
     }
 
     /// Applies a peer's sync message; malformed messages change nothing.
@@ -336,9 +436,25 @@ impl Document {
         use automerge::sync::SyncDoc;
         let message = automerge::sync::Message::decode(bytes)
             .map_err(|e| Error::InvalidRemoteData(format!("malformed sync message: {e}")))?;
-        self.doc
+        if message.version != automerge::sync::MessageVersion::V1 && !message.changes.is_empty()
+        {
+            return Err(Error::InvalidRemoteData(
+                "a sync message bundled its changes; Accord peers send them one by one".into(),
+            ));
+        }
+        let mut changes = Vec::with_capacity(message.changes.len());
+        for raw in message.changes.iter() {
+            changes.push(Change::from_bytes(raw.to_vec()).map_err(|e| {
+                Error::InvalidRemoteData(format!("a sync message holds a malformed change: {e}"))
+            })?);
+        }
+        self.check_incoming(&changes)?;
+        let result = self
+            .doc
             .receive_sync_message(&mut state.0, message)
-            .map_err(|e| doc_err("applying a sync message", e))
+            .map_err(|e| doc_err("applying a sync message", e));
+        state.0.their_capabilities = None;
+        result
     }
 
     /// What changed between `before` and now: (top-level map, key within it) for every patch;
@@ -431,10 +547,25 @@ impl Document {
     fn read_record(&self, id: String, obj: ObjId, actor: String) -> Record {
         let mut fields = BTreeMap::new();
         let mut children = BTreeMap::new();
+        let (mut counter, owner) = match &obj {
+            ObjId::Id(c, a, _) => (*c, Some(a.clone())),
+            ObjId::Root => (0, None),
+        };
+        let mut foreign = owner.is_none();
         for item in self.doc.map_range(&obj, ..) {
+            let value_id = item.id();
+            if let ObjId::Id(c, a, _) = &value_id {
+                counter = counter.max(*c);
+                if Some(a) != owner.as_ref() {
+                    foreign = true;
+                }
+            }
+            if item.conflict {
+                foreign = true;
+            }
             match &item.value {
                 ValueRef::Object(ObjType::Map) => {
-                    children.insert(item.key.to_string(), self.read_records_at(item.id()));
+                    children.insert(item.key.to_string(), self.read_records_at(value_id));
                 }
                 value => {
                     fields.insert(item.key.to_string(), Val::from_ref(value));
@@ -446,6 +577,8 @@ impl Document {
             fields,
             children,
             actor,
+            counter,
+            foreign,
             obj,
         }
     }
@@ -620,13 +753,12 @@ impl Document {
         &mut self,
         message: &str,
         time_ms: i64,
-        signer: Option<&Signer>,
         f: impl FnOnce(&mut Tx<'_, '_>) -> Result<T>,
     ) -> Result<T> {
         let result = self.doc.transact_with(
             |_| commit_options(message, time_ms),
             |tx| {
-                let mut wrapper = Tx { tx, signer };
+                let mut wrapper = Tx { tx };
                 f(&mut wrapper)
             },
         );
@@ -635,6 +767,34 @@ impl Document {
             Err(failure) => Err(failure.error),
         }
     }
+}
+
+#[cfg(test)]
+impl Document {
+    /// A change written under another `actor` on top of this document (how a modified client
+    /// would forge changes in another device's name), as raw bytes.
+    pub(crate) fn forge_change(
+        &self,
+        actor: &[u8],
+        f: impl FnOnce(&mut Tx<'_, '_>) -> Result<()>,
+    ) -> Result<Vec<u8>> {
+        let mut fork = Document {
+            doc: self.doc.fork().with_actor(ActorId::from(actor)),
+            clock: None,
+        };
+        fork.change("forged", 0, f)?;
+        let change = fork.doc.get_last_local_change().ok_or_else(|| {
+            Error::InvalidRemoteData("the forged change was not made".into())
+        })?;
+        Ok(change.raw_bytes().to_vec())
+    }
+}
+
+/// The devices (actors) that wrote the raw changes in `raw` (unparsable items are skipped).
+pub(crate) fn actors_of<'a>(raw: impl Iterator<Item = &'a [u8]>) -> BTreeSet<DeviceId> {
+    raw.filter_map(|bytes| Change::from_bytes(bytes.to_vec()).ok())
+        .map(|c| DeviceId(c.actor_id().to_hex_string()))
+        .collect()
 }
 
 fn commit_options(message: &str, time_ms: i64) -> automerge::transaction::CommitOptions {
@@ -653,7 +813,6 @@ fn actor_of(id: &ObjId) -> String {
 /// Writes within one change.
 pub(crate) struct Tx<'a, 'b> {
     tx: &'a mut automerge::transaction::Transaction<'b>,
-    signer: Option<&'a Signer>,
 }
 
 fn write_err(e: automerge::AutomergeError) -> Error {
@@ -683,21 +842,6 @@ impl Tx<'_, '_> {
         self.tx
             .put(&obj, key, value.into().to_scalar())
             .map_err(write_err)
-    }
-
-    /// Like [`Tx::insert_map`], signing the fields with this device's key (field `sig`).
-    pub(crate) fn insert_signed(
-        &mut self,
-        path: &[&str],
-        key: &str,
-        fields: Vec<(&str, Val)>,
-        maps: &[&str],
-    ) -> Result<()> {
-        let signer = self
-            .signer
-            .ok_or_else(|| Error::NotAllowed("this write needs the device key".into()))?;
-        let fields = signer.sign(path, key, fields);
-        self.insert_map(path, key, fields, maps)
     }
 
     /// Creates a map at `path/key` with scalar `fields` and empty child maps named `maps`.

@@ -19,7 +19,7 @@ use crate::identity::DeviceIdentity;
 use crate::ids::{AgreementId, ConcernId, DeviceId, PartnerId, RecordId, SpaceId};
 use crate::position::{PartnerSecret, Position, PositionState};
 use crate::storage::{cut_log_at, Frame, Storage, TornTail};
-use crate::trust::{Anchor, Role, Signer, Verifier};
+use crate::trust::{Anchor, Checkpoint, Checkpoints, Role, CHECKPOINT_BYTES};
 use crate::view::{
     self, display_val, field_value_ok, AgreementState, Device, Members, Partner, Problem,
     TrustContext,
@@ -170,7 +170,9 @@ enum Touched {
     Reminders,
 }
 
-type LoadResult = std::result::Result<(Document, Option<usize>), Error>;
+/// The loaded document, the index of the first bad log frame (if any) and the checkpoints
+/// stored in the log.
+type LoadResult = std::result::Result<(Document, Option<usize>, Vec<Checkpoint>), Error>;
 
 enum DocState {
     Loading(JoinHandle<LoadResult>),
@@ -183,7 +185,6 @@ pub struct Space {
     storage: Storage,
     identity: DeviceIdentity,
     trust: TrustContext,
-    signer: Signer,
     /// The secret only this partner's devices hold (sealed positions); `None` until received.
     secret: Option<PartnerSecret>,
     doc: DocState,
@@ -196,6 +197,8 @@ pub struct Space {
     events: Vec<SpaceEvent>,
     /// Fingerprint of everything the reminder schedule depends on.
     reminders_fingerprint: u64,
+    /// Checkpoints received from peers and not yet in the log (stored with the next frame).
+    unstored_checkpoints: Vec<Checkpoint>,
 }
 
 fn now_ms(now: DateTime<Utc>) -> i64 {
@@ -208,6 +211,49 @@ fn message(op: &str, agreement: Option<&AgreementId>) -> String {
         agreement: agreement.map(|a| a.0.clone()),
     })
     .unwrap_or_else(|_| op.to_owned())
+}
+
+/// Start of an exported space (then the number of checkpoints, u32 BE, the checkpoints and
+/// the Automerge document).
+const EXPORT_MAGIC: &[u8; 4] = b"ACX1";
+/// Start of a checkpoint item in a change list (never the start of an Automerge change).
+const CHECKPOINT_ITEM_MAGIC: &[u8; 4] = b"ACKP";
+
+/// A checkpoint as an item of a change list or log frame.
+fn checkpoint_item(checkpoint: &Checkpoint) -> Vec<u8> {
+    let mut item = CHECKPOINT_ITEM_MAGIC.to_vec();
+    checkpoint.encode(&mut item);
+    item
+}
+
+/// Separates the checkpoint items of a change list from the changes.
+fn split_checkpoint_items(items: &[Vec<u8>]) -> Result<(Vec<Vec<u8>>, Vec<Checkpoint>)> {
+    let mut checkpoints = Vec::new();
+    let mut changes = Vec::with_capacity(items.len());
+    for item in items {
+        match item.strip_prefix(CHECKPOINT_ITEM_MAGIC) {
+            Some(rest) => checkpoints.extend(
+                Checkpoint::decode_all(rest)
+                    .ok_or_else(|| Error::InvalidRemoteData("a checkpoint is malformed".into()))?,
+            ),
+            None => changes.push(item.clone()),
+        }
+    }
+    Ok((changes, checkpoints))
+}
+
+/// Splits an export into its checkpoints and document (a bare document has none).
+fn split_export(bytes: &[u8]) -> Result<(Vec<Checkpoint>, &[u8])> {
+    let Some(rest) = bytes.strip_prefix(EXPORT_MAGIC) else {
+        return Ok((Vec::new(), bytes));
+    };
+    let bad = || Error::InvalidRemoteData("the exported space is truncated".into());
+    let count = u32::from_be_bytes(rest.get(..4).ok_or_else(bad)?.try_into().map_err(|_| bad())?)
+        as usize;
+    let len = count.checked_mul(CHECKPOINT_BYTES).ok_or_else(bad)?;
+    let list = rest.get(4..4 + len).ok_or_else(bad)?;
+    let checkpoints = Checkpoint::decode_all(list).ok_or_else(bad)?;
+    Ok((checkpoints, &rest[4 + len..]))
 }
 
 fn check_time_zone(tz: &str) -> Result<String> {
@@ -241,17 +287,13 @@ impl Space {
             space_id: space_id.0.clone(),
             founder_device: device.0.clone(),
         };
-        let signer = Signer {
-            identity: identity.clone(),
-            space_id: space_id.0.clone(),
-        };
         let mut doc = Document::create(
             &identity.actor_bytes(),
             space_id.as_str(),
             device.as_str(),
             now_ms(now),
         )?;
-        doc.change(&message("found", None), now_ms(now), Some(&signer), |tx| {
+        doc.change(&message("found", None), now_ms(now), |tx| {
             tx.insert_map(
                 &["partners"],
                 partner.as_str(),
@@ -263,7 +305,7 @@ impl Space {
                 ],
                 &[],
             )?;
-            tx.insert_signed(
+            tx.insert_map(
                 &["devices"],
                 device.as_str(),
                 vec![
@@ -278,7 +320,7 @@ impl Space {
             )
         })?;
         PartnerSecret::generate().save(dir)?;
-        Self::from_new_document(dir, lock, identity, doc, anchor)
+        Self::from_new_document(dir, lock, identity, doc, anchor, Checkpoints::default())
     }
 
     /// Sets up this (empty) device directory from a copy of a space in which this device was
@@ -301,6 +343,7 @@ impl Space {
             return Err(Error::AlreadyInitialized(dir.to_path_buf()));
         }
         let identity = DeviceIdentity::load_or_create(dir)?;
+        let (checkpoint_list, document) = split_export(document)?;
         let doc = Document::load(document, &identity.actor_bytes())
             .map_err(|e| Error::InvalidRemoteData(format!("the space could not be read: {e}")))?;
         let (Some(space_id), Some(founder)) =
@@ -314,10 +357,13 @@ impl Space {
             space_id,
             founder_device: founder,
         };
+        let checkpoints = Checkpoints::default();
+        checkpoints.add(&checkpoint_list);
+        checkpoints.resolve(&anchor.space_id, |h| doc.change_facts(h));
         let trust = TrustContext {
             space_id: anchor.space_id.clone(),
             founder: DeviceId(anchor.founder_device.clone()),
-            verifier: Verifier::default(),
+            checkpoints: checkpoints.clone(),
         };
         let mut problems = Vec::new();
         let members = view::read_members(&doc, &trust, &mut problems);
@@ -336,7 +382,7 @@ impl Space {
             None if first_of_partner => PartnerSecret::generate().save(dir)?,
             None => {}
         }
-        Self::from_new_document(dir, lock, identity, doc, anchor)
+        Self::from_new_document(dir, lock, identity, doc, anchor, checkpoints)
     }
 
     fn from_new_document(
@@ -345,6 +391,7 @@ impl Space {
         identity: DeviceIdentity,
         doc: Document,
         anchor: Anchor,
+        checkpoints: Checkpoints,
     ) -> Result<Space> {
         anchor.save(dir)?;
         let (mut storage, _) = Storage::open(dir, lock)?;
@@ -355,11 +402,7 @@ impl Space {
             trust: TrustContext {
                 space_id: anchor.space_id.clone(),
                 founder: DeviceId(anchor.founder_device.clone()),
-                verifier: Verifier::load(dir),
-            },
-            signer: Signer {
-                identity: identity.clone(),
-                space_id: anchor.space_id,
+                checkpoints,
             },
             secret: PartnerSecret::load(dir)?,
             identity,
@@ -370,7 +413,10 @@ impl Space {
             report: OpenReport::default(),
             events: Vec::new(),
             reminders_fingerprint: 0,
+            unstored_checkpoints: Vec::new(),
         };
+        space.refresh_own_checkpoint();
+        space.trust.checkpoints.save(dir)?;
         space.derive_all()?;
         space.reminders_fingerprint = reminders_fingerprint(space.derived());
         space.write_view_cache();
@@ -408,13 +454,10 @@ impl Space {
         let actor = identity.actor_bytes();
         let snapshot_path = dir.join("snapshot.bin");
         let torn = loaded.torn.clone();
-        let verifier = Verifier::default();
-        let loader_verifier = verifier.clone();
         let loader_dir = dir.to_path_buf();
         let handle = std::thread::Builder::new()
             .name("accord-load".into())
             .spawn(move || -> LoadResult {
-                loader_verifier.load_from(&loader_dir);
                 let snapshot = crate::storage::read_snapshot_file(&loader_dir)?;
                 let mut doc = match &snapshot {
                     Some((_, bytes)) => {
@@ -425,12 +468,17 @@ impl Space {
                     }
                     None => Document::empty(&actor),
                 };
+                let mut checkpoints = Vec::new();
                 for (i, frame) in loaded.frames.iter().enumerate() {
-                    if doc.apply_raw_changes(&frame.changes).is_err() {
-                        return Ok((doc, Some(i)));
+                    let Ok((changes, stored)) = split_checkpoint_items(&frame.changes) else {
+                        return Ok((doc, Some(i), checkpoints));
+                    };
+                    if doc.apply_stored_changes(&changes).is_err() {
+                        return Ok((doc, Some(i), checkpoints));
                     }
+                    checkpoints.extend(stored);
                 }
-                Ok((doc, None))
+                Ok((doc, None, checkpoints))
             })
             .map_err(|e| Error::io(dir, e))?;
         Ok(Space {
@@ -438,11 +486,7 @@ impl Space {
             trust: TrustContext {
                 space_id: anchor.space_id.clone(),
                 founder: DeviceId(anchor.founder_device.clone()),
-                verifier,
-            },
-            signer: Signer {
-                identity: identity.clone(),
-                space_id: anchor.space_id,
+                checkpoints: Checkpoints::load(dir),
             },
             secret: PartnerSecret::load(dir)?,
             identity,
@@ -456,6 +500,7 @@ impl Space {
             },
             events: Vec::new(),
             reminders_fingerprint: 0,
+            unstored_checkpoints: Vec::new(),
         })
     }
 
@@ -466,7 +511,7 @@ impl Space {
             else {
                 unreachable!("checked above")
             };
-            let (doc, bad_frame) = handle.join().map_err(|_| Error::Corrupt {
+            let (doc, bad_frame, stored_checkpoints) = handle.join().map_err(|_| Error::Corrupt {
                 path: self.storage.dir().to_path_buf(),
                 reason: "loading the document failed unexpectedly".into(),
             })??;
@@ -477,6 +522,9 @@ impl Space {
             }
             self.persisted_heads = doc.heads();
             self.doc = DocState::Ready(Box::new(doc));
+            self.trust.checkpoints.add(&stored_checkpoints);
+            self.refresh_own_checkpoint();
+            self.resolve_checkpoints();
             self.derive_all()?;
             self.reminders_fingerprint = reminders_fingerprint(self.derived());
         }
@@ -799,7 +847,8 @@ impl Space {
         let DocState::Ready(doc) = &mut self.doc else {
             return Err(Error::NotAllowed("the space is not loaded".into()));
         };
-        let out = doc.change(&msg, now_ms(now), Some(&self.signer), f)?;
+        let out = doc.change(&msg, now_ms(now), f)?;
+        self.refresh_own_checkpoint();
         self.persist()?;
         self.rederive(touched)?;
         self.note_change(false);
@@ -813,17 +862,20 @@ impl Space {
             return Ok(());
         };
         let heads = doc.heads();
-        if heads == self.persisted_heads {
+        if heads == self.persisted_heads && self.unstored_checkpoints.is_empty() {
             return Ok(());
         }
+        let mut changes = doc.changes_after(&self.persisted_heads);
+        changes.extend(self.unstored_checkpoints.iter().map(checkpoint_item));
         let frame = Frame {
             heads: heads_to_bytes(&heads),
-            changes: doc.changes_after(&self.persisted_heads),
+            changes,
         };
         if let Err(e) = self.storage.append(&frame) {
             self.reload_from_disk();
             return Err(e);
         }
+        self.unstored_checkpoints.clear();
         self.persisted_heads = heads;
         if self.storage.frames_since_snapshot() >= COMPACT_AFTER_FRAMES
             || self.storage.log_len() >= COMPACT_AFTER_BYTES
@@ -843,7 +895,8 @@ impl Space {
                 None => Document::empty(&actor),
             };
             for frame in &loaded.frames {
-                doc.apply_raw_changes(&frame.changes).ok()?;
+                let (changes, _) = split_checkpoint_items(&frame.changes).ok()?;
+                doc.apply_stored_changes(&changes).ok()?;
             }
             Some(doc)
         });
@@ -869,6 +922,8 @@ impl Space {
         let doc = self.doc();
         let heads = doc.heads();
         let bytes = doc.save();
+        // The log (which holds received checkpoints) is emptied: keep them beside the snapshot.
+        self.trust.checkpoints.save(self.storage.dir())?;
         self.storage.compact(&heads_to_bytes(&heads), &bytes)?;
         self.persisted_heads = heads;
         self.write_view_cache();
@@ -895,7 +950,6 @@ impl Space {
         if let Ok(bytes) = serde_json::to_vec(&cache) {
             let _ = self.storage.write_view_cache(&bytes);
         }
-        self.trust.verifier.save(self.storage.dir());
     }
 
     /// Closes the space, saving the list cache for a fast next open.
@@ -1008,7 +1062,7 @@ impl Space {
                 fields.push(("at", at.into()));
                 tx.insert_map(&["partners"], partner.as_str(), fields, &[])?;
             }
-            tx.insert_signed(
+            tx.insert_map(
                 &["devices"],
                 device.as_str(),
                 vec![
@@ -1041,7 +1095,7 @@ impl Space {
         let at = now_ms(now);
         let rec = RecordId::random();
         self.write("remove device", None, now, Touched::All, |tx| {
-            tx.insert_signed(
+            tx.insert_map(
                 &["devices", device.as_str(), "removals"],
                 rec.as_str(),
                 vec![
@@ -1154,7 +1208,7 @@ impl Space {
             now,
             Touched::AgreementWritten(id.clone()),
             |tx| {
-                tx.insert_signed(
+                tx.insert_map(
                     &["agreements"],
                     aid.as_str(),
                     vec![
@@ -1522,7 +1576,7 @@ impl Space {
             now,
             Touched::AgreementWritten(id.clone()),
             |tx| {
-                tx.insert_signed(
+                tx.insert_map(
                     &["agreements", path_id.as_str(), "retirements"],
                     rec.as_str(),
                     Act::new(&me, &device, seq, at).fields(vec![("reason", reason.into())]),
@@ -1766,7 +1820,7 @@ impl Space {
             now,
             Touched::LogEntry(rec.0.clone()),
             |tx| {
-                tx.insert_signed(
+                tx.insert_map(
                     &["log"],
                     r.as_str(),
                     Act::new(&me, &device, seq, at).fields(vec![
@@ -1818,7 +1872,7 @@ impl Space {
             now,
             Touched::Concern(id.0.clone(), None),
             |tx| {
-                tx.insert_signed(
+                tx.insert_map(
                     &["concerns"],
                     cid.as_str(),
                     Act::new(&me, &device, seq, at).fields(vec![
@@ -1890,7 +1944,7 @@ impl Space {
             now,
             Touched::Concern(id.0.clone(), touched_agreement),
             |tx| {
-                tx.insert_signed(
+                tx.insert_map(
                     &["concerns", cid.as_str(), "events"],
                     rec.as_str(),
                     Act::new(&me, &device, seq, at).fields(vec![
@@ -1970,7 +2024,7 @@ impl Space {
             now,
             Touched::CheckIn(rec.0.clone()),
             |tx| {
-                tx.insert_signed(
+                tx.insert_map(
                     &["checkins"],
                     r.as_str(),
                     Act::new(&me, &device, seq, at).fields(vec![
@@ -2080,39 +2134,120 @@ impl Space {
         Ok(self.doc().heads().iter().map(|h| h.to_string()).collect())
     }
 
-    /// The whole document (to send to a newly enrolled device).
+    /// The whole document with every device's checkpoint (to send to a newly enrolled
+    /// device; [`Space::join`] reads it).
     pub fn export_document(&mut self) -> Result<Vec<u8>> {
         self.ready()?;
-        Ok(self.doc().save())
+        let checkpoints = self.trust.checkpoints.encode_all();
+        let mut out = Vec::with_capacity(8 + checkpoints.len());
+        out.extend_from_slice(EXPORT_MAGIC);
+        out.extend_from_slice(&((checkpoints.len() / CHECKPOINT_BYTES) as u32).to_be_bytes());
+        out.extend_from_slice(&checkpoints);
+        out.extend_from_slice(&self.doc().save());
+        Ok(out)
     }
 
-    /// The changes a replica with `heads` (hex) lacks, each as raw bytes. Unknown heads are
-    /// ignored (then more is sent than needed, never less).
+    /// The changes a replica with `heads` (hex) lacks, each as raw bytes, followed by the
+    /// checkpoints that confirm them. Unknown heads are ignored (then more is sent than needed,
+    /// never less).
     pub fn changes_since(&mut self, heads: &[String]) -> Result<Vec<Vec<u8>>> {
         self.ready()?;
         let heads: Vec<Heads> = heads
             .iter()
             .filter_map(|h| crate::document::parse_hash(h))
             .collect();
-        Ok(self.doc().changes_after(&heads))
+        let mut changes = self.doc().changes_after(&heads);
+        changes.extend(self.checkpoint_items());
+        Ok(changes)
     }
 
-    /// Applies changes from another device, durably. Returns whether anything new arrived.
-    /// Malformed input changes nothing.
+    /// Every verified checkpoint as an item of a change list (see [`Space::apply_changes`]).
+    pub(crate) fn checkpoint_items(&self) -> Vec<Vec<u8>> {
+        self.trust
+            .checkpoints
+            .verified()
+            .into_iter()
+            .map(|(_, c)| checkpoint_item(&c))
+            .collect()
+    }
+
+    /// Applies changes (and checkpoints) from another device, durably. Returns whether
+    /// anything new arrived. Malformed input, changes in this device's name and changes that
+    /// reuse another device's op counters change nothing.
     pub fn apply_changes(&mut self, changes: &[Vec<u8>]) -> Result<bool> {
         self.ready()?;
+        let (plain, checkpoints) = split_checkpoint_items(changes)?;
+        self.receive_checkpoints(&checkpoints);
         let DocState::Ready(doc) = &mut self.doc else {
             return Err(Error::NotAllowed("the space is not loaded".into()));
         };
         let before = doc.heads();
-        let moved = doc.apply_raw_changes(changes)?;
-        if moved {
+        let moved = doc.apply_raw_changes(&plain)?;
+        self.after_remote_input(&before, moved)?;
+        Ok(moved)
+    }
+
+    /// Queues checkpoints from a peer (verified once their changes are here).
+    pub(crate) fn receive_checkpoints(&mut self, list: &[Checkpoint]) {
+        if !list.is_empty() {
+            let added = self.trust.checkpoints.add(list);
+            self.unstored_checkpoints.extend(added);
+        }
+    }
+
+    /// After remote input: persist (changes and received checkpoints in one durable frame),
+    /// verify waiting checkpoints, re-derive what changed.
+    pub(crate) fn after_remote_input(&mut self, before: &[Heads], moved: bool) -> Result<()> {
+        if moved || !self.unstored_checkpoints.is_empty() {
             self.persist()?;
-            self.rederive_remote(&before)?;
+        }
+        let (grew, problems) = self.resolve_checkpoints();
+        if grew && self.trust.checkpoints.take_uncovered_seen() {
+            // Records that arrived before their checkpoint count now.
+            self.derive_all()?;
+        } else if moved {
+            self.rederive_remote(before)?;
+        }
+        if let Some(derived) = self.derived.as_mut() {
+            if !problems.is_empty() {
+                derived
+                    .problems
+                    .entry("checkpoints".into())
+                    .or_default()
+                    .extend(problems.into_iter().map(|p| Problem::new("checkpoint", p)));
+            }
+        }
+        if moved || grew {
             self.note_change(true);
             self.publish_due_position_keys(Utc::now())?;
         }
-        Ok(moved)
+        Ok(())
+    }
+
+    /// Verifies the checkpoints whose changes have arrived.
+    fn resolve_checkpoints(&mut self) -> (bool, Vec<String>) {
+        let DocState::Ready(doc) = &self.doc else {
+            return (false, Vec::new());
+        };
+        self.trust
+            .checkpoints
+            .resolve(&self.trust.space_id, |h| doc.change_facts(h))
+    }
+
+    /// Signs this device's newest change if its checkpoint does not cover it yet.
+    fn refresh_own_checkpoint(&mut self) {
+        let DocState::Ready(doc) = &self.doc else {
+            return;
+        };
+        let Some((hash, seq, max_op)) = doc.last_local_change() else {
+            return;
+        };
+        let me = self.identity.device_id();
+        if self.trust.checkpoints.seq_of(&me).is_some_and(|s| s >= seq) {
+            return;
+        }
+        let checkpoint = Checkpoint::sign(&self.identity, &self.trust.space_id, hash);
+        self.trust.checkpoints.set_own(&me, checkpoint, seq, max_op);
     }
 
     /// Changes received whose dependencies have not arrived yet.
@@ -2183,7 +2318,7 @@ impl Space {
         let seq = self.next_seq();
         let at = now_ms(now);
         self.write("position", None, now, Touched::Positions, |tx| {
-            tx.insert_signed(
+            tx.insert_map(
                 &["positions"],
                 id.as_str(),
                 Act::new(&me, &device, seq, at).fields(vec![
@@ -2218,7 +2353,7 @@ impl Space {
         let at = now_ms(now);
         let rec = RecordId::random();
         self.write("position ready", None, now, Touched::Positions, |tx| {
-            tx.insert_signed(
+            tx.insert_map(
                 &["positions"],
                 rec.as_str(),
                 Act::new(&me, &device, seq, at).fields(vec![
@@ -2264,7 +2399,7 @@ impl Space {
             let rec = RecordId::random();
             let (me, device) = (me.clone(), device.clone());
             self.write("position key", None, now, Touched::Positions, |tx| {
-                tx.insert_signed(
+                tx.insert_map(
                     &["positions"],
                     rec.as_str(),
                     Act::new(&me, &device, seq, at).fields(vec![
@@ -2470,7 +2605,7 @@ fn write_acceptance(
     at: i64,
 ) -> Result<()> {
     let rec = RecordId::random();
-    tx.insert_signed(
+    tx.insert_map(
         &["agreements", agreement.as_str(), "acceptances"],
         rec.as_str(),
         Act::new(&partner, &device, seq, at).fields(vec![
@@ -2495,7 +2630,7 @@ fn write_renegotiation(
     at: i64,
 ) -> Result<()> {
     let rec = RecordId::random();
-    tx.insert_signed(
+    tx.insert_map(
         &["agreements", agreement.as_str(), "renegotiations"],
         rec.as_str(),
         Act::new(&partner, &device, seq, at).fields(vec![

@@ -407,7 +407,7 @@ impl Space {
         let at = now_ms(now);
         let rec = RecordId::random();
         self.write("reminder done", None, now, Touched::Reminders, |tx| {
-            tx.insert_signed(
+            tx.insert_map(
                 &["marks"],
                 rec.as_str(),
                 Act::new(&me, &device, seq, at).fields(vec![
@@ -447,7 +447,7 @@ impl Space {
         let at = now_ms(now);
         let rec = RecordId::random();
         self.write("reminder snooze", None, now, Touched::Reminders, |tx| {
-            tx.insert_signed(
+            tx.insert_map(
                 &["marks"],
                 rec.as_str(),
                 Act::new(&me, &device, seq, at).fields(vec![

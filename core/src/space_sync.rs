@@ -4,18 +4,21 @@
 //! storage as local ones before anything is acknowledged.
 
 use super::{DocState, Space};
-use crate::document::SyncState;
+use crate::document::{actors_of, SyncState};
 use crate::error::{Error, Result};
 use crate::ids::DeviceId;
 use crate::storage::{ensure_private_dir, write_atomic};
+use crate::trust::{Checkpoint, CHECKPOINT_BYTES};
 use crate::view::Device;
-use chrono::Utc;
+use std::collections::{BTreeSet, HashSet};
 
 /// What this device knows about a peer device's copy: persisted between sessions so a
 /// reconnecting device sends what the peer lacks without a full handshake.
 pub struct PeerSyncState {
     peer: DeviceId,
     state: SyncState,
+    /// Checkpoints already sent to the peer in this session.
+    sent_checkpoints: HashSet<[u8; 32]>,
 }
 
 impl std::fmt::Debug for PeerSyncState {
@@ -73,6 +76,7 @@ impl Space {
         PeerSyncState {
             peer: peer.clone(),
             state,
+            sent_checkpoints: HashSet::new(),
         }
     }
 
@@ -94,13 +98,47 @@ impl Space {
         if shared.is_empty() || !self.doc().has_all(&shared) {
             return Ok(Vec::new());
         }
-        Ok(self.doc().changes_after_for(&shared, &mut state.state))
+        let mut changes = self.doc().changes_after_for(&shared, &mut state.state);
+        let actors = actors_of(changes.iter().map(Vec::as_slice));
+        changes.extend(
+            self.unsent_checkpoints(state, &actors)
+                .iter()
+                .map(super::checkpoint_item),
+        );
+        Ok(changes)
     }
 
-    /// The next sync message for the peer, if there is anything to say.
+    /// The checkpoints of `devices` the peer was not sent in this session.
+    fn unsent_checkpoints(
+        &self,
+        state: &mut PeerSyncState,
+        devices: &BTreeSet<DeviceId>,
+    ) -> Vec<Checkpoint> {
+        self.trust
+            .checkpoints
+            .verified()
+            .into_iter()
+            .filter(|(d, c)| devices.contains(d) && state.sent_checkpoints.insert(c.hash))
+            .map(|(_, c)| c)
+            .collect()
+    }
+
+    /// The next sync message for the peer, if there is anything to say: the checkpoints the
+    /// peer has not been sent in this session (when changes go along), then Automerge's sync
+    /// message.
     pub fn generate_sync_message(&mut self, state: &mut PeerSyncState) -> Result<Option<Vec<u8>>> {
         self.ready()?;
-        Ok(self.doc().generate_sync_message(&mut state.state))
+        let Some((message, actors)) = self.doc().generate_sync_message(&mut state.state) else {
+            return Ok(None);
+        };
+        let checkpoints = self.unsent_checkpoints(state, &actors);
+        let mut out = Vec::with_capacity(1 + checkpoints.len() * CHECKPOINT_BYTES + message.len());
+        out.push(checkpoints.len().min(255) as u8);
+        for c in checkpoints.iter().take(255) {
+            c.encode(&mut out);
+        }
+        out.extend_from_slice(&message);
+        Ok(Some(out))
     }
 
     /// Applies a peer's sync message durably. Returns whether the document changed.
@@ -111,18 +149,19 @@ impl Space {
         message: &[u8],
     ) -> Result<bool> {
         self.ready()?;
+        let bad = || Error::InvalidRemoteData("a sync message is truncated".into());
+        let (&count, rest) = message.split_first().ok_or_else(bad)?;
+        let len = count as usize * CHECKPOINT_BYTES;
+        let checkpoints = Checkpoint::decode_all(rest.get(..len).ok_or_else(bad)?).ok_or_else(bad)?;
+        let message = &rest[len..];
+        self.receive_checkpoints(&checkpoints);
         let DocState::Ready(doc) = &mut self.doc else {
             return Err(Error::NotAllowed("the space is not loaded".into()));
         };
         let before = doc.heads();
         let result = doc.receive_sync_message(&mut state.state, message);
         let moved = doc.heads() != before;
-        if moved {
-            self.persist()?;
-            self.rederive_remote(&before)?;
-            self.note_change(true);
-            self.publish_due_position_keys(Utc::now())?;
-        }
+        self.after_remote_input(&before, moved)?;
         result.map(|_| moved)
     }
 

@@ -1,11 +1,14 @@
-//! Trust: signed records, device enrolment rules and the local trust anchor.
+//! Trust: authenticated records, device enrolment rules and the local trust anchor.
 //!
 //! Automerge actor ids are not authenticated, and the partner is part of the threat model: a
 //! modified client of one partner must not accept, retire or enrol devices in the other's name.
-//! So every record the core writes carries an Ed25519 signature (field `sig`) by the acting
-//! device over a canonical encoding of the record (its path, id and every other field), and
-//! derived views count only records whose signature verifies against a device that was validly
-//! enrolled for the partner the record names, and not removed before the record.
+//! Every device writes with its own actor id, which is its Ed25519 public key, and signs
+//! [`Checkpoint`]s: "my changes up to this change hash are mine". A record (an acceptance, a
+//! retirement, an enrolment, ...) counts only when every value in it was written by one device,
+//! that device's newest verified checkpoint covers it, the device was validly enrolled and not
+//! removed before it, and (for records in a partner's name) it belongs to that partner. One
+//! 96-byte checkpoint per device travels with the changes instead of a signature per record,
+//! so documents stay small and verification costs one signature check per device and sync.
 //!
 //! Enrolment rules (checked on every replica, in causal order of the records' Lamport counters):
 //! - the founder's first device enrols itself; which device founded the space is pinned in the
@@ -16,24 +19,21 @@
 //! - a returning partner's replacement device is enrolled by the other partner
 //!   (`role = returning`), which removes all of that partner's previous devices;
 //! - every other device is enrolled by a device of its own partner (`role = device`);
-//! - a removal record signed by any valid device removes a device; it is never valid again.
+//! - a removal record written by any valid device removes a device; it is never valid again.
 //!
-//! Verification results are cached by a hash of what was verified, in memory and in the
-//! owner-only `verified.bin`, so reopening does not verify everything again.
+//! Checkpoints are kept in the owner-only `checkpoints.bin`.
 
-use crate::document::{Record, Val};
 use crate::error::{Error, Result};
 use crate::identity::{verify, DeviceIdentity};
 use crate::ids::DeviceId;
 use crate::storage::write_atomic;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use std::collections::HashSet;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 const ANCHOR_FILE: &str = "space.json";
-const VERIFIED_FILE: &str = "verified.bin";
+const CHECKPOINTS_FILE: &str = "checkpoints.bin";
 
 /// The device-local facts a replica trusts without the shared document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,146 +66,239 @@ impl Anchor {
     }
 }
 
-/// The canonical bytes a record's signature covers: a domain tag, the space id, the record's
-/// path and id, and every field but `sig`, in key order.
-pub(crate) fn canonical_bytes(
-    space_id: &str,
-    path: &str,
-    id: &str,
-    fields: &[(&str, &Val)],
-) -> Vec<u8> {
-    let mut out = Vec::with_capacity(128);
-    let mut put = |bytes: &[u8]| {
-        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-        out.extend_from_slice(bytes);
-    };
-    put(b"accord-record-v1");
-    put(space_id.as_bytes());
-    put(path.as_bytes());
-    put(id.as_bytes());
-    let mut sorted: Vec<&(&str, &Val)> = fields.iter().filter(|(k, _)| *k != "sig").collect();
-    sorted.sort_by(|a, b| a.0.cmp(b.0));
-    for (key, value) in sorted {
-        put(key.as_bytes());
-        match value {
-            Val::Str(s) => {
-                put(b"s");
-                put(s.as_bytes());
-            }
-            Val::Int(i) => {
-                put(b"i");
-                put(&i.to_le_bytes());
-            }
-            Val::Bool(b) => {
-                put(b"b");
-                put(&[u8::from(*b)]);
-            }
-            Val::Bytes(b) => {
-                put(b"y");
-                put(b);
-            }
-            Val::Other(o) => {
-                put(b"o");
-                put(o.as_bytes());
-            }
+/// A device's signed statement "my changes up to and including change `hash` are mine": an
+/// Ed25519 signature by the device whose actor wrote that change, over a domain tag, the space id
+/// and the change hash. Because a device's changes form one chain (Automerge refuses a second
+/// change with the same actor and sequence number, and the core refuses changes whose op
+/// counters do not grow), one checkpoint authenticates every earlier change of that device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Checkpoint {
+    pub(crate) hash: [u8; 32],
+    pub(crate) sig: [u8; 64],
+}
+
+/// Bytes of one encoded checkpoint.
+pub(crate) const CHECKPOINT_BYTES: usize = 96;
+
+impl Checkpoint {
+    /// The bytes a checkpoint signature covers.
+    pub(crate) fn message(space_id: &str, hash: &[u8; 32]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64 + space_id.len());
+        out.extend_from_slice(b"accord-checkpoint-v1");
+        out.extend_from_slice(&(space_id.len() as u32).to_le_bytes());
+        out.extend_from_slice(space_id.as_bytes());
+        out.extend_from_slice(hash);
+        out
+    }
+
+    /// Signs `hash` (a change of this device) for the space `space_id`.
+    pub(crate) fn sign(identity: &DeviceIdentity, space_id: &str, hash: [u8; 32]) -> Checkpoint {
+        Checkpoint {
+            hash,
+            sig: identity.sign(&Checkpoint::message(space_id, &hash)),
         }
     }
-    out
+
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.hash);
+        out.extend_from_slice(&self.sig);
+    }
+
+    /// Decodes a run of checkpoints; `None` unless `bytes` is a whole number of them.
+    pub(crate) fn decode_all(bytes: &[u8]) -> Option<Vec<Checkpoint>> {
+        if bytes.len() % CHECKPOINT_BYTES != 0 {
+            return None;
+        }
+        Some(
+            bytes
+                .chunks_exact(CHECKPOINT_BYTES)
+                .map(|c| Checkpoint {
+                    hash: c[..32].try_into().expect("32 bytes"),
+                    sig: c[32..].try_into().expect("64 bytes"),
+                })
+                .collect(),
+        )
+    }
 }
 
-/// Signs `fields` for the record `path/id` and returns them with `sig` added.
-pub(crate) fn sign_fields<'a>(
-    identity: &DeviceIdentity,
-    space_id: &str,
-    path: &str,
-    id: &str,
-    mut fields: Vec<(&'a str, Val)>,
-) -> Vec<(&'a str, Val)> {
-    let refs: Vec<(&str, &Val)> = fields.iter().map(|(k, v)| (*k, v)).collect();
-    let sig = identity.sign(&canonical_bytes(space_id, path, id, &refs));
-    fields.push(("sig", Val::Bytes(sig.to_vec())));
-    fields
+/// A verified checkpoint with what it covers.
+#[derive(Debug, Clone, Copy)]
+struct Covered {
+    checkpoint: Checkpoint,
+    seq: u64,
+    max_op: u64,
 }
 
-/// Checks signatures, remembering what verified.
+/// What the document says about one change.
+pub(crate) struct ChangeFacts {
+    /// The device (actor) that wrote it.
+    pub(crate) device: DeviceId,
+    pub(crate) seq: u64,
+    pub(crate) max_op: u64,
+}
+
+#[derive(Default)]
+struct CheckpointState {
+    covered: BTreeMap<DeviceId, Covered>,
+    /// Checkpoints whose change has not arrived yet (bounded).
+    pending: Vec<Checkpoint>,
+    /// A record was refused only because no checkpoint covered it yet.
+    uncovered_seen: bool,
+}
+
+/// Most checkpoints kept waiting for their change (garbage from a peer cannot grow it).
+const MAX_PENDING: usize = 64;
+
+/// The newest verified checkpoint of every device, shared by the views of one space and kept
+/// in the owner-only `checkpoints.bin`.
 #[derive(Clone, Default)]
-pub(crate) struct Verifier {
-    verified: Arc<Mutex<HashSet<[u8; 32]>>>,
-    dirty: Arc<std::sync::atomic::AtomicBool>,
+pub(crate) struct Checkpoints {
+    state: Arc<Mutex<CheckpointState>>,
 }
 
-impl Verifier {
-    /// Loads the cache of verified records from `dir` (a damaged cache is simply ignored).
-    pub(crate) fn load(dir: &Path) -> Verifier {
-        let verifier = Verifier::default();
-        verifier.load_from(dir);
-        verifier
+impl Checkpoints {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CheckpointState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Adds the records cached in `dir` as verified.
-    pub(crate) fn load_from(&self, dir: &Path) {
-        if let Ok(bytes) = std::fs::read(dir.join(VERIFIED_FILE)) {
-            if let Ok(mut set) = self.verified.lock() {
-                set.reserve(bytes.len() / 32);
-                for chunk in bytes.chunks_exact(32) {
-                    if let Ok(hash) = <[u8; 32]>::try_from(chunk) {
-                        set.insert(hash);
-                    }
-                }
+    /// Loads the stored checkpoints of `dir` as pending (they are verified against the document
+    /// by [`Checkpoints::resolve`]); a damaged file is ignored (peers send theirs again).
+    pub(crate) fn load(dir: &Path) -> Checkpoints {
+        let checkpoints = Checkpoints::default();
+        if let Ok(bytes) = std::fs::read(dir.join(CHECKPOINTS_FILE)) {
+            if let Some(list) = Checkpoint::decode_all(&bytes) {
+                checkpoints.lock().pending = list;
             }
         }
+        checkpoints
     }
 
-    /// Saves the cache (owner-only; best effort).
-    pub(crate) fn save(&self, dir: &Path) {
-        if !self.dirty.swap(false, std::sync::atomic::Ordering::Relaxed) {
-            return;
+    /// Writes every checkpoint (verified and pending) to `dir`, durably.
+    pub(crate) fn save(&self, dir: &Path) -> Result<()> {
+        let bytes = self.encode_all();
+        write_atomic(&dir.join(CHECKPOINTS_FILE), &bytes, true)
+    }
+
+    /// Every checkpoint known here, encoded back to back.
+    pub(crate) fn encode_all(&self) -> Vec<u8> {
+        let state = self.lock();
+        let mut out = Vec::with_capacity((state.covered.len() + state.pending.len()) * 96);
+        for c in state.covered.values() {
+            c.checkpoint.encode(&mut out);
         }
-        let bytes: Vec<u8> = match self.verified.lock() {
-            Ok(set) => set.iter().flatten().copied().collect(),
-            Err(_) => return,
-        };
-        let _ = write_atomic(&dir.join(VERIFIED_FILE), &bytes, false);
+        for c in &state.pending {
+            c.encode(&mut out);
+        }
+        out
     }
 
-    /// Whether `record` (stored at `path`) carries a valid signature by `signer`.
-    pub(crate) fn record_signed_by(
+    /// The verified checkpoints (to pass on to peers).
+    pub(crate) fn verified(&self) -> Vec<(DeviceId, Checkpoint)> {
+        self.lock()
+            .covered
+            .iter()
+            .map(|(d, c)| (d.clone(), c.checkpoint))
+            .collect()
+    }
+
+    /// Queues checkpoints received from a peer (verified by [`Checkpoints::resolve`]);
+    /// returns those that were new here.
+    pub(crate) fn add(&self, list: &[Checkpoint]) -> Vec<Checkpoint> {
+        let mut state = self.lock();
+        let mut added = Vec::new();
+        for c in list {
+            if state.covered.values().any(|k| k.checkpoint.hash == c.hash)
+                || state.pending.contains(c)
+            {
+                continue;
+            }
+            if state.pending.len() >= MAX_PENDING {
+                state.pending.remove(0);
+            }
+            state.pending.push(*c);
+            added.push(*c);
+        }
+        added
+    }
+
+    /// Verifies the pending checkpoints whose change is in the document (`facts` looks a
+    /// change up). Returns the devices whose coverage grew and the problems found (bad
+    /// signatures are dropped).
+    pub(crate) fn resolve(
         &self,
         space_id: &str,
-        path: &str,
-        record: &Record,
-        signer: &DeviceId,
-    ) -> bool {
-        let Some(sig) = record.fields.get("sig").and_then(|v| match v {
-            Val::Bytes(b) => Some(b.as_slice()),
-            _ => None,
-        }) else {
-            return false;
-        };
-        let fields: Vec<(&str, &Val)> =
-            record.fields.iter().map(|(k, v)| (k.as_str(), v)).collect();
-        let message = canonical_bytes(space_id, path, &record.id, &fields);
-        let mut hasher = Sha256::new();
-        hasher.update(signer.as_str().as_bytes());
-        hasher.update(&message);
-        hasher.update(sig);
-        let key: [u8; 32] = hasher.finalize().into();
-        if self
-            .verified
-            .lock()
-            .map(|s| s.contains(&key))
-            .unwrap_or(false)
-        {
-            return true;
+        facts: impl Fn(&[u8; 32]) -> Option<ChangeFacts>,
+    ) -> (bool, Vec<String>) {
+        let mut state = self.lock();
+        if state.pending.is_empty() {
+            return (false, Vec::new());
         }
-        let ok = verify(signer, &message, sig);
-        if ok {
-            if let Ok(mut set) = self.verified.lock() {
-                set.insert(key);
-                self.dirty.store(true, std::sync::atomic::Ordering::Relaxed);
+        let pending = std::mem::take(&mut state.pending);
+        let (mut grew, mut problems) = (false, Vec::new());
+        for c in pending {
+            let Some(f) = facts(&c.hash) else {
+                state.pending.push(c);
+                continue;
+            };
+            if !verify(&f.device, &Checkpoint::message(space_id, &c.hash), &c.sig) {
+                problems.push(format!(
+                    "a checkpoint for device {} has no valid signature of it; ignored",
+                    f.device
+                ));
+                continue;
+            }
+            let newer = state
+                .covered
+                .get(&f.device)
+                .is_none_or(|old| f.seq > old.seq);
+            if newer {
+                state.covered.insert(
+                    f.device,
+                    Covered {
+                        checkpoint: c,
+                        seq: f.seq,
+                        max_op: f.max_op,
+                    },
+                );
+                grew = true;
             }
         }
+        (grew, problems)
+    }
+
+    /// Records this device's own checkpoint (made right after its own change).
+    pub(crate) fn set_own(&self, device: &DeviceId, checkpoint: Checkpoint, seq: u64, max_op: u64) {
+        self.lock().covered.insert(
+            device.clone(),
+            Covered {
+                checkpoint,
+                seq,
+                max_op,
+            },
+        );
+    }
+
+    /// The sequence number of `device`'s newest verified change, if any.
+    pub(crate) fn seq_of(&self, device: &DeviceId) -> Option<u64> {
+        self.lock().covered.get(device).map(|c| c.seq)
+    }
+
+    /// Whether the op counter `counter` of `device` is covered by its verified checkpoint.
+    pub(crate) fn covers(&self, device: &DeviceId, counter: u64) -> bool {
+        let mut state = self.lock();
+        let ok = state
+            .covered
+            .get(device)
+            .is_some_and(|c| counter <= c.max_op);
+        if !ok {
+            state.uncovered_seen = true;
+        }
         ok
+    }
+
+    /// Whether some record was refused for lack of a checkpoint since the last call.
+    pub(crate) fn take_uncovered_seen(&self) -> bool {
+        std::mem::take(&mut self.lock().uncovered_seen)
     }
 }
 
@@ -231,23 +324,5 @@ impl Role {
         [Role::Founder, Role::Partner, Role::Device, Role::Returning]
             .into_iter()
             .find(|r| r.as_str() == text)
-    }
-}
-
-/// Signs the records this device writes.
-#[derive(Clone)]
-pub(crate) struct Signer {
-    pub(crate) identity: DeviceIdentity,
-    pub(crate) space_id: String,
-}
-
-impl Signer {
-    pub(crate) fn sign<'a>(
-        &self,
-        path: &[&str],
-        id: &str,
-        fields: Vec<(&'a str, Val)>,
-    ) -> Vec<(&'a str, Val)> {
-        sign_fields(&self.identity, &self.space_id, &path.join("/"), id, fields)
     }
 }

@@ -72,44 +72,87 @@ fn revision(space: &Space, id: &AgreementId) -> String {
 }
 
 #[test]
-fn an_acceptance_with_a_bad_signature_does_not_count_anywhere() {
+fn an_acceptance_forged_in_the_other_devices_name_does_not_count_anywhere() {
     let (mut alex, mut sam) = couple();
-    let id = sam
+    let mut tablet = enrol_own_device(&mut alex.space);
+    let id = alex
         .space
         .create_agreement(NewAgreement::titled("Signed words"), t(3))
         .unwrap();
     sync(&mut alex.space, &mut sam.space);
-    let me = alex.space.info().unwrap();
+    sync(&mut alex.space, &mut tablet.space);
+    let sam_device = sam.space.info().unwrap().my_device;
+    let sam_actor = sam.space.identity().actor_bytes();
     let hash = alex.space.agreement(&id).unwrap().content_hash.unwrap();
     let rev = revision(&alex.space, &id);
-    alex.space
-        .raw_change(|tx| {
+    // Alex's modified client writes Sam's acceptance under Sam's device's actor id.
+    let forged = alex
+        .space
+        .doc()
+        .forge_change(&sam_actor, |tx| {
             tx.insert_map(
                 &["agreements", id.as_str(), "acceptances"],
-                "badsig",
+                "forged",
                 vec![
-                    ("partner", Val::Str(me.me.0.clone())),
-                    ("device", Val::Str(me.my_device.0.clone())),
                     ("hash", Val::Str(hash.clone())),
                     ("revision", Val::Str(rev.clone())),
-                    ("heads", Val::Str(String::new())),
                     ("closes", Val::Str(String::new())),
                     ("seq", Val::Int(1000)),
                     ("at", Val::Int(0)),
-                    ("sig", Val::Bytes(vec![7; 64])),
                 ],
                 &[],
             )
         })
         .unwrap();
-    sync(&mut alex.space, &mut sam.space);
-    for space in [&mut alex.space, &mut sam.space] {
+    for space in [&mut alex.space, &mut tablet.space] {
+        assert!(space.apply_changes(std::slice::from_ref(&forged)).unwrap());
         assert_eq!(
             space.agreement(&id).unwrap().summary.status,
             Status::Proposed
         );
-        assert!(format!("{:?}", space.problems().unwrap()).contains("no valid signature"));
+        assert!(
+            format!("{:?}", space.problems().unwrap()).contains("not (yet) confirmed"),
+            "{:?}",
+            space.problems().unwrap()
+        );
     }
+    // Sam's own device refuses changes in its own name, keeping what it has.
+    let before = sam.space.heads().unwrap();
+    let err = sam.space.apply_changes(&[forged]).unwrap_err();
+    assert!(err.to_string().contains("own name"), "{err}");
+    assert_eq!(sam.space.heads().unwrap(), before);
+    assert!(sam.space.info().unwrap().devices.iter().any(|d| d.id == sam_device));
+}
+
+#[test]
+fn a_checkpoint_with_a_bad_signature_is_rejected() {
+    let (mut alex, mut sam) = couple();
+    let id = sam
+        .space
+        .create_agreement(NewAgreement::titled("Checked"), t(3))
+        .unwrap();
+    // Sam's change reaches Alex with a checkpoint whose signature was tampered with.
+    let items = sam.space.changes_since(&alex.space.heads().unwrap()).unwrap();
+    let tampered: Vec<Vec<u8>> = items
+        .into_iter()
+        .map(|mut item| {
+            if item.starts_with(b"ACKP") {
+                let last = item.len() - 1;
+                item[last] ^= 1;
+            }
+            item
+        })
+        .collect();
+    alex.space.apply_changes(&tampered).unwrap();
+    assert!(alex.space.agreement(&id).is_err() || {
+        let a = alex.space.agreement(&id).unwrap();
+        a.summary.accepted_by.is_empty()
+    });
+    let problems = format!("{:?}", alex.space.problems().unwrap());
+    assert!(problems.contains("no valid signature"), "{problems}");
+    // The real checkpoint, sent again, confirms Sam's acceptance.
+    sync(&mut sam.space, &mut alex.space);
+    assert_eq!(alex.space.agreement(&id).unwrap().summary.accepted_by.len(), 1);
 }
 
 #[test]
@@ -127,7 +170,7 @@ fn a_signed_acceptance_in_the_other_partners_name_does_not_count() {
     // Alex's modified client signs, with its own key, an acceptance that names Sam.
     alex.space
         .raw_change(|tx| {
-            tx.insert_signed(
+            tx.insert_map(
                 &["agreements", id.as_str(), "acceptances"],
                 "forged",
                 vec![
@@ -165,7 +208,7 @@ fn a_device_enrolled_by_the_wrong_partner_is_not_valid() {
     // Sam's client enrols a device as Alex's.
     sam.space
         .raw_change(|tx| {
-            tx.insert_signed(
+            tx.insert_map(
                 &["devices"],
                 rogue.as_str(),
                 vec![
@@ -197,7 +240,7 @@ fn a_device_enrolled_by_the_wrong_partner_is_not_valid() {
                 ],
                 &[],
             )?;
-            tx.insert_signed(
+            tx.insert_map(
                 &["devices"],
                 third.as_str(),
                 vec![
@@ -248,7 +291,7 @@ fn a_removed_devices_later_records_do_not_count() {
     tablet
         .space
         .raw_change(|tx| {
-            tx.insert_signed(
+            tx.insert_map(
                 &["agreements", id.as_str(), "acceptances"],
                 "late",
                 vec![
@@ -358,10 +401,10 @@ fn a_published_key_that_does_not_open_the_position_is_rejected() {
             };
             let mut ready = common("ready");
             ready.push(("digest", Val::Str(digest.clone())));
-            tx.insert_signed(&["positions"], "ready1", ready, &[])?;
+            tx.insert_map(&["positions"], "ready1", ready, &[])?;
             let mut key = common("key");
             key.push(("key", Val::Bytes(vec![9; 32])));
-            tx.insert_signed(&["positions"], "key1", key, &[])
+            tx.insert_map(&["positions"], "key1", key, &[])
         })
         .unwrap();
     // Only Sam's changes travel (Sam's honest code would otherwise publish the right key).
@@ -406,3 +449,4 @@ fn a_removed_device_keeps_its_copy_to_read_but_cannot_write() {
         Category::Custom("Pets".into())
     );
 }
+

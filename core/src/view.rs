@@ -11,7 +11,7 @@ use crate::concern::{Concern, ConcernEvent, ConcernState, ConcernStep};
 use crate::document::{Document, Entity, Record, Val};
 use crate::followthrough::{LogEntry, LogKind};
 use crate::ids::{AgreementId, ConcernId, DeviceId, PartnerId, RecordId};
-use crate::trust::{Role, Verifier};
+use crate::trust::{Checkpoints, Role};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -60,12 +60,27 @@ pub struct Device {
 }
 
 /// What a replica trusts without the shared document: the space id, the founder's device
-/// (both pinned locally) and the signature cache.
+/// (both pinned locally) and the verified checkpoints of every device.
 #[derive(Clone)]
 pub(crate) struct TrustContext {
     pub(crate) space_id: String,
     pub(crate) founder: DeviceId,
-    pub(crate) verifier: Verifier,
+    pub(crate) checkpoints: Checkpoints,
+}
+
+impl TrustContext {
+    /// Why `record` is not authentically the work of the device that created it, if it is not:
+    /// a value written by someone else, or not yet covered by that device's checkpoint.
+    pub(crate) fn check_authentic(&self, record: &Record) -> Result<DeviceId, String> {
+        let device = DeviceId(record.actor.clone());
+        if record.foreign {
+            return Err("holds values written by another device".into());
+        }
+        if !self.checkpoints.covers(&device, record.counter) {
+            return Err("is not (yet) confirmed by its device's signed checkpoint".into());
+        }
+        Ok(device)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -118,37 +133,29 @@ impl Members {
             .is_some_and(|s| s.enrolled_seq < seq && s.removed_seq.is_none_or(|r| seq < r))
     }
 
-    /// Checks that `record` (stored at `path`) was signed by a device that was valid when it
-    /// was written and belongs to the partner the record names: no device can act in the
-    /// other partner's name, and a removed device's later records do not count.
+    /// Checks that `record` was written by a device that was valid when it wrote it (and
+    /// belongs to the partner the record names, if it names one), confirmed by that device's
+    /// checkpoint: no device can act in the other partner's name, and a removed device's later
+    /// records do not count. `_path` names the collection (kept for problem reports).
     pub(crate) fn record_author(
         &self,
         record: &Record,
-        path: &str,
+        _path: &str,
     ) -> Result<(PartnerId, DeviceId), String> {
-        let partner = PartnerId(record.str("partner").ok_or("has no partner")?.to_owned());
-        let device = DeviceId(record.str("device").ok_or("has no device")?.to_owned());
         let seq = record.int("seq").ok_or("has no order")?;
-        if record.actor != device.0 {
-            return Err("was written by another device than the one it names".into());
-        }
+        let device = self.trust.check_authentic(record)?;
         let Some(enrolled) = self.devices.get(&device) else {
             return Err("was written by a device that is not enrolled".into());
         };
-        if enrolled.partner != partner {
-            return Err("names a partner its device does not belong to".into());
+        if let Some(named) = record.str("partner") {
+            if enrolled.partner.0 != named {
+                return Err("names a partner its device does not belong to".into());
+            }
         }
         if !self.valid_at(&device, seq) {
             return Err("was written by a device after it was removed".into());
         }
-        if !self
-            .trust
-            .verifier
-            .record_signed_by(&self.trust.space_id, path, record, &device)
-        {
-            return Err("has no valid signature of its device".into());
-        }
-        Ok((partner, device))
+        Ok((enrolled.partner.clone(), device))
     }
 }
 
@@ -205,26 +212,13 @@ pub(crate) fn read_members(
                 let device = DeviceId(r.id.clone());
                 let verdict = (|| -> Result<PartnerId, String> {
                     let partner = PartnerId(r.str("partner").ok_or("names no partner")?.to_owned());
-                    let signer = DeviceId(
-                        r.str("enrolled_by")
-                            .ok_or("names no enrolling device")?
-                            .to_owned(),
-                    );
                     let role = r
                         .str("role")
                         .and_then(Role::parse)
                         .ok_or("has no valid role")?;
-                    if r.actor != signer.0 {
-                        return Err("was written by another device than the enrolling one".into());
-                    }
+                    let signer = trust.check_authentic(r)?;
                     if members.states.contains_key(&device) {
                         return Err("enrols a device that was already enrolled".into());
-                    }
-                    if !trust
-                        .verifier
-                        .record_signed_by(&trust.space_id, "devices", r, &signer)
-                    {
-                        return Err("has no valid signature of the enrolling device".into());
                     }
                     let signer_partner = members.devices.get(&signer).map(|d| d.partner.clone());
                     let signer_ok = members.valid_at(&signer, seq);
@@ -300,21 +294,13 @@ pub(crate) fn read_members(
             }
             MemberEvent::Remove(target, removal) => {
                 let device = DeviceId(target.id.clone());
-                let by = removal.str("by").map(|b| DeviceId(b.to_owned()));
-                let ok = by.as_ref().is_some_and(|by| {
-                    removal.actor == by.0
-                        && members.valid_at(by, seq)
-                        && trust.verifier.record_signed_by(
-                            &trust.space_id,
-                            &format!("devices/{}/removals", target.id),
-                            removal,
-                            by,
-                        )
-                });
+                let ok = trust
+                    .check_authentic(removal)
+                    .is_ok_and(|by| members.valid_at(&by, seq));
                 if !ok {
                     problems.push(Problem::new(
                         format!("removal {}", removal.id),
-                        "is not signed by a valid device; ignored",
+                        "is not by a valid device, confirmed by its checkpoint; ignored",
                     ));
                     continue;
                 }

@@ -67,7 +67,9 @@ fn offline_edits_converge_through_sync_messages_and_state_survives_restart() {
     assert!(!reopened.peer_has_all_my_changes(&state));
     // The reconnect shortcut: what the peer lacks, without waiting for a handshake.
     let changes = reopened.changes_since_last_sync(&mut state).unwrap();
-    assert_eq!(changes.len(), 1);
+    // One change, then the checkpoint of the device that wrote it.
+    assert_eq!(changes.len(), 2);
+    assert!(changes[1].starts_with(b"ACKP"));
     let change_bytes = changes[0].len();
     // The sync message that follows does not send the change again.
     let message = reopened.generate_sync_message(&mut state).unwrap().unwrap();
@@ -79,6 +81,8 @@ fn offline_edits_converge_through_sync_messages_and_state_survives_restart() {
     );
     sam.space.apply_changes(&changes).unwrap();
     assert_eq!(reopened.heads().unwrap(), sam.space.heads().unwrap());
+    // The checkpoint confirmed Alex's entry on Sam's side.
+    assert_eq!(sam.space.follow_through(Some(&id)).unwrap().len(), 1);
 }
 
 #[test]
