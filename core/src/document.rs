@@ -457,24 +457,55 @@ impl Document {
         result
     }
 
-    /// What changed between `before` and now: (top-level map, key within it) for every patch;
-    /// the key is `None` for changes at the root itself.
+    /// What changed between `before` and now: (top-level map, key within it) for every object
+    /// an operation of a new change wrote to; the key is `None` for changes at the root itself,
+    /// and the map is empty where the place could not be found (then derive everything).
+    ///
+    /// This reads the operations of the new changes rather than a diff of the visible
+    /// document: a diff says nothing when a change replaces a value that is not the visible
+    /// winner of a conflict, and views list every concurrent value.
     pub(crate) fn touched_since(&self, before: &[ChangeHash]) -> Vec<(String, Option<String>)> {
-        let after = self.doc.get_heads();
+        use automerge::legacy::{Key, ObjectId};
         let mut out = Vec::new();
-        for patch in self.doc.diff(before, &after) {
-            let key_of = |prop: &automerge::Prop| match prop {
-                automerge::Prop::Map(k) => Some(k.to_string()),
-                automerge::Prop::Seq(_) => None,
+        // (object, key written in it)
+        let mut objects: BTreeMap<String, Option<String>> = BTreeMap::new();
+        for change in self.doc.get_changes(before) {
+            for op in change.decode().operations {
+                let key = match &op.key {
+                    Key::Map(k) => Some(k.to_string()),
+                    Key::Seq(_) => None,
+                };
+                match op.obj {
+                    ObjectId::Root => match key {
+                        Some(top) => out.push((top, None)),
+                        None => out.push((String::new(), None)),
+                    },
+                    ObjectId::Id(id) => {
+                        objects.entry(id.to_string()).or_insert(key);
+                    }
+                }
+            }
+        }
+        for (obj, key) in objects {
+            let path = self
+                .doc
+                .import_obj(&obj)
+                .ok()
+                .and_then(|o| self.doc.parents(&o).ok())
+                .map(|p| p.path());
+            let Some(path) = path else {
+                out.push((String::new(), None));
+                continue;
             };
-            let action_key = match &patch.action {
-                automerge::PatchAction::PutMap { key, .. } => Some(key.clone()),
-                automerge::PatchAction::DeleteMap { key } => Some(key.clone()),
-                _ => None,
-            };
-            let mut path: Vec<Option<String>> = patch.path.iter().map(|(_, p)| key_of(p)).collect();
-            path.push(action_key);
-            match path.as_slice() {
+            let mut keys: Vec<Option<String>> = path
+                .iter()
+                .map(|(_, prop)| match prop {
+                    automerge::Prop::Map(k) => Some(k.to_string()),
+                    automerge::Prop::Seq(_) => None,
+                })
+                .collect();
+            keys.push(key);
+            match keys.as_slice() {
                 [Some(top), second, ..] => out.push((top.clone(), second.clone())),
                 _ => out.push((String::new(), None)),
             }

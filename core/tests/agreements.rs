@@ -149,6 +149,58 @@ fn concurrent_rewrites_of_the_same_field_are_a_conflict_until_resolved() {
     );
 }
 
+/// A change that replaces a conflicting value which is not the visible winner must still
+/// update the views: they list every concurrent value.
+#[test]
+fn replacing_a_losing_conflict_value_updates_the_candidates() {
+    let (mut alex, mut sam) = couple();
+    let mut tablet = enrolled(&mut alex, None);
+    let id = active(&mut alex, &mut sam, "Date night");
+    sync(&mut alex.space, &mut tablet.space);
+    let category = |space: &mut Space, value: StandardCategory, at| {
+        space
+            .edit_agreement(
+                &id,
+                AgreementEdit {
+                    category: Some(Category::Standard(value)),
+                    ..Default::default()
+                },
+                at,
+            )
+            .unwrap()
+    };
+    // Sam's value wins the conflict: many offline writes first give it a high op counter.
+    for i in 0..20 {
+        sam.space
+            .create_agreement(new_agreement(&format!("Offline {i}")), t(5))
+            .unwrap();
+    }
+    category(&mut sam.space, StandardCategory::Finances, t(6));
+    // Alex writes another value; the tablet sees it and replaces it with a third one.
+    category(&mut alex.space, StandardCategory::TimeTogether, t(6));
+    send(&mut alex.space, &mut tablet.space);
+    category(&mut tablet.space, StandardCategory::Household, t(7));
+    // Alex meets Sam first (a conflict), then the tablet, whose change replaces the value
+    // that does not win.
+    send(&mut sam.space, &mut alex.space);
+    send(&mut tablet.space, &mut alex.space);
+    let candidates = |space: &mut Space| -> Vec<String> {
+        let mut values: Vec<String> = space.agreement(&id).unwrap().conflicts[0]
+            .candidates
+            .iter()
+            .map(|c| c.value.clone())
+            .collect();
+        values.sort();
+        values
+    };
+    assert_eq!(candidates(&mut alex.space), ["finances", "household"]);
+    // The same as a view derived from scratch.
+    let Replica { dir, space } = alex;
+    drop(space);
+    let mut reopened = Space::open(dir.path()).unwrap();
+    assert_eq!(candidates(&mut reopened), ["finances", "household"]);
+}
+
 #[test]
 fn offline_edits_of_different_fields_merge_but_need_both_to_accept() {
     let (mut alex, mut sam) = couple();
