@@ -16,13 +16,13 @@
 //! visible through `get_all` and become a conflict for the partners to resolve.
 
 use crate::error::{Error, Result};
-use crate::trust::ChangeFacts;
 use crate::ids::DeviceId;
+use crate::trust::ChangeFacts;
 use automerge::transaction::Transactable;
 use automerge::{
     ActorId, Automerge, Change, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue, ValueRef, ROOT,
 };
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// The schema version this build writes and fully understands.
 pub const SCHEMA_VERSION: u64 = 1;
@@ -246,6 +246,8 @@ pub(crate) struct Document {
     /// Per actor: the highest sequence number and op counter seen (built on first remote
     /// input), to refuse changes whose op counters do not grow.
     clock: Option<HashMap<ActorId, (u64, u64)>>,
+    /// An engine failure on peer data left this copy unusable (see [`Document::guard`]).
+    damaged: bool,
 }
 
 fn doc_err(context: &str, e: automerge::AutomergeError) -> Error {
@@ -274,7 +276,11 @@ impl Document {
             },
         )
         .map_err(|f| doc_err("creating the space", f.error))?;
-        Ok(Document { doc, clock: None })
+        Ok(Document {
+            doc,
+            clock: None,
+            damaged: false,
+        })
     }
 
     /// Loads a saved document (as written by [`Document::save`]) strictly: any damage is an error.
@@ -283,6 +289,7 @@ impl Document {
         Ok(Document {
             doc: doc.with_actor(ActorId::from(actor)),
             clock: None,
+            damaged: false,
         })
     }
 
@@ -291,6 +298,7 @@ impl Document {
         Document {
             doc: Automerge::new().with_actor(ActorId::from(actor)),
             clock: None,
+            damaged: false,
         }
     }
 
@@ -339,9 +347,7 @@ impl Document {
             self.clock = None;
         }
         let before = self.doc.get_heads();
-        self.doc
-            .apply_changes(changes)
-            .map_err(|e| doc_err("applying changes", e))?;
+        self.guard("applying changes", |doc| doc.apply_changes(changes))?;
         if !from_peer {
             // This device's own stored changes make its actor known to the document again,
             // so its last local change can be found.
@@ -372,6 +378,7 @@ impl Document {
             .filter(|c| self.doc.get_change_by_hash(&c.hash()).is_none())
             .collect();
         sorted.sort_by_key(|c| (c.actor_id().clone(), c.seq()));
+        let in_batch: HashSet<ChangeHash> = changes.iter().map(Change::hash).collect();
         let mut next = clock.clone();
         for change in sorted {
             let actor = change.actor_id();
@@ -381,6 +388,19 @@ impl Document {
                 ));
             }
             let (seq, max_op) = next.get(actor).copied().unwrap_or((0, 0));
+            // A device's changes are numbered 1, 2, 3, ... A later one may arrive before the
+            // one it follows (it then waits for that dependency); one whose dependencies are
+            // all here but that skips numbers is malformed (the engine would fail on it).
+            let waits = change
+                .deps()
+                .iter()
+                .any(|d| !in_batch.contains(d) && self.doc.get_change_by_hash(d).is_none());
+            if change.seq() > seq + 1 && !waits {
+                return Err(Error::InvalidRemoteData(format!(
+                    "a change by {} skips sequence numbers; nothing was applied",
+                    actor.to_hex_string()
+                )));
+            }
             if change.seq() > seq && change.start_op().get() <= max_op {
                 return Err(Error::InvalidRemoteData(format!(
                     "a change by {} reuses op counters of its earlier changes; nothing was applied",
@@ -393,6 +413,32 @@ impl Document {
         }
         *clock = next;
         Ok(())
+    }
+
+    /// Runs an engine call on data from a peer. A panic inside the engine becomes an error and
+    /// marks this in-memory document as damaged ([`Document::is_damaged`]): the caller then
+    /// reloads it from disk, where nothing of that data was written.
+    fn guard<T>(
+        &mut self,
+        what: &str,
+        f: impl FnOnce(&mut Automerge) -> std::result::Result<T, automerge::AutomergeError>,
+    ) -> Result<T> {
+        let doc = &mut self.doc;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(doc))) {
+            Ok(result) => result.map_err(|e| doc_err(what, e)),
+            Err(_) => {
+                self.damaged = true;
+                self.clock = None;
+                Err(Error::InvalidRemoteData(format!(
+                    "{what} failed inside the document engine; the data was refused"
+                )))
+            }
+        }
+    }
+
+    /// Whether an engine failure left this in-memory document unusable (reload it from disk).
+    pub(crate) fn is_damaged(&self) -> bool {
+        self.damaged
     }
 
     /// The actor, sequence number and last op counter of the change `hash`, if present.
@@ -436,8 +482,7 @@ impl Document {
         use automerge::sync::SyncDoc;
         let message = automerge::sync::Message::decode(bytes)
             .map_err(|e| Error::InvalidRemoteData(format!("malformed sync message: {e}")))?;
-        if message.version != automerge::sync::MessageVersion::V1 && !message.changes.is_empty()
-        {
+        if message.version != automerge::sync::MessageVersion::V1 && !message.changes.is_empty() {
             return Err(Error::InvalidRemoteData(
                 "a sync message bundled its changes; Accord peers send them one by one".into(),
             ));
@@ -449,10 +494,9 @@ impl Document {
             })?);
         }
         self.check_incoming(&changes)?;
-        let result = self
-            .doc
-            .receive_sync_message(&mut state.0, message)
-            .map_err(|e| doc_err("applying a sync message", e));
+        let result = self.guard("applying a sync message", |doc| {
+            doc.receive_sync_message(&mut state.0, message)
+        });
         state.0.their_capabilities = None;
         result
     }
@@ -812,11 +856,13 @@ impl Document {
         let mut fork = Document {
             doc: self.doc.fork().with_actor(ActorId::from(actor)),
             clock: None,
+            damaged: false,
         };
         fork.change("forged", 0, f)?;
-        let change = fork.doc.get_last_local_change().ok_or_else(|| {
-            Error::InvalidRemoteData("the forged change was not made".into())
-        })?;
+        let change = fork
+            .doc
+            .get_last_local_change()
+            .ok_or_else(|| Error::InvalidRemoteData("the forged change was not made".into()))?;
         Ok(change.raw_bytes().to_vec())
     }
 }

@@ -248,8 +248,12 @@ fn split_export(bytes: &[u8]) -> Result<(Vec<Checkpoint>, &[u8])> {
         return Ok((Vec::new(), bytes));
     };
     let bad = || Error::InvalidRemoteData("the exported space is truncated".into());
-    let count = u32::from_be_bytes(rest.get(..4).ok_or_else(bad)?.try_into().map_err(|_| bad())?)
-        as usize;
+    let count = u32::from_be_bytes(
+        rest.get(..4)
+            .ok_or_else(bad)?
+            .try_into()
+            .map_err(|_| bad())?,
+    ) as usize;
     let len = count.checked_mul(CHECKPOINT_BYTES).ok_or_else(bad)?;
     let list = rest.get(4..4 + len).ok_or_else(bad)?;
     let checkpoints = Checkpoint::decode_all(list).ok_or_else(bad)?;
@@ -511,10 +515,11 @@ impl Space {
             else {
                 unreachable!("checked above")
             };
-            let (doc, bad_frame, stored_checkpoints) = handle.join().map_err(|_| Error::Corrupt {
-                path: self.storage.dir().to_path_buf(),
-                reason: "loading the document failed unexpectedly".into(),
-            })??;
+            let (doc, bad_frame, stored_checkpoints) =
+                handle.join().map_err(|_| Error::Corrupt {
+                    path: self.storage.dir().to_path_buf(),
+                    reason: "loading the document failed unexpectedly".into(),
+                })??;
             if let Some(index) = bad_frame {
                 if let Some(torn) = cut_log_at(&mut self.storage, index)? {
                     self.report.torn_tail = Some(torn);
@@ -883,6 +888,14 @@ impl Space {
             self.compact()?;
         }
         Ok(())
+    }
+
+    /// After the document engine failed on data from a peer: reload the document from disk
+    /// (which holds nothing of that data).
+    pub(crate) fn recover_if_damaged(&mut self) {
+        if matches!(&self.doc, DocState::Ready(doc) if doc.is_damaged()) {
+            self.reload_from_disk();
+        }
     }
 
     /// After a failed append: rebuild the in-memory document from what is durable, so memory
@@ -2182,7 +2195,13 @@ impl Space {
             return Err(Error::NotAllowed("the space is not loaded".into()));
         };
         let before = doc.heads();
-        let moved = doc.apply_raw_changes(&plain)?;
+        let moved = match doc.apply_raw_changes(&plain) {
+            Ok(moved) => moved,
+            Err(e) => {
+                self.recover_if_damaged();
+                return Err(e);
+            }
+        };
         self.after_remote_input(&before, moved)?;
         Ok(moved)
     }

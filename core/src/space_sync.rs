@@ -152,7 +152,8 @@ impl Space {
         let bad = || Error::InvalidRemoteData("a sync message is truncated".into());
         let (&count, rest) = message.split_first().ok_or_else(bad)?;
         let len = count as usize * CHECKPOINT_BYTES;
-        let checkpoints = Checkpoint::decode_all(rest.get(..len).ok_or_else(bad)?).ok_or_else(bad)?;
+        let checkpoints =
+            Checkpoint::decode_all(rest.get(..len).ok_or_else(bad)?).ok_or_else(bad)?;
         let message = &rest[len..];
         self.receive_checkpoints(&checkpoints);
         let DocState::Ready(doc) = &mut self.doc else {
@@ -160,6 +161,10 @@ impl Space {
         };
         let before = doc.heads();
         let result = doc.receive_sync_message(&mut state.state, message);
+        if result.is_err() && doc.is_damaged() {
+            self.recover_if_damaged();
+            return result.map(|_| false);
+        }
         let moved = doc.heads() != before;
         self.after_remote_input(&before, moved)?;
         result.map(|_| moved)

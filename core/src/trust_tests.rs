@@ -121,7 +121,13 @@ fn an_acceptance_forged_in_the_other_devices_name_does_not_count_anywhere() {
     let err = sam.space.apply_changes(&[forged]).unwrap_err();
     assert!(err.to_string().contains("own name"), "{err}");
     assert_eq!(sam.space.heads().unwrap(), before);
-    assert!(sam.space.info().unwrap().devices.iter().any(|d| d.id == sam_device));
+    assert!(sam
+        .space
+        .info()
+        .unwrap()
+        .devices
+        .iter()
+        .any(|d| d.id == sam_device));
 }
 
 #[test]
@@ -132,7 +138,10 @@ fn a_checkpoint_with_a_bad_signature_is_rejected() {
         .create_agreement(NewAgreement::titled("Checked"), t(3))
         .unwrap();
     // Sam's change reaches Alex with a checkpoint whose signature was tampered with.
-    let items = sam.space.changes_since(&alex.space.heads().unwrap()).unwrap();
+    let items = sam
+        .space
+        .changes_since(&alex.space.heads().unwrap())
+        .unwrap();
     let tampered: Vec<Vec<u8>> = items
         .into_iter()
         .map(|mut item| {
@@ -144,15 +153,20 @@ fn a_checkpoint_with_a_bad_signature_is_rejected() {
         })
         .collect();
     alex.space.apply_changes(&tampered).unwrap();
-    assert!(alex.space.agreement(&id).is_err() || {
-        let a = alex.space.agreement(&id).unwrap();
-        a.summary.accepted_by.is_empty()
-    });
+    assert!(
+        alex.space.agreement(&id).is_err() || {
+            let a = alex.space.agreement(&id).unwrap();
+            a.summary.accepted_by.is_empty()
+        }
+    );
     let problems = format!("{:?}", alex.space.problems().unwrap());
     assert!(problems.contains("no valid signature"), "{problems}");
     // The real checkpoint, sent again, confirms Sam's acceptance.
     sync(&mut sam.space, &mut alex.space);
-    assert_eq!(alex.space.agreement(&id).unwrap().summary.accepted_by.len(), 1);
+    assert_eq!(
+        alex.space.agreement(&id).unwrap().summary.accepted_by.len(),
+        1
+    );
 }
 
 #[test]
@@ -450,3 +464,45 @@ fn a_removed_device_keeps_its_copy_to_read_but_cannot_write() {
     );
 }
 
+#[test]
+fn a_change_that_skips_sequence_numbers_is_refused_without_a_panic() {
+    let (mut alex, mut sam) = couple();
+    let id = alex
+        .space
+        .create_agreement(NewAgreement::titled("Counted changes"), t(3))
+        .unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    let sam_actor = sam.space.identity().actor_bytes();
+    let forged = alex
+        .space
+        .doc()
+        .forge_change(&sam_actor, |tx| {
+            tx.insert_map(&["log"], "gap", vec![("seq", Val::Int(1000))], &[])
+        })
+        .unwrap();
+    // A modified client re-encodes the change with a later sequence number (a gap).
+    let first = automerge::Change::from_bytes(forged.clone()).unwrap();
+    let mut expanded = first.decode();
+    expanded.seq += 5;
+    expanded.hash = None;
+    let gap = automerge::Change::from(expanded.clone())
+        .raw_bytes()
+        .to_vec();
+    let before = alex.space.heads().unwrap();
+    let err = alex.space.apply_changes(&[gap]).unwrap_err();
+    assert!(err.to_string().contains("sequence"), "{err}");
+    assert_eq!(alex.space.heads().unwrap(), before);
+    // The same gap behind a change that has not arrived yet waits for it, and when it
+    // arrives the engine's failure is refused: the document is reloaded from disk.
+    expanded.deps = vec![first.hash()];
+    expanded.start_op = std::num::NonZeroU64::new(first.max_op() + 1).unwrap();
+    let waiting = automerge::Change::from(expanded).raw_bytes().to_vec();
+    assert!(!alex.space.apply_changes(&[waiting]).unwrap());
+    assert!(alex.space.apply_changes(&[forged]).is_err());
+    assert_eq!(alex.space.heads().unwrap(), before);
+    // The space still works and nothing saved was lost.
+    alex.space
+        .log_follow_through(&id, LogKind::Kept, "", t(4))
+        .unwrap();
+    assert_eq!(alex.space.follow_through(Some(&id)).unwrap().len(), 1);
+}
