@@ -155,6 +155,9 @@ pub enum SpaceEvent {
 /// What a write touched, so only that is derived again.
 enum Touched {
     All,
+    /// This device enrolled another device of its own partner (members only, unless the
+    /// new device already wrote something confirmed here).
+    DeviceAdded(DeviceId),
     Agreement(AgreementId),
     /// This device wrote registers of the agreement or added records to it (nothing else
     /// changed in its existing records).
@@ -324,7 +327,15 @@ impl Space {
             )
         })?;
         PartnerSecret::generate().save(dir)?;
-        Self::from_new_document(dir, lock, identity, doc, anchor, Checkpoints::default())
+        Self::from_new_document(
+            dir,
+            lock,
+            identity,
+            doc,
+            anchor,
+            Checkpoints::default(),
+            None,
+        )
     }
 
     /// Sets up this (empty) device directory from a copy of a space in which this device was
@@ -386,7 +397,15 @@ impl Space {
             None if first_of_partner => PartnerSecret::generate().save(dir)?,
             None => {}
         }
-        Self::from_new_document(dir, lock, identity, doc, anchor, checkpoints)
+        Self::from_new_document(
+            dir,
+            lock,
+            identity,
+            doc,
+            anchor,
+            checkpoints,
+            Some(document),
+        )
     }
 
     fn from_new_document(
@@ -396,11 +415,16 @@ impl Space {
         doc: Document,
         anchor: Anchor,
         checkpoints: Checkpoints,
+        saved: Option<&[u8]>,
     ) -> Result<Space> {
         anchor.save(dir)?;
         let (mut storage, _) = Storage::open(dir, lock)?;
         let heads = doc.heads();
-        storage.compact(&heads_to_bytes(&heads), &doc.save())?;
+        // A document received whole is stored as it came (it is a saved document already).
+        match saved {
+            Some(bytes) => storage.compact(&heads_to_bytes(&heads), bytes)?,
+            None => storage.compact(&heads_to_bytes(&heads), &doc.save())?,
+        }
         let mut space = Space {
             storage,
             trust: TrustContext {
@@ -597,9 +621,19 @@ impl Space {
         let members = view::read_members(doc, &self.trust, &mut p);
         let members_max_seq = members.max_seq;
         problems.insert("members".to_owned(), std::mem::take(&mut p));
-        let agreements = view::derive_agreements(doc, &members, &mut p);
-        problems.insert("agreements".to_owned(), std::mem::take(&mut p));
-        let log = view::read_log(doc, &members, &mut p);
+        // The agreements and the log are the two largest parts: derive them on both cores.
+        let ((agreements, agreement_problems), log) = std::thread::scope(|scope| {
+            let agreements = scope.spawn(|| {
+                let mut p = Vec::new();
+                (view::derive_agreements(doc, &members, &mut p), p)
+            });
+            let log = view::read_log(doc, &members, &mut p);
+            match agreements.join() {
+                Ok(done) => (done, log),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        });
+        problems.insert("agreements".to_owned(), agreement_problems);
         problems.insert("log".to_owned(), std::mem::take(&mut p));
         let checkins = view::read_checkins(doc, &members, &mut p);
         problems.insert("checkins".to_owned(), std::mem::take(&mut p));
@@ -666,6 +700,17 @@ impl Space {
         };
         match touched {
             Touched::All => return self.derive_all(),
+            Touched::DeviceAdded(device) => {
+                let members = view::read_members(doc, &self.trust, &mut p);
+                if self.trust.checkpoints.seq_of(&device).is_some()
+                    || !derived.members.only_adds_device(&members, &device)
+                {
+                    return self.derive_all();
+                }
+                derived.max_seq = derived.max_seq.max(members.max_seq);
+                derived.members = members;
+                derived.problems.insert("members".into(), p);
+            }
             Touched::Agreement(id) => rederive_agreement(&id, derived),
             Touched::AgreementWritten(id) => match derived.agreements.get(&id) {
                 Some(previous) => {
@@ -1069,7 +1114,11 @@ impl Space {
         }
         let seq = self.next_seq();
         let at = now_ms(now);
-        self.write(role.as_str(), None, now, Touched::All, |tx| {
+        let touched = match role {
+            Role::Device => Touched::DeviceAdded(device.clone()),
+            _ => Touched::All,
+        };
+        self.write(role.as_str(), None, now, touched, |tx| {
             if let Some(mut fields) = new_partner {
                 fields.push(("seq", seq.into()));
                 fields.push(("at", at.into()));
@@ -2524,6 +2573,7 @@ fn same_part(a: &Touched, b: &Touched) -> bool {
         (Touched::Agreement(x), Touched::Agreement(y)) => x == y,
         (Touched::AgreementWritten(x), Touched::AgreementWritten(y)) => x == y,
         (Touched::LogEntry(x), Touched::LogEntry(y)) => x == y,
+        (Touched::DeviceAdded(x), Touched::DeviceAdded(y)) => x == y,
         (Touched::CheckIn(x), Touched::CheckIn(y)) => x == y,
         (Touched::Concern(x, _), Touched::Concern(y, _)) => x == y,
         (Touched::Concerns(_), Touched::Concerns(_)) => true,

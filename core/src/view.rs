@@ -101,6 +101,24 @@ pub(crate) struct Members {
 }
 
 impl Members {
+    /// Whether `newer` is these members plus the one new device `device`, everything else
+    /// unchanged (then no view but the members depends on the difference).
+    pub(crate) fn only_adds_device(&self, newer: &Members, device: &DeviceId) -> bool {
+        self.partners == newer.partners
+            && !self.devices.contains_key(device)
+            && newer.devices.contains_key(device)
+            && newer.devices.len() == self.devices.len() + 1
+            && self
+                .devices
+                .iter()
+                .all(|(id, d)| newer.devices.get(id) == Some(d))
+            && self.states.iter().all(|(id, s)| {
+                newer.states.get(id).is_some_and(|n| {
+                    n.enrolled_seq == s.enrolled_seq && n.removed_seq == s.removed_seq
+                })
+            })
+    }
+
     /// The partner of a valid (enrolled, not removed) device.
     pub(crate) fn partner_of_device(&self, device: &DeviceId) -> Option<&PartnerId> {
         self.devices
