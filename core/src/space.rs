@@ -208,12 +208,30 @@ fn now_ms(now: DateTime<Utc>) -> i64 {
     now.timestamp_millis()
 }
 
+/// A change's message: the operation and the agreement it concerns, as `op` or
+/// `op@agreement` (short: it travels with every change).
 fn message(op: &str, agreement: Option<&AgreementId>) -> String {
-    serde_json::to_string(&OpMessage {
-        op: op.to_owned(),
-        agreement: agreement.map(|a| a.0.clone()),
-    })
-    .unwrap_or_else(|_| op.to_owned())
+    match agreement {
+        Some(id) => format!("{op}@{id}"),
+        None => op.to_owned(),
+    }
+}
+
+/// Reads a change's message (the form above, or the JSON of earlier builds).
+fn parse_message(text: &str) -> OpMessage {
+    if let Ok(message) = serde_json::from_str::<OpMessage>(text) {
+        return message;
+    }
+    match text.split_once('@') {
+        Some((op, agreement)) => OpMessage {
+            op: op.to_owned(),
+            agreement: Some(agreement.to_owned()),
+        },
+        None => OpMessage {
+            op: text.to_owned(),
+            agreement: None,
+        },
+    }
 }
 
 /// Start of an exported space (then the number of checkpoints, u32 BE, the checkpoints and
@@ -1302,7 +1320,6 @@ impl Space {
                         tx,
                         &aid,
                         &me,
-                        &device,
                         &content.hash(),
                         &revision,
                         &heads,
@@ -1325,7 +1342,7 @@ impl Space {
         edit: AgreementEdit,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let (me, device) = self.writable()?;
+        let (me, _) = self.writable()?;
         if edit.is_empty() {
             return Err(Error::invalid(
                 "edit",
@@ -1373,7 +1390,7 @@ impl Space {
         if let Some(d) = edit.next_review {
             puts.push((Field::NextReview, d.to_string()));
         }
-        self.apply_field_writes(id, &state, puts, "edit", &me, &device, now)
+        self.apply_field_writes(id, &state, puts, "edit", &me, now)
     }
 
     /// Settles a field in conflict by writing one value (a candidate or a new wording). This is
@@ -1385,7 +1402,7 @@ impl Space {
         value: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let (me, device) = self.writable()?;
+        let (me, _) = self.writable()?;
         let state = self.state(id)?.clone();
         if !state.conflicts.iter().any(|c| c.field == field) {
             return Err(Error::NotAllowed(format!(
@@ -1434,15 +1451,7 @@ impl Space {
                 format!("'{value}' is not valid for {}", field.key()),
             ));
         }
-        self.apply_field_writes(
-            id,
-            &state,
-            vec![(field, stored)],
-            "resolve",
-            &me,
-            &device,
-            now,
-        )
+        self.apply_field_writes(id, &state, vec![(field, stored)], "resolve", &me, now)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1453,7 +1462,6 @@ impl Space {
         puts: Vec<(Field, String)>,
         op: &str,
         me: &PartnerId,
-        device: &DeviceId,
         now: DateTime<Utc>,
     ) -> Result<()> {
         let doc = self.doc();
@@ -1554,9 +1562,7 @@ impl Space {
                     )?;
                 }
                 if accept {
-                    write_acceptance(
-                        tx, &path_id, me, device, &hash, &revision, &heads, &closes, seq, at,
-                    )?;
+                    write_acceptance(tx, &path_id, me, &hash, &revision, &heads, &closes, seq, at)?;
                 }
                 Ok(())
             },
@@ -1565,7 +1571,7 @@ impl Space {
 
     /// Records this partner's consent to the agreement's current exact words.
     pub fn accept(&mut self, id: &AgreementId, now: DateTime<Utc>) -> Result<()> {
-        let (me, device) = self.writable()?;
+        let (me, _) = self.writable()?;
         let state = self.state(id)?.clone();
         if state.retirement.is_some() {
             return Err(Error::NotAllowed(
@@ -1612,7 +1618,7 @@ impl Space {
             Touched::AgreementWritten(id.clone()),
             |tx| {
                 write_acceptance(
-                    tx, &path_id, &me, &device, &hash, &revision, &heads, &closes, seq, at,
+                    tx, &path_id, &me, &hash, &revision, &heads, &closes, seq, at,
                 )
             },
         )
@@ -1620,7 +1626,7 @@ impl Space {
 
     /// Retires an agreement with a reason; it stays in history.
     pub fn retire(&mut self, id: &AgreementId, reason: &str, now: DateTime<Utc>) -> Result<()> {
-        let (me, device) = self.writable()?;
+        let (me, _) = self.writable()?;
         let reason = clean_text("reason", reason, MAX_TEXT_CHARS, true)?;
         let state = self.state(id)?;
         if state.retirement.is_some() {
@@ -1641,7 +1647,7 @@ impl Space {
                 tx.insert_map(
                     &["agreements", path_id.as_str(), "retirements"],
                     rec.as_str(),
-                    Act::new(&me, &device, seq, at).fields(vec![("reason", reason.into())]),
+                    Act::new(&me, seq, at).fields(vec![("reason", reason.into())]),
                     &[],
                 )
             },
@@ -1656,7 +1662,7 @@ impl Space {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let (me, device) = self.writable()?;
+        let (me, _) = self.writable()?;
         let reason = clean_text("reason", reason, MAX_TEXT_CHARS, false)?;
         let state = self.state(id)?;
         if state.retirement.is_some() {
@@ -1673,7 +1679,7 @@ impl Space {
             Some(id),
             now,
             Touched::AgreementWritten(id.clone()),
-            |tx| write_renegotiation(tx, &path_id, &me, &device, &revision, &reason, seq, at),
+            |tx| write_renegotiation(tx, &path_id, &me, &revision, &reason, seq, at),
         )
     }
 
@@ -1806,11 +1812,7 @@ impl Space {
         let members = &self.derived().members;
         let mut out = Vec::new();
         for info in doc.change_infos() {
-            let Some(msg) = info
-                .message
-                .as_deref()
-                .and_then(|m| serde_json::from_str::<OpMessage>(m).ok())
-            else {
+            let Some(msg) = info.message.as_deref().map(parse_message) else {
                 continue;
             };
             if msg.agreement.as_deref() != Some(id.as_str()) {
@@ -1869,7 +1871,7 @@ impl Space {
         text: &str,
         now: DateTime<Utc>,
     ) -> Result<RecordId> {
-        let (me, device) = self.writable()?;
+        let (me, _) = self.writable()?;
         let text = clean_text("text", text, MAX_TEXT_CHARS, false)?;
         self.state(id)?;
         let rec = RecordId::random();
@@ -1885,7 +1887,7 @@ impl Space {
                 tx.insert_map(
                     &["log"],
                     r.as_str(),
-                    Act::new(&me, &device, seq, at).fields(vec![
+                    Act::new(&me, seq, at).fields(vec![
                         ("agreement", aid.0.clone().into()),
                         ("kind", kind.as_str().into()),
                         ("text", text.into()),
@@ -1916,7 +1918,7 @@ impl Space {
 
     /// Raises a concern, on an agreement or in general.
     pub fn raise_concern(&mut self, input: NewConcern, now: DateTime<Utc>) -> Result<ConcernId> {
-        let (me, device) = self.writable()?;
+        let (me, _) = self.writable()?;
         if let Some(a) = &input.agreement {
             self.state(a)?;
         }
@@ -1937,7 +1939,7 @@ impl Space {
                 tx.insert_map(
                     &["concerns"],
                     cid.as_str(),
-                    Act::new(&me, &device, seq, at).fields(vec![
+                    Act::new(&me, seq, at).fields(vec![
                         (
                             "agreement",
                             agreement.map(|a| a.0).unwrap_or_default().into(),
@@ -1968,7 +1970,7 @@ impl Space {
         text: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let (me, device) = self.writable()?;
+        let (me, _) = self.writable()?;
         let concern = self.concern_state(id)?.clone();
         if !concern.state.is_open() {
             return Err(Error::NotAllowed(format!("concern {id} is already closed")));
@@ -2009,14 +2011,14 @@ impl Space {
                 tx.insert_map(
                     &["concerns", cid.as_str(), "events"],
                     rec.as_str(),
-                    Act::new(&me, &device, seq, at).fields(vec![
+                    Act::new(&me, seq, at).fields(vec![
                         ("step", step.as_str().into()),
                         ("text", text.clone().into()),
                     ]),
                     &[],
                 )?;
                 if let Some((aid, revision)) = &renegotiation {
-                    write_renegotiation(tx, aid, &me, &device, revision, &text, rseq, at)?;
+                    write_renegotiation(tx, aid, &me, revision, &text, rseq, at)?;
                 }
                 Ok(())
             },
@@ -2074,7 +2076,7 @@ impl Space {
         notes: &str,
         now: DateTime<Utc>,
     ) -> Result<RecordId> {
-        let (me, device) = self.writable()?;
+        let (me, _) = self.writable()?;
         let notes = clean_text("notes", notes, MAX_TEXT_CHARS, false)?;
         let rec = RecordId::random();
         let seq = self.next_seq();
@@ -2089,7 +2091,7 @@ impl Space {
                 tx.insert_map(
                     &["checkins"],
                     r.as_str(),
-                    Act::new(&me, &device, seq, at).fields(vec![
+                    Act::new(&me, seq, at).fields(vec![
                         ("held_on", held_on.to_string().into()),
                         ("notes", notes.into()),
                     ]),
@@ -2365,7 +2367,7 @@ impl Space {
     /// Writes (or rewrites) this partner's sealed position on `topic` (an agreement id or a
     /// draft's name). Refused once this partner marked it ready.
     pub fn write_position(&mut self, topic: &str, text: &str, now: DateTime<Utc>) -> Result<()> {
-        let (me, device) = self.writable()?;
+        let (me, _) = self.writable()?;
         let topic = clean_text("topic", topic, MAX_TITLE_CHARS, true)?;
         let text = clean_text("position", text, MAX_TEXT_CHARS, true)?;
         if self
@@ -2389,7 +2391,7 @@ impl Space {
             tx.insert_map(
                 &["positions"],
                 id.as_str(),
-                Act::new(&me, &device, seq, at).fields(vec![
+                Act::new(&me, seq, at).fields(vec![
                     ("kind", "text".into()),
                     ("topic", topic.clone().into()),
                     ("nonce", nonce.into()),
@@ -2403,7 +2405,7 @@ impl Space {
     /// Marks this partner's position on `topic` ready: final, committed to its current text.
     /// When both partners are ready, both positions are revealed.
     pub fn mark_position_ready(&mut self, topic: &str, now: DateTime<Utc>) -> Result<()> {
-        let (me, device) = self.writable()?;
+        let (me, _) = self.writable()?;
         let topic = topic.trim().to_owned();
         let mine = self
             .position_records()
@@ -2424,7 +2426,7 @@ impl Space {
             tx.insert_map(
                 &["positions"],
                 rec.as_str(),
-                Act::new(&me, &device, seq, at).fields(vec![
+                Act::new(&me, seq, at).fields(vec![
                     ("kind", "ready".into()),
                     ("topic", topic.clone().into()),
                     ("position", latest.id.clone().into()),
@@ -2465,12 +2467,12 @@ impl Space {
             let seq = self.next_seq();
             let at = now_ms(now);
             let rec = RecordId::random();
-            let (me, device) = (me.clone(), device.clone());
+            let (me, _) = (me.clone(), device.clone());
             self.write("position key", None, now, Touched::Positions, |tx| {
                 tx.insert_map(
                     &["positions"],
                     rec.as_str(),
-                    Act::new(&me, &device, seq, at).fields(vec![
+                    Act::new(&me, seq, at).fields(vec![
                         ("kind", "key".into()),
                         ("topic", topic.clone().into()),
                         ("position", position.clone().into()),
@@ -2665,7 +2667,6 @@ fn write_acceptance(
     tx: &mut crate::document::Tx<'_, '_>,
     agreement: &AgreementId,
     partner: &PartnerId,
-    device: &DeviceId,
     hash: &str,
     revision: &str,
     heads: &str,
@@ -2677,7 +2678,7 @@ fn write_acceptance(
     tx.insert_map(
         &["agreements", agreement.as_str(), "acceptances"],
         rec.as_str(),
-        Act::new(&partner, &device, seq, at).fields(vec![
+        Act::new(partner, seq, at).fields(vec![
             ("hash", hash.into()),
             ("revision", revision.into()),
             ("heads", heads.into()),
@@ -2692,7 +2693,6 @@ fn write_renegotiation(
     tx: &mut crate::document::Tx<'_, '_>,
     agreement: &AgreementId,
     partner: &PartnerId,
-    device: &DeviceId,
     revision: &str,
     reason: &str,
     seq: i64,
@@ -2702,7 +2702,7 @@ fn write_renegotiation(
     tx.insert_map(
         &["agreements", agreement.as_str(), "renegotiations"],
         rec.as_str(),
-        Act::new(&partner, &device, seq, at).fields(vec![
+        Act::new(partner, seq, at).fields(vec![
             ("revision", revision.into()),
             ("reason", reason.into()),
         ]),
@@ -2713,25 +2713,19 @@ fn write_renegotiation(
 /// Who acts and when: the fields every record written by a device carries (and signs).
 pub(crate) struct Act<'a> {
     partner: &'a PartnerId,
-    device: &'a DeviceId,
     seq: i64,
     at: i64,
 }
 
 impl<'a> Act<'a> {
-    pub(crate) fn new(partner: &'a PartnerId, device: &'a DeviceId, seq: i64, at: i64) -> Self {
-        Act {
-            partner,
-            device,
-            seq,
-            at,
-        }
+    pub(crate) fn new(partner: &'a PartnerId, seq: i64, at: i64) -> Self {
+        Act { partner, seq, at }
     }
 
-    /// `fields` plus the acting partner, device, causal order and time.
+    /// `fields` plus the acting partner, causal order and time. The acting device is not
+    /// stored: it is the change's actor, which its checkpoint confirms.
     pub(crate) fn fields<'k>(&self, mut fields: Vec<(&'k str, Val)>) -> Vec<(&'k str, Val)> {
         fields.push(("partner", self.partner.0.clone().into()));
-        fields.push(("device", self.device.0.clone().into()));
         fields.push(("seq", self.seq.into()));
         fields.push(("at", self.at.into()));
         fields
@@ -2745,4 +2739,26 @@ pub fn default_data_dir() -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
         .unwrap_or_else(|| PathBuf::from("."))
         .join("accord")
+}
+
+#[cfg(test)]
+mod message_tests {
+    use super::*;
+
+    #[test]
+    fn change_messages_round_trip_and_earlier_json_messages_still_read() {
+        let id = AgreementId("1a2b3c4d5e6f7a8b".into());
+        let short = parse_message(&message("edit", Some(&id)));
+        assert_eq!(
+            (short.op.as_str(), short.agreement.as_deref()),
+            ("edit", Some(id.as_str()))
+        );
+        let plain = parse_message(&message("found", None));
+        assert_eq!((plain.op.as_str(), plain.agreement), ("found", None));
+        let old = parse_message(r#"{"op":"accept","agreement":"1a2b3c4d5e6f7a8b"}"#);
+        assert_eq!(
+            (old.op.as_str(), old.agreement.as_deref()),
+            ("accept", Some(id.as_str()))
+        );
+    }
 }

@@ -398,7 +398,7 @@ impl Space {
 
     /// Marks a reminder's occurrence done, for both partners.
     pub fn mark_reminder_done(&mut self, id: &str, now: DateTime<Utc>) -> Result<()> {
-        let (me, device) = self.writable()?;
+        let (me, _) = self.writable()?;
         let reminder = self.find_reminder(id, now)?;
         if self.derived().reminders.marks.is_done(&reminder.occurrence) {
             return Ok(());
@@ -410,7 +410,7 @@ impl Space {
             tx.insert_map(
                 &["marks"],
                 rec.as_str(),
-                Act::new(&me, &device, seq, at).fields(vec![
+                Act::new(&me, seq, at).fields(vec![
                     ("kind", "done".into()),
                     ("occurrence", reminder.occurrence.clone().into()),
                 ]),
@@ -426,7 +426,7 @@ impl Space {
         until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let (me, device) = self.writable()?;
+        let (me, _) = self.writable()?;
         let reminder = self.find_reminder(id, now)?;
         if reminder.partner != me {
             return Err(Error::NotAllowed(
@@ -450,7 +450,7 @@ impl Space {
             tx.insert_map(
                 &["marks"],
                 rec.as_str(),
-                Act::new(&me, &device, seq, at).fields(vec![
+                Act::new(&me, seq, at).fields(vec![
                     ("kind", "snooze".into()),
                     ("reminder", reminder.id.clone().into()),
                     ("until", until.timestamp_millis().into()),
