@@ -15,6 +15,7 @@ mod sync_fixture;
 
 use accord_core::*;
 use chrono::Utc;
+use std::path::Path;
 use std::time::{Duration, Instant};
 use sync_fixture::{base, copy_dir, fixture};
 
@@ -46,10 +47,11 @@ async fn wait_remote(node: &Node, events: &mut tokio::sync::broadcast::Receiver<
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let runs: usize = std::env::args()
-        .nth(1)
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(7);
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--pair") {
+        return pair_memory(Path::new(&args[2]), Path::new(&args[3])).await;
+    }
+    let runs: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(7);
     let root = base();
     let _ = std::fs::remove_dir_all(&root);
     let started = Instant::now();
@@ -93,25 +95,7 @@ async fn main() {
         let dir = root.join(format!("w2-{run}"));
         copy_dir(&alex_dir, &dir.join("alex"));
         copy_dir(&sam_dir, &dir.join("sam"));
-        for (who, offset) in [("alex", 0usize), ("sam", 100usize)] {
-            let mut s = Space::open(&dir.join(who)).unwrap();
-            let ids: Vec<AgreementId> = s
-                .list(&ListFilter::default())
-                .unwrap()
-                .into_iter()
-                .map(|a| a.id)
-                .collect();
-            for k in 0..100 {
-                // The first 10 touch the same agreements on both sides.
-                let id = if k < 10 {
-                    &ids[k]
-                } else {
-                    &ids[(offset + k) % ids.len()]
-                };
-                s.log_follow_through(id, LogKind::Kept, "offline", Utc::now())
-                    .unwrap();
-            }
-        }
+        offline_changes(&dir);
         let alex = Node::start(&dir.join("alex"), config()).await.unwrap();
         let sam = Node::start(&dir.join("sam"), config()).await.unwrap();
         alex.space(|s| s.info().unwrap());
@@ -185,8 +169,61 @@ async fn main() {
     );
     alex.shutdown().await;
     println!(
-        "peak memory of this process (both devices): {} kB",
+        "peak memory of this process (fixture, all workloads): {} kB",
         peak_rss_kb()
     );
+    // A pair on its own: a fresh process opens both devices (100 offline changes each, as
+    // in W2) and syncs them; it reports its own peak.
+    let dir = root.join("pair");
+    copy_dir(&alex_dir, &dir.join("alex"));
+    copy_dir(&sam_dir, &dir.join("sam"));
+    offline_changes(&dir);
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--pair"])
+        .arg(dir.join("alex"))
+        .arg(dir.join("sam"))
+        .output()
+        .unwrap();
+    print!("{}", String::from_utf8_lossy(&out.stdout));
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Alex and Sam each make 100 offline changes (10 on the same agreements), as in W2.
+fn offline_changes(dir: &Path) {
+    for (who, offset) in [("alex", 0usize), ("sam", 100usize)] {
+        let mut s = Space::open(&dir.join(who)).unwrap();
+        let ids: Vec<AgreementId> = s
+            .list(&ListFilter::default())
+            .unwrap()
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        for k in 0..100 {
+            let id = if k < 10 {
+                &ids[k]
+            } else {
+                &ids[(offset + k) % ids.len()]
+            };
+            s.log_follow_through(id, LogKind::Kept, "offline", Utc::now())
+                .unwrap();
+        }
+    }
+}
+
+/// Both devices of a pair in this process: they meet and converge; prints the peak memory.
+async fn pair_memory(alex_dir: &Path, sam_dir: &Path) {
+    let config = NetworkConfig::loopback;
+    let alex = Node::start(alex_dir, config()).await.unwrap();
+    let sam = Node::start(sam_dir, config()).await.unwrap();
+    alex.space(|s| s.info().unwrap());
+    sam.space(|s| s.info().unwrap());
+    sam.remember_peer_addr(&alex.addr());
+    let report = sam.sync_now(Duration::from_secs(30)).await.unwrap();
+    assert_eq!(report.converged.len(), 1, "{report:?}");
+    sam.shutdown().await;
+    alex.shutdown().await;
+    println!(
+        "peak memory of a pair (a fresh process, both devices meet as in W2): {} kB",
+        peak_rss_kb()
+    );
 }

@@ -951,15 +951,6 @@ pub(crate) fn parse_hash(text: &str) -> Option<ChangeHash> {
     text.parse().ok()
 }
 
-/// Hex forms of heads, comma separated.
-pub(crate) fn heads_to_string(heads: &[ChangeHash]) -> String {
-    heads
-        .iter()
-        .map(|h| h.to_string())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 /// Heads from their raw 32-byte forms.
 pub(crate) fn heads_from_bytes(bytes: &[[u8; 32]]) -> Vec<ChangeHash> {
     bytes.iter().map(|b| ChangeHash(*b)).collect()

@@ -12,7 +12,7 @@ use crate::agreement::{
 };
 use crate::checkin::{Agenda, CheckIn, Waiting, APPRECIATION_PROMPT};
 use crate::concern::{Concern, ConcernStep, NewConcern};
-use crate::document::{heads_from_bytes, heads_to_bytes, heads_to_string, Document, Heads, Val};
+use crate::document::{heads_from_bytes, heads_to_bytes, Document, Heads, Val};
 use crate::error::{Error, Result};
 use crate::followthrough::{LogEntry, LogKind};
 use crate::identity::DeviceIdentity;
@@ -1279,7 +1279,6 @@ impl Space {
             .unwrap_or_default();
         let seq = self.next_seq();
         let accept_seq = self.next_seq();
-        let heads = heads_to_string(&self.doc().heads());
         let at = now_ms(now);
         let aid = id.clone();
         self.write(
@@ -1322,7 +1321,6 @@ impl Space {
                         &me,
                         &content.hash(),
                         &revision,
-                        &heads,
                         "",
                         accept_seq,
                         at,
@@ -1536,7 +1534,6 @@ impl Space {
         };
         let accept = wording_changed && !is_draft && new_content.is_some();
         let hash = new_content.as_ref().map(Content::hash).unwrap_or_default();
-        let heads = heads_to_string(&doc.heads());
         let closes = state.open_renegotiations.join(",");
         let seq = self.next_seq();
         let at = now_ms(now);
@@ -1562,7 +1559,7 @@ impl Space {
                     )?;
                 }
                 if accept {
-                    write_acceptance(tx, &path_id, me, &hash, &revision, &heads, &closes, seq, at)?;
+                    write_acceptance(tx, &path_id, me, &hash, &revision, &closes, seq, at)?;
                 }
                 Ok(())
             },
@@ -1605,7 +1602,6 @@ impl Space {
             return Ok(());
         }
         let hash = content.hash();
-        let heads = heads_to_string(&self.doc().heads());
         let closes = state.open_renegotiations.join(",");
         let seq = self.next_seq();
         let at = now_ms(now);
@@ -1616,11 +1612,7 @@ impl Space {
             Some(id),
             now,
             Touched::AgreementWritten(id.clone()),
-            |tx| {
-                write_acceptance(
-                    tx, &path_id, &me, &hash, &revision, &heads, &closes, seq, at,
-                )
-            },
+            |tx| write_acceptance(tx, &path_id, &me, &hash, &revision, &closes, seq, at),
         )
     }
 
@@ -2669,7 +2661,6 @@ fn write_acceptance(
     partner: &PartnerId,
     hash: &str,
     revision: &str,
-    heads: &str,
     closes: &str,
     seq: i64,
     at: i64,
@@ -2681,7 +2672,6 @@ fn write_acceptance(
         Act::new(partner, seq, at).fields(vec![
             ("hash", hash.into()),
             ("revision", revision.into()),
-            ("heads", heads.into()),
             ("closes", closes.into()),
         ]),
         &[],
