@@ -714,7 +714,7 @@ impl Space {
                     derived.agreements.remove(id);
                 }
             }
-            derived.problems.insert(format!("agreement:{id}"), p);
+            set_problems(&mut derived.problems, format!("agreement:{id}"), p);
         };
         match touched {
             Touched::All => return self.derive_all(),
@@ -747,7 +747,7 @@ impl Space {
                             derived.agreements.remove(&id);
                         }
                     }
-                    derived.problems.insert(format!("agreement:{id}"), p);
+                    set_problems(&mut derived.problems, format!("agreement:{id}"), p);
                 }
                 None => rederive_agreement(&id, derived),
             },
@@ -767,26 +767,22 @@ impl Space {
             Touched::LogEntry(id) => {
                 let records = doc.record(&["log"], &id).into_iter().collect();
                 let entries = view::read_log_from(records, &derived.members, &mut p);
-                upsert(&mut derived.log, entries, |e| (e.order, e.id.0.clone()));
-                derived.problems.insert(format!("log:{id}"), p);
+                upsert(&mut derived.log, entries, |e| (e.order, e.id.as_str()));
+                set_problems(&mut derived.problems, format!("log:{id}"), p);
             }
             Touched::CheckIn(id) => {
                 let records = doc.record(&["checkins"], &id).into_iter().collect();
                 let entries = view::read_checkins_from(records, &derived.members, &mut p);
-                upsert(&mut derived.checkins, entries, |e| {
-                    (e.order, e.id.0.clone())
-                });
-                derived.problems.insert(format!("checkin:{id}"), p);
+                upsert(&mut derived.checkins, entries, |e| (e.order, e.id.as_str()));
+                set_problems(&mut derived.problems, format!("checkin:{id}"), p);
             }
             Touched::Concern(id, agreement) => {
                 let records = doc.record(&["concerns"], &id).into_iter().collect();
                 let mut max = derived.max_seq;
                 let entries = view::read_concerns_from(records, &derived.members, &mut p, &mut max);
                 derived.max_seq = max;
-                upsert(&mut derived.concerns, entries, |e| {
-                    (e.order, e.id.0.clone())
-                });
-                derived.problems.insert(format!("concern:{id}"), p);
+                upsert(&mut derived.concerns, entries, |e| (e.order, e.id.as_str()));
+                set_problems(&mut derived.problems, format!("concern:{id}"), p);
                 if let Some(id) = agreement {
                     rederive_agreement(&id, derived);
                 }
@@ -2552,13 +2548,26 @@ impl Drop for Space {
     }
 }
 
-/// Inserts or replaces `entries` in the sorted `list` (sorted by `key`).
-fn upsert<T, K: Ord>(list: &mut Vec<T>, entries: Vec<T>, key: impl Fn(&T) -> K) {
-    for entry in entries {
-        let k = key(&entry);
-        list.retain(|e| key(e) != k);
-        let at = list.partition_point(|e| key(e) < k);
-        list.insert(at, entry);
+/// Replaces the entries with the ids of `entries` (or adds them), keeping `list` sorted by
+/// `key` (order, id).
+fn upsert<T>(list: &mut Vec<T>, entries: Vec<T>, key: fn(&T) -> (i64, &str)) {
+    if entries.is_empty() {
+        return;
+    }
+    let fresh: std::collections::HashSet<String> =
+        entries.iter().map(|e| key(e).1.to_owned()).collect();
+    list.retain(|e| !fresh.contains(key(e).1));
+    list.extend(entries);
+    // Nearly sorted already: this is a linear pass in practice.
+    list.sort_by(|a, b| key(a).cmp(&key(b)));
+}
+
+/// Keeps the problems found for one part of the views (none: the entry goes).
+fn set_problems(problems: &mut BTreeMap<String, Vec<Problem>>, part: String, found: Vec<Problem>) {
+    if found.is_empty() {
+        problems.remove(&part);
+    } else {
+        problems.insert(part, found);
     }
 }
 
