@@ -482,10 +482,7 @@ impl Space {
             reason: "missing: this device's record of which space it belongs to".into(),
         })?;
         let (storage, loaded) = Storage::open(dir, lock)?;
-        let stored_heads = loaded
-            .heads()
-            .map(|h| heads_from_bytes(h))
-            .unwrap_or_default();
+        let stored_heads = loaded.heads().map(heads_from_bytes).unwrap_or_default();
         let cached_list = Storage::read_view_cache(dir)
             .and_then(|bytes| serde_json::from_slice::<ViewCache>(&bytes).ok())
             .filter(|cache| {

@@ -106,7 +106,7 @@ impl Checkpoint {
 
     /// Decodes a run of checkpoints; `None` unless `bytes` is a whole number of them.
     pub(crate) fn decode_all(bytes: &[u8]) -> Option<Vec<Checkpoint>> {
-        if bytes.len() % CHECKPOINT_BYTES != 0 {
+        if !bytes.len().is_multiple_of(CHECKPOINT_BYTES) {
             return None;
         }
         Some(
