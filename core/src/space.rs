@@ -727,7 +727,8 @@ impl Space {
                 derived.problems.insert("members".into(), p);
             }
             Touched::Agreement(id) => rederive_agreement(&id, derived),
-            Touched::AgreementWritten(id) => match derived.agreements.get(&id) {
+            // The previous state is taken out (not copied): it is replaced or dropped below.
+            Touched::AgreementWritten(id) => match derived.agreements.remove(&id) {
                 Some(previous) => {
                     let mut p = Vec::new();
                     match view::derive_one_after_local_write(

@@ -753,13 +753,13 @@ pub(crate) fn derive_agreements(
 /// read again, known child records are reused and only new ones are read.
 pub(crate) fn derive_one_after_local_write(
     doc: &Document,
-    previous: &AgreementState,
+    previous: AgreementState,
     members: &Members,
     problems: &mut Vec<Problem>,
 ) -> Option<AgreementState> {
     let id = previous.summary.id.as_str();
     let mut entity = doc.entity_registers("agreements", id)?;
-    let mut children = previous.children.clone();
+    let mut children = previous.children;
     for kind in ["acceptances", "retirements", "renegotiations"] {
         let list = children.entry(kind.to_owned()).or_default();
         let known: std::collections::HashSet<String> = list.iter().map(|r| r.id.clone()).collect();
