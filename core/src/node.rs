@@ -173,7 +173,8 @@ struct NetworkMemory {
 struct SessionInfo {
     /// Distinguishes sessions with the same peer (both devices may dial at once).
     id: u64,
-    in_sync: watch::Receiver<bool>,
+    /// (the change generation it was computed at, whether the peer was at this device's heads)
+    in_sync: watch::Receiver<(u64, bool)>,
     traffic: Arc<Traffic>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -317,7 +318,7 @@ async fn start_session(
 ) {
     static NEXT_SESSION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
-    let (tx, rx) = watch::channel(false);
+    let (tx, rx) = watch::channel((0u64, false));
     let traffic = Arc::new(Traffic::default());
     let task_inner = inner.clone();
     let task_peer = peer.clone();
@@ -895,7 +896,14 @@ impl Node {
                     .push((peer, "the connection closed".into()));
                 continue;
             };
-            let done = tokio::time::timeout_at(deadline, in_sync.wait_for(|synced| *synced)).await;
+            // In sync as of every change made here before this call (a flag computed before
+            // a change that has not reached the session yet does not count).
+            let target = *self.inner.changes.borrow();
+            let done = tokio::time::timeout_at(
+                deadline,
+                in_sync.wait_for(|(generation, synced)| *synced && *generation >= target),
+            )
+            .await;
             report.bytes_sent += traffic.bytes_sent.load(Ordering::Relaxed);
             report.bytes_received += traffic.bytes_received.load(Ordering::Relaxed);
             match done {

@@ -140,13 +140,14 @@ pub(crate) async fn read_frame(recv: &mut RecvStream, traffic: &Traffic) -> Resu
 }
 
 /// Runs a sync session with `peer` until the stream ends, an error occurs or the node stops.
-/// `in_sync` tells waiters whether the peer was last seen at this device's heads.
+/// `in_sync` tells waiters whether the peer was last seen at this device's heads, with the
+/// change generation (see `Inner::changes`) that was computed at.
 pub(crate) async fn run_session(
     inner: Arc<Inner>,
     peer: DeviceId,
     mut send: SendStream,
     mut recv: RecvStream,
-    in_sync: watch::Sender<bool>,
+    in_sync: watch::Sender<(u64, bool)>,
     traffic: Arc<Traffic>,
 ) -> Result<()> {
     let mut changed = inner.changes.subscribe();
@@ -163,6 +164,7 @@ pub(crate) async fn run_session(
                 return Err(Error::NotAMember(format!("device {peer} was removed")));
             }
             // Say what there is to say.
+            let generation = *changed.borrow_and_update();
             let (message, synced) = inner.with_space(|s| {
                 let m = s.generate_sync_message(&mut state);
                 (m, s.peer_in_sync(&state))
@@ -170,7 +172,7 @@ pub(crate) async fn run_session(
             if let Some(message) = message? {
                 write_frame(&mut send, &Frame::Sync(message), &traffic).await?;
             }
-            in_sync.send_replace(synced);
+            in_sync.send_replace((generation, synced));
             tokio::select! {
                 frame = read_frame(&mut recv, &traffic) => {
                     let Some(frame) = frame? else { return Ok(()) };

@@ -132,6 +132,26 @@ async fn a_live_change_reaches_the_connected_partner() {
     alex.shutdown().await;
 }
 
+/// `sync_now` right after a local write, while a session is already open and was in sync,
+/// returns only once the peer holds that write (a flag from before the write does not count).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_now_right_after_a_write_waits_for_that_write() {
+    let (_a, alex) = alex_node().await;
+    let (_s, sam) = join(&alex, InviteRole::Partner, "Sam").await;
+    alex.sync_now(T).await.unwrap();
+    for i in 0..20 {
+        alex.space(|s| {
+            s.create_agreement(NewAgreement::titled(format!("Written {i}")), Utc::now())
+                .unwrap()
+        });
+        let report = alex.sync_now(T).await.unwrap();
+        assert_eq!(report.converged.len(), 1, "{report:?}");
+        assert_eq!(heads(&sam), heads(&alex), "after write {i}");
+    }
+    sam.shutdown().await;
+    alex.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_device_reconnects_with_its_saved_sync_state() {
     let (_a, alex) = alex_node().await;
