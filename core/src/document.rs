@@ -24,6 +24,9 @@ use automerge::{
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+/// Op counters a peer's change may reach (far below the engine's 32-bit limit).
+const MAX_OP_COUNTER: u64 = 1 << 31;
+
 /// The schema version this build writes and fully understands.
 pub const SCHEMA_VERSION: u64 = 1;
 
@@ -348,6 +351,7 @@ impl Document {
         }
         let before = self.doc.get_heads();
         self.guard("applying changes", |doc| doc.apply_changes(changes))?;
+        self.note_applied(&before);
         if !from_peer {
             // This device's own stored changes make its actor known to the document again,
             // so its last local change can be found.
@@ -358,30 +362,36 @@ impl Document {
     }
 
     /// Refuses remote changes that would let a peer write in another device's name within
-    /// what that device already signed: changes under this device's own actor, and changes
-    /// whose op counters do not grow past the same actor's earlier changes. On error nothing
-    /// is applied.
+    /// what that device already confirmed, or break the engine: changes under this device's
+    /// own actor, changes whose op counters do not grow past the same actor's changes already
+    /// applied here, changes that skip sequence numbers, and op counters out of reach of what
+    /// was really written. On error nothing is applied.
     fn check_incoming(&mut self, changes: &[Change]) -> Result<()> {
         let me = self.doc.get_actor().clone();
-        if self.clock.is_none() {
-            let mut clock: HashMap<ActorId, (u64, u64)> = HashMap::new();
-            for meta in self.doc.get_changes_meta(&[]) {
-                let entry = clock.entry(meta.actor.into_owned()).or_insert((0, 0));
-                entry.0 = entry.0.max(meta.seq);
-                entry.1 = entry.1.max(meta.max_op);
-            }
-            self.clock = Some(clock);
-        }
-        let clock = self.clock.as_mut().expect("built above");
+        let clock = self.clock_of_applied();
         let mut sorted: Vec<&Change> = changes
             .iter()
             .filter(|c| self.doc.get_change_by_hash(&c.hash()).is_none())
             .collect();
         sorted.sort_by_key(|c| (c.actor_id().clone(), c.seq()));
         let in_batch: HashSet<ChangeHash> = changes.iter().map(Change::hash).collect();
-        let mut next = clock.clone();
+        // A change can only follow op counters that exist: the highest here plus every op of
+        // this batch (a legitimate change's counters follow those of its dependencies).
+        let batch_ops: u64 = sorted
+            .iter()
+            .map(|c| c.max_op().saturating_sub(c.start_op().get()) + 1)
+            .sum();
+        let limit = clock
+            .values()
+            .map(|e| e.1)
+            .max()
+            .unwrap_or(0)
+            .saturating_add(batch_ops)
+            .saturating_add(1);
+        let mut next = clock;
         for change in sorted {
             let actor = change.actor_id();
+            let who = || actor.to_hex_string();
             if actor == &me {
                 return Err(Error::InvalidRemoteData(
                     "a peer sent changes in this device's own name; nothing was applied".into(),
@@ -398,21 +408,57 @@ impl Document {
             if change.seq() > seq + 1 && !waits {
                 return Err(Error::InvalidRemoteData(format!(
                     "a change by {} skips sequence numbers; nothing was applied",
-                    actor.to_hex_string()
+                    who()
                 )));
             }
-            if change.seq() > seq && change.start_op().get() <= max_op {
+            // Every change of a device follows all its earlier ones, so its op counters are
+            // above theirs (checkpoints confirm records by op counter).
+            if change.start_op().get() <= max_op {
                 return Err(Error::InvalidRemoteData(format!(
                     "a change by {} reuses op counters of its earlier changes; nothing was applied",
-                    actor.to_hex_string()
+                    who()
+                )));
+            }
+            if change.max_op() >= MAX_OP_COUNTER || (!waits && change.start_op().get() > limit) {
+                return Err(Error::InvalidRemoteData(format!(
+                    "a change by {} has op counters out of range; nothing was applied",
+                    who()
                 )));
             }
             let entry = next.entry(actor.clone()).or_insert((0, 0));
             entry.0 = entry.0.max(change.seq());
             entry.1 = entry.1.max(change.max_op());
         }
-        *clock = next;
         Ok(())
+    }
+
+    /// Per actor, the highest sequence number and op counter among the changes applied here
+    /// (changes still waiting for dependencies do not count).
+    fn clock_of_applied(&mut self) -> HashMap<ActorId, (u64, u64)> {
+        if self.clock.is_none() {
+            let mut clock: HashMap<ActorId, (u64, u64)> = HashMap::new();
+            Self::fold_changes(&mut clock, self.doc.get_changes_meta(&[]));
+            self.clock = Some(clock);
+        }
+        self.clock.clone().unwrap_or_default()
+    }
+
+    fn fold_changes<'a>(
+        clock: &mut HashMap<ActorId, (u64, u64)>,
+        metas: impl IntoIterator<Item = automerge::ChangeMetadata<'a>>,
+    ) {
+        for meta in metas {
+            let entry = clock.entry(meta.actor.into_owned()).or_insert((0, 0));
+            entry.0 = entry.0.max(meta.seq);
+            entry.1 = entry.1.max(meta.max_op);
+        }
+    }
+
+    /// After changes were applied: the clock takes in those that are now in the document.
+    fn note_applied(&mut self, before: &[ChangeHash]) {
+        if let Some(clock) = self.clock.as_mut() {
+            Self::fold_changes(clock, self.doc.get_changes_meta(before));
+        }
     }
 
     /// Runs an engine call on data from a peer. A panic inside the engine becomes an error and
@@ -494,9 +540,13 @@ impl Document {
             })?);
         }
         self.check_incoming(&changes)?;
+        let before = self.doc.get_heads();
         let result = self.guard("applying a sync message", |doc| {
             doc.receive_sync_message(&mut state.0, message)
         });
+        if result.is_ok() {
+            self.note_applied(&before);
+        }
         state.0.their_capabilities = None;
         result
     }
@@ -838,7 +888,13 @@ impl Document {
             },
         );
         match result {
-            Ok(success) => Ok(success.result),
+            Ok(success) => {
+                // The clock of applied changes takes in this device's own change too.
+                if let (Some(clock), Some(hash)) = (self.clock.as_mut(), success.hash) {
+                    Self::fold_changes(clock, self.doc.get_change_meta_by_hash(&hash));
+                }
+                Ok(success.result)
+            }
             Err(failure) => Err(failure.error),
         }
     }

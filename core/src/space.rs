@@ -379,6 +379,13 @@ impl Space {
         let (checkpoint_list, document) = split_export(document)?;
         let doc = Document::load(document, &identity.actor_bytes())
             .map_err(|e| Error::InvalidRemoteData(format!("the space could not be read: {e}")))?;
+        // A joining device has written nothing: changes in its name are forged, and it would
+        // confirm them with its first checkpoint.
+        if doc.last_local_change().is_some() {
+            return Err(Error::InvalidRemoteData(
+                "the received space holds changes in this device's name; it was refused".into(),
+            ));
+        }
         let (Some(space_id), Some(founder)) =
             (doc.root_str("space_id"), doc.root_str("founder_device"))
         else {

@@ -506,3 +506,61 @@ fn a_change_that_skips_sequence_numbers_is_refused_without_a_panic() {
         .unwrap();
     assert_eq!(alex.space.follow_through(Some(&id)).unwrap().len(), 1);
 }
+
+#[test]
+fn a_space_holding_changes_in_the_joiners_name_is_refused() {
+    let (mut alex, _sam) = couple();
+    let id = alex
+        .space
+        .create_agreement(NewAgreement::titled("Forged consent"), t(3))
+        .unwrap();
+    // Alex's modified client invites a tablet of Sam's and, before sending the space, writes
+    // an acceptance under the new device's actor (its id is its public key).
+    let dir = TempDir::new().unwrap();
+    let tablet = DeviceIdentity::load_or_create(dir.path()).unwrap();
+    let forged = alex
+        .space
+        .doc()
+        .forge_change(&tablet.actor_bytes(), |tx| {
+            tx.insert_map(
+                &["agreements", id.as_str(), "acceptances"],
+                "forged",
+                vec![("seq", Val::Int(1000))],
+                &[],
+            )
+        })
+        .unwrap();
+    assert!(alex.space.apply_changes(&[forged]).unwrap());
+    let export = alex.space.export_document().unwrap();
+    let Err(err) = Space::join(dir.path(), &export) else {
+        panic!("a space with changes in the joiner's name was accepted");
+    };
+    assert!(err.to_string().contains("this device's name"), "{err}");
+    // Nothing was set up: the directory can still join a genuine space.
+    assert!(Space::open(dir.path()).is_err());
+}
+
+#[test]
+fn a_change_with_op_counters_beyond_what_exists_is_refused() {
+    let (mut alex, sam) = couple();
+    let sam_actor = sam.space.identity().actor_bytes();
+    let forged = alex
+        .space
+        .doc()
+        .forge_change(&sam_actor, |tx| {
+            tx.insert_map(&["log"], "far", vec![("seq", Val::Int(5))], &[])
+        })
+        .unwrap();
+    let mut expanded = automerge::Change::from_bytes(forged).unwrap().decode();
+    expanded.start_op = std::num::NonZeroU64::new((1 << 32) - 2).unwrap();
+    expanded.hash = None;
+    let far = automerge::Change::from(expanded).raw_bytes().to_vec();
+    let before = alex.space.heads().unwrap();
+    let err = alex.space.apply_changes(&[far]).unwrap_err();
+    assert!(err.to_string().contains("out of range"), "{err}");
+    assert_eq!(alex.space.heads().unwrap(), before);
+    // Local writes still work.
+    alex.space
+        .create_agreement(NewAgreement::titled("Still writable"), t(5))
+        .unwrap();
+}
