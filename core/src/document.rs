@@ -432,6 +432,12 @@ impl Document {
         Ok(())
     }
 
+    /// Builds what checking peers' changes needs (done by the loader thread, so the first
+    /// sync after opening does not wait for it).
+    pub(crate) fn prepare_for_peers(&mut self) {
+        self.clock_of_applied();
+    }
+
     /// Per actor, the highest sequence number and op counter among the changes applied here
     /// (changes still waiting for dependencies do not count).
     fn clock_of_applied(&mut self) -> HashMap<ActorId, (u64, u64)> {

@@ -528,6 +528,7 @@ impl Space {
                     }
                     checkpoints.extend(stored);
                 }
+                doc.prepare_for_peers();
                 Ok((doc, None, checkpoints))
             })
             .map_err(|e| Error::io(dir, e))?;
