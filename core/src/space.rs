@@ -900,7 +900,8 @@ impl Space {
 
     fn next_seq(&mut self) -> i64 {
         let derived = self.derived.as_mut().expect("ready");
-        derived.max_seq += 1;
+        // Saturating: a peer's record may claim any order, even the largest.
+        derived.max_seq = derived.max_seq.saturating_add(1);
         derived.max_seq
     }
 

@@ -564,3 +564,28 @@ fn a_change_with_op_counters_beyond_what_exists_is_refused() {
         .create_agreement(NewAgreement::titled("Still writable"), t(5))
         .unwrap();
 }
+
+#[test]
+fn a_record_claiming_the_largest_order_does_not_break_local_writes() {
+    let (mut alex, sam) = couple();
+    let sam_actor = sam.space.identity().actor_bytes();
+    let junk = alex
+        .space
+        .doc()
+        .forge_change(&sam_actor, |tx| {
+            tx.insert_map(
+                &["partners"],
+                "junk",
+                vec![("seq", Val::Int(i64::MAX))],
+                &[],
+            )
+        })
+        .unwrap();
+    assert!(alex.space.apply_changes(&[junk]).unwrap());
+    let id = alex
+        .space
+        .create_agreement(NewAgreement::titled("Still in order"), t(5))
+        .unwrap();
+    alex.space.accept(&id, t(6)).unwrap();
+    assert!(alex.space.agreement(&id).is_ok());
+}
