@@ -174,26 +174,30 @@ async fn story(out: &mut String, root: &std::path::Path) -> Result<()> {
         out,
         "\n4. Offline again, both rewrite the date-night wording.",
     );
-    alex.space(|s| {
-        s.edit_agreement(
-            &date,
-            AgreementEdit {
-                title: Some("Date night every Friday from 19:30".into()),
-                ..Default::default()
-            },
-            now(),
-        )
-    })?;
-    sam.space(|s| {
-        s.edit_agreement(
+    {
+        // Both write before either hears of the other's words, as if offline: the session
+        // from the last meeting is still open, so Sam's space stays locked meanwhile and
+        // Alex's words cannot reach it in between.
+        let mut sam_space = sam.lock_space();
+        alex.space(|s| {
+            s.edit_agreement(
+                &date,
+                AgreementEdit {
+                    title: Some("Date night every Friday from 19:30".into()),
+                    ..Default::default()
+                },
+                now(),
+            )
+        })?;
+        sam_space.edit_agreement(
             &date,
             AgreementEdit {
                 title: Some("Date night every Friday from 19:00, phones away".into()),
                 ..Default::default()
             },
             now(),
-        )
-    })?;
+        )?;
+    }
     meet(out, &alex, &sam, "They meet").await?;
     let details = sam.space(|s| s.agreement(&date))?;
     say(
