@@ -589,3 +589,53 @@ fn a_record_claiming_the_largest_order_does_not_break_local_writes() {
     alex.space.accept(&id, t(6)).unwrap();
     assert!(alex.space.agreement(&id).is_ok());
 }
+
+#[test]
+fn a_refused_batch_cannot_open_a_way_for_changes_in_another_devices_name() {
+    let (mut alex, mut sam) = couple();
+    let mut tablet = enrol_own_device(&mut alex.space);
+    let id = alex
+        .space
+        .create_agreement(NewAgreement::titled("Kept words"), t(3))
+        .unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    sync(&mut alex.space, &mut tablet.space);
+    let alex_actor = alex.space.identity().actor_bytes();
+    let sam_actor = sam.space.identity().actor_bytes();
+    let forge = |actor: &[u8], key: &str| {
+        tablet
+            .space
+            .doc()
+            .forge_change(actor, |tx| {
+                tx.insert_map(
+                    &["agreements", id.as_str(), "acceptances"],
+                    key,
+                    vec![("seq", Val::Int(50))],
+                    &[],
+                )
+            })
+            .unwrap()
+    };
+    // Sam's client sends the tablet a batch the engine refuses (two changes of Sam's with the
+    // same number) together with a change in the name of Alex's phone.
+    let in_alex_name = forge(&alex_actor, "g");
+    let batch = vec![
+        in_alex_name.clone(),
+        forge(&sam_actor, "d1"),
+        forge(&sam_actor, "d2"),
+    ];
+    let before = tablet.space.heads().unwrap();
+    assert!(tablet.space.apply_changes(&batch).is_err());
+    assert_eq!(tablet.space.heads().unwrap(), before);
+    // Then a change in the phone's name whose op counters lie within what the phone's
+    // checkpoint confirms: refused.
+    let mut expanded = automerge::Change::from_bytes(in_alex_name)
+        .unwrap()
+        .decode();
+    expanded.start_op = std::num::NonZeroU64::new(1).unwrap();
+    expanded.hash = None;
+    let within = automerge::Change::from(expanded).raw_bytes().to_vec();
+    let err = tablet.space.apply_changes(&[within]).unwrap_err();
+    assert!(err.to_string().contains("op counters"), "{err}");
+    assert_eq!(tablet.space.heads().unwrap(), before);
+}
