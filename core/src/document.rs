@@ -368,7 +368,8 @@ impl Document {
     /// was really written. On error nothing is applied.
     fn check_incoming(&mut self, changes: &[Change]) -> Result<()> {
         let me = self.doc.get_actor().clone();
-        let clock = self.clock_of_applied();
+        self.build_clock();
+        let clock = self.clock.as_ref().expect("built above");
         let mut sorted: Vec<&Change> = changes
             .iter()
             .filter(|c| self.doc.get_change_by_hash(&c.hash()).is_none())
@@ -388,7 +389,8 @@ impl Document {
             .unwrap_or(0)
             .saturating_add(batch_ops)
             .saturating_add(1);
-        let mut next = clock;
+        // What this batch adds, per actor, over the clock of applied changes.
+        let mut next: HashMap<ActorId, (u64, u64)> = HashMap::new();
         for change in sorted {
             let actor = change.actor_id();
             let who = || actor.to_hex_string();
@@ -397,7 +399,11 @@ impl Document {
                     "a peer sent changes in this device's own name; nothing was applied".into(),
                 ));
             }
-            let (seq, max_op) = next.get(actor).copied().unwrap_or((0, 0));
+            let (seq, max_op) = next
+                .get(actor)
+                .or_else(|| clock.get(actor))
+                .copied()
+                .unwrap_or((0, 0));
             // A device's changes are numbered 1, 2, 3, ... A later one may arrive before the
             // one it follows (it then waits for that dependency); one whose dependencies are
             // all here but that skips numbers is malformed (the engine would fail on it).
@@ -425,7 +431,8 @@ impl Document {
                     who()
                 )));
             }
-            let entry = next.entry(actor.clone()).or_insert((0, 0));
+            let base = clock.get(actor).copied().unwrap_or((0, 0));
+            let entry = next.entry(actor.clone()).or_insert(base);
             entry.0 = entry.0.max(change.seq());
             entry.1 = entry.1.max(change.max_op());
         }
@@ -435,18 +442,18 @@ impl Document {
     /// Builds what checking peers' changes needs (done by the loader thread, so the first
     /// sync after opening does not wait for it).
     pub(crate) fn prepare_for_peers(&mut self) {
-        self.clock_of_applied();
+        self.build_clock();
     }
 
-    /// Per actor, the highest sequence number and op counter among the changes applied here
-    /// (changes still waiting for dependencies do not count).
-    fn clock_of_applied(&mut self) -> HashMap<ActorId, (u64, u64)> {
+    /// Builds, if needed, the clock of applied changes: per actor, the highest sequence number
+    /// and op counter among the changes applied here (changes still waiting for dependencies
+    /// do not count).
+    fn build_clock(&mut self) {
         if self.clock.is_none() {
             let mut clock: HashMap<ActorId, (u64, u64)> = HashMap::new();
             Self::fold_changes(&mut clock, self.doc.get_changes_meta(&[]));
             self.clock = Some(clock);
         }
-        self.clock.clone().unwrap_or_default()
     }
 
     fn fold_changes<'a>(
