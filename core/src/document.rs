@@ -12,6 +12,9 @@
 //!       log/{rec}, concerns/{id}/{..., events/{rec}}, checkins/{rec}, positions/{rec},
 //!       rules/{id}, marks/{rec}, settings/checkin
 //! ```
+//! Entities (partners, devices, agreements, concerns, rules, settings) are maps. Immutable
+//! records (`{rec}`: acceptances, log entries, check-ins, ...) are one packed bytes value each
+//! (see [`packed`]); records stored as maps (schema version 1) are still read.
 //! Wording fields are plain string registers (not collaborative text): concurrent writes stay
 //! visible through `get_all` and become a conflict for the partners to resolve.
 
@@ -28,7 +31,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 const MAX_OP_COUNTER: u64 = 1 << 31;
 
 /// The schema version this build writes and fully understands.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// The containers created with the space (never concurrently, so they never conflict).
 pub(crate) const TOP_LEVEL_MAPS: [&str; 10] = [
@@ -131,6 +134,201 @@ impl From<bool> for Val {
 impl From<Vec<u8>> for Val {
     fn from(b: Vec<u8>) -> Self {
         Val::Bytes(b)
+    }
+}
+
+/// Immutable records (log entries, acceptances, check-ins, ...) are stored as one bytes value
+/// each instead of a map of scalars: one operation per record instead of one per field, which
+/// keeps the history, sync messages and the engine's memory small.
+///
+/// Format: [`PACKED_RECORD`], then per field a key code (an index into [`PACKED_KEYS`] plus
+/// one; 0 = the key follows as a length-prefixed string), a type tag and the value. Strings of
+/// lowercase hex digits (ids, hashes) are stored as their bytes.
+mod packed {
+    use super::Val;
+    use std::collections::BTreeMap;
+
+    /// First byte of a packed record (format version 1).
+    pub(super) const PACKED_RECORD: u8 = 0xA7;
+
+    /// Field names with a one-byte code. Append only: the position is the stored code.
+    const PACKED_KEYS: [&str; 24] = [
+        "partner",
+        "seq",
+        "at",
+        "agreement",
+        "kind",
+        "text",
+        "hash",
+        "reason",
+        "revision",
+        "by",
+        "step",
+        "held_on",
+        "notes",
+        "topic",
+        "position",
+        "ciphertext",
+        "nonce",
+        "digest",
+        "key",
+        "closes",
+        "reminder",
+        "occurrence",
+        "due",
+        "until",
+    ];
+
+    const STR: u8 = 0;
+    const HEX: u8 = 1;
+    const INT: u8 = 2;
+    const FALSE: u8 = 3;
+    const TRUE: u8 = 4;
+    const BYTES: u8 = 5;
+
+    fn put_varint(out: &mut Vec<u8>, mut n: u64) {
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+
+    fn is_lower_hex(s: &str) -> bool {
+        !s.is_empty()
+            && s.len() % 2 == 0
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    }
+
+    /// Packs `fields` into one value.
+    pub(super) fn encode(fields: &[(&str, Val)]) -> Vec<u8> {
+        let mut out = vec![PACKED_RECORD];
+        for (key, value) in fields {
+            match PACKED_KEYS.iter().position(|k| k == key) {
+                Some(code) => out.push(code as u8 + 1),
+                None => {
+                    out.push(0);
+                    put_varint(&mut out, key.len() as u64);
+                    out.extend_from_slice(key.as_bytes());
+                }
+            }
+            match value {
+                Val::Str(s) | Val::Other(s) if is_lower_hex(s) => {
+                    out.push(HEX);
+                    put_varint(&mut out, (s.len() / 2) as u64);
+                    for pair in s.as_bytes().chunks(2) {
+                        let digit = |b: u8| match b {
+                            b'0'..=b'9' => b - b'0',
+                            _ => b - b'a' + 10,
+                        };
+                        out.push(digit(pair[0]) << 4 | digit(pair[1]));
+                    }
+                }
+                Val::Str(s) | Val::Other(s) => {
+                    out.push(STR);
+                    put_varint(&mut out, s.len() as u64);
+                    out.extend_from_slice(s.as_bytes());
+                }
+                Val::Int(i) => {
+                    out.push(INT);
+                    put_varint(&mut out, ((*i << 1) ^ (*i >> 63)) as u64);
+                }
+                Val::Bool(b) => out.push(if *b { TRUE } else { FALSE }),
+                Val::Bytes(b) => {
+                    out.push(BYTES);
+                    put_varint(&mut out, b.len() as u64);
+                    out.extend_from_slice(b);
+                }
+            }
+        }
+        out
+    }
+
+    struct Reader<'a> {
+        rest: &'a [u8],
+    }
+
+    impl<'a> Reader<'a> {
+        fn byte(&mut self) -> Option<u8> {
+            let (&first, rest) = self.rest.split_first()?;
+            self.rest = rest;
+            Some(first)
+        }
+        fn varint(&mut self) -> Option<u64> {
+            let mut n = 0u64;
+            for shift in (0..64).step_by(7) {
+                let byte = self.byte()?;
+                n |= u64::from(byte & 0x7f).checked_shl(shift)?;
+                if byte & 0x80 == 0 {
+                    return Some(n);
+                }
+            }
+            None
+        }
+        fn take(&mut self, len: u64) -> Option<&'a [u8]> {
+            let len = usize::try_from(len).ok()?;
+            if len > self.rest.len() {
+                return None;
+            }
+            let (taken, rest) = self.rest.split_at(len);
+            self.rest = rest;
+            Some(taken)
+        }
+        fn string(&mut self) -> Option<String> {
+            let len = self.varint()?;
+            String::from_utf8(self.take(len)?.to_vec()).ok()
+        }
+    }
+
+    /// The fields of a packed record; `None` when `bytes` is not one (or is damaged).
+    pub(super) fn decode(bytes: &[u8]) -> Option<BTreeMap<String, Val>> {
+        let mut reader = Reader {
+            rest: bytes.strip_prefix(&[PACKED_RECORD])?,
+        };
+        let mut fields = BTreeMap::new();
+        while !reader.rest.is_empty() {
+            let key = match reader.byte()? {
+                0 => reader.string()?,
+                code => PACKED_KEYS.get(usize::from(code) - 1)?.to_string(),
+            };
+            let value = match reader.byte()? {
+                STR => Val::Str(reader.string()?),
+                HEX => {
+                    let len = reader.varint()?;
+                    let raw = reader.take(len)?;
+                    if raw.is_empty() {
+                        return None;
+                    }
+                    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+                    let mut text = String::with_capacity(raw.len() * 2);
+                    for b in raw {
+                        text.push(char::from(DIGITS[usize::from(b >> 4)]));
+                        text.push(char::from(DIGITS[usize::from(b & 15)]));
+                    }
+                    Val::Str(text)
+                }
+                INT => {
+                    let n = reader.varint()?;
+                    Val::Int((n >> 1) as i64 ^ -((n & 1) as i64))
+                }
+                FALSE => Val::Bool(false),
+                TRUE => Val::Bool(true),
+                BYTES => {
+                    let len = reader.varint()?;
+                    Val::Bytes(reader.take(len)?.to_vec())
+                }
+                _ => return None,
+            };
+            if fields.insert(key, value).is_some() {
+                return None;
+            }
+        }
+        Some(fields)
     }
 }
 
@@ -574,8 +772,8 @@ impl Document {
     pub(crate) fn touched_since(&self, before: &[ChangeHash]) -> Vec<(String, Option<String>)> {
         use automerge::legacy::{Key, ObjectId};
         let mut out = Vec::new();
-        // (object, key written in it)
-        let mut objects: BTreeMap<String, Option<String>> = BTreeMap::new();
+        // object -> keys written in it
+        let mut objects: BTreeMap<String, BTreeSet<Option<String>>> = BTreeMap::new();
         for change in self.doc.get_changes(before) {
             for op in change.decode().operations {
                 let key = match &op.key {
@@ -588,12 +786,12 @@ impl Document {
                         None => out.push((String::new(), None)),
                     },
                     ObjectId::Id(id) => {
-                        objects.entry(id.to_string()).or_insert(key);
+                        objects.entry(id.to_string()).or_default().insert(key);
                     }
                 }
             }
         }
-        for (obj, key) in objects {
+        for (obj, keys_written) in objects {
             let path = self
                 .doc
                 .import_obj(&obj)
@@ -604,16 +802,20 @@ impl Document {
                 out.push((String::new(), None));
                 continue;
             };
-            let mut keys: Vec<Option<String>> = path
+            let keys: Vec<Option<String>> = path
                 .iter()
                 .map(|(_, prop)| match prop {
                     automerge::Prop::Map(k) => Some(k.to_string()),
                     automerge::Prop::Seq(_) => None,
                 })
                 .collect();
-            keys.push(key);
             match keys.as_slice() {
                 [Some(top), second, ..] => out.push((top.clone(), second.clone())),
+                [Some(top)] => {
+                    for key in keys_written {
+                        out.push((top.clone(), key));
+                    }
+                }
                 _ => out.push((String::new(), None)),
             }
         }
@@ -722,17 +924,32 @@ impl Document {
     }
 
     fn read_records_at(&self, obj: ObjId) -> Vec<Record> {
-        let items: Vec<(String, ObjId)> = self
+        enum Item {
+            Map(String, ObjId),
+            Packed(Record),
+        }
+        let items: Vec<Item> = self
             .doc
             .map_range(&obj, ..)
-            .filter(|item| matches!(item.value, ValueRef::Object(ObjType::Map)))
-            .map(|item| (item.key.to_string(), item.id()))
+            .filter_map(|item| match &item.value {
+                ValueRef::Object(ObjType::Map) => Some(Item::Map(item.key.to_string(), item.id())),
+                ValueRef::Object(_) => None,
+                ValueRef::Scalar(value) => Some(Item::Packed(packed_record(
+                    item.key.to_string(),
+                    item.id(),
+                    value,
+                    item.conflict,
+                )?)),
+            })
             .collect();
         items
             .into_iter()
-            .map(|(key, id)| {
-                let actor = actor_of(&id);
-                self.read_record(key, id, actor)
+            .map(|item| match item {
+                Item::Map(key, id) => {
+                    let actor = actor_of(&id);
+                    self.read_record(key, id, actor)
+                }
+                Item::Packed(record) => record,
             })
             .collect()
     }
@@ -748,12 +965,28 @@ impl Document {
     /// The record `id` stored under `path`, if there is one.
     pub(crate) fn record(&self, path: &[&str], id: &str) -> Option<Record> {
         let parent = self.resolve(path)?;
-        let obj = self.child_map(&parent, id)?;
-        let actor = actor_of(&obj);
-        Some(self.read_record(id.to_owned(), obj, actor))
+        match self.doc.get(&parent, id).ok()?? {
+            (automerge::Value::Object(ObjType::Map), obj) => {
+                let actor = actor_of(&obj);
+                Some(self.read_record(id.to_owned(), obj, actor))
+            }
+            (automerge::Value::Object(_), _) => None,
+            (automerge::Value::Scalar(value), op) => {
+                let conflict = self
+                    .doc
+                    .get_all(&parent, id)
+                    .map(|all| all.len() > 1)
+                    .unwrap_or(true);
+                let bytes = match value.as_ref() {
+                    ScalarValue::Bytes(b) => Some(b.as_slice()),
+                    _ => None,
+                };
+                packed_record_from(id.to_owned(), op, bytes, conflict)
+            }
+        }
     }
 
-    /// Keys under `path` whose values are not maps (schema problems for record collections).
+    /// Keys under `path` whose values are not maps (schema problems for entity collections).
     pub(crate) fn non_map_keys(&self, path: &[&str]) -> Vec<String> {
         match self.resolve(path) {
             Some(obj) => self
@@ -766,18 +999,29 @@ impl Document {
         }
     }
 
-    /// Ids of the entities stored under the top-level map `collection`.
+    /// Ids of the entities (maps) stored under the top-level map `collection`.
     pub(crate) fn entity_ids(&self, collection: &str) -> Vec<String> {
-        self.records_keys(&[collection])
+        match self.resolve(&[collection]) {
+            Some(obj) => self
+                .doc
+                .map_range(&obj, ..)
+                .filter(|item| matches!(item.value, ValueRef::Object(ObjType::Map)))
+                .map(|item| item.key.to_string())
+                .collect(),
+            None => Vec::new(),
+        }
     }
 
-    /// Keys of the records (map values) stored under `path`, in key order.
+    /// Keys of the records (maps or packed values) stored under `path`, in key order.
     pub(crate) fn records_keys(&self, path: &[&str]) -> Vec<String> {
         match self.resolve(path) {
             Some(obj) => self
                 .doc
                 .map_range(&obj, ..)
-                .filter(|item| matches!(item.value, ValueRef::Object(ObjType::Map)))
+                .filter(|item| match &item.value {
+                    ValueRef::Object(t) => *t == ObjType::Map,
+                    ValueRef::Scalar(_) => true,
+                })
                 .map(|item| item.key.to_string())
                 .collect(),
             None => Vec::new(),
@@ -949,6 +1193,41 @@ fn commit_options(message: &str, time_ms: i64) -> automerge::transaction::Commit
         .with_time(time_ms)
 }
 
+/// A record stored as one packed value (see [`packed`]). A scalar that is not a readable
+/// packed record becomes a record without fields, which views report as a problem.
+fn packed_record(
+    key: String,
+    op: ObjId,
+    value: &automerge::ScalarValueRef<'_>,
+    conflict: bool,
+) -> Option<Record> {
+    let bytes = match value {
+        automerge::ScalarValueRef::Bytes(b) => Some(&b[..]),
+        _ => None,
+    };
+    packed_record_from(key, op, bytes, conflict)
+}
+
+fn packed_record_from(
+    key: String,
+    op: ObjId,
+    bytes: Option<&[u8]>,
+    conflict: bool,
+) -> Option<Record> {
+    let ObjId::Id(counter, actor, _) = &op else {
+        return None;
+    };
+    Some(Record {
+        id: key,
+        fields: bytes.and_then(packed::decode).unwrap_or_default(),
+        children: BTreeMap::new(),
+        actor: actor.to_hex_string(),
+        counter: *counter,
+        foreign: conflict,
+        obj: op,
+    })
+}
+
 fn actor_of(id: &ObjId) -> String {
     match id {
         ObjId::Root => String::new(),
@@ -987,6 +1266,19 @@ impl Tx<'_, '_> {
         let obj = self.resolve(path)?;
         self.tx
             .put(&obj, key, value.into().to_scalar())
+            .map_err(write_err)
+    }
+
+    /// Stores an immutable record at `path/key` as one packed value (see [`packed`]).
+    pub(crate) fn insert_record(
+        &mut self,
+        path: &[&str],
+        key: &str,
+        fields: Vec<(&str, Val)>,
+    ) -> Result<()> {
+        let parent = self.resolve(path)?;
+        self.tx
+            .put(&parent, key, ScalarValue::Bytes(packed::encode(&fields)))
             .map_err(write_err)
     }
 
@@ -1031,3 +1323,95 @@ pub(crate) fn heads_to_bytes(heads: &[ChangeHash]) -> Vec<[u8; 32]> {
 }
 
 pub(crate) use automerge::ChangeHash as Heads;
+
+#[cfg(test)]
+mod packed_tests {
+    use super::packed::{decode, encode, PACKED_RECORD};
+    use super::Val;
+    use proptest::prelude::*;
+
+    #[test]
+    fn every_kind_of_value_round_trips() {
+        let fields = vec![
+            ("agreement", Val::Str("00ff12ab".into())),
+            ("hash", Val::Str("a".repeat(64))),
+            ("text", Val::Str("Kept it, with a smile ✓".into())),
+            ("odd_hex", Val::Str("abc".into())),
+            ("upper_hex", Val::Str("ABCD".into())),
+            ("empty", Val::Str(String::new())),
+            ("seq", Val::Int(i64::MAX)),
+            ("at", Val::Int(i64::MIN)),
+            ("zero", Val::Int(0)),
+            ("yes", Val::Bool(true)),
+            ("no", Val::Bool(false)),
+            ("nonce", Val::Bytes(vec![0, 1, 2, 255])),
+        ];
+        let decoded = decode(&encode(&fields)).expect("decodes");
+        assert_eq!(decoded.len(), fields.len());
+        for (key, value) in &fields {
+            assert_eq!(decoded.get(*key), Some(value), "{key}");
+        }
+    }
+
+    #[test]
+    fn ids_and_hashes_are_stored_as_bytes() {
+        let packed = encode(&[("hash", Val::Str("ab".repeat(32)))]);
+        // Magic, key code, tag, length, 32 bytes.
+        assert_eq!(packed.len(), 1 + 1 + 1 + 1 + 32);
+    }
+
+    #[test]
+    fn damaged_values_are_not_records() {
+        let good = encode(&[("kind", Val::Str("kept".into())), ("seq", Val::Int(7))]);
+        for cut in 1..good.len() {
+            // Every proper prefix either fails or decodes to fewer fields, never panics.
+            if let Some(fields) = decode(&good[..cut]) {
+                assert!(fields.len() < 2, "cut at {cut}");
+            }
+        }
+        assert!(decode(&[]).is_none());
+        assert!(decode(b"plain text").is_none());
+        assert!(
+            decode(&[PACKED_RECORD, 200, 0]).is_none(),
+            "unknown key code"
+        );
+        assert!(decode(&[PACKED_RECORD, 1, 9]).is_none(), "unknown type tag");
+        assert!(
+            decode(&[PACKED_RECORD, 1, 0, 0xff]).is_none(),
+            "length runs past the end"
+        );
+        let twice = [PACKED_RECORD, 2, 2, 2, 2, 2, 4];
+        assert!(decode(&twice).is_none(), "a field given twice");
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let mut with_magic = vec![PACKED_RECORD];
+            with_magic.extend_from_slice(&bytes);
+            let _ = decode(&bytes);
+            let _ = decode(&with_magic);
+        }
+
+        #[test]
+        fn records_round_trip(
+            text in ".{0,40}",
+            hex in "([0-9a-f]{2}){0,40}",
+            n in any::<i64>(),
+            b in any::<bool>(),
+            raw in proptest::collection::vec(any::<u8>(), 0..40),
+        ) {
+            let fields = vec![
+                ("text", Val::Str(text)),
+                ("key", Val::Str(hex)),
+                ("custom field", Val::Int(n)),
+                ("flag", Val::Bool(b)),
+                ("ciphertext", Val::Bytes(raw)),
+            ];
+            let decoded = decode(&encode(&fields)).expect("decodes");
+            for (key, value) in &fields {
+                prop_assert_eq!(decoded.get(*key), Some(value));
+            }
+        }
+    }
+}

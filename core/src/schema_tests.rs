@@ -83,6 +83,9 @@ fn schema_breaking_values_are_ignored_and_reported() {
             )
         })
         .unwrap();
+    space
+        .raw_change(|tx| tx.put(&["log"], "garbage", Val::Bytes(vec![0xA7, 9, 9])))
+        .unwrap();
     let list = space.list(&ListFilter::default()).unwrap();
     assert!(
         list.is_empty(),
@@ -94,6 +97,11 @@ fn schema_breaking_values_are_ignored_and_reported() {
     assert!(text.contains(good.as_str()), "{text}");
     assert!(text.contains("junk"), "{text}");
     assert!(text.contains("entry1"), "{text}");
+    assert!(
+        text.contains("garbage") && text.contains("not a readable record"),
+        "{text}"
+    );
+    assert!(space.follow_through(None).unwrap().is_empty());
     // Views and further writes still work.
     let fine = space
         .create_agreement(NewAgreement::titled("Still fine"), now())

@@ -1178,7 +1178,7 @@ impl Space {
         let at = now_ms(now);
         let rec = RecordId::random();
         self.write("remove device", None, now, Touched::All, |tx| {
-            tx.insert_map(
+            tx.insert_record(
                 &["devices", device.as_str(), "removals"],
                 rec.as_str(),
                 vec![
@@ -1186,7 +1186,6 @@ impl Space {
                     ("seq", seq.into()),
                     ("at", at.into()),
                 ],
-                &[],
             )
         })
     }
@@ -1318,16 +1317,7 @@ impl Space {
                     &["acceptances", "retirements", "renegotiations"],
                 )?;
                 if !input.draft {
-                    write_acceptance(
-                        tx,
-                        &aid,
-                        &me,
-                        &content.hash(),
-                        &revision,
-                        "",
-                        accept_seq,
-                        at,
-                    )?;
+                    write_acceptance(tx, &aid, &content.hash(), &revision, "", accept_seq, at)?;
                 }
                 Ok(())
             },
@@ -1343,7 +1333,7 @@ impl Space {
         edit: AgreementEdit,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let (me, _) = self.writable()?;
+        self.writable()?;
         if edit.is_empty() {
             return Err(Error::invalid(
                 "edit",
@@ -1391,7 +1381,7 @@ impl Space {
         if let Some(d) = edit.next_review {
             puts.push((Field::NextReview, d.to_string()));
         }
-        self.apply_field_writes(id, &state, puts, "edit", &me, now)
+        self.apply_field_writes(id, &state, puts, "edit", now)
     }
 
     /// Settles a field in conflict by writing one value (a candidate or a new wording). This is
@@ -1403,7 +1393,7 @@ impl Space {
         value: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let (me, _) = self.writable()?;
+        self.writable()?;
         let state = self.state(id)?.clone();
         if !state.conflicts.iter().any(|c| c.field == field) {
             return Err(Error::NotAllowed(format!(
@@ -1452,7 +1442,7 @@ impl Space {
                 format!("'{value}' is not valid for {}", field.key()),
             ));
         }
-        self.apply_field_writes(id, &state, vec![(field, stored)], "resolve", &me, now)
+        self.apply_field_writes(id, &state, vec![(field, stored)], "resolve", now)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1462,7 +1452,6 @@ impl Space {
         state: &AgreementState,
         puts: Vec<(Field, String)>,
         op: &str,
-        me: &PartnerId,
         now: DateTime<Utc>,
     ) -> Result<()> {
         let doc = self.doc();
@@ -1562,7 +1551,7 @@ impl Space {
                     )?;
                 }
                 if accept {
-                    write_acceptance(tx, &path_id, me, &hash, &revision, &closes, seq, at)?;
+                    write_acceptance(tx, &path_id, &hash, &revision, &closes, seq, at)?;
                 }
                 Ok(())
             },
@@ -1615,13 +1604,13 @@ impl Space {
             Some(id),
             now,
             Touched::AgreementWritten(id.clone()),
-            |tx| write_acceptance(tx, &path_id, &me, &hash, &revision, &closes, seq, at),
+            |tx| write_acceptance(tx, &path_id, &hash, &revision, &closes, seq, at),
         )
     }
 
     /// Retires an agreement with a reason; it stays in history.
     pub fn retire(&mut self, id: &AgreementId, reason: &str, now: DateTime<Utc>) -> Result<()> {
-        let (me, _) = self.writable()?;
+        self.writable()?;
         let reason = clean_text("reason", reason, MAX_TEXT_CHARS, true)?;
         let state = self.state(id)?;
         if state.retirement.is_some() {
@@ -1639,11 +1628,10 @@ impl Space {
             now,
             Touched::AgreementWritten(id.clone()),
             |tx| {
-                tx.insert_map(
+                tx.insert_record(
                     &["agreements", path_id.as_str(), "retirements"],
                     rec.as_str(),
-                    Act::new(&me, seq, at).fields(vec![("reason", reason.into())]),
-                    &[],
+                    Act::new(seq, at).fields(vec![("reason", reason.into())]),
                 )
             },
         )
@@ -1657,7 +1645,7 @@ impl Space {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let (me, _) = self.writable()?;
+        self.writable()?;
         let reason = clean_text("reason", reason, MAX_TEXT_CHARS, false)?;
         let state = self.state(id)?;
         if state.retirement.is_some() {
@@ -1674,7 +1662,7 @@ impl Space {
             Some(id),
             now,
             Touched::AgreementWritten(id.clone()),
-            |tx| write_renegotiation(tx, &path_id, &me, &revision, &reason, seq, at),
+            |tx| write_renegotiation(tx, &path_id, &revision, &reason, seq, at),
         )
     }
 
@@ -1866,7 +1854,7 @@ impl Space {
         text: &str,
         now: DateTime<Utc>,
     ) -> Result<RecordId> {
-        let (me, _) = self.writable()?;
+        self.writable()?;
         let text = clean_text("text", text, MAX_TEXT_CHARS, false)?;
         self.state(id)?;
         let rec = RecordId::random();
@@ -1879,15 +1867,14 @@ impl Space {
             now,
             Touched::LogEntry(rec.0.clone()),
             |tx| {
-                tx.insert_map(
+                tx.insert_record(
                     &["log"],
                     r.as_str(),
-                    Act::new(&me, seq, at).fields(vec![
+                    Act::new(seq, at).fields(vec![
                         ("agreement", aid.0.clone().into()),
                         ("kind", kind.as_str().into()),
                         ("text", text.into()),
                     ]),
-                    &[],
                 )
             },
         )?;
@@ -1913,7 +1900,7 @@ impl Space {
 
     /// Raises a concern, on an agreement or in general.
     pub fn raise_concern(&mut self, input: NewConcern, now: DateTime<Utc>) -> Result<ConcernId> {
-        let (me, _) = self.writable()?;
+        self.writable()?;
         if let Some(a) = &input.agreement {
             self.state(a)?;
         }
@@ -1934,7 +1921,7 @@ impl Space {
                 tx.insert_map(
                     &["concerns"],
                     cid.as_str(),
-                    Act::new(&me, seq, at).fields(vec![
+                    Act::new(seq, at).fields(vec![
                         (
                             "agreement",
                             agreement.map(|a| a.0).unwrap_or_default().into(),
@@ -2003,17 +1990,16 @@ impl Space {
             now,
             Touched::Concern(id.0.clone(), touched_agreement),
             |tx| {
-                tx.insert_map(
+                tx.insert_record(
                     &["concerns", cid.as_str(), "events"],
                     rec.as_str(),
-                    Act::new(&me, seq, at).fields(vec![
+                    Act::new(seq, at).fields(vec![
                         ("step", step.as_str().into()),
                         ("text", text.clone().into()),
                     ]),
-                    &[],
                 )?;
                 if let Some((aid, revision)) = &renegotiation {
-                    write_renegotiation(tx, aid, &me, revision, &text, rseq, at)?;
+                    write_renegotiation(tx, aid, revision, &text, rseq, at)?;
                 }
                 Ok(())
             },
@@ -2071,7 +2057,7 @@ impl Space {
         notes: &str,
         now: DateTime<Utc>,
     ) -> Result<RecordId> {
-        let (me, _) = self.writable()?;
+        self.writable()?;
         let notes = clean_text("notes", notes, MAX_TEXT_CHARS, false)?;
         let rec = RecordId::random();
         let seq = self.next_seq();
@@ -2083,14 +2069,13 @@ impl Space {
             now,
             Touched::CheckIn(rec.0.clone()),
             |tx| {
-                tx.insert_map(
+                tx.insert_record(
                     &["checkins"],
                     r.as_str(),
-                    Act::new(&me, seq, at).fields(vec![
+                    Act::new(seq, at).fields(vec![
                         ("held_on", held_on.to_string().into()),
                         ("notes", notes.into()),
                     ]),
-                    &[],
                 )
             },
         )?;
@@ -2383,16 +2368,15 @@ impl Space {
         let seq = self.next_seq();
         let at = now_ms(now);
         self.write("position", None, now, Touched::Positions, |tx| {
-            tx.insert_map(
+            tx.insert_record(
                 &["positions"],
                 id.as_str(),
-                Act::new(&me, seq, at).fields(vec![
+                Act::new(seq, at).fields(vec![
                     ("kind", "text".into()),
                     ("topic", topic.clone().into()),
                     ("nonce", nonce.into()),
                     ("ciphertext", ciphertext.into()),
                 ]),
-                &[],
             )
         })
     }
@@ -2418,16 +2402,15 @@ impl Space {
         let at = now_ms(now);
         let rec = RecordId::random();
         self.write("position ready", None, now, Touched::Positions, |tx| {
-            tx.insert_map(
+            tx.insert_record(
                 &["positions"],
                 rec.as_str(),
-                Act::new(&me, seq, at).fields(vec![
+                Act::new(seq, at).fields(vec![
                     ("kind", "ready".into()),
                     ("topic", topic.clone().into()),
                     ("position", latest.id.clone().into()),
                     ("digest", digest.into()),
                 ]),
-                &[],
             )
         })?;
         self.publish_due_position_keys(now)
@@ -2436,7 +2419,7 @@ impl Space {
     /// Publishes the key of each of this partner's ready positions whose topic the other
     /// partner is ready on too (only that position's key, never the partner secret).
     fn publish_due_position_keys(&mut self, now: DateTime<Utc>) -> Result<()> {
-        let Ok((me, device)) = self.writable() else {
+        let Ok((me, _)) = self.writable() else {
             return Ok(());
         };
         let Some(secret) = self.secret.clone() else {
@@ -2462,18 +2445,16 @@ impl Space {
             let seq = self.next_seq();
             let at = now_ms(now);
             let rec = RecordId::random();
-            let (me, _) = (me.clone(), device.clone());
             self.write("position key", None, now, Touched::Positions, |tx| {
-                tx.insert_map(
+                tx.insert_record(
                     &["positions"],
                     rec.as_str(),
-                    Act::new(&me, seq, at).fields(vec![
+                    Act::new(seq, at).fields(vec![
                         ("kind", "key".into()),
                         ("topic", topic.clone().into()),
                         ("position", position.clone().into()),
                         ("key", key.to_vec().into()),
                     ]),
-                    &[],
                 )
             })?;
         }
@@ -2674,7 +2655,6 @@ fn unique_prefix<'a, T: 'a + Clone + std::fmt::Display>(
 fn write_acceptance(
     tx: &mut crate::document::Tx<'_, '_>,
     agreement: &AgreementId,
-    partner: &PartnerId,
     hash: &str,
     revision: &str,
     closes: &str,
@@ -2682,15 +2662,14 @@ fn write_acceptance(
     at: i64,
 ) -> Result<()> {
     let rec = RecordId::random();
-    tx.insert_map(
+    tx.insert_record(
         &["agreements", agreement.as_str(), "acceptances"],
         rec.as_str(),
-        Act::new(partner, seq, at).fields(vec![
+        Act::new(seq, at).fields(vec![
             ("hash", hash.into()),
             ("revision", revision.into()),
             ("closes", closes.into()),
         ]),
-        &[],
     )
 }
 
@@ -2698,40 +2677,37 @@ fn write_acceptance(
 fn write_renegotiation(
     tx: &mut crate::document::Tx<'_, '_>,
     agreement: &AgreementId,
-    partner: &PartnerId,
     revision: &str,
     reason: &str,
     seq: i64,
     at: i64,
 ) -> Result<()> {
     let rec = RecordId::random();
-    tx.insert_map(
+    tx.insert_record(
         &["agreements", agreement.as_str(), "renegotiations"],
         rec.as_str(),
-        Act::new(partner, seq, at).fields(vec![
+        Act::new(seq, at).fields(vec![
             ("revision", revision.into()),
             ("reason", reason.into()),
         ]),
-        &[],
     )
 }
 
 /// Who acts and when: the fields every record written by a device carries (and signs).
-pub(crate) struct Act<'a> {
-    partner: &'a PartnerId,
+pub(crate) struct Act {
     seq: i64,
     at: i64,
 }
 
-impl<'a> Act<'a> {
-    pub(crate) fn new(partner: &'a PartnerId, seq: i64, at: i64) -> Self {
-        Act { partner, seq, at }
+impl Act {
+    pub(crate) fn new(seq: i64, at: i64) -> Self {
+        Act { seq, at }
     }
 
-    /// `fields` plus the acting partner, causal order and time. The acting device is not
-    /// stored: it is the change's actor, which its checkpoint confirms.
+    /// `fields` plus the causal order and time. Neither the acting device nor its partner is
+    /// stored: the device is the change's actor, which its checkpoint confirms, and the
+    /// partner is the one that device is enrolled for.
     pub(crate) fn fields<'k>(&self, mut fields: Vec<(&'k str, Val)>) -> Vec<(&'k str, Val)> {
-        fields.push(("partner", self.partner.0.clone().into()));
         fields.push(("seq", self.seq.into()));
         fields.push(("at", self.at.into()));
         fields

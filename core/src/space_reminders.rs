@@ -398,7 +398,7 @@ impl Space {
 
     /// Marks a reminder's occurrence done, for both partners.
     pub fn mark_reminder_done(&mut self, id: &str, now: DateTime<Utc>) -> Result<()> {
-        let (me, _) = self.writable()?;
+        self.writable()?;
         let reminder = self.find_reminder(id, now)?;
         if self.derived().reminders.marks.is_done(&reminder.occurrence) {
             return Ok(());
@@ -407,14 +407,13 @@ impl Space {
         let at = now_ms(now);
         let rec = RecordId::random();
         self.write("reminder done", None, now, Touched::Reminders, |tx| {
-            tx.insert_map(
+            tx.insert_record(
                 &["marks"],
                 rec.as_str(),
-                Act::new(&me, seq, at).fields(vec![
+                Act::new(seq, at).fields(vec![
                     ("kind", "done".into()),
                     ("occurrence", reminder.occurrence.clone().into()),
                 ]),
-                &[],
             )
         })
     }
@@ -447,16 +446,15 @@ impl Space {
         let at = now_ms(now);
         let rec = RecordId::random();
         self.write("reminder snooze", None, now, Touched::Reminders, |tx| {
-            tx.insert_map(
+            tx.insert_record(
                 &["marks"],
                 rec.as_str(),
-                Act::new(&me, seq, at).fields(vec![
+                Act::new(seq, at).fields(vec![
                     ("kind", "snooze".into()),
                     ("reminder", reminder.id.clone().into()),
                     ("until", until.timestamp_millis().into()),
                     ("due", due.timestamp_millis().into()),
                 ]),
-                &[],
             )
         })
     }

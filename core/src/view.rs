@@ -160,6 +160,9 @@ impl Members {
         record: &Record,
         _path: &str,
     ) -> Result<(PartnerId, DeviceId), String> {
+        if record.fields.is_empty() && record.children.is_empty() {
+            return Err("is not a readable record".into());
+        }
         let seq = record.int("seq").ok_or("has no order")?;
         let device = self.trust.check_authentic(record)?;
         let Some(enrolled) = self.devices.get(&device) else {

@@ -286,3 +286,25 @@ fn the_agenda_follows_domain_order_and_the_last_checkin() {
         Error::NotAllowed(_)
     ));
 }
+
+#[test]
+fn several_records_arriving_in_one_sync_all_appear() {
+    // Records are single values in one collection; a batch of them must update the views of
+    // every one (regression: only the first key written to a collection was re-read).
+    let (mut alex, mut sam) = couple();
+    let id = active(&mut alex, &mut sam, "Call if late");
+    let day = chrono::NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+    for minute in 10..13 {
+        alex.space.record_checkin(day, "notes", t(minute)).unwrap();
+        alex.space
+            .log_follow_through(&id, LogKind::Kept, "", t(minute))
+            .unwrap();
+    }
+    send(&mut alex.space, &mut sam.space);
+    assert_eq!(sam.space.checkins().unwrap().len(), 3);
+    assert_eq!(sam.space.follow_through(Some(&id)).unwrap().len(), 3);
+    assert_eq!(
+        sam.space.checkins().unwrap(),
+        alex.space.checkins().unwrap()
+    );
+}
