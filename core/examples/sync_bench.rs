@@ -25,15 +25,48 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn peak_rss_kb() -> u64 {
+    status_kb("VmHWM")
+}
+
+/// A field of `/proc/self/status` in kB (0 where unavailable).
+fn status_kb(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM"))
+                .find(|l| l.starts_with(field))
                 .map(|l| l.to_string())
         })
         .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
         .unwrap_or(0)
+}
+
+/// Samples the process's anonymous resident memory (heap and stacks, not the program's code
+/// mapped from its file) every millisecond and keeps the highest value.
+struct AnonPeak {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: std::thread::JoinHandle<u64>,
+}
+
+impl AnonPeak {
+    fn start() -> Self {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = std::thread::spawn(move || {
+            let mut peak = 0;
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(status_kb("RssAnon"));
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            peak.max(status_kb("RssAnon"))
+        });
+        AnonPeak { stop, handle }
+    }
+
+    fn finish(self) -> u64 {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.handle.join().unwrap_or(0)
+    }
 }
 
 async fn wait_remote(node: &Node, events: &mut tokio::sync::broadcast::Receiver<NodeEvent>) {
@@ -212,6 +245,7 @@ fn offline_changes(dir: &Path) {
 
 /// Both devices of a pair in this process: they meet and converge; prints the peak memory.
 async fn pair_memory(alex_dir: &Path, sam_dir: &Path) {
+    let anon = AnonPeak::start();
     let config = NetworkConfig::loopback;
     let alex = Node::start(alex_dir, config()).await.unwrap();
     let sam = Node::start(sam_dir, config()).await.unwrap();
@@ -222,8 +256,13 @@ async fn pair_memory(alex_dir: &Path, sam_dir: &Path) {
     assert_eq!(report.converged.len(), 1, "{report:?}");
     sam.shutdown().await;
     alex.shutdown().await;
+    let anon = anon.finish();
     println!(
-        "peak memory of a pair (a fresh process, both devices meet as in W2): {} kB",
-        peak_rss_kb()
+        "peak memory of a pair (a fresh process, both devices meet as in W2): {} kB resident, \
+         of which {} kB is the program's code mapped from its file; anonymous memory (heap, \
+         stacks) peaks at {} kB (sampled every ms)",
+        peak_rss_kb(),
+        status_kb("RssFile"),
+        anon
     );
 }
