@@ -79,3 +79,52 @@ id_type!(
     /// Identifies a record (acceptance, log entry, check-in, ...).
     RecordId, 8
 );
+
+/// Separates the agreement from the rest of a follow-through log entry's key.
+pub(crate) const LOG_KEY_SEPARATOR: char = '/';
+
+impl RecordId {
+    /// The key of a new record written by `device` with causal order `seq`: the first eight
+    /// hex digits of the device id, then `seq` in base 36. Every record a device writes takes
+    /// a new order, so keys are unique per device; they carry far less entropy than random
+    /// ids, so the shared document compresses well. An order a peer pushed to the largest
+    /// value (no longer unique) falls back to a random id.
+    pub(crate) fn for_record(device: &DeviceId, seq: i64) -> Self {
+        if seq <= 0 || seq == i64::MAX {
+            return RecordId::random();
+        }
+        let tag: String = device.0.chars().take(8).collect();
+        let mut digits = Vec::new();
+        let mut n = seq as u64;
+        while n > 0 {
+            digits.push(char::from_digit((n % 36) as u32, 36).unwrap_or('0'));
+            n /= 36;
+        }
+        digits.reverse();
+        RecordId(format!("{tag}{}", digits.into_iter().collect::<String>()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_keys_are_short_unique_per_device_and_fall_back_when_saturated() {
+        let alex = DeviceId("3f9a12bc".to_string() + &"0".repeat(56));
+        let sam = DeviceId("77aa01ff".to_string() + &"1".repeat(56));
+        assert_eq!(RecordId::for_record(&alex, 1).0, "3f9a12bc1");
+        assert_eq!(RecordId::for_record(&alex, 36).0, "3f9a12bc10");
+        assert_ne!(
+            RecordId::for_record(&alex, 5),
+            RecordId::for_record(&sam, 5)
+        );
+        let keys: std::collections::HashSet<_> =
+            (1..2000).map(|s| RecordId::for_record(&alex, s)).collect();
+        assert_eq!(keys.len(), 1999);
+        let saturated = RecordId::for_record(&alex, i64::MAX);
+        assert_eq!(saturated.0.len(), 16, "a random id");
+        assert_ne!(saturated, RecordId::for_record(&alex, i64::MAX));
+        assert_eq!(RecordId::for_record(&alex, -3).0.len(), 16);
+    }
+}

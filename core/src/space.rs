@@ -16,7 +16,9 @@ use crate::document::{heads_from_bytes, heads_to_bytes, Document, Heads, Val};
 use crate::error::{Error, Result};
 use crate::followthrough::{LogEntry, LogKind};
 use crate::identity::DeviceIdentity;
-use crate::ids::{AgreementId, ConcernId, DeviceId, PartnerId, RecordId, SpaceId};
+use crate::ids::{
+    AgreementId, ConcernId, DeviceId, PartnerId, RecordId, SpaceId, LOG_KEY_SEPARATOR,
+};
 use crate::position::{PartnerSecret, Position, PositionState};
 use crate::storage::{cut_log_at, Frame, Storage, TornTail};
 use crate::trust::{Anchor, Checkpoint, Checkpoints, Role, CHECKPOINT_BYTES};
@@ -1176,7 +1178,7 @@ impl Space {
         }
         let seq = self.next_seq();
         let at = now_ms(now);
-        let rec = RecordId::random();
+        let rec = RecordId::for_record(&self.identity().device_id(), seq);
         self.write("remove device", None, now, Touched::All, |tx| {
             tx.insert_record(
                 &["devices", device.as_str(), "removals"],
@@ -1317,7 +1319,16 @@ impl Space {
                     &["acceptances", "retirements", "renegotiations"],
                 )?;
                 if !input.draft {
-                    write_acceptance(tx, &aid, &content.hash(), &revision, "", accept_seq, at)?;
+                    write_acceptance(
+                        tx,
+                        &device,
+                        &aid,
+                        &content.hash(),
+                        &revision,
+                        "",
+                        accept_seq,
+                        at,
+                    )?;
                 }
                 Ok(())
             },
@@ -1530,6 +1541,7 @@ impl Space {
         let seq = self.next_seq();
         let at = now_ms(now);
         let path_id = id.clone();
+        let device = self.identity().device_id();
         self.write(
             op,
             Some(id),
@@ -1551,7 +1563,7 @@ impl Space {
                     )?;
                 }
                 if accept {
-                    write_acceptance(tx, &path_id, &hash, &revision, &closes, seq, at)?;
+                    write_acceptance(tx, &device, &path_id, &hash, &revision, &closes, seq, at)?;
                 }
                 Ok(())
             },
@@ -1599,12 +1611,13 @@ impl Space {
         let at = now_ms(now);
         let path_id = id.clone();
         let revision = state.revision.clone();
+        let device = self.identity().device_id();
         self.write(
             "accept",
             Some(id),
             now,
             Touched::AgreementWritten(id.clone()),
-            |tx| write_acceptance(tx, &path_id, &hash, &revision, &closes, seq, at),
+            |tx| write_acceptance(tx, &device, &path_id, &hash, &revision, &closes, seq, at),
         )
     }
 
@@ -1620,7 +1633,7 @@ impl Space {
         }
         let seq = self.next_seq();
         let at = now_ms(now);
-        let rec = RecordId::random();
+        let rec = RecordId::for_record(&self.identity().device_id(), seq);
         let path_id = id.clone();
         self.write(
             "retire",
@@ -1657,12 +1670,13 @@ impl Space {
         let seq = self.next_seq();
         let at = now_ms(now);
         let path_id = id.clone();
+        let device = self.identity().device_id();
         self.write(
             "renegotiate",
             Some(id),
             now,
             Touched::AgreementWritten(id.clone()),
-            |tx| write_renegotiation(tx, &path_id, &revision, &reason, seq, at),
+            |tx| write_renegotiation(tx, &device, &path_id, &revision, &reason, seq, at),
         )
     }
 
@@ -1857,26 +1871,23 @@ impl Space {
         self.writable()?;
         let text = clean_text("text", text, MAX_TEXT_CHARS, false)?;
         self.state(id)?;
-        let rec = RecordId::random();
         let seq = self.next_seq();
+        // The key starts with the agreement (which the entry then need not repeat), so the
+        // entries of one agreement sit together and compress well.
+        let own = RecordId::for_record(&self.identity().device_id(), seq);
+        let rec = RecordId(format!("{}{LOG_KEY_SEPARATOR}{}", id.0, own.0));
         let at = now_ms(now);
-        let (r, aid) = (rec.clone(), id.clone());
+        let r = rec.clone();
+        let mut fields = vec![("kind", kind.as_str().into())];
+        if !text.is_empty() {
+            fields.push(("text", text.into()));
+        }
         self.write(
             "log",
             Some(id),
             now,
             Touched::LogEntry(rec.0.clone()),
-            |tx| {
-                tx.insert_record(
-                    &["log"],
-                    r.as_str(),
-                    Act::new(seq, at).fields(vec![
-                        ("agreement", aid.0.clone().into()),
-                        ("kind", kind.as_str().into()),
-                        ("text", text.into()),
-                    ]),
-                )
-            },
+            |tx| tx.insert_record(&["log"], r.as_str(), Act::new(seq, at).fields(fields)),
         )?;
         Ok(rec)
     }
@@ -1981,9 +1992,10 @@ impl Space {
         let seq = self.next_seq();
         let rseq = self.next_seq();
         let at = now_ms(now);
-        let rec = RecordId::random();
+        let rec = RecordId::for_record(&self.identity().device_id(), seq);
         let cid = id.clone();
         let touched_agreement = renegotiation.as_ref().map(|(a, _)| a.clone());
+        let device = self.identity().device_id();
         self.write(
             "concern step",
             concern.agreement.as_ref(),
@@ -1999,7 +2011,7 @@ impl Space {
                     ]),
                 )?;
                 if let Some((aid, revision)) = &renegotiation {
-                    write_renegotiation(tx, aid, revision, &text, rseq, at)?;
+                    write_renegotiation(tx, &device, aid, revision, &text, rseq, at)?;
                 }
                 Ok(())
             },
@@ -2059,8 +2071,8 @@ impl Space {
     ) -> Result<RecordId> {
         self.writable()?;
         let notes = clean_text("notes", notes, MAX_TEXT_CHARS, false)?;
-        let rec = RecordId::random();
         let seq = self.next_seq();
+        let rec = RecordId::for_record(&self.identity().device_id(), seq);
         let at = now_ms(now);
         let r = rec.clone();
         self.write(
@@ -2400,7 +2412,7 @@ impl Space {
         let digest = crate::position::digest(&latest.ciphertext);
         let seq = self.next_seq();
         let at = now_ms(now);
-        let rec = RecordId::random();
+        let rec = RecordId::for_record(&self.identity().device_id(), seq);
         self.write("position ready", None, now, Touched::Positions, |tx| {
             tx.insert_record(
                 &["positions"],
@@ -2444,7 +2456,7 @@ impl Space {
             let key = secret.position_key(&self.trust.space_id, &topic, &position);
             let seq = self.next_seq();
             let at = now_ms(now);
-            let rec = RecordId::random();
+            let rec = RecordId::for_record(&self.identity().device_id(), seq);
             self.write("position key", None, now, Touched::Positions, |tx| {
                 tx.insert_record(
                     &["positions"],
@@ -2654,6 +2666,7 @@ fn unique_prefix<'a, T: 'a + Clone + std::fmt::Display>(
 #[allow(clippy::too_many_arguments)]
 fn write_acceptance(
     tx: &mut crate::document::Tx<'_, '_>,
+    device: &DeviceId,
     agreement: &AgreementId,
     hash: &str,
     revision: &str,
@@ -2661,7 +2674,7 @@ fn write_acceptance(
     seq: i64,
     at: i64,
 ) -> Result<()> {
-    let rec = RecordId::random();
+    let rec = RecordId::for_record(device, seq);
     tx.insert_record(
         &["agreements", agreement.as_str(), "acceptances"],
         rec.as_str(),
@@ -2676,13 +2689,14 @@ fn write_acceptance(
 #[allow(clippy::too_many_arguments)]
 fn write_renegotiation(
     tx: &mut crate::document::Tx<'_, '_>,
+    device: &DeviceId,
     agreement: &AgreementId,
     revision: &str,
     reason: &str,
     seq: i64,
     at: i64,
 ) -> Result<()> {
-    let rec = RecordId::random();
+    let rec = RecordId::for_record(device, seq);
     tx.insert_record(
         &["agreements", agreement.as_str(), "renegotiations"],
         rec.as_str(),

@@ -405,7 +405,7 @@ impl Space {
         }
         let seq = self.next_seq();
         let at = now_ms(now);
-        let rec = RecordId::random();
+        let rec = RecordId::for_record(&self.identity().device_id(), seq);
         self.write("reminder done", None, now, Touched::Reminders, |tx| {
             tx.insert_record(
                 &["marks"],
@@ -444,7 +444,7 @@ impl Space {
             .unwrap_or(reminder.fires_at_utc);
         let seq = self.next_seq();
         let at = now_ms(now);
-        let rec = RecordId::random();
+        let rec = RecordId::for_record(&self.identity().device_id(), seq);
         self.write("reminder snooze", None, now, Touched::Reminders, |tx| {
             tx.insert_record(
                 &["marks"],

@@ -10,7 +10,7 @@ use crate::checkin::CheckIn;
 use crate::concern::{Concern, ConcernEvent, ConcernState, ConcernStep};
 use crate::document::{Document, Entity, Record, Val};
 use crate::followthrough::{LogEntry, LogKind};
-use crate::ids::{AgreementId, ConcernId, DeviceId, PartnerId, RecordId};
+use crate::ids::{AgreementId, ConcernId, DeviceId, PartnerId, RecordId, LOG_KEY_SEPARATOR};
 use crate::trust::{Checkpoints, Role};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
@@ -833,7 +833,13 @@ pub(crate) fn read_log_from(
         let parsed = members.record_author(&r, "log").and_then(|(author, _)| {
             Ok(LogEntry {
                 id: RecordId(r.id.clone()),
-                agreement: AgreementId(r.str("agreement").ok_or("names no agreement")?.to_owned()),
+                agreement: AgreementId(
+                    r.str("agreement")
+                        .or_else(|| r.id.split_once(LOG_KEY_SEPARATOR).map(|(a, _)| a))
+                        .filter(|a| !a.is_empty())
+                        .ok_or("names no agreement")?
+                        .to_owned(),
+                ),
                 kind: r
                     .str("kind")
                     .and_then(LogKind::parse)
