@@ -949,9 +949,24 @@ impl Document {
                     let actor = actor_of(&id);
                     self.read_record(key, id, actor)
                 }
-                Item::Packed(record) => record,
+                Item::Packed(record) => self.with_change_time(record),
             })
             .collect()
+    }
+
+    /// A packed record's time is the time of the change that wrote it (not stored twice).
+    fn with_change_time(&self, mut record: Record) -> Record {
+        if !record.fields.is_empty() && !record.fields.contains_key("at") {
+            let time = self
+                .doc
+                .hash_for_opid(&record.obj)
+                .and_then(|hash| self.doc.get_change_meta_by_hash(&hash))
+                .map(|meta| meta.timestamp);
+            if let Some(ms) = time {
+                record.fields.insert("at".to_owned(), Val::Int(ms));
+            }
+        }
+        record
     }
 
     /// The records stored under `path` (e.g. `["log"]`), in key order.
@@ -982,6 +997,7 @@ impl Document {
                     _ => None,
                 };
                 packed_record_from(id.to_owned(), op, bytes, conflict)
+                    .map(|record| self.with_change_time(record))
             }
         }
     }

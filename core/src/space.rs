@@ -1269,7 +1269,6 @@ impl Space {
         }
         self.check_concerns(&input.concerns)?;
         let id = AgreementId::random();
-        let revision = crate::ids::random_hex(8);
         let content = Content {
             title: title.clone(),
             details: details.clone(),
@@ -1283,6 +1282,8 @@ impl Space {
             .unwrap_or_default();
         let seq = self.next_seq();
         let accept_seq = self.next_seq();
+        // Unique per device and edit, like record keys (and as compressible).
+        let revision = RecordId::for_record(&self.identity().device_id(), seq).0;
         let at = now_ms(now);
         let aid = id.clone();
         self.write(
@@ -1327,7 +1328,6 @@ impl Space {
                         &revision,
                         "",
                         accept_seq,
-                        at,
                     )?;
                 }
                 Ok(())
@@ -1530,16 +1530,15 @@ impl Space {
             }
         };
         let is_draft = state.acceptances.is_empty() && op != "resolve";
+        let seq = self.next_seq();
         let revision = if wording_changed {
-            crate::ids::random_hex(8)
+            RecordId::for_record(&self.identity().device_id(), seq).0
         } else {
             state.revision.clone()
         };
         let accept = wording_changed && !is_draft && new_content.is_some();
         let hash = new_content.as_ref().map(Content::hash).unwrap_or_default();
         let closes = state.open_renegotiations.join(",");
-        let seq = self.next_seq();
-        let at = now_ms(now);
         let path_id = id.clone();
         let device = self.identity().device_id();
         self.write(
@@ -1563,7 +1562,7 @@ impl Space {
                     )?;
                 }
                 if accept {
-                    write_acceptance(tx, &device, &path_id, &hash, &revision, &closes, seq, at)?;
+                    write_acceptance(tx, &device, &path_id, &hash, &revision, &closes, seq)?;
                 }
                 Ok(())
             },
@@ -1608,7 +1607,6 @@ impl Space {
         let hash = content.hash();
         let closes = state.open_renegotiations.join(",");
         let seq = self.next_seq();
-        let at = now_ms(now);
         let path_id = id.clone();
         let revision = state.revision.clone();
         let device = self.identity().device_id();
@@ -1617,7 +1615,7 @@ impl Space {
             Some(id),
             now,
             Touched::AgreementWritten(id.clone()),
-            |tx| write_acceptance(tx, &device, &path_id, &hash, &revision, &closes, seq, at),
+            |tx| write_acceptance(tx, &device, &path_id, &hash, &revision, &closes, seq),
         )
     }
 
@@ -1632,7 +1630,6 @@ impl Space {
             )));
         }
         let seq = self.next_seq();
-        let at = now_ms(now);
         let rec = RecordId::for_record(&self.identity().device_id(), seq);
         let path_id = id.clone();
         self.write(
@@ -1644,7 +1641,7 @@ impl Space {
                 tx.insert_record(
                     &["agreements", path_id.as_str(), "retirements"],
                     rec.as_str(),
-                    Act::new(seq, at).fields(vec![("reason", reason.into())]),
+                    Act::new(seq).fields(vec![("reason", reason.into())]),
                 )
             },
         )
@@ -1668,7 +1665,6 @@ impl Space {
         }
         let revision = state.revision.clone();
         let seq = self.next_seq();
-        let at = now_ms(now);
         let path_id = id.clone();
         let device = self.identity().device_id();
         self.write(
@@ -1676,7 +1672,7 @@ impl Space {
             Some(id),
             now,
             Touched::AgreementWritten(id.clone()),
-            |tx| write_renegotiation(tx, &device, &path_id, &revision, &reason, seq, at),
+            |tx| write_renegotiation(tx, &device, &path_id, &revision, &reason, seq),
         )
     }
 
@@ -1876,7 +1872,6 @@ impl Space {
         // entries of one agreement sit together and compress well.
         let own = RecordId::for_record(&self.identity().device_id(), seq);
         let rec = RecordId(format!("{}{LOG_KEY_SEPARATOR}{}", id.0, own.0));
-        let at = now_ms(now);
         let r = rec.clone();
         let mut fields = vec![("kind", kind.as_str().into())];
         if !text.is_empty() {
@@ -1887,7 +1882,7 @@ impl Space {
             Some(id),
             now,
             Touched::LogEntry(rec.0.clone()),
-            |tx| tx.insert_record(&["log"], r.as_str(), Act::new(seq, at).fields(fields)),
+            |tx| tx.insert_record(&["log"], r.as_str(), Act::new(seq).fields(fields)),
         )?;
         Ok(rec)
     }
@@ -1920,7 +1915,6 @@ impl Space {
         let need = clean_text("what I need", &input.what_i_need, MAX_TEXT_CHARS, false)?;
         let id = ConcernId::random();
         let seq = self.next_seq();
-        let at = now_ms(now);
         let cid = id.clone();
         let agreement = input.agreement.clone();
         self.write(
@@ -1932,7 +1926,7 @@ impl Space {
                 tx.insert_map(
                     &["concerns"],
                     cid.as_str(),
-                    Act::new(seq, at).fields(vec![
+                    Act::new(seq).fields(vec![
                         (
                             "agreement",
                             agreement.map(|a| a.0).unwrap_or_default().into(),
@@ -1991,7 +1985,6 @@ impl Space {
         };
         let seq = self.next_seq();
         let rseq = self.next_seq();
-        let at = now_ms(now);
         let rec = RecordId::for_record(&self.identity().device_id(), seq);
         let cid = id.clone();
         let touched_agreement = renegotiation.as_ref().map(|(a, _)| a.clone());
@@ -2005,13 +1998,13 @@ impl Space {
                 tx.insert_record(
                     &["concerns", cid.as_str(), "events"],
                     rec.as_str(),
-                    Act::new(seq, at).fields(vec![
+                    Act::new(seq).fields(vec![
                         ("step", step.as_str().into()),
                         ("text", text.clone().into()),
                     ]),
                 )?;
                 if let Some((aid, revision)) = &renegotiation {
-                    write_renegotiation(tx, &device, aid, revision, &text, rseq, at)?;
+                    write_renegotiation(tx, &device, aid, revision, &text, rseq)?;
                 }
                 Ok(())
             },
@@ -2073,7 +2066,6 @@ impl Space {
         let notes = clean_text("notes", notes, MAX_TEXT_CHARS, false)?;
         let seq = self.next_seq();
         let rec = RecordId::for_record(&self.identity().device_id(), seq);
-        let at = now_ms(now);
         let r = rec.clone();
         self.write(
             "checkin",
@@ -2084,7 +2076,7 @@ impl Space {
                 tx.insert_record(
                     &["checkins"],
                     r.as_str(),
-                    Act::new(seq, at).fields(vec![
+                    Act::new(seq).fields(vec![
                         ("held_on", held_on.to_string().into()),
                         ("notes", notes.into()),
                     ]),
@@ -2378,12 +2370,11 @@ impl Space {
         let (nonce, ciphertext) =
             crate::position::seal(&key, &self.trust.space_id, &topic, id.as_str(), &me, &text)?;
         let seq = self.next_seq();
-        let at = now_ms(now);
         self.write("position", None, now, Touched::Positions, |tx| {
             tx.insert_record(
                 &["positions"],
                 id.as_str(),
-                Act::new(seq, at).fields(vec![
+                Act::new(seq).fields(vec![
                     ("kind", "text".into()),
                     ("topic", topic.clone().into()),
                     ("nonce", nonce.into()),
@@ -2411,13 +2402,12 @@ impl Space {
         };
         let digest = crate::position::digest(&latest.ciphertext);
         let seq = self.next_seq();
-        let at = now_ms(now);
         let rec = RecordId::for_record(&self.identity().device_id(), seq);
         self.write("position ready", None, now, Touched::Positions, |tx| {
             tx.insert_record(
                 &["positions"],
                 rec.as_str(),
-                Act::new(seq, at).fields(vec![
+                Act::new(seq).fields(vec![
                     ("kind", "ready".into()),
                     ("topic", topic.clone().into()),
                     ("position", latest.id.clone().into()),
@@ -2455,13 +2445,12 @@ impl Space {
         for (topic, position) in due {
             let key = secret.position_key(&self.trust.space_id, &topic, &position);
             let seq = self.next_seq();
-            let at = now_ms(now);
             let rec = RecordId::for_record(&self.identity().device_id(), seq);
             self.write("position key", None, now, Touched::Positions, |tx| {
                 tx.insert_record(
                     &["positions"],
                     rec.as_str(),
-                    Act::new(seq, at).fields(vec![
+                    Act::new(seq).fields(vec![
                         ("kind", "key".into()),
                         ("topic", topic.clone().into()),
                         ("position", position.clone().into()),
@@ -2672,13 +2661,12 @@ fn write_acceptance(
     revision: &str,
     closes: &str,
     seq: i64,
-    at: i64,
 ) -> Result<()> {
     let rec = RecordId::for_record(device, seq);
     tx.insert_record(
         &["agreements", agreement.as_str(), "acceptances"],
         rec.as_str(),
-        Act::new(seq, at).fields(vec![
+        Act::new(seq).fields(vec![
             ("hash", hash.into()),
             ("revision", revision.into()),
             ("closes", closes.into()),
@@ -2694,36 +2682,33 @@ fn write_renegotiation(
     revision: &str,
     reason: &str,
     seq: i64,
-    at: i64,
 ) -> Result<()> {
     let rec = RecordId::for_record(device, seq);
     tx.insert_record(
         &["agreements", agreement.as_str(), "renegotiations"],
         rec.as_str(),
-        Act::new(seq, at).fields(vec![
+        Act::new(seq).fields(vec![
             ("revision", revision.into()),
             ("reason", reason.into()),
         ]),
     )
 }
 
-/// Who acts and when: the fields every record written by a device carries (and signs).
+/// Who acts in which causal order: the fields every record written by a device carries.
 pub(crate) struct Act {
     seq: i64,
-    at: i64,
 }
 
 impl Act {
-    pub(crate) fn new(seq: i64, at: i64) -> Self {
-        Act { seq, at }
+    pub(crate) fn new(seq: i64) -> Self {
+        Act { seq }
     }
 
-    /// `fields` plus the causal order and time. Neither the acting device nor its partner is
-    /// stored: the device is the change's actor, which its checkpoint confirms, and the
-    /// partner is the one that device is enrolled for.
+    /// `fields` plus the causal order. Neither the acting device, its partner nor the time is
+    /// stored: the device is the change's actor, which its checkpoint confirms; the partner
+    /// is the one that device is enrolled for; the time is the change's time.
     pub(crate) fn fields<'k>(&self, mut fields: Vec<(&'k str, Val)>) -> Vec<(&'k str, Val)> {
         fields.push(("seq", self.seq.into()));
-        fields.push(("at", self.at.into()));
         fields
     }
 }

@@ -8,7 +8,7 @@
 //! holds signed records: `done` (an occurrence, shared by both partners, so the partner's
 //! phone does not nag about something already done) and `snooze` (one partner's reminder).
 
-use super::{now_ms, Act, Derived, Space, Touched};
+use super::{Act, Derived, Space, Touched};
 use crate::concern::Concern;
 use crate::document::{Document, Val};
 use crate::error::{Error, Result};
@@ -404,13 +404,12 @@ impl Space {
             return Ok(());
         }
         let seq = self.next_seq();
-        let at = now_ms(now);
         let rec = RecordId::for_record(&self.identity().device_id(), seq);
         self.write("reminder done", None, now, Touched::Reminders, |tx| {
             tx.insert_record(
                 &["marks"],
                 rec.as_str(),
-                Act::new(seq, at).fields(vec![
+                Act::new(seq).fields(vec![
                     ("kind", "done".into()),
                     ("occurrence", reminder.occurrence.clone().into()),
                 ]),
@@ -443,13 +442,12 @@ impl Space {
             .map(|s| s.due)
             .unwrap_or(reminder.fires_at_utc);
         let seq = self.next_seq();
-        let at = now_ms(now);
         let rec = RecordId::for_record(&self.identity().device_id(), seq);
         self.write("reminder snooze", None, now, Touched::Reminders, |tx| {
             tx.insert_record(
                 &["marks"],
                 rec.as_str(),
-                Act::new(seq, at).fields(vec![
+                Act::new(seq).fields(vec![
                     ("kind", "snooze".into()),
                     ("reminder", reminder.id.clone().into()),
                     ("until", until.timestamp_millis().into()),

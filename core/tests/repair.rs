@@ -308,3 +308,27 @@ fn several_records_arriving_in_one_sync_all_appear() {
         alex.space.checkins().unwrap()
     );
 }
+
+#[test]
+fn record_times_come_from_their_change_on_every_replica() {
+    // Records do not store their time: it is the time of the change that wrote them, the same
+    // on the writer, on the partner after a sync, and after a reopen.
+    let (mut alex, mut sam) = couple();
+    let id = active(&mut alex, &mut sam, "Call if late");
+    let day = chrono::NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+    alex.space
+        .log_follow_through(&id, LogKind::Kept, "on time", t(42))
+        .unwrap();
+    alex.space.record_checkin(day, "", t(43)).unwrap();
+    send(&mut alex.space, &mut sam.space);
+    let path = sam.path();
+    let Replica { dir: _keep, space } = sam;
+    drop(space);
+    let mut reopened = Space::open(&path).unwrap();
+    for space in [&mut alex.space, &mut reopened] {
+        let log = space.follow_through(Some(&id)).unwrap();
+        assert_eq!(log.last().unwrap().at, t(42));
+        assert_eq!(log.last().unwrap().text, "on time");
+        assert_eq!(space.checkins().unwrap()[0].at, t(43));
+    }
+}
