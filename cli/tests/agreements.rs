@@ -24,8 +24,11 @@ fn add_prints_the_id_and_list_shows_it() {
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let id = r.stdout.trim().to_owned();
-    assert_eq!(id.len(), 16);
-    assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
+    // An id: the order in base 36, then the device's 8-digit tag.
+    assert!((9..=20).contains(&id.len()), "{id}");
+    assert!(id
+        .chars()
+        .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase()));
     assert!(
         r.stderr.contains("waiting for your partner"),
         "{}",
@@ -157,10 +160,11 @@ fn unknown_and_ambiguous_ids() {
         let (kind, _) = d.fail_json(&args);
         assert_eq!(kind, "not_found", "{args:?}");
     }
-    // 17 agreements: two share a first hex digit, so some one-character prefix is ambiguous.
+    // 40 agreements: ids start with their order in base 36, so several share a first
+    // character and some one-character prefix is ambiguous.
     {
         let mut space = d.space();
-        for i in 0..17 {
+        for i in 0..40 {
             space
                 .create_agreement(
                     accord_core::NewAgreement::titled(format!("Agreement {i}")),

@@ -83,25 +83,32 @@ id_type!(
 /// Separates the agreement from the rest of a follow-through log entry's key.
 pub(crate) const LOG_KEY_SEPARATOR: char = '/';
 
+/// The id of a new object (record, agreement, concern, revision) written by `device` with
+/// causal order `seq`: `seq` in base 36, then the first eight hex digits of the device id
+/// (fixed width, so the split is unambiguous and short prefixes still tell ids apart).
+/// Every write of a device takes a new order, so ids are unique per device; they carry far
+/// less entropy than random ids, so the shared document compresses well. An order a peer
+/// pushed to the largest value (no longer unique) falls back to a random id.
+pub(crate) fn order_key(device: &DeviceId, seq: i64) -> String {
+    if seq <= 0 || seq == i64::MAX {
+        return random_hex(8);
+    }
+    let tag: String = device.0.chars().take(8).collect();
+    let mut digits = Vec::new();
+    let mut n = seq as u64;
+    while n > 0 {
+        digits.push(char::from_digit((n % 36) as u32, 36).unwrap_or('0'));
+        n /= 36;
+    }
+    digits.reverse();
+    format!("{}{tag}", digits.into_iter().collect::<String>())
+}
+
 impl RecordId {
-    /// The key of a new record written by `device` with causal order `seq`: the first eight
-    /// hex digits of the device id, then `seq` in base 36. Every record a device writes takes
-    /// a new order, so keys are unique per device; they carry far less entropy than random
-    /// ids, so the shared document compresses well. An order a peer pushed to the largest
-    /// value (no longer unique) falls back to a random id.
+    /// The key of a new record written by `device` with causal order `seq` (see
+    /// [`order_key`]).
     pub(crate) fn for_record(device: &DeviceId, seq: i64) -> Self {
-        if seq <= 0 || seq == i64::MAX {
-            return RecordId::random();
-        }
-        let tag: String = device.0.chars().take(8).collect();
-        let mut digits = Vec::new();
-        let mut n = seq as u64;
-        while n > 0 {
-            digits.push(char::from_digit((n % 36) as u32, 36).unwrap_or('0'));
-            n /= 36;
-        }
-        digits.reverse();
-        RecordId(format!("{tag}{}", digits.into_iter().collect::<String>()))
+        RecordId(order_key(device, seq))
     }
 }
 
@@ -113,8 +120,8 @@ mod tests {
     fn record_keys_are_short_unique_per_device_and_fall_back_when_saturated() {
         let alex = DeviceId("3f9a12bc".to_string() + &"0".repeat(56));
         let sam = DeviceId("77aa01ff".to_string() + &"1".repeat(56));
-        assert_eq!(RecordId::for_record(&alex, 1).0, "3f9a12bc1");
-        assert_eq!(RecordId::for_record(&alex, 36).0, "3f9a12bc10");
+        assert_eq!(RecordId::for_record(&alex, 1).0, "13f9a12bc");
+        assert_eq!(RecordId::for_record(&alex, 36).0, "103f9a12bc");
         assert_ne!(
             RecordId::for_record(&alex, 5),
             RecordId::for_record(&sam, 5)

@@ -1268,7 +1268,6 @@ impl Space {
             clean_text("category", name, MAX_NAME_CHARS, true)?;
         }
         self.check_concerns(&input.concerns)?;
-        let id = AgreementId::random();
         let content = Content {
             title: title.clone(),
             details: details.clone(),
@@ -1282,8 +1281,9 @@ impl Space {
             .unwrap_or_default();
         let seq = self.next_seq();
         let accept_seq = self.next_seq();
-        // Unique per device and edit, like record keys (and as compressible).
-        let revision = RecordId::for_record(&self.identity().device_id(), seq).0;
+        // Unique per device and write, like record keys (and as compressible).
+        let id = AgreementId(crate::ids::order_key(&device, seq));
+        let revision = id.0.clone();
         let at = now_ms(now);
         let aid = id.clone();
         self.write(
@@ -1913,8 +1913,8 @@ impl Space {
         let what = clean_text("what happened", &input.what_happened, MAX_TEXT_CHARS, true)?;
         let felt = clean_text("how I felt", &input.how_i_felt, MAX_TEXT_CHARS, false)?;
         let need = clean_text("what I need", &input.what_i_need, MAX_TEXT_CHARS, false)?;
-        let id = ConcernId::random();
         let seq = self.next_seq();
+        let id = ConcernId(crate::ids::order_key(&self.identity().device_id(), seq));
         let cid = id.clone();
         let agreement = input.agreement.clone();
         self.write(

@@ -11,10 +11,13 @@ use serde_json::json;
 pub const SEALED: &str = "(sealed until both are ready)";
 
 /// The stored topic for what was typed: an agreement's id when the text is a unique prefix
-/// of one (hex digits only), else the free name itself.
+/// of one (lowercase letters and digits only), else the free name itself.
 fn topic_of(space: &mut Space, text: &str) -> CliResult<String> {
     let t = text.trim();
-    if !t.is_empty() && t.chars().all(|c| c.is_ascii_hexdigit()) {
+    let id_like = t
+        .chars()
+        .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase());
+    if !t.is_empty() && id_like {
         match space.find_agreement(t) {
             Ok(id) => return Ok(id.to_string()),
             Err(Error::NotFound { .. }) => {}
