@@ -449,6 +449,16 @@ pub(crate) struct Document {
     clock: Option<HashMap<ActorId, (u64, u64)>>,
     /// An engine failure on peer data left this copy unusable (see [`Document::guard`]).
     damaged: bool,
+    /// When each change was made, by actor and op range (records take their time from the
+    /// change that wrote them); brought up to date on use.
+    times: std::sync::Mutex<ChangeTimes>,
+}
+
+/// Change times by actor: `(start_op, max_op, time_ms)` sorted by `start_op`, as of `heads`.
+#[derive(Default)]
+struct ChangeTimes {
+    heads: Vec<ChangeHash>,
+    by_actor: HashMap<ActorId, Vec<(u64, u64, i64)>>,
 }
 
 fn doc_err(context: &str, e: automerge::AutomergeError) -> Error {
@@ -481,6 +491,7 @@ impl Document {
             doc,
             clock: None,
             damaged: false,
+            times: Default::default(),
         })
     }
 
@@ -491,6 +502,7 @@ impl Document {
             doc: doc.with_actor(ActorId::from(actor)),
             clock: None,
             damaged: false,
+            times: Default::default(),
         })
     }
 
@@ -500,6 +512,7 @@ impl Document {
             doc: Automerge::new().with_actor(ActorId::from(actor)),
             clock: None,
             damaged: false,
+            times: Default::default(),
         }
     }
 
@@ -957,16 +970,34 @@ impl Document {
     /// A packed record's time is the time of the change that wrote it (not stored twice).
     fn with_change_time(&self, mut record: Record) -> Record {
         if !record.fields.is_empty() && !record.fields.contains_key("at") {
-            let time = self
-                .doc
-                .hash_for_opid(&record.obj)
-                .and_then(|hash| self.doc.get_change_meta_by_hash(&hash))
-                .map(|meta| meta.timestamp);
-            if let Some(ms) = time {
+            if let Some(ms) = self.change_time(&record.obj) {
                 record.fields.insert("at".to_owned(), Val::Int(ms));
             }
         }
         record
+    }
+
+    /// The time of the change that made operation `op`.
+    fn change_time(&self, op: &ObjId) -> Option<i64> {
+        let ObjId::Id(counter, actor, _) = op else {
+            return None;
+        };
+        let mut times = self.times.lock().unwrap_or_else(|e| e.into_inner());
+        let heads = self.doc.get_heads();
+        if times.heads != heads {
+            // Only the changes made since the index was last brought up to date.
+            for meta in self.doc.get_changes_meta(&times.heads) {
+                let list = times.by_actor.entry(meta.actor.into_owned()).or_default();
+                let entry = (meta.start_op, meta.max_op, meta.timestamp);
+                let at = list.partition_point(|e| e.0 < entry.0);
+                list.insert(at, entry);
+            }
+            times.heads = heads;
+        }
+        let list = times.by_actor.get(actor)?;
+        let at = list.partition_point(|e| e.0 <= *counter);
+        let (start, max, time) = *list.get(at.checked_sub(1)?)?;
+        (start..=max).contains(counter).then_some(time)
     }
 
     /// The records stored under `path` (e.g. `["log"]`), in key order.
@@ -1186,6 +1217,7 @@ impl Document {
             doc: self.doc.fork().with_actor(ActorId::from(actor)),
             clock: None,
             damaged: false,
+            times: Default::default(),
         };
         fork.change("forged", 0, f)?;
         let change = fork
