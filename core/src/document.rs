@@ -368,7 +368,15 @@ pub(crate) struct Record {
     pub(crate) obj: ObjId,
 }
 
+/// Where a record sits in the document: enough to find the change that wrote it.
+#[derive(Debug, Clone)]
+pub(crate) struct Origin(ObjId);
+
 impl Record {
+    /// Where this record sits in the document.
+    pub(crate) fn origin(&self) -> Origin {
+        Origin(self.obj.clone())
+    }
     pub(crate) fn str(&self, key: &str) -> Option<&str> {
         self.fields.get(key).and_then(Val::as_str)
     }
@@ -1157,9 +1165,9 @@ impl Document {
         self.register_at(&entity.obj, key, Some(heads))
     }
 
-    /// The change that created a record (its object).
-    pub(crate) fn change_of(&self, record: &Record) -> Option<ChangeHash> {
-        self.doc.hash_for_opid(&record.obj)
+    /// The change that wrote a record.
+    pub(crate) fn change_of(&self, origin: &Origin) -> Option<ChangeHash> {
+        self.doc.hash_for_opid(&origin.0)
     }
 
     /// Metadata of every change, in causal order.

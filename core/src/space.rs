@@ -1756,7 +1756,7 @@ impl Space {
             if current {
                 continue;
             }
-            let Some(change) = doc.change_of(&acceptance.record) else {
+            let Some(change) = doc.change_of(&acceptance.origin) else {
                 continue;
             };
             let mut changed = Vec::new();

@@ -8,7 +8,7 @@ use crate::agreement::{
 };
 use crate::checkin::CheckIn;
 use crate::concern::{Concern, ConcernEvent, ConcernState, ConcernStep};
-use crate::document::{Document, Entity, Record, Val};
+use crate::document::{Document, Entity, Origin, Record, Val};
 use crate::followthrough::{LogEntry, LogKind};
 use crate::ids::{AgreementId, ConcernId, DeviceId, PartnerId, RecordId, LOG_KEY_SEPARATOR};
 use crate::trust::{Checkpoints, Role};
@@ -367,7 +367,11 @@ pub(crate) fn read_members(
 /// A validated acceptance record.
 #[derive(Debug, Clone)]
 pub(crate) struct AcceptanceRecord {
-    pub(crate) record: Record,
+    pub(crate) id: String,
+    /// When it was written (display only).
+    pub(crate) at: Option<i64>,
+    /// Where the record is in the document (finds the change that wrote it).
+    pub(crate) origin: Origin,
     pub(crate) partner: PartnerId,
     pub(crate) device: DeviceId,
     pub(crate) hash: String,
@@ -410,7 +414,7 @@ impl AgreementState {
         let mut latest: BTreeMap<&PartnerId, &AcceptanceRecord> = BTreeMap::new();
         for a in &self.acceptances {
             let entry = latest.entry(&a.partner).or_insert(a);
-            if (a.seq, &a.record.id) > (entry.seq, &entry.record.id) {
+            if (a.seq, &a.id) > (entry.seq, &entry.id) {
                 *entry = a;
             }
         }
@@ -426,7 +430,7 @@ impl AgreementState {
                 device: a.device.clone(),
                 content_hash: a.hash.clone(),
                 current: Some(&a.hash) == hash.as_ref() && a.revision == self.revision,
-                at: time_of(a.record.int("at")),
+                at: time_of(a.at),
             })
             .collect()
     }
@@ -508,7 +512,7 @@ fn effective_revision(entity: &Entity) -> String {
 
 /// Derives one agreement; `Err` is a problem report (the agreement is left out of views).
 pub(crate) fn derive_agreement(
-    entity: &Entity,
+    mut entity: Entity,
     members: &Members,
     problems: &mut Vec<Problem>,
 ) -> Result<AgreementState, String> {
@@ -519,7 +523,7 @@ pub(crate) fn derive_agreement(
 
     let mut conflicts = Vec::new();
     let mut candidates_of = |field: Field| -> Result<Vec<(String, String)>, String> {
-        let vals = values_of(entity, field.key(), |v| {
+        let vals = values_of(&entity, field.key(), |v| {
             field_value_ok(field, v).then(|| stored_str(v)).flatten()
         })?;
         if vals.len() > 1 {
@@ -585,7 +589,7 @@ pub(crate) fn derive_agreement(
         strength,
         concerns: concerns_v.clone(),
     });
-    let revision = effective_revision(entity);
+    let revision = effective_revision(&entity);
     let mut max_seq = seq;
 
     let mut acceptances = Vec::new();
@@ -604,7 +608,9 @@ pub(crate) fn derive_agreement(
                     continue;
                 };
                 acceptances.push(AcceptanceRecord {
-                    record: r.clone(),
+                    id: r.id.clone(),
+                    at: r.int("at"),
+                    origin: r.origin(),
                     partner,
                     device,
                     hash: hash.to_owned(),
@@ -700,7 +706,7 @@ pub(crate) fn derive_agreement(
         retirement: retirement.map(|(_, _, r)| r),
         open_renegotiations,
         max_seq,
-        children: entity.children.clone(),
+        children: std::mem::take(&mut entity.children),
     };
     state.summary.accepted_by = partners
         .iter()
@@ -781,7 +787,7 @@ pub(crate) fn derive_one_after_local_write(
         }
     }
     entity.children = children;
-    match derive_agreement(&entity, members, problems) {
+    match derive_agreement(entity, members, problems) {
         Ok(state) => Some(state),
         Err(why) => {
             problems.push(Problem::new(
@@ -801,7 +807,7 @@ pub(crate) fn derive_one(
     problems: &mut Vec<Problem>,
 ) -> Option<AgreementState> {
     let entity = doc.entity("agreements", id)?;
-    match derive_agreement(&entity, members, problems) {
+    match derive_agreement(entity, members, problems) {
         Ok(state) => Some(state),
         Err(why) => {
             problems.push(Problem::new(
