@@ -47,6 +47,25 @@ pub(crate) const TOP_LEVEL_MAPS: [&str; 10] = [
     "positions",
 ];
 
+/// Top-level maps whose values are entities: maps with registers either partner may edit.
+const ENTITY_COLLECTIONS: [&str; 6] = [
+    "partners",
+    "devices",
+    "agreements",
+    "concerns",
+    "rules",
+    "settings",
+];
+
+/// Child maps of entities that hold records (only ever added to).
+const RECORD_MAPS: [&str; 5] = [
+    "acceptances",
+    "retirements",
+    "renegotiations",
+    "events",
+    "removals",
+];
+
 /// A scalar value read from the document.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Val {
@@ -610,6 +629,7 @@ impl Document {
             .saturating_add(1);
         // What this batch adds, per actor, over the clock of applied changes.
         let mut next: HashMap<ActorId, (u64, u64)> = HashMap::new();
+        let mut paths = HashMap::new();
         for change in sorted {
             let actor = change.actor_id();
             let who = || actor.to_hex_string();
@@ -650,12 +670,72 @@ impl Document {
                     who()
                 )));
             }
+            self.check_foreign_writes(change, &mut paths)?;
             let base = clock.get(actor).copied().unwrap_or((0, 0));
             let entry = next.entry(actor.clone()).or_insert(base);
             entry.0 = entry.0.max(change.seq());
             entry.1 = entry.1.max(change.max_op());
         }
         Ok(())
+    }
+
+    /// Refuses a change that deletes or replaces a value another device wrote, except a
+    /// register of an entity (an agreement's title, a partner's name, ...), which either
+    /// partner may edit: records, entities and the document's structure are only ever
+    /// removed by their own author, so a modified client cannot erase the other's
+    /// acceptances, log entries, enrolments or agreements.
+    fn check_foreign_writes(
+        &self,
+        change: &Change,
+        paths: &mut HashMap<String, Option<Vec<String>>>,
+    ) -> Result<()> {
+        use automerge::legacy::{Key, ObjectId};
+        let actor = change.actor_id();
+        for op in change.decode().operations {
+            if op.pred.iter().all(|p| p.actor() == actor) {
+                continue;
+            }
+            let path = match &op.obj {
+                ObjectId::Root => Some(Vec::new()),
+                ObjectId::Id(id) => paths
+                    .entry(id.to_string())
+                    .or_insert_with(|| self.path_of(&id.to_string()))
+                    .clone(),
+            };
+            // An object this document does not hold yet was made in this batch: no value
+            // in it can be another device's that this replica has.
+            let Some(path) = path else { continue };
+            let register_edit = match (path.as_slice(), &op.key) {
+                ([collection, _entity], Key::Map(key)) => {
+                    ENTITY_COLLECTIONS.contains(&collection.as_str())
+                        && !RECORD_MAPS.contains(&key.as_str())
+                }
+                _ => false,
+            };
+            if !register_edit {
+                return Err(Error::InvalidRemoteData(format!(
+                    "a change by {} deletes or replaces what another device wrote at /{}; \
+                     nothing was applied",
+                    actor.to_hex_string(),
+                    path.join("/")
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The map keys leading to the object with the given (text) id, if it exists here.
+    fn path_of(&self, id: &str) -> Option<Vec<String>> {
+        let obj = self.doc.import_obj(id).ok()?;
+        let parents = self.doc.parents(&obj).ok()?;
+        parents
+            .path()
+            .into_iter()
+            .map(|(_, prop)| match prop {
+                automerge::Prop::Map(k) => Some(k.to_string()),
+                automerge::Prop::Seq(_) => None,
+            })
+            .collect()
     }
 
     /// Builds what checking peers' changes needs (done by the loader thread, so the first
@@ -1360,6 +1440,15 @@ impl Tx<'_, '_> {
                 .map_err(write_err)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+impl Tx<'_, '_> {
+    /// Deletes `key` of the map at `path` (no domain operation deletes; hostile peers might).
+    pub(crate) fn delete(&mut self, path: &[&str], key: &str) -> Result<()> {
+        let obj = self.resolve(path)?;
+        self.tx.delete(&obj, key).map_err(write_err)
     }
 }
 

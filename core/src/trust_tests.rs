@@ -639,3 +639,133 @@ fn a_refused_batch_cannot_open_a_way_for_changes_in_another_devices_name() {
     assert!(err.to_string().contains("op counters"), "{err}");
     assert_eq!(tablet.space.heads().unwrap(), before);
 }
+
+/// Sam's modified client writes `f` as a real change of Sam's device; Alex receives it.
+fn hostile_change(
+    alex: &mut Dev,
+    sam: &mut Dev,
+    f: impl FnOnce(&mut crate::document::Tx<'_, '_>) -> Result<()>,
+) -> Result<bool> {
+    sam.space.raw_change(f).unwrap();
+    let c = sam
+        .space
+        .changes_since(&alex.space.heads().unwrap())
+        .unwrap();
+    alex.space.apply_changes(&c)
+}
+
+type Attack = Box<dyn FnOnce(&mut crate::document::Tx<'_, '_>) -> Result<()>>;
+
+#[test]
+fn a_partner_cannot_erase_or_replace_what_the_other_device_wrote() {
+    let attacks: Vec<(&str, fn(&str, &str, &str) -> Attack)> = vec![
+        ("delete a log entry", |_, entry, _| {
+            let e = entry.to_owned();
+            Box::new(move |tx| tx.delete(&["log"], &e))
+        }),
+        ("overwrite an acceptance", |a, _, k| {
+            let (a, k) = (a.to_owned(), k.to_owned());
+            Box::new(move |tx| tx.put(&["agreements", &a, "acceptances"], &k, Val::Int(0)))
+        }),
+        ("replace the acceptances", |a, _, _| {
+            let a = a.to_owned();
+            Box::new(move |tx| tx.insert_map(&["agreements", &a], "acceptances", vec![], &[]))
+        }),
+        ("delete the agreement", |a, _, _| {
+            let a = a.to_owned();
+            Box::new(move |tx| tx.delete(&["agreements"], &a))
+        }),
+        ("wipe the log", |_, _, _| {
+            Box::new(|tx| tx.insert_map(&[], "log", vec![], &[]))
+        }),
+    ];
+    for (what, attack) in attacks {
+        let (mut alex, mut sam) = couple();
+        let id = alex
+            .space
+            .create_agreement(NewAgreement::titled("Call if late"), t(3))
+            .unwrap();
+        let entry = alex
+            .space
+            .log_follow_through(&id, LogKind::Kept, "", t(4))
+            .unwrap();
+        sync(&mut alex.space, &mut sam.space);
+        let acceptance = alex
+            .space
+            .doc()
+            .records_keys(&["agreements", id.as_str(), "acceptances"]);
+        assert_eq!(acceptance.len(), 1);
+        let before = format!(
+            "{:?}{:?}",
+            alex.space.follow_through(None).unwrap(),
+            alex.space.agreement(&id).unwrap()
+        );
+        let err = hostile_change(
+            &mut alex,
+            &mut sam,
+            attack(id.as_str(), entry.as_str(), &acceptance[0]),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidRemoteData(ref m) if m.contains("another device wrote")),
+            "{what}: {err:?}"
+        );
+        let after = format!(
+            "{:?}{:?}",
+            alex.space.follow_through(None).unwrap(),
+            alex.space.agreement(&id).unwrap()
+        );
+        assert_eq!(after, before, "{what}");
+    }
+}
+
+#[test]
+fn a_partner_may_still_edit_the_others_wording_and_own_devices_share_registers() {
+    let (mut alex, mut sam) = couple();
+    let mut tablet = enrol_own_device(&mut alex.space);
+    let id = alex
+        .space
+        .create_agreement(NewAgreement::titled("Call if late"), t(3))
+        .unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    sync(&mut alex.space, &mut tablet.space);
+    // Sam rewords Alex's agreement: a register edit over Alex's value.
+    sam.space
+        .edit_agreement(
+            &id,
+            AgreementEdit {
+                title: Some("Text if late".into()),
+                ..Default::default()
+            },
+            t(5),
+        )
+        .unwrap();
+    // Alex's tablet renames Alex (the phone wrote the name).
+    tablet
+        .space
+        .update_me(Some("Alexandra"), None, t(6))
+        .unwrap();
+    let c = sam
+        .space
+        .changes_since(&alex.space.heads().unwrap())
+        .unwrap();
+    assert!(alex.space.apply_changes(&c).unwrap());
+    let c = tablet
+        .space
+        .changes_since(&alex.space.heads().unwrap())
+        .unwrap();
+    assert!(alex.space.apply_changes(&c).unwrap());
+    assert_eq!(
+        alex.space.agreement(&id).unwrap().summary.title,
+        "Text if late"
+    );
+    let names: Vec<String> = alex
+        .space
+        .info()
+        .unwrap()
+        .partners
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert!(names.contains(&"Alexandra".to_owned()), "{names:?}");
+}
