@@ -2663,14 +2663,15 @@ fn write_acceptance(
     seq: i64,
 ) -> Result<()> {
     let rec = RecordId::for_record(device, seq);
+    let mut fields = vec![("hash", hash.into()), ("revision", revision.into())];
+    // Most acceptances close no renegotiation: an absent field reads as none.
+    if !closes.is_empty() {
+        fields.push(("closes", closes.into()));
+    }
     tx.insert_record(
         &["agreements", agreement.as_str(), "acceptances"],
         rec.as_str(),
-        Act::new(seq).fields(vec![
-            ("hash", hash.into()),
-            ("revision", revision.into()),
-            ("closes", closes.into()),
-        ]),
+        Act::new(seq).fields(fields),
     )
 }
 
