@@ -2,6 +2,8 @@
 //!
 //! Frames are `[length u32 BE][kind u8][payload]`, at most [`MAX_FRAME_BYTES`]; an oversize or
 //! malformed frame ends the session with a logged error and leaves the document untouched.
+//! A payload of [`COMPRESS_FROM`] bytes or more is sent deflated when that is smaller (the
+//! kind then has its [`COMPRESSED`] bit set); it may not inflate beyond the frame limit.
 //! Kinds: `Changes` (raw changes: sent first on reconnect, what the peer lacks since the last
 //! exchange, so no handshake round trip is needed) and `Sync` (an Automerge sync message).
 //! Both sides run the same loop; a local change is pushed at once while connected.
@@ -15,12 +17,40 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 /// The versioned ALPN of the sync protocol.
-pub const SYNC_ALPN: &[u8] = b"accord/sync/1";
+pub const SYNC_ALPN: &[u8] = b"accord/sync/2";
 /// Largest frame accepted (a larger length closes the connection).
 pub const MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
 
 const KIND_CHANGES: u8 = 1;
 const KIND_SYNC: u8 = 2;
+/// Kind bit: the payload is deflated.
+const COMPRESSED: u8 = 0x80;
+/// Payloads from this size on are deflated (changes repeat actor ids and structure).
+const COMPRESS_FROM: usize = 256;
+
+fn deflate(payload: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder =
+        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(payload).ok()?;
+    encoder.finish().ok()
+}
+
+/// Inflates a payload, refusing one that would grow beyond the frame limit.
+fn inflate(compressed: &[u8]) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::DeflateDecoder::new(compressed)
+        .take(MAX_FRAME_BYTES as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| Error::InvalidRemoteData(format!("malformed frame: bad compression: {e}")))?;
+    if out.len() > MAX_FRAME_BYTES {
+        return Err(Error::InvalidRemoteData(format!(
+            "malformed frame: inflates beyond the limit of {MAX_FRAME_BYTES} bytes"
+        )));
+    }
+    Ok(out)
+}
 
 /// A frame of the sync protocol.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +76,13 @@ impl Frame {
                 KIND_SYNC
             }
         };
+        let (kind, payload) = match (payload.len() >= COMPRESS_FROM)
+            .then(|| deflate(&payload))
+            .flatten()
+        {
+            Some(smaller) if smaller.len() < payload.len() => (kind | COMPRESSED, smaller),
+            _ => (kind, payload),
+        };
         let mut out = Vec::with_capacity(payload.len() + 5);
         out.extend_from_slice(&((payload.len() + 1) as u32).to_be_bytes());
         out.push(kind);
@@ -55,8 +92,15 @@ impl Frame {
 
     pub(crate) fn decode(body: &[u8]) -> Result<Frame> {
         let bad = |why: &str| Error::InvalidRemoteData(format!("malformed frame: {why}"));
-        let (&kind, mut rest) = body.split_first().ok_or_else(|| bad("empty"))?;
-        match kind {
+        let (&kind, rest) = body.split_first().ok_or_else(|| bad("empty"))?;
+        let inflated;
+        let mut rest = if kind & COMPRESSED != 0 {
+            inflated = inflate(rest)?;
+            inflated.as_slice()
+        } else {
+            rest
+        };
+        match kind & !COMPRESSED {
             KIND_SYNC => Ok(Frame::Sync(rest.to_vec())),
             KIND_CHANGES => {
                 let mut take = |n: usize| -> Result<&[u8]> {
@@ -223,5 +267,25 @@ mod tests {
         assert!(Frame::decode(&[7, 1, 2]).is_err());
         assert!(Frame::decode(&[KIND_CHANGES, 0, 0, 0, 2, 0, 0, 0, 9]).is_err());
         assert!(Frame::decode(&[KIND_CHANGES, 0, 0, 0, 0, 1]).is_err());
+    }
+
+    #[test]
+    fn large_payloads_travel_deflated_and_bad_compression_is_refused() {
+        let changes: Vec<Vec<u8>> = (0..50u8).map(|i| [vec![i], vec![7; 60]].concat()).collect();
+        let frame = Frame::Changes(changes);
+        let bytes = frame.encode();
+        assert_eq!(bytes[4] & COMPRESSED, COMPRESSED, "sent deflated");
+        assert!(bytes.len() < 50 * 60 / 4, "{} bytes", bytes.len());
+        assert_eq!(Frame::decode(&bytes[4..]).unwrap(), frame);
+        // Small payloads stay as they are.
+        assert_eq!(Frame::Sync(vec![1; 10]).encode()[4], KIND_SYNC);
+        // Garbage behind the compressed bit, and a payload inflating past the limit.
+        let err = Frame::decode(&[KIND_SYNC | COMPRESSED, 0xff, 0x00, 0x13]).unwrap_err();
+        assert!(err.to_string().contains("compression"), "{err}");
+        let bomb = deflate(&vec![0u8; MAX_FRAME_BYTES + 10]).unwrap();
+        let mut body = vec![KIND_SYNC | COMPRESSED];
+        body.extend_from_slice(&bomb);
+        let err = Frame::decode(&body).unwrap_err();
+        assert!(err.to_string().contains("beyond the limit"), "{err}");
     }
 }
