@@ -30,8 +30,7 @@ const COMPRESS_FROM: usize = 256;
 
 fn deflate(payload: &[u8]) -> Option<Vec<u8>> {
     use std::io::Write;
-    let mut encoder =
-        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
     encoder.write_all(payload).ok()?;
     encoder.finish().ok()
 }
