@@ -30,6 +30,15 @@ impl std::fmt::Debug for PeerSyncState {
 }
 
 impl PeerSyncState {
+    /// A stand-in holding nothing (while the real state is lent to a blocking task).
+    pub(crate) fn blank(peer: DeviceId) -> Self {
+        PeerSyncState {
+            peer,
+            state: SyncState::new(),
+            sent_checkpoints: HashSet::new(),
+        }
+    }
+
     /// The peer device.
     pub fn peer(&self) -> &DeviceId {
         &self.peer

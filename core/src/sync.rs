@@ -59,6 +59,14 @@ pub(crate) enum Frame {
 }
 
 impl Frame {
+    /// Whether applying this frame is likely to take long (many changes).
+    fn is_heavy(&self) -> bool {
+        match self {
+            Frame::Changes(changes) => changes.len() > 4,
+            Frame::Sync(message) => message.len() > 4096,
+        }
+    }
+
     pub(crate) fn encode(&self) -> Vec<u8> {
         let mut payload = Vec::new();
         let kind = match self {
@@ -125,6 +133,14 @@ impl Frame {
             }
             other => Err(bad(&format!("unknown kind {other}"))),
         }
+    }
+}
+
+/// Applies a received frame to the space; whether the document moved.
+fn apply_frame(inner: &Inner, state: &mut crate::PeerSyncState, frame: Frame) -> Result<bool> {
+    match frame {
+        Frame::Changes(changes) => inner.with_space(|s| s.apply_changes(&changes)),
+        Frame::Sync(message) => inner.with_space(|s| s.receive_sync_message(state, &message)),
     }
 }
 
@@ -219,9 +235,22 @@ pub(crate) async fn run_session(
             tokio::select! {
                 frame = read_frame(&mut recv, &traffic) => {
                     let Some(frame) = frame? else { return Ok(()) };
-                    let moved = match frame {
-                        Frame::Changes(changes) => inner.with_space(|s| s.apply_changes(&changes))?,
-                        Frame::Sync(message) => inner.with_space(|s| s.receive_sync_message(&mut state, &message))?,
+                    let moved = if frame.is_heavy() {
+                        // Applying many changes (and fsyncing them) would hold this runtime
+                        // thread for milliseconds and stall other sessions: do it aside.
+                        let inner = inner.clone();
+                        let mut lent =
+                            std::mem::replace(&mut state, crate::PeerSyncState::blank(peer.clone()));
+                        let (back, moved) = tokio::task::spawn_blocking(move || {
+                            let moved = apply_frame(&inner, &mut lent, frame);
+                            (lent, moved)
+                        })
+                        .await
+                        .map_err(|e| Error::InvalidRemoteData(format!("applying a frame failed: {e}")))?;
+                        state = back;
+                        moved?
+                    } else {
+                        apply_frame(&inner, &mut state, frame)?
                     };
                     let _ = inner.with_space(|s| s.save_sync_state(&state));
                     if moved {
