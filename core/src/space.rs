@@ -2652,7 +2652,6 @@ fn unique_prefix<'a, T: 'a + Clone + std::fmt::Display>(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn write_acceptance(
     tx: &mut crate::document::Tx<'_, '_>,
     device: &DeviceId,
@@ -2675,7 +2674,6 @@ fn write_acceptance(
     )
 }
 
-#[allow(clippy::too_many_arguments)]
 fn write_renegotiation(
     tx: &mut crate::document::Tx<'_, '_>,
     device: &DeviceId,

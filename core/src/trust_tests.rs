@@ -655,10 +655,12 @@ fn hostile_change(
 }
 
 type Attack = Box<dyn FnOnce(&mut crate::document::Tx<'_, '_>) -> Result<()>>;
+/// Builds an attack from the agreement id, a log entry key and an acceptance key.
+type AttackOn = fn(&str, &str, &str) -> Attack;
 
 #[test]
 fn a_partner_cannot_erase_or_replace_what_the_other_device_wrote() {
-    let attacks: Vec<(&str, fn(&str, &str, &str) -> Attack)> = vec![
+    let attacks: Vec<(&str, AttackOn)> = vec![
         ("delete a log entry", |_, entry, _| {
             let e = entry.to_owned();
             Box::new(move |tx| tx.delete(&["log"], &e))
