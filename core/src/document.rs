@@ -240,13 +240,7 @@ mod packed {
                 Val::Str(s) | Val::Other(s) if is_lower_hex(s) => {
                     out.push(HEX);
                     put_varint(&mut out, (s.len() / 2) as u64);
-                    for pair in s.as_bytes().chunks(2) {
-                        let digit = |b: u8| match b {
-                            b'0'..=b'9' => b - b'0',
-                            _ => b - b'a' + 10,
-                        };
-                        out.push(digit(pair[0]) << 4 | digit(pair[1]));
-                    }
+                    out.extend(hex::decode(s).unwrap_or_default());
                 }
                 Val::Str(s) | Val::Other(s) => {
                     out.push(STR);
@@ -323,13 +317,7 @@ mod packed {
                     if raw.is_empty() {
                         return None;
                     }
-                    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-                    let mut text = String::with_capacity(raw.len() * 2);
-                    for b in raw {
-                        text.push(char::from(DIGITS[usize::from(b >> 4)]));
-                        text.push(char::from(DIGITS[usize::from(b & 15)]));
-                    }
-                    Val::Str(text)
+                    Val::Str(hex::encode(raw))
                 }
                 INT => {
                     let n = reader.varint()?;
@@ -726,16 +714,24 @@ impl Document {
 
     /// The map keys leading to the object with the given (text) id, if it exists here.
     fn path_of(&self, id: &str) -> Option<Vec<String>> {
+        self.keys_to(id)?.into_iter().collect()
+    }
+
+    /// The keys leading to the object with the given (text) id (`None` for a list index), if
+    /// the object exists here.
+    fn keys_to(&self, id: &str) -> Option<Vec<Option<String>>> {
         let obj = self.doc.import_obj(id).ok()?;
         let parents = self.doc.parents(&obj).ok()?;
-        parents
-            .path()
-            .into_iter()
-            .map(|(_, prop)| match prop {
-                automerge::Prop::Map(k) => Some(k.to_string()),
-                automerge::Prop::Seq(_) => None,
-            })
-            .collect()
+        Some(
+            parents
+                .path()
+                .into_iter()
+                .map(|(_, prop)| match prop {
+                    automerge::Prop::Map(k) => Some(k.to_string()),
+                    automerge::Prop::Seq(_) => None,
+                })
+                .collect(),
+        )
     }
 
     /// Builds what checking peers' changes needs (done by the loader thread, so the first
@@ -893,23 +889,10 @@ impl Document {
             }
         }
         for (obj, keys_written) in objects {
-            let path = self
-                .doc
-                .import_obj(&obj)
-                .ok()
-                .and_then(|o| self.doc.parents(&o).ok())
-                .map(|p| p.path());
-            let Some(path) = path else {
+            let Some(keys) = self.keys_to(&obj) else {
                 out.push((String::new(), None));
                 continue;
             };
-            let keys: Vec<Option<String>> = path
-                .iter()
-                .map(|(_, prop)| match prop {
-                    automerge::Prop::Map(k) => Some(k.to_string()),
-                    automerge::Prop::Seq(_) => None,
-                })
-                .collect();
             match keys.as_slice() {
                 [Some(top), second, ..] => out.push((top.clone(), second.clone())),
                 [Some(top)] => {
@@ -1035,12 +1018,15 @@ impl Document {
             .filter_map(|item| match &item.value {
                 ValueRef::Object(ObjType::Map) => Some(Item::Map(item.key.to_string(), item.id())),
                 ValueRef::Object(_) => None,
-                ValueRef::Scalar(value) => Some(Item::Packed(packed_record(
-                    item.key.to_string(),
-                    item.id(),
-                    value,
-                    item.conflict,
-                )?)),
+                ValueRef::Scalar(value) => {
+                    let bytes = match value {
+                        automerge::ScalarValueRef::Bytes(b) => Some(&b[..]),
+                        _ => None,
+                    };
+                    let record =
+                        packed_record(item.key.to_string(), item.id(), bytes, item.conflict)?;
+                    Some(Item::Packed(record))
+                }
             })
             .collect();
         items
@@ -1115,7 +1101,7 @@ impl Document {
                     ScalarValue::Bytes(b) => Some(b.as_slice()),
                     _ => None,
                 };
-                packed_record_from(id.to_owned(), op, bytes, conflict)
+                packed_record(id.to_owned(), op, bytes, conflict)
                     .map(|record| self.with_change_time(record))
             }
         }
@@ -1331,25 +1317,7 @@ fn commit_options(message: &str, time_ms: i64) -> automerge::transaction::Commit
 
 /// A record stored as one packed value (see [`packed`]). A scalar that is not a readable
 /// packed record becomes a record without fields, which views report as a problem.
-fn packed_record(
-    key: String,
-    op: ObjId,
-    value: &automerge::ScalarValueRef<'_>,
-    conflict: bool,
-) -> Option<Record> {
-    let bytes = match value {
-        automerge::ScalarValueRef::Bytes(b) => Some(&b[..]),
-        _ => None,
-    };
-    packed_record_from(key, op, bytes, conflict)
-}
-
-fn packed_record_from(
-    key: String,
-    op: ObjId,
-    bytes: Option<&[u8]>,
-    conflict: bool,
-) -> Option<Record> {
+fn packed_record(key: String, op: ObjId, bytes: Option<&[u8]>, conflict: bool) -> Option<Record> {
     let ObjId::Id(counter, actor, _) = &op else {
         return None;
     };
