@@ -367,6 +367,11 @@ pub struct Content {
 impl Content {
     /// The fingerprint of these exact words (hex SHA-256 of a canonical encoding).
     pub fn hash(&self) -> String {
+        hex::encode(self.hash_bytes())
+    }
+
+    /// [`Content::hash`] as bytes.
+    pub(crate) fn hash_bytes(&self) -> [u8; 32] {
         let mut hasher = Sha256::new();
         for part in [
             "accord-content-v1",
@@ -379,7 +384,7 @@ impl Content {
             hasher.update((part.len() as u64).to_le_bytes());
             hasher.update(part.as_bytes());
         }
-        hex::encode(hasher.finalize())
+        hasher.finalize().into()
     }
 }
 

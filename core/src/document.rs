@@ -418,9 +418,6 @@ impl Entity {
     pub(crate) fn int(&self, key: &str) -> Option<i64> {
         self.single(key).and_then(Val::as_int)
     }
-    pub(crate) fn records(&self, key: &str) -> &[Record] {
-        self.children.get(key).map(Vec::as_slice).unwrap_or(&[])
-    }
 }
 
 /// Metadata of one change, for history views.

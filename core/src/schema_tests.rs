@@ -158,3 +158,55 @@ fn a_record_written_in_the_other_partners_name_does_not_count() {
     let problems = format!("{:?}", space.problems().unwrap());
     assert!(problems.contains("forged"), "{problems}");
 }
+
+#[test]
+fn an_acceptance_without_a_valid_content_hash_does_not_count() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let mut space = alex(dir.path());
+    let id = space
+        .create_agreement(NewAgreement::titled("Hashed"), now())
+        .unwrap();
+    let entity = space.doc().entity("agreements", id.as_str()).unwrap();
+    let revision = entity.str("revision").unwrap().to_owned();
+    let path = ["agreements", id.as_str(), "acceptances"];
+    for (key, hash) in [("short", "abcd"), ("nothex", &"zz".repeat(32)[..])] {
+        space
+            .raw_change(|tx| {
+                tx.insert_map(
+                    &path,
+                    key,
+                    vec![
+                        ("hash", Val::Str(hash.to_owned())),
+                        ("revision", Val::Str(revision.clone())),
+                        ("seq", Val::Int(50)),
+                    ],
+                    &[],
+                )
+            })
+            .unwrap();
+    }
+    space
+        .raw_change(|tx| tx.insert_map(&path, "nohash", vec![("seq", Val::Int(51))], &[]))
+        .unwrap();
+    let problems = format!("{:?}", space.problems().unwrap());
+    for key in ["short", "nothex"] {
+        assert!(
+            problems.contains(&format!("acceptance {key}"))
+                && problems.contains("names no valid content hash"),
+            "{problems}"
+        );
+    }
+    assert!(
+        problems.contains("acceptance nohash") && problems.contains("is incomplete"),
+        "{problems}"
+    );
+    // Only the author's own acceptance (written with the agreement) counts.
+    let details = space.agreement(&id).unwrap();
+    assert_eq!(details.acceptances.len(), 1, "{details:?}");
+    assert!(details.acceptances[0].current);
+    // The same holds after reopening (views derived from scratch).
+    drop(space);
+    let mut space = Space::open(dir.path()).unwrap();
+    assert_eq!(space.agreement(&id).unwrap().acceptances.len(), 1);
+    assert_eq!(format!("{:?}", space.problems().unwrap()), problems);
+}

@@ -1529,7 +1529,7 @@ impl Space {
                 _ => None,
             }
         };
-        let is_draft = state.acceptances.is_empty() && op != "resolve";
+        let is_draft = state.children.acceptances.is_empty() && op != "resolve";
         let seq = self.next_seq();
         let revision = if wording_changed {
             RecordId::for_record(&self.identity().device_id(), seq).0
@@ -1593,8 +1593,8 @@ impl Space {
         };
         let already = state.accepted_current(&me);
         let closes_needed = !state.open_renegotiations.is_empty()
-            && !state.acceptances.iter().any(|a| {
-                a.partner == me
+            && !state.children.acceptances.iter().any(|a| {
+                a.author.partner == me
                     && a.revision == state.revision
                     && state
                         .open_renegotiations
@@ -1751,12 +1751,15 @@ impl Space {
             let current = state
                 .content
                 .as_ref()
-                .is_some_and(|c| c.hash() == acceptance.hash)
+                .is_some_and(|c| c.hash_bytes() == acceptance.hash)
                 && acceptance.revision == state.revision;
             if current {
                 continue;
             }
-            let Some(change) = doc.change_of(&acceptance.origin) else {
+            let Some(change) = doc
+                .record(&["agreements", id.as_str(), "acceptances"], &acceptance.id)
+                .and_then(|record| doc.change_of(&record.origin()))
+            else {
                 continue;
             };
             let mut changed = Vec::new();
@@ -1778,7 +1781,7 @@ impl Space {
                     });
                 }
             }
-            changes_since.push((acceptance.partner.clone(), changed));
+            changes_since.push((acceptance.author.partner.clone(), changed));
         }
         Ok(AgreementDetails {
             summary: state.summary.clone(),

@@ -8,7 +8,7 @@ use crate::agreement::{
 };
 use crate::checkin::CheckIn;
 use crate::concern::{Concern, ConcernEvent, ConcernState, ConcernStep};
-use crate::document::{Document, Entity, Origin, Record, Val};
+use crate::document::{Document, Entity, Record, Val};
 use crate::followthrough::{LogEntry, LogKind};
 use crate::ids::{AgreementId, ConcernId, DeviceId, PartnerId, RecordId, LOG_KEY_SEPARATOR};
 use crate::trust::{Checkpoints, Role};
@@ -16,6 +16,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// Something in the document that breaks the schema and was left out of the views.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -94,6 +95,8 @@ struct DeviceState {
 pub(crate) struct Members {
     pub(crate) partners: Vec<Partner>,
     pub(crate) devices: BTreeMap<DeviceId, Device>,
+    /// Each enrolled device with its partner, shared by the records it wrote.
+    authors: BTreeMap<DeviceId, Arc<RecordAuthor>>,
     states: BTreeMap<DeviceId, DeviceState>,
     trust: TrustContext,
     /// The highest Lamport counter among enrolments and removals.
@@ -178,6 +181,19 @@ impl Members {
         }
         Ok((enrolled.partner.clone(), device))
     }
+
+    /// [`Members::record_author`], shared with the device's other records.
+    pub(crate) fn shared_record_author(
+        &self,
+        record: &Record,
+        path: &str,
+    ) -> Result<Arc<RecordAuthor>, String> {
+        let (partner, device) = self.record_author(record, path)?;
+        Ok(match self.authors.get(&device) {
+            Some(author) if author.partner == partner => author.clone(),
+            _ => Arc::new(RecordAuthor { partner, device }),
+        })
+    }
 }
 
 pub(crate) fn time_of(record_ms: Option<i64>) -> DateTime<Utc> {
@@ -217,6 +233,7 @@ pub(crate) fn read_members(
     let mut members = Members {
         partners: Vec::new(),
         devices: BTreeMap::new(),
+        authors: BTreeMap::new(),
         states: BTreeMap::new(),
         trust: trust.clone(),
         max_seq: events
@@ -361,20 +378,38 @@ pub(crate) fn read_members(
     members
         .partners
         .sort_by_key(|p| if Some(&p.id) == first.as_ref() { 0 } else { 1 });
+    members.authors = members
+        .devices
+        .values()
+        .map(|d| {
+            let author = RecordAuthor {
+                partner: d.partner.clone(),
+                device: d.id.clone(),
+            };
+            (d.id.clone(), Arc::new(author))
+        })
+        .collect();
     members
 }
 
-/// A validated acceptance record.
+/// The partner and device that wrote a record.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct RecordAuthor {
+    pub(crate) partner: PartnerId,
+    pub(crate) device: DeviceId,
+}
+
+/// A validated acceptance record (its place in the document is
+/// `agreements/<agreement>/acceptances/<id>`).
 #[derive(Debug, Clone)]
 pub(crate) struct AcceptanceRecord {
     pub(crate) id: String,
     /// When it was written (display only).
     pub(crate) at: Option<i64>,
-    /// Where the record is in the document (finds the change that wrote it).
-    pub(crate) origin: Origin,
-    pub(crate) partner: PartnerId,
-    pub(crate) device: DeviceId,
-    pub(crate) hash: String,
+    /// Who wrote it (shared by all the records of one device).
+    pub(crate) author: Arc<RecordAuthor>,
+    /// The content hash accepted ([`Content::hash_bytes`]).
+    pub(crate) hash: [u8; 32],
     pub(crate) revision: String,
     pub(crate) closes: BTreeSet<String>,
     pub(crate) seq: i64,
@@ -390,30 +425,184 @@ pub(crate) struct AgreementState {
     pub(crate) review_every: Option<ReviewCadence>,
     pub(crate) created_by: PartnerId,
     pub(crate) conflicts: Vec<FieldConflict>,
-    pub(crate) acceptances: Vec<AcceptanceRecord>,
+    /// Its acceptances, retirements and renegotiation requests as parsed (the acceptances
+    /// are [`ChildRecords::acceptances`]).
+    pub(crate) children: ChildRecords,
     pub(crate) retirement: Option<Retirement>,
     pub(crate) open_renegotiations: Vec<String>,
     pub(crate) max_seq: i64,
-    /// The child records read (acceptances, retirements, renegotiations), reused when a local
-    /// write only added records.
-    pub(crate) children: BTreeMap<String, Vec<Record>>,
+}
+
+/// The collections of records under an agreement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum ChildKind {
+    Acceptance,
+    Retirement,
+    Renegotiation,
+}
+
+impl ChildKind {
+    pub(crate) const ALL: [ChildKind; 3] = [
+        ChildKind::Acceptance,
+        ChildKind::Retirement,
+        ChildKind::Renegotiation,
+    ];
+
+    /// The key of the collection within the agreement.
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            ChildKind::Acceptance => "acceptances",
+            ChildKind::Retirement => "retirements",
+            ChildKind::Renegotiation => "renegotiations",
+        }
+    }
+}
+
+/// An agreement's child records, parsed into what its state needs (the records themselves
+/// are not kept). Kept with the state, so a local write that only adds records parses just
+/// the new ones.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ChildRecords {
+    /// Valid acceptances, by record id.
+    pub(crate) acceptances: Vec<AcceptanceRecord>,
+    /// Ids of every retirement record read.
+    retirement_ids: Vec<String>,
+    /// The first valid retirement in causal order: (order, id, retirement).
+    retirement: Option<(i64, String, Retirement)>,
+    /// Valid renegotiation requests: (id, the revision they name), by id.
+    renegotiations: Vec<(String, Option<String>)>,
+    /// Records that do not count, by (collection, id), with the problem each reports.
+    refused: Vec<((ChildKind, String), Problem)>,
+    /// The highest causal order among all the records read.
+    max_seq: i64,
+}
+
+impl ChildRecords {
+    /// Whether the record `id` of collection `kind` was read.
+    fn knows(&self, kind: ChildKind, id: &str) -> bool {
+        let parsed = match kind {
+            ChildKind::Acceptance => self
+                .acceptances
+                .binary_search_by(|a| a.id.as_str().cmp(id))
+                .is_ok(),
+            ChildKind::Retirement => self.retirement_ids.iter().any(|r| r == id),
+            ChildKind::Renegotiation => self
+                .renegotiations
+                .binary_search_by(|(r, _)| r.as_str().cmp(id))
+                .is_ok(),
+        };
+        parsed
+            || self
+                .refused
+                .binary_search_by(|((k, r), _)| (*k, r.as_str()).cmp(&(kind, id)))
+                .is_ok()
+    }
+
+    /// Parses one record of collection `kind` of agreement `agreement`.
+    fn add(&mut self, kind: ChildKind, r: Record, agreement: &str, members: &Members) {
+        self.max_seq = self.max_seq.max(r.int("seq").unwrap_or(0));
+        let path = format!("agreements/{agreement}/{}", kind.key());
+        let author = members.shared_record_author(&r, &path);
+        let refused = match (kind, author) {
+            (ChildKind::Acceptance, Ok(author)) => {
+                let (Some(hash), Some(rev), Some(seq)) =
+                    (r.str("hash"), r.str("revision"), r.int("seq"))
+                else {
+                    let problem =
+                        Problem::new(format!("acceptance {}", r.id), "is incomplete; ignored");
+                    self.refused.push(((kind, r.id), problem));
+                    return;
+                };
+                let mut hash_bytes = [0u8; 32];
+                if hex::decode_to_slice(hash, &mut hash_bytes).is_err() {
+                    let problem = Problem::new(
+                        format!("acceptance {}", r.id),
+                        "names no valid content hash; ignored",
+                    );
+                    self.refused.push(((kind, r.id), problem));
+                    return;
+                }
+                self.acceptances.push(AcceptanceRecord {
+                    at: r.int("at"),
+                    author,
+                    hash: hash_bytes,
+                    revision: rev.to_owned(),
+                    closes: r
+                        .str("closes")
+                        .unwrap_or("")
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                    seq,
+                    id: r.id,
+                });
+                return;
+            }
+            (ChildKind::Retirement, Ok(author)) => {
+                let key = (r.int("seq").unwrap_or(0), r.id.clone());
+                let candidate = Retirement {
+                    partner: author.partner.clone(),
+                    reason: r.str("reason").unwrap_or_default().to_owned(),
+                    at: time_of(r.int("at")),
+                };
+                if self
+                    .retirement
+                    .as_ref()
+                    .is_none_or(|(s, i, _)| key < (*s, i.clone()))
+                {
+                    self.retirement = Some((key.0, key.1, candidate));
+                }
+                self.retirement_ids.push(r.id);
+                return;
+            }
+            (ChildKind::Renegotiation, Ok(_)) => {
+                let revision = r.str("revision").map(str::to_owned);
+                self.renegotiations.push((r.id, revision));
+                return;
+            }
+            (ChildKind::Acceptance, Err(why)) => Problem::new(
+                format!("acceptance {} of agreement {agreement}", r.id),
+                format!("{why}; it does not count"),
+            ),
+            (ChildKind::Retirement, Err(why)) => {
+                self.retirement_ids.push(r.id.clone());
+                Problem::new(
+                    format!("retirement {} of agreement {agreement}", r.id),
+                    format!("{why}; it does not count"),
+                )
+            }
+            (ChildKind::Renegotiation, Err(why)) => Problem::new(
+                format!("renegotiation request {} of agreement {agreement}", r.id),
+                format!("{why}; it does not count"),
+            ),
+        };
+        self.refused.push(((kind, r.id), refused));
+    }
+
+    /// Puts everything back in id order after records were added.
+    fn sort(&mut self) {
+        self.acceptances.sort_by(|a, b| a.id.cmp(&b.id));
+        self.renegotiations.sort_by(|a, b| a.0.cmp(&b.0));
+        self.refused.sort_by(|a, b| a.0.cmp(&b.0));
+    }
 }
 
 impl AgreementState {
     pub(crate) fn accepted_current(&self, partner: &PartnerId) -> bool {
         self.content.as_ref().is_some_and(|content| {
-            let hash = content.hash();
-            self.acceptances
-                .iter()
-                .any(|a| &a.partner == partner && a.hash == hash && a.revision == self.revision)
+            let hash = content.hash_bytes();
+            self.children.acceptances.iter().any(|a| {
+                &a.author.partner == partner && a.hash == hash && a.revision == self.revision
+            })
         })
     }
 
     /// Each partner's latest acceptance (by causal order).
     pub(crate) fn latest_acceptances(&self) -> Vec<&AcceptanceRecord> {
         let mut latest: BTreeMap<&PartnerId, &AcceptanceRecord> = BTreeMap::new();
-        for a in &self.acceptances {
-            let entry = latest.entry(&a.partner).or_insert(a);
+        for a in &self.children.acceptances {
+            let entry = latest.entry(&a.author.partner).or_insert(a);
             if (a.seq, &a.id) > (entry.seq, &entry.id) {
                 *entry = a;
             }
@@ -422,14 +611,14 @@ impl AgreementState {
     }
 
     pub(crate) fn to_acceptances(&self) -> Vec<Acceptance> {
-        let hash = self.content.as_ref().map(Content::hash);
+        let hash = self.content.as_ref().map(Content::hash_bytes);
         self.latest_acceptances()
             .into_iter()
             .map(|a| Acceptance {
-                partner: a.partner.clone(),
-                device: a.device.clone(),
-                content_hash: a.hash.clone(),
-                current: Some(&a.hash) == hash.as_ref() && a.revision == self.revision,
+                partner: a.author.partner.clone(),
+                device: a.author.device.clone(),
+                content_hash: hex::encode(a.hash),
+                current: Some(a.hash) == hash && a.revision == self.revision,
                 at: time_of(a.at),
             })
             .collect()
@@ -516,6 +705,23 @@ pub(crate) fn derive_agreement(
     members: &Members,
     problems: &mut Vec<Problem>,
 ) -> Result<AgreementState, String> {
+    let mut children = ChildRecords::default();
+    for kind in ChildKind::ALL {
+        for record in entity.children.remove(kind.key()).unwrap_or_default() {
+            children.add(kind, record, &entity.id, members);
+        }
+    }
+    children.sort();
+    derive_from_parts(entity, children, members, problems)
+}
+
+/// Derives an agreement from its registers and its parsed child records.
+fn derive_from_parts(
+    entity: Entity,
+    children: ChildRecords,
+    members: &Members,
+    problems: &mut Vec<Problem>,
+) -> Result<AgreementState, String> {
     let id = AgreementId(entity.id.clone());
     let created_by = PartnerId(entity.str("created_by").ok_or("has no author")?.to_owned());
     let created_at = time_of(entity.int("created_at"));
@@ -592,96 +798,29 @@ pub(crate) fn derive_agreement(
     let revision = effective_revision(&entity);
     let mut max_seq = seq;
 
-    let mut acceptances = Vec::new();
-    let base = format!("agreements/{}", entity.id);
-    for r in entity.records("acceptances") {
-        max_seq = max_seq.max(r.int("seq").unwrap_or(0));
-        match members.record_author(r, &format!("{base}/acceptances")) {
-            Ok((partner, device)) => {
-                let (Some(hash), Some(rev), Some(seq)) =
-                    (r.str("hash"), r.str("revision"), r.int("seq"))
-                else {
-                    problems.push(Problem::new(
-                        format!("acceptance {}", r.id),
-                        "is incomplete; ignored",
-                    ));
-                    continue;
-                };
-                acceptances.push(AcceptanceRecord {
-                    id: r.id.clone(),
-                    at: r.int("at"),
-                    origin: r.origin(),
-                    partner,
-                    device,
-                    hash: hash.to_owned(),
-                    revision: rev.to_owned(),
-                    closes: r
-                        .str("closes")
-                        .unwrap_or("")
-                        .split(',')
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_owned)
-                        .collect(),
-                    seq,
-                });
-            }
-            Err(why) => problems.push(Problem::new(
-                format!("acceptance {} of agreement {}", r.id, id),
-                format!("{why}; it does not count"),
-            )),
-        }
-    }
-    let mut retirement: Option<(i64, String, Retirement)> = None;
-    for r in entity.records("retirements") {
-        max_seq = max_seq.max(r.int("seq").unwrap_or(0));
-        match members.record_author(r, &format!("{base}/retirements")) {
-            Ok((partner, _)) => {
-                let key = (r.int("seq").unwrap_or(0), r.id.clone());
-                let candidate = Retirement {
-                    partner,
-                    reason: r.str("reason").unwrap_or_default().to_owned(),
-                    at: time_of(r.int("at")),
-                };
-                if retirement
-                    .as_ref()
-                    .is_none_or(|(s, i, _)| key < (*s, i.clone()))
-                {
-                    retirement = Some((key.0, key.1, candidate));
-                }
-            }
-            Err(why) => problems.push(Problem::new(
-                format!("retirement {} of agreement {}", r.id, id),
-                format!("{why}; it does not count"),
-            )),
-        }
-    }
+    max_seq = max_seq.max(children.max_seq);
+    problems.extend(children.refused.iter().map(|(_, p)| p.clone()));
     let partners = members.partner_ids();
+    let content_hash = content.as_ref().map(Content::hash_bytes);
     let mut open_renegotiations = Vec::new();
-    for r in entity.records("renegotiations") {
-        max_seq = max_seq.max(r.int("seq").unwrap_or(0));
-        if let Err(why) = members.record_author(r, &format!("{base}/renegotiations")) {
-            problems.push(Problem::new(
-                format!("renegotiation request {} of agreement {}", r.id, id),
-                format!("{why}; it does not count"),
-            ));
-            continue;
-        }
-        if r.str("revision") != Some(revision.as_str()) {
+    for (request, named) in &children.renegotiations {
+        if named.as_deref() != Some(revision.as_str()) {
             continue; // the wording changed since: the request was answered by an edit
         }
         let closed = partners.len() == 2
             && partners.iter().all(|p| {
-                acceptances.iter().any(|a| {
-                    &a.partner == p
+                children.acceptances.iter().any(|a| {
+                    &a.author.partner == p
                         && a.revision == revision
-                        && content.as_ref().is_some_and(|c| c.hash() == a.hash)
-                        && a.closes.contains(&r.id)
+                        && content_hash == Some(a.hash)
+                        && a.closes.contains(request)
                 })
             });
         if !closed {
-            open_renegotiations.push(r.id.clone());
+            open_renegotiations.push(request.clone());
         }
     }
+    let retirement = children.retirement.as_ref().map(|(_, _, r)| r.clone());
 
     let mut state = AgreementState {
         summary: AgreementSummary {
@@ -702,11 +841,10 @@ pub(crate) fn derive_agreement(
         review_every,
         created_by,
         conflicts,
-        acceptances,
-        retirement: retirement.map(|(_, _, r)| r),
+        children,
+        retirement,
         open_renegotiations,
         max_seq,
-        children: std::mem::take(&mut entity.children),
     };
     state.summary.accepted_by = partners
         .iter()
@@ -715,11 +853,10 @@ pub(crate) fn derive_agreement(
         .collect();
     let both_now = partners.len() == 2 && state.summary.accepted_by.len() == 2;
     let ever_active = partners.len() == 2
-        && state.acceptances.iter().any(|a| {
-            state
-                .acceptances
-                .iter()
-                .any(|b| a.partner != b.partner && a.revision == b.revision && a.hash == b.hash)
+        && state.children.acceptances.iter().any(|a| {
+            state.children.acceptances.iter().any(|b| {
+                a.author.partner != b.author.partner && a.revision == b.revision && a.hash == b.hash
+            })
         });
     state.summary.status = if state.retirement.is_some() {
         Status::Retired
@@ -767,27 +904,20 @@ pub(crate) fn derive_one_after_local_write(
     problems: &mut Vec<Problem>,
 ) -> Option<AgreementState> {
     let id = previous.summary.id.as_str();
-    let mut entity = doc.entity_registers("agreements", id)?;
+    let entity = doc.entity_registers("agreements", id)?;
     let mut children = previous.children;
-    for kind in ["acceptances", "retirements", "renegotiations"] {
-        let list = children.entry(kind.to_owned()).or_default();
-        let known: std::collections::HashSet<String> = list.iter().map(|r| r.id.clone()).collect();
-        let path = ["agreements", id, kind];
-        let mut added = false;
+    for kind in ChildKind::ALL {
+        let path = ["agreements", id, kind.key()];
         for key in doc.records_keys(&path) {
-            if !known.contains(&key) {
+            if !children.knows(kind, &key) {
                 if let Some(record) = doc.record(&path, &key) {
-                    list.push(record);
-                    added = true;
+                    children.add(kind, record, id, members);
                 }
             }
         }
-        if added {
-            list.sort_by(|a, b| a.id.cmp(&b.id));
-        }
     }
-    entity.children = children;
-    match derive_agreement(entity, members, problems) {
+    children.sort();
+    match derive_from_parts(entity, children, members, problems) {
         Ok(state) => Some(state),
         Err(why) => {
             problems.push(Problem::new(
