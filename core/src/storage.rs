@@ -311,7 +311,10 @@ impl Storage {
 }
 
 /// Reads and checks the snapshot of the device directory `dir` (checksum included).
-pub(crate) fn read_snapshot_file(dir: &Path) -> Result<Option<(Vec<[u8; 32]>, Vec<u8>)>> {
+/// A snapshot as stored: the heads it was taken at and the saved document.
+pub(crate) type Snapshot = (Vec<[u8; 32]>, Vec<u8>);
+
+pub(crate) fn read_snapshot_file(dir: &Path) -> Result<Option<Snapshot>> {
     read_snapshot(&dir.join(SNAPSHOT_FILE))
 }
 
@@ -344,7 +347,7 @@ fn read_snapshot_heads(path: &Path) -> Result<Option<Vec<[u8; 32]>>> {
     Ok(Some(heads))
 }
 
-fn read_snapshot(path: &Path) -> Result<Option<(Vec<[u8; 32]>, Vec<u8>)>> {
+fn read_snapshot(path: &Path) -> Result<Option<Snapshot>> {
     let bytes = match fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
