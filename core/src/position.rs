@@ -210,7 +210,7 @@ pub(crate) fn read_positions(
     let mut keys: Vec<(String, PartnerId, String, Vec<u8>, String)> = Vec::new();
     for r in doc.records(&["positions"]) {
         *max_seq = (*max_seq).max(r.int("seq").unwrap_or(0));
-        let author = match members.record_author(&r, "positions") {
+        let author = match members.record_author(&r) {
             Ok((p, _)) => p,
             Err(why) => {
                 problems.push(Problem::new(

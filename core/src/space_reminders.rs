@@ -107,7 +107,7 @@ pub(crate) fn read_reminders(
     }
     for r in doc.records(&["marks"]) {
         state.max_seq = state.max_seq.max(r.int("seq").unwrap_or(0));
-        let (partner, _) = match members.record_author(&r, "marks") {
+        let (partner, _) = match members.record_author(&r) {
             Ok(a) => a,
             Err(why) => {
                 problems.push(Problem::new(

@@ -157,12 +157,8 @@ impl Members {
     /// Checks that `record` was written by a device that was valid when it wrote it (and
     /// belongs to the partner the record names, if it names one), confirmed by that device's
     /// checkpoint: no device can act in the other partner's name, and a removed device's later
-    /// records do not count. `_path` names the collection (kept for problem reports).
-    pub(crate) fn record_author(
-        &self,
-        record: &Record,
-        _path: &str,
-    ) -> Result<(PartnerId, DeviceId), String> {
+    /// records do not count.
+    pub(crate) fn record_author(&self, record: &Record) -> Result<(PartnerId, DeviceId), String> {
         if record.fields.is_empty() && record.children.is_empty() {
             return Err("is not a readable record".into());
         }
@@ -186,9 +182,8 @@ impl Members {
     pub(crate) fn shared_record_author(
         &self,
         record: &Record,
-        path: &str,
     ) -> Result<Arc<RecordAuthor>, String> {
-        let (partner, device) = self.record_author(record, path)?;
+        let (partner, device) = self.record_author(record)?;
         Ok(match self.authors.get(&device) {
             Some(author) if author.partner == partner => author.clone(),
             _ => Arc::new(RecordAuthor { partner, device }),
@@ -501,8 +496,7 @@ impl ChildRecords {
     /// Parses one record of collection `kind` of agreement `agreement`.
     fn add(&mut self, kind: ChildKind, r: Record, agreement: &str, members: &Members) {
         self.max_seq = self.max_seq.max(r.int("seq").unwrap_or(0));
-        let path = format!("agreements/{agreement}/{}", kind.key());
-        let author = members.shared_record_author(&r, &path);
+        let author = members.shared_record_author(&r);
         let refused = match (kind, author) {
             (ChildKind::Acceptance, Ok(author)) => {
                 let (Some(hash), Some(rev), Some(seq)) =
@@ -966,7 +960,7 @@ pub(crate) fn read_log_from(
 ) -> Vec<LogEntry> {
     let mut out = Vec::new();
     for r in records {
-        let parsed = members.record_author(&r, "log").and_then(|(author, _)| {
+        let parsed = members.record_author(&r).and_then(|(author, _)| {
             Ok(LogEntry {
                 id: RecordId(r.id.clone()),
                 agreement: AgreementId(
@@ -1015,7 +1009,7 @@ pub(crate) fn read_checkins_from(
 ) -> Vec<CheckIn> {
     let mut out = Vec::new();
     for r in records {
-        let parsed = members.record_author(&r, "checkins").and_then(|(by, _)| {
+        let parsed = members.record_author(&r).and_then(|(by, _)| {
             Ok(CheckIn {
                 id: RecordId(r.id.clone()),
                 held_on: r
@@ -1059,7 +1053,7 @@ pub(crate) fn read_concerns_from(
 ) -> Vec<Concern> {
     let mut out = Vec::new();
     for r in records {
-        let raised_by = match members.record_author(&r, "concerns") {
+        let raised_by = match members.record_author(&r) {
             Ok((p, _)) => p,
             Err(why) => {
                 problems.push(Problem::new(
@@ -1080,7 +1074,7 @@ pub(crate) fn read_concerns_from(
         for e in r.children.get("events").map(Vec::as_slice).unwrap_or(&[]) {
             *max_seq = (*max_seq).max(e.int("seq").unwrap_or(0));
             let step = e.str("step").and_then(ConcernStep::from_stored);
-            let author = members.record_author(e, &format!("concerns/{}/events", r.id));
+            let author = members.record_author(e);
             match (step, author) {
                 (Some(step), Ok((partner, _))) => {
                     let allowed = match step {
