@@ -464,6 +464,9 @@ pub(crate) struct Document {
     /// When each change was made, by actor and op range (records take their time from the
     /// change that wrote them); brought up to date on use.
     times: std::sync::Mutex<ChangeTimes>,
+    /// This device's newest change (hash, sequence number, last op counter) as its last local
+    /// commit left it; `None` until then (it is looked up, which costs a scan of the ops).
+    last_local: Option<([u8; 32], u64, u64)>,
 }
 
 /// Change times by actor: `(start_op, max_op, time_ms)` sorted by `start_op`, as of `heads`.
@@ -504,6 +507,7 @@ impl Document {
             clock: None,
             damaged: false,
             times: Default::default(),
+            last_local: None,
         })
     }
 
@@ -515,6 +519,7 @@ impl Document {
             clock: None,
             damaged: false,
             times: Default::default(),
+            last_local: None,
         })
     }
 
@@ -525,6 +530,7 @@ impl Document {
             clock: None,
             damaged: false,
             times: Default::default(),
+            last_local: None,
         }
     }
 
@@ -576,6 +582,7 @@ impl Document {
         self.guard("applying changes", |doc| doc.apply_changes(changes))?;
         self.note_applied(&before);
         if !from_peer {
+            self.last_local = None;
             // This device's own stored changes make its actor known to the document again,
             // so its last local change can be found.
             let actor = self.doc.get_actor().clone();
@@ -595,7 +602,7 @@ impl Document {
         let clock = self.clock.as_ref().expect("built above");
         let mut sorted: Vec<&Change> = changes
             .iter()
-            .filter(|c| self.doc.get_change_by_hash(&c.hash()).is_none())
+            .filter(|c| !self.has_change(&c.hash()))
             .collect();
         sorted.sort_by_key(|c| (c.actor_id().clone(), c.seq()));
         let in_batch: HashSet<ChangeHash> = changes.iter().map(Change::hash).collect();
@@ -634,7 +641,7 @@ impl Document {
             let waits = change
                 .deps()
                 .iter()
-                .any(|d| !in_batch.contains(d) && self.doc.get_change_by_hash(d).is_none());
+                .any(|d| !in_batch.contains(d) && !self.has_change(d));
             if change.seq() > seq + 1 && !waits {
                 return Err(Error::InvalidRemoteData(format!(
                     "a change by {} skips sequence numbers; nothing was applied",
@@ -804,8 +811,17 @@ impl Document {
 
     /// This device's newest change: its hash, sequence number and last op counter.
     pub(crate) fn last_local_change(&self) -> Option<([u8; 32], u64, u64)> {
+        if self.last_local.is_some() {
+            return self.last_local;
+        }
         let change = self.doc.get_last_local_change()?;
         Some((change.hash().0, change.seq(), change.max_op()))
+    }
+
+    /// Whether the change `hash` is applied here. (Reads only the change graph: getting the
+    /// change itself rebuilds it from every operation in its op counter range.)
+    fn has_change(&self, hash: &ChangeHash) -> bool {
+        self.doc.get_change_meta_by_hash(hash).is_some()
     }
 
     /// The next sync message for a peer, if there is anything to say.
@@ -924,9 +940,7 @@ impl Document {
 
     /// Whether `heads` are all known here.
     pub(crate) fn has_all(&self, heads: &[ChangeHash]) -> bool {
-        heads
-            .iter()
-            .all(|h| self.doc.get_change_by_hash(h).is_some())
+        heads.iter().all(|h| self.has_change(h))
     }
 
     /// Hashes of changes that are referenced but missing (changes waiting for their deps).
@@ -1264,9 +1278,13 @@ impl Document {
         );
         match result {
             Ok(success) => {
-                // The clock of applied changes takes in this device's own change too.
-                if let (Some(clock), Some(hash)) = (self.clock.as_mut(), success.hash) {
-                    Self::fold_changes(clock, self.doc.get_change_meta_by_hash(&hash));
+                if let Some(hash) = success.hash {
+                    let meta = self.doc.get_change_meta_by_hash(&hash);
+                    self.last_local = meta.as_ref().map(|m| (hash.0, m.seq, m.max_op));
+                    // The clock of applied changes takes in this device's own change too.
+                    if let Some(clock) = self.clock.as_mut() {
+                        Self::fold_changes(clock, meta);
+                    }
                 }
                 Ok(success.result)
             }
@@ -1289,6 +1307,7 @@ impl Document {
             clock: None,
             damaged: false,
             times: Default::default(),
+            last_local: None,
         };
         fork.change("forged", 0, f)?;
         let change = fork
@@ -1523,5 +1542,58 @@ mod packed_tests {
                 prop_assert_eq!(decoded.get(*key), Some(value));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod change_lookup_tests {
+    use super::{Document, Val};
+
+    const ME: [u8; 32] = [7; 32];
+    const PEER: [u8; 32] = [9; 32];
+
+    fn newest(doc: &Document) -> Option<([u8; 32], u64, u64)> {
+        doc.doc
+            .get_last_local_change()
+            .map(|c| (c.hash().0, c.seq(), c.max_op()))
+    }
+
+    #[test]
+    fn the_newest_local_change_is_tracked_through_commits_reloads_and_peer_changes() {
+        let mut doc = Document::create(&ME, "space", "founder", 0).unwrap();
+        assert_eq!(doc.last_local_change(), newest(&doc));
+        for i in 0..3 {
+            doc.change("edit", i, |tx| tx.put(&[], "title", Val::Int(i)))
+                .unwrap();
+            let tracked = doc.last_local_change();
+            assert_eq!(tracked, newest(&doc));
+            assert_eq!(tracked.map(|t| t.1), Some(i as u64 + 2));
+        }
+        // A peer's change does not move this device's newest change.
+        let mut peer = Document::load(&doc.save(), &PEER).unwrap();
+        peer.change("peer", 9, |tx| tx.put(&[], "peer_note", Val::Int(99)))
+            .unwrap();
+        let mine = doc.last_local_change();
+        let theirs = peer.changes_after(&doc.heads());
+        doc.apply_raw_changes(&theirs).unwrap();
+        assert_eq!(doc.last_local_change(), mine);
+        // After a reload from storage it is looked up again.
+        let mut reloaded = Document::empty(&ME);
+        reloaded
+            .apply_stored_changes(&doc.changes_after(&[]))
+            .unwrap();
+        assert_eq!(reloaded.last_local_change(), mine);
+    }
+
+    #[test]
+    fn known_and_unknown_changes_are_told_apart() {
+        let mut doc = Document::create(&ME, "space", "founder", 0).unwrap();
+        doc.change("edit", 1, |tx| tx.put(&[], "title", Val::Int(1)))
+            .unwrap();
+        let heads = doc.heads();
+        assert!(doc.has_all(&heads));
+        let unknown = super::heads_from_bytes(&[[1; 32]]);
+        assert!(!doc.has_all(&unknown));
+        assert!(!doc.has_all(&[heads[0], unknown[0]]));
     }
 }
