@@ -175,6 +175,21 @@ enum Touched {
     Reminders,
 }
 
+impl Touched {
+    /// Whether re-deriving this part can change what reminders are computed from (partners,
+    /// agreements, concerns, rules and marks; not the log, check-ins or positions).
+    fn affects_reminders(&self) -> bool {
+        !matches!(
+            self,
+            Touched::Log
+                | Touched::LogEntry(_)
+                | Touched::Checkins
+                | Touched::CheckIn(_)
+                | Touched::Positions
+        )
+    }
+}
+
 /// The loaded document, the index of the first bad log frame (if any) and the checkpoints
 /// stored in the log.
 type LoadResult = std::result::Result<(Document, Option<usize>, Vec<Checkpoint>), Error>;
@@ -202,6 +217,8 @@ pub struct Space {
     events: Vec<SpaceEvent>,
     /// Fingerprint of everything the reminder schedule depends on.
     reminders_fingerprint: u64,
+    /// Views reminders depend on were re-derived since the fingerprint was last taken.
+    reminders_dirty: bool,
     /// Checkpoints received from peers and not yet in the log (stored with the next frame).
     unstored_checkpoints: Vec<Checkpoint>,
 }
@@ -468,6 +485,7 @@ impl Space {
             report: OpenReport::default(),
             events: Vec::new(),
             reminders_fingerprint: 0,
+            reminders_dirty: true,
             unstored_checkpoints: Vec::new(),
         };
         space.refresh_own_checkpoint();
@@ -553,6 +571,7 @@ impl Space {
             },
             events: Vec::new(),
             reminders_fingerprint: 0,
+            reminders_dirty: true,
             unstored_checkpoints: Vec::new(),
         })
     }
@@ -621,6 +640,9 @@ impl Space {
 
     fn note_change(&mut self, remote: bool) {
         self.events.push(SpaceEvent::DocumentChanged { remote });
+        if !std::mem::take(&mut self.reminders_dirty) {
+            return;
+        }
         let fingerprint = self
             .derived
             .as_ref()
@@ -640,6 +662,7 @@ impl Space {
     // ----- deriving ------------------------------------------------------------------------
 
     fn derive_all(&mut self) -> Result<()> {
+        self.reminders_dirty = true;
         let doc = self.doc();
         let mut problems = BTreeMap::new();
         let mut p = Vec::new();
@@ -702,6 +725,7 @@ impl Space {
     }
 
     fn rederive(&mut self, touched: Touched) -> Result<()> {
+        self.reminders_dirty |= touched.affects_reminders();
         let doc = match &self.doc {
             DocState::Ready(doc) => doc,
             _ => return Ok(()),
@@ -2543,15 +2567,19 @@ impl Drop for Space {
 /// Replaces the entries with the ids of `entries` (or adds them), keeping `list` sorted by
 /// `key` (order, id).
 fn upsert<T>(list: &mut Vec<T>, entries: Vec<T>, key: fn(&T) -> (i64, &str)) {
-    if entries.is_empty() {
-        return;
+    for entry in entries {
+        match list.binary_search_by(|e| key(e).cmp(&key(&entry))) {
+            Ok(at) => list[at] = entry,
+            Err(_) => {
+                // Records do not change, but an entry re-read under another order must not
+                // stay twice.
+                let id = key(&entry).1;
+                list.retain(|e| key(e).1 != id);
+                let at = list.partition_point(|e| key(e) < key(&entry));
+                list.insert(at, entry);
+            }
+        }
     }
-    let fresh: std::collections::HashSet<String> =
-        entries.iter().map(|e| key(e).1.to_owned()).collect();
-    list.retain(|e| !fresh.contains(key(e).1));
-    list.extend(entries);
-    // Nearly sorted already: this is a linear pass in practice.
-    list.sort_by(|a, b| key(a).cmp(&key(b)));
 }
 
 /// Keeps the problems found for one part of the views (none: the entry goes).
@@ -2743,5 +2771,51 @@ mod message_tests {
             (old.op.as_str(), old.agreement.as_deref()),
             ("accept", Some(id.as_str()))
         );
+    }
+}
+
+#[cfg(test)]
+mod upsert_tests {
+    use super::upsert;
+
+    fn key(e: &(i64, String)) -> (i64, &str) {
+        (e.0, e.1.as_str())
+    }
+
+    fn entry(order: i64, id: &str) -> (i64, String) {
+        (order, id.to_owned())
+    }
+
+    #[test]
+    fn entries_are_added_in_order_replaced_in_place_and_never_kept_twice() {
+        let mut list = vec![entry(1, "a"), entry(3, "c"), entry(5, "e")];
+        upsert(&mut list, vec![entry(4, "d"), entry(0, "z")], key);
+        assert_eq!(
+            list,
+            [
+                entry(0, "z"),
+                entry(1, "a"),
+                entry(3, "c"),
+                entry(4, "d"),
+                entry(5, "e")
+            ]
+        );
+        // The same entry again changes nothing.
+        upsert(&mut list, vec![entry(3, "c")], key);
+        assert_eq!(list.len(), 5);
+        // An entry re-read under another order moves; it is not kept twice.
+        upsert(&mut list, vec![entry(9, "a")], key);
+        assert_eq!(
+            list,
+            [
+                entry(0, "z"),
+                entry(3, "c"),
+                entry(4, "d"),
+                entry(5, "e"),
+                entry(9, "a")
+            ]
+        );
+        upsert(&mut list, Vec::new(), key);
+        assert_eq!(list.len(), 5);
     }
 }
