@@ -216,6 +216,9 @@ pub(crate) async fn run_session(
     if !prime.is_empty() {
         write_frame(&mut send, &Frame::Changes(prime), &traffic).await?;
     }
+    // The sync state changed since it was last saved (it is saved after the reply is sent,
+    // so saving it delays neither the app's event nor the peer's acknowledgement).
+    let mut unsaved = false;
     let outcome: Result<()> = async {
         loop {
             // A device removed while connected gets nothing more.
@@ -232,6 +235,9 @@ pub(crate) async fn run_session(
                 write_frame(&mut send, &Frame::Sync(message), &traffic).await?;
             }
             in_sync.send_replace((generation, synced));
+            if std::mem::take(&mut unsaved) {
+                let _ = inner.with_space(|s| s.save_sync_state(&state));
+            }
             tokio::select! {
                 frame = read_frame(&mut recv, &traffic) => {
                     let Some(frame) = frame? else { return Ok(()) };
@@ -252,10 +258,10 @@ pub(crate) async fn run_session(
                     } else {
                         apply_frame(&inner, &mut state, frame)?
                     };
-                    let _ = inner.with_space(|s| s.save_sync_state(&state));
                     if moved {
                         inner.after_remote_change();
                     }
+                    unsaved = true;
                 }
                 changed_result = changed.changed() => {
                     if changed_result.is_err() {
