@@ -1341,7 +1341,7 @@ impl Space {
                         ("created_at", at.into()),
                         ("seq", seq.into()),
                     ],
-                    &["acceptances", "retirements", "renegotiations"],
+                    &view::ChildKind::ALL.map(view::ChildKind::key),
                 )?;
                 if !input.draft {
                     write_acceptance(
