@@ -175,6 +175,29 @@ enum Touched {
     Reminders,
 }
 
+/// What an edit needs of an agreement's current state (not the whole state, which holds
+/// every acceptance).
+struct EditBasis {
+    conflicts: Vec<crate::agreement::FieldConflict>,
+    content: Option<Content>,
+    /// Whether anyone ever accepted it (a draft is edited without accepting).
+    accepted_ever: bool,
+    revision: String,
+    open_renegotiations: Vec<String>,
+}
+
+impl EditBasis {
+    fn of(state: &AgreementState) -> Self {
+        EditBasis {
+            conflicts: state.conflicts.clone(),
+            content: state.content.clone(),
+            accepted_ever: !state.children.acceptances.is_empty(),
+            revision: state.revision.clone(),
+            open_renegotiations: state.open_renegotiations.clone(),
+        }
+    }
+}
+
 impl Touched {
     /// Whether re-deriving this part can change what reminders are computed from (partners,
     /// agreements, concerns, rules and marks; not the log, check-ins or positions).
@@ -1375,12 +1398,13 @@ impl Space {
                 "changes nothing: give at least one field",
             ));
         }
-        let state = self.state(id)?.clone();
+        let state = self.state(id)?;
         if state.retirement.is_some() {
             return Err(Error::NotAllowed(
                 "a retired agreement is kept as history and cannot be edited".into(),
             ));
         }
+        let state = EditBasis::of(state);
         let mut puts: Vec<(Field, String)> = Vec::new();
         if let Some(t) = &edit.title {
             puts.push((Field::Title, clean_text("title", t, MAX_TITLE_CHARS, true)?));
@@ -1429,7 +1453,7 @@ impl Space {
         now: DateTime<Utc>,
     ) -> Result<()> {
         self.writable()?;
-        let state = self.state(id)?.clone();
+        let state = EditBasis::of(self.state(id)?);
         if !state.conflicts.iter().any(|c| c.field == field) {
             return Err(Error::NotAllowed(format!(
                 "{} of agreement {id} is not in conflict; use an edit to change it",
@@ -1484,7 +1508,7 @@ impl Space {
     fn apply_field_writes(
         &mut self,
         id: &AgreementId,
-        state: &AgreementState,
+        state: &EditBasis,
         puts: Vec<(Field, String)>,
         op: &str,
         now: DateTime<Utc>,
@@ -1553,7 +1577,7 @@ impl Space {
                 _ => None,
             }
         };
-        let is_draft = state.children.acceptances.is_empty() && op != "resolve";
+        let is_draft = !state.accepted_ever && op != "resolve";
         let seq = self.next_seq();
         let revision = if wording_changed {
             RecordId::for_record(&self.identity().device_id(), seq).0
@@ -1596,7 +1620,7 @@ impl Space {
     /// Records this partner's consent to the agreement's current exact words.
     pub fn accept(&mut self, id: &AgreementId, now: DateTime<Utc>) -> Result<()> {
         let (me, _) = self.writable()?;
-        let state = self.state(id)?.clone();
+        let state = self.state(id)?;
         if state.retirement.is_some() {
             return Err(Error::NotAllowed(
                 "a retired agreement cannot be accepted".into(),
@@ -1630,9 +1654,9 @@ impl Space {
         }
         let hash = content.hash();
         let closes = state.open_renegotiations.join(",");
+        let revision = state.revision.clone();
         let seq = self.next_seq();
         let path_id = id.clone();
-        let revision = state.revision.clone();
         let device = self.identity().device_id();
         self.write(
             "accept",
@@ -2612,17 +2636,7 @@ fn reminders_fingerprint(derived: &Derived) -> u64 {
         (&p.id, &p.name, &p.time_zone).hash(&mut h);
     }
     for a in derived.agreements.values() {
-        let s = &a.summary;
-        (
-            &s.id,
-            s.status,
-            s.next_review,
-            &s.title,
-            s.kind,
-            s.strength,
-            &s.concerns,
-        )
-            .hash(&mut h);
+        a.reminder_fingerprint().hash(&mut h);
     }
     for c in &derived.concerns {
         (&c.id, c.acknowledged, c.state, c.raised_at, &c.agreement).hash(&mut h);

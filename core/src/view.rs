@@ -426,6 +426,8 @@ pub(crate) struct AgreementState {
     pub(crate) retirement: Option<Retirement>,
     pub(crate) open_renegotiations: Vec<String>,
     pub(crate) max_seq: i64,
+    /// A hash of what reminders read of this agreement (see [`AgreementState::reminder_fingerprint`]).
+    reminder_fingerprint: u64,
 }
 
 /// The collections of records under an agreement.
@@ -583,6 +585,30 @@ impl ChildRecords {
 }
 
 impl AgreementState {
+    /// A hash of what reminders are computed from (id, status, next review, title, kind,
+    /// strength, who it concerns), taken when the agreement is derived, so that checking
+    /// whether reminders changed does not re-hash every agreement.
+    pub(crate) fn reminder_fingerprint(&self) -> u64 {
+        self.reminder_fingerprint
+    }
+
+    fn take_reminder_fingerprint(&mut self) {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let s = &self.summary;
+        (
+            &s.id,
+            s.status,
+            s.next_review,
+            &s.title,
+            s.kind,
+            s.strength,
+            &s.concerns,
+        )
+            .hash(&mut h);
+        self.reminder_fingerprint = h.finish();
+    }
+
     pub(crate) fn accepted_current(&self, partner: &PartnerId) -> bool {
         self.content.as_ref().is_some_and(|content| {
             let hash = content.hash_bytes();
@@ -839,6 +865,7 @@ fn derive_from_parts(
         retirement,
         open_renegotiations,
         max_seq,
+        reminder_fingerprint: 0,
     };
     state.summary.accepted_by = partners
         .iter()
@@ -865,6 +892,7 @@ fn derive_from_parts(
     } else {
         Status::Draft
     };
+    state.take_reminder_fingerprint();
     Ok(state)
 }
 
