@@ -211,7 +211,7 @@ pub(crate) fn read_positions(
     for r in doc.records(&["positions"]) {
         *max_seq = (*max_seq).max(r.int("seq").unwrap_or(0));
         let author = match members.record_author(&r) {
-            Ok((p, _)) => p,
+            Ok(author) => author.partner.clone(),
             Err(why) => {
                 problems.push(Problem::new(
                     format!("position record {}", r.id),

@@ -107,8 +107,8 @@ pub(crate) fn read_reminders(
     }
     for r in doc.records(&["marks"]) {
         state.max_seq = state.max_seq.max(r.int("seq").unwrap_or(0));
-        let (partner, _) = match members.record_author(&r) {
-            Ok(a) => a,
+        let partner = match members.record_author(&r) {
+            Ok(author) => author.partner.clone(),
             Err(why) => {
                 problems.push(Problem::new(
                     format!("reminder mark {}", r.id),

@@ -157,37 +157,25 @@ impl Members {
     /// Checks that `record` was written by a device that was valid when it wrote it (and
     /// belongs to the partner the record names, if it names one), confirmed by that device's
     /// checkpoint: no device can act in the other partner's name, and a removed device's later
-    /// records do not count.
-    pub(crate) fn record_author(&self, record: &Record) -> Result<(PartnerId, DeviceId), String> {
+    /// records do not count. The author is shared by all the records of its device.
+    pub(crate) fn record_author(&self, record: &Record) -> Result<Arc<RecordAuthor>, String> {
         if record.fields.is_empty() && record.children.is_empty() {
             return Err("is not a readable record".into());
         }
         let seq = record.int("seq").ok_or("has no order")?;
         let device = self.trust.check_authentic(record)?;
-        let Some(enrolled) = self.devices.get(&device) else {
+        let Some(author) = self.authors.get(&device) else {
             return Err("was written by a device that is not enrolled".into());
         };
         if let Some(named) = record.str("partner") {
-            if enrolled.partner.0 != named {
+            if author.partner.0 != named {
                 return Err("names a partner its device does not belong to".into());
             }
         }
         if !self.valid_at(&device, seq) {
             return Err("was written by a device after it was removed".into());
         }
-        Ok((enrolled.partner.clone(), device))
-    }
-
-    /// [`Members::record_author`], shared with the device's other records.
-    pub(crate) fn shared_record_author(
-        &self,
-        record: &Record,
-    ) -> Result<Arc<RecordAuthor>, String> {
-        let (partner, device) = self.record_author(record)?;
-        Ok(match self.authors.get(&device) {
-            Some(author) if author.partner == partner => author.clone(),
-            _ => Arc::new(RecordAuthor { partner, device }),
-        })
+        Ok(author.clone())
     }
 }
 
@@ -498,7 +486,7 @@ impl ChildRecords {
     /// Parses one record of collection `kind` of agreement `agreement`.
     fn add(&mut self, kind: ChildKind, r: Record, agreement: &str, members: &Members) {
         self.max_seq = self.max_seq.max(r.int("seq").unwrap_or(0));
-        let author = members.shared_record_author(&r);
+        let author = members.record_author(&r);
         let refused = match (kind, author) {
             (ChildKind::Acceptance, Ok(author)) => {
                 let (Some(hash), Some(rev), Some(seq)) =
@@ -988,7 +976,7 @@ pub(crate) fn read_log_from(
 ) -> Vec<LogEntry> {
     let mut out = Vec::new();
     for r in records {
-        let parsed = members.record_author(&r).and_then(|(author, _)| {
+        let parsed = members.record_author(&r).and_then(|author| {
             Ok(LogEntry {
                 id: RecordId(r.id.clone()),
                 agreement: AgreementId(
@@ -1003,7 +991,7 @@ pub(crate) fn read_log_from(
                     .and_then(LogKind::parse)
                     .ok_or("has an invalid kind")?,
                 text: r.str("text").unwrap_or_default().to_owned(),
-                author,
+                author: author.partner.clone(),
                 at: time_of(r.int("at")),
                 order: r.int("seq").ok_or("has no order")?,
             })
@@ -1037,7 +1025,7 @@ pub(crate) fn read_checkins_from(
 ) -> Vec<CheckIn> {
     let mut out = Vec::new();
     for r in records {
-        let parsed = members.record_author(&r).and_then(|(by, _)| {
+        let parsed = members.record_author(&r).and_then(|by| {
             Ok(CheckIn {
                 id: RecordId(r.id.clone()),
                 held_on: r
@@ -1045,7 +1033,7 @@ pub(crate) fn read_checkins_from(
                     .and_then(|d| d.parse().ok())
                     .ok_or("has an invalid date")?,
                 notes: r.str("notes").unwrap_or_default().to_owned(),
-                recorded_by: by,
+                recorded_by: by.partner.clone(),
                 at: time_of(r.int("at")),
                 order: r.int("seq").ok_or("has no order")?,
             })
@@ -1082,7 +1070,7 @@ pub(crate) fn read_concerns_from(
     let mut out = Vec::new();
     for r in records {
         let raised_by = match members.record_author(&r) {
-            Ok((p, _)) => p,
+            Ok(author) => author.partner.clone(),
             Err(why) => {
                 problems.push(Problem::new(
                     format!("concern {}", r.id),
@@ -1104,7 +1092,8 @@ pub(crate) fn read_concerns_from(
             let step = e.str("step").and_then(ConcernStep::from_stored);
             let author = members.record_author(e);
             match (step, author) {
-                (Some(step), Ok((partner, _))) => {
+                (Some(step), Ok(author)) => {
+                    let partner = author.partner.clone();
                     let allowed = match step {
                         ConcernStep::Acknowledged => partner != raised_by,
                         ConcernStep::Resolved => partner == raised_by,
