@@ -3,7 +3,8 @@
 //!
 //! - `cold_open_to_first_list`: `Space::open` + the first `list` (served from the view cache
 //!   while the document loads in the background). Target <= 50 ms.
-//! - `cold_open_full_load`: `Space::open` + `agenda` (waits for the whole document).
+//! - `cold_open_to_agenda`: `Space::open` + the first `agenda` (also served from the view cache).
+//! - `cold_open_full_load`: `Space::open`, waiting for the whole document, then `agenda`.
 //! - `durable_edit`: one fsynced `edit_agreement` of an agreement's details. Target <= 2 ms median.
 //! - `list_500`: `list` on a loaded space. Target <= 1 ms.
 //! - `agenda`: `agenda` on a loaded space.
@@ -19,20 +20,34 @@ use accord_core::{AgreementEdit, AgreementId, ListFilter, Space, Status};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 use std::time::{Duration, Instant};
 
+/// What a measured cold open shows.
+#[derive(Clone, Copy)]
+enum FirstView {
+    List,
+    Agenda,
+    AgendaAfterFullLoad,
+}
+
 /// The measured open of a fresh copy of the fixture; the loader thread is joined and the copy
 /// removed outside the timed part, so iterations do not compete with a leftover loader.
-fn timed_open(fx: &fixture::Fixture, full_load: bool) -> Duration {
+fn timed_open(fx: &fixture::Fixture, first: FirstView) -> Duration {
     let (guard, dir) = fixture::fresh_copy(fx);
     let now = fx.now();
     let started = Instant::now();
     let mut space = Space::open(&dir).expect("open");
-    if full_load {
-        let agenda = space.agenda(now).expect("agenda");
-        std::hint::black_box(agenda);
-    } else {
-        let list = space.list(&ListFilter::default()).expect("list");
-        assert_eq!(list.len(), fixture::AGREEMENTS);
-        std::hint::black_box(list);
+    match first {
+        FirstView::List => {
+            let list = space.list(&ListFilter::default()).expect("list");
+            assert_eq!(list.len(), fixture::AGREEMENTS);
+            std::hint::black_box(list);
+        }
+        FirstView::Agenda => {
+            std::hint::black_box(space.agenda(now).expect("agenda"));
+        }
+        FirstView::AgendaAfterFullLoad => {
+            space.open_report().expect("load");
+            std::hint::black_box(space.agenda(now).expect("agenda"));
+        }
     }
     let elapsed = started.elapsed();
     // Let the background load finish before the next iteration, then close.
@@ -54,10 +69,17 @@ fn cold_open(c: &mut Criterion) {
         .warm_up_time(Duration::from_millis(1))
         .measurement_time(Duration::from_millis(10));
     group.bench_function("cold_open_to_first_list", |b| {
-        b.iter_custom(|iters| (0..iters).map(|_| timed_open(&fx, false)).sum())
+        b.iter_custom(|iters| (0..iters).map(|_| timed_open(&fx, FirstView::List)).sum())
+    });
+    group.bench_function("cold_open_to_agenda", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| timed_open(&fx, FirstView::Agenda)).sum())
     });
     group.bench_function("cold_open_full_load", |b| {
-        b.iter_custom(|iters| (0..iters).map(|_| timed_open(&fx, true)).sum())
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| timed_open(&fx, FirstView::AgendaAfterFullLoad))
+                .sum()
+        })
     });
     group.finish();
 }
@@ -111,7 +133,7 @@ fn open_parts(c: &mut Criterion) {
 fn loaded(fx: &fixture::Fixture) -> (tempfile::TempDir, Space, Vec<AgreementId>) {
     let (guard, dir) = fixture::fresh_copy(fx);
     let mut space = Space::open(&dir).expect("open");
-    space.agenda(fx.now()).expect("load");
+    space.open_report().expect("load");
     let ids: Vec<AgreementId> = space
         .list(&ListFilter {
             status: Some(Status::Active),

@@ -4,7 +4,7 @@
 //!
 //! It is built once with the real API (on `/dev/shm` when it exists, since every write
 //! fsyncs), compacted, closed (which writes the view cache), copied to
-//! `<target>/tmp/accord-bench-fixture-v3/` and reused from then on. A marker file written last
+//! `<target>/tmp/accord-bench-fixture-v4/` and reused from then on. A marker file written last
 //! says the fixture is complete; it also records the fixture's clock and change count.
 //!
 //! `ACCORD_BENCH_FIXTURE_DIR` overrides where fixtures are kept; `ACCORD_BENCH_CHANGES`
@@ -25,7 +25,7 @@ use std::time::Instant;
 pub const AGREEMENTS: usize = 500;
 /// Changes in the fixture's document (default).
 pub const CHANGES: usize = 50_000;
-const VERSION: &str = "accord-bench-fixture-v3";
+const VERSION: &str = "accord-bench-fixture-v4";
 const MARKER: &str = "complete.txt";
 /// Writes between two exchanges of changes between the partners.
 const BATCH: usize = 200;

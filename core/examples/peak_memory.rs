@@ -1,18 +1,19 @@
 //! Peak memory of a process that opens the benchmark fixture (500 agreements, ~50,000
-//! changes; see `benches/fixture.rs`), shows the first list, then loads the whole document.
+//! changes; see `benches/fixture.rs`), shows the first list and the agenda (both served from the
+//! view cache), then makes one durable edit, which loads the whole document.
 //!
 //! Run: `cargo run --release -p accord-core --example peak_memory`
 //!
 //! The parent builds (or reuses) the fixture and a fresh copy of it, then runs itself again as
 //! a child that only opens the copy, so the fixture's build does not count. The child prints
-//! its peak resident set (`VmHWM` from `/proc/self/status`) after the first list and after the
-//! full load. The parent repeats this on fresh copies and prints the first-list time of each
+//! its peak resident set (`VmHWM` from `/proc/self/status`) after the first list, after the
+//! agenda and after the edit. The parent repeats this on fresh copies and prints the first-list time of each
 //! fresh process (a cold open in a new process, unlike the in-process criterion bench).
 
 #[path = "../benches/fixture.rs"]
 mod fixture;
 
-use accord_core::{ListFilter, Space};
+use accord_core::{AgreementEdit, ListFilter, Space};
 use std::time::Instant;
 
 fn status_kb(field: &str) -> Option<u64> {
@@ -45,16 +46,26 @@ fn child(dir: &std::path::Path, now_ms: i64) {
     println!("first_list_ms={:.1}", first_list.as_secs_f64() * 1e3);
     let now = chrono::DateTime::from_timestamp_millis(now_ms).expect("now");
     let agenda = space.agenda(now).expect("agenda");
-    let full = started.elapsed();
-    report("after_full_load");
+    let to_agenda = started.elapsed();
+    report("after_agenda");
     println!(
         "agenda_items={}",
         agenda.open_concerns.len()
             + agenda.due_for_review.len()
             + agenda.missed_since_last_checkin.len()
             + agenda.waiting_for_partner.len()
+            + agenda.upcoming.len()
     );
-    println!("full_load_ms={:.1}", full.as_secs_f64() * 1e3);
+    println!("agenda_ms={:.1}", to_agenda.as_secs_f64() * 1e3);
+    let edited = &list[0].id;
+    let edit = AgreementEdit {
+        details: Some("Edited after a cold open.".into()),
+        ..Default::default()
+    };
+    space.edit_agreement(edited, edit, now).expect("edit");
+    let full = started.elapsed();
+    report("after_edit_full_load");
+    println!("edit_with_full_load_ms={:.1}", full.as_secs_f64() * 1e3);
     drop(space);
 }
 

@@ -10,7 +10,7 @@ use crate::agreement::{
     FieldChange, NewAgreement, Status, MAX_DETAILS_CHARS, MAX_NAME_CHARS, MAX_TEXT_CHARS,
     MAX_TITLE_CHARS,
 };
-use crate::checkin::{Agenda, CheckIn, Waiting, APPRECIATION_PROMPT};
+use crate::checkin::CheckIn;
 use crate::concern::{Concern, ConcernStep, NewConcern};
 use crate::document::{heads_from_bytes, heads_to_bytes, Document, Heads, Val};
 use crate::error::{Error, Result};
@@ -34,10 +34,13 @@ use std::thread::JoinHandle;
 
 pub use crate::document::SCHEMA_VERSION;
 
+#[path = "space_agenda.rs"]
+mod agenda_impl;
 #[path = "space_reminders.rs"]
 mod reminders_impl;
 #[path = "space_sync.rs"]
 mod sync_impl;
+use agenda_impl::AgendaInputs;
 use reminders_impl::ReminderState;
 pub use reminders_impl::DEFAULT_HORIZON_DAYS;
 pub use sync_impl::PeerSyncState;
@@ -122,6 +125,10 @@ struct ViewCache {
     heads: Vec<String>,
     schema: u64,
     agreements: Vec<AgreementSummary>,
+    /// The agenda's other inputs (absent in caches of earlier builds, and while this device
+    /// is not a member).
+    #[serde(default)]
+    agenda: Option<AgendaInputs>,
 }
 
 /// Views derived from the document at `heads`.
@@ -234,6 +241,8 @@ pub struct Space {
     derived: Option<Derived>,
     /// The list from `view.json`, valid for the stored heads, shown while the document loads.
     cached_list: Option<Vec<AgreementSummary>>,
+    /// The agenda's inputs from `view.json`, valid with `cached_list`.
+    cached_agenda: Option<AgendaInputs>,
     persisted_heads: Vec<Heads>,
     report: OpenReport,
     /// Events not yet taken by the app.
@@ -504,6 +513,7 @@ impl Space {
             doc: DocState::Ready(Box::new(doc)),
             derived: None,
             cached_list: None,
+            cached_agenda: None,
             persisted_heads: heads,
             report: OpenReport::default(),
             events: Vec::new(),
@@ -533,7 +543,7 @@ impl Space {
         })?;
         let (storage, loaded) = Storage::open(dir, lock)?;
         let stored_heads = loaded.heads().map(heads_from_bytes).unwrap_or_default();
-        let cached_list = Storage::read_view_cache(dir)
+        let cache = Storage::read_view_cache(dir)
             .and_then(|bytes| serde_json::from_slice::<ViewCache>(&bytes).ok())
             .filter(|cache| {
                 cache.schema <= SCHEMA_VERSION
@@ -543,7 +553,11 @@ impl Space {
                             .map(|h| h.to_string())
                             .collect::<Vec<_>>()
             })
-            .map(|cache| cache.agreements);
+            .map(|cache| (cache.agreements, cache.agenda));
+        let (cached_list, cached_agenda) = match cache {
+            Some((list, agenda)) => (Some(list), agenda),
+            None => (None, None),
+        };
         let actor = identity.actor_bytes();
         let snapshot_path = dir.join("snapshot.bin");
         let torn = loaded.torn.clone();
@@ -587,6 +601,7 @@ impl Space {
             doc: DocState::Loading(handle),
             derived: None,
             cached_list,
+            cached_agenda,
             persisted_heads: stored_heads,
             report: OpenReport {
                 torn_tail: torn,
@@ -744,6 +759,7 @@ impl Space {
             schema,
         });
         self.cached_list = None;
+        self.cached_agenda = None;
         Ok(())
     }
 
@@ -1074,6 +1090,10 @@ impl Space {
                 .values()
                 .map(|a| a.summary.clone())
                 .collect(),
+            agenda: self
+                .me_for_reading()
+                .ok()
+                .map(|(me, _)| AgendaInputs::from_derived(derived, me)),
         };
         if let Ok(bytes) = serde_json::to_vec(&cache) {
             let _ = self.storage.write_view_cache(&bytes);
@@ -2141,73 +2161,6 @@ impl Space {
     pub fn checkins(&mut self) -> Result<Vec<CheckIn>> {
         self.ready()?;
         Ok(self.derived().checkins.clone())
-    }
-
-    /// The check-in agenda at `now` (dates in this partner's time zone). "Since the last
-    /// check-in" follows the causal order of records, not device clocks.
-    pub fn agenda(&mut self, now: DateTime<Utc>) -> Result<Agenda> {
-        self.ready()?;
-        let (me, _) = self.me_for_reading()?;
-        let derived = self.derived();
-        let tz: chrono_tz::Tz = derived
-            .members
-            .partner(&me)
-            .and_then(|p| p.time_zone.parse().ok())
-            .unwrap_or(chrono_tz::UTC);
-        let today = now.with_timezone(&tz).date_naive();
-        let last = derived.checkins.last().cloned();
-        let last_order = last.as_ref().map(|c| (c.order, c.id.clone()));
-        let partners = derived.members.partner_ids();
-        let mut due: Vec<AgreementSummary> = derived
-            .agreements
-            .values()
-            .filter(|a| a.summary.status != Status::Retired)
-            .filter(|a| a.summary.next_review.is_some_and(|d| d <= today))
-            .map(|a| a.summary.clone())
-            .collect();
-        due.sort_by(|a, b| {
-            a.next_review
-                .cmp(&b.next_review)
-                .then_with(|| a.id.cmp(&b.id))
-        });
-        let missed = derived
-            .log
-            .iter()
-            .filter(|e| e.kind == LogKind::Missed)
-            .filter(|e| {
-                last_order
-                    .as_ref()
-                    .is_none_or(|(o, id)| (e.order, &e.id) > (*o, id))
-            })
-            .cloned()
-            .collect();
-        let waiting = derived
-            .agreements
-            .values()
-            .filter(|a| matches!(a.summary.status, Status::Draft | Status::Proposed))
-            .map(|a| Waiting {
-                agreement: a.summary.clone(),
-                waiting_for: partners
-                    .iter()
-                    .filter(|p| !a.summary.accepted_by.contains(p))
-                    .cloned()
-                    .collect(),
-            })
-            .collect();
-        Ok(Agenda {
-            appreciation_prompt: APPRECIATION_PROMPT.to_owned(),
-            open_concerns: derived
-                .concerns
-                .iter()
-                .filter(|c| c.state.is_open())
-                .cloned()
-                .collect(),
-            due_for_review: due,
-            missed_since_last_checkin: missed,
-            waiting_for_partner: waiting,
-            upcoming: self.upcoming_for_agenda(now, &me),
-            last_checkin: last,
-        })
     }
 
     // ----- problems and replication --------------------------------------------------------

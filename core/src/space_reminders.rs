@@ -15,8 +15,8 @@ use crate::error::{Error, Result};
 use crate::ids::{AgreementId, PartnerId, RecordId};
 use crate::reminders::recurrence::RecurrenceRule;
 use crate::reminders::schedule::{
-    self, default_targets, CheckInRitual, CommitmentRule, Marks, Reminder, ReminderKind,
-    ScheduleAgreement, ScheduleConcern, ScheduleInput, SchedulePartner, Snooze, Targets,
+    self, default_targets, CheckInRitual, CommitmentRule, Marks, Reminder, ScheduleAgreement,
+    ScheduleConcern, ScheduleInput, SchedulePartner, Snooze, Targets,
 };
 use crate::view::{self, Members, Problem};
 use chrono::{DateTime, Duration, Utc};
@@ -159,7 +159,7 @@ pub(crate) fn read_reminders(
     state
 }
 
-fn schedule_partners(members: &Members) -> Vec<SchedulePartner> {
+pub(crate) fn schedule_partners(members: &Members) -> Vec<SchedulePartner> {
     members
         .partners
         .iter()
@@ -171,7 +171,7 @@ fn schedule_partners(members: &Members) -> Vec<SchedulePartner> {
         .collect()
 }
 
-fn schedule_concerns(concerns: &[Concern]) -> Vec<ScheduleConcern> {
+pub(crate) fn schedule_concerns(concerns: &[Concern]) -> Vec<ScheduleConcern> {
     concerns
         .iter()
         .map(|c| ScheduleConcern {
@@ -474,22 +474,5 @@ impl Space {
         let reminder = self.find_reminder(id, now)?;
         let from = reminder.fires_at_utc.max(now);
         self.snooze_reminder(&reminder.id, from + duration, now)
-    }
-
-    /// Upcoming commitments and check-ins for the agenda's last step.
-    pub(crate) fn upcoming_for_agenda(
-        &self,
-        now: DateTime<Utc>,
-        me: &PartnerId,
-    ) -> Vec<crate::checkin::Upcoming> {
-        compute(self.derived(), now, me, 64, Duration::days(14))
-            .into_iter()
-            .filter(|r| matches!(r.kind, ReminderKind::Commitment | ReminderKind::CheckIn))
-            .take(10)
-            .map(|r| crate::checkin::Upcoming {
-                title: r.title,
-                at: r.fires_at_utc,
-            })
-            .collect()
     }
 }

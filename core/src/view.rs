@@ -139,10 +139,6 @@ impl Members {
         self.partners.iter().any(|p| &p.id == partner)
     }
 
-    pub(crate) fn partner(&self, partner: &PartnerId) -> Option<&Partner> {
-        self.partners.iter().find(|p| &p.id == partner)
-    }
-
     pub(crate) fn partner_ids(&self) -> Vec<PartnerId> {
         self.partners.iter().map(|p| p.id.clone()).collect()
     }

@@ -1,0 +1,333 @@
+//! The check-in agenda of [`Space`], assembled from [`AgendaInputs`]: taken from the derived
+//! views, or from the view cache written at the stored heads, so a cold start shows the
+//! agenda without waiting for the document to load (like the list).
+
+use super::{Derived, Space};
+use crate::agreement::{AgreementSummary, Status};
+use crate::checkin::{Agenda, CheckIn, Upcoming, Waiting, APPRECIATION_PROMPT};
+use crate::concern::Concern;
+use crate::error::Result;
+use crate::followthrough::{LogEntry, LogKind};
+use crate::ids::PartnerId;
+use crate::reminders::recurrence::RecurrenceRule;
+use crate::reminders::schedule::{
+    self, CheckInRitual, CommitmentRule, Marks, ReminderKind, ScheduleAgreement, ScheduleConcern,
+    ScheduleInput, SchedulePartner,
+};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+/// How far ahead the agenda's upcoming commitments look.
+const UPCOMING_DAYS: i64 = 14;
+/// Reminders the schedule computes for the agenda before keeping commitments and check-ins.
+const UPCOMING_SCHEDULED: usize = 64;
+/// Upcoming commitments the agenda shows.
+const UPCOMING_SHOWN: usize = 10;
+
+/// Everything the agenda is made of besides the agreement list and the time: what does not
+/// depend on `now` is kept already filtered; what does (due reviews, upcoming commitments)
+/// is computed from its inputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct AgendaInputs {
+    /// The partner reading the agenda (this device's).
+    me: PartnerId,
+    /// The partners as the scheduler needs them (their time zones).
+    partners: Vec<SchedulePartner>,
+    /// Concerns still open, oldest first.
+    open_concerns: Vec<Concern>,
+    /// Every concern as the scheduler needs it.
+    schedule_concerns: Vec<ScheduleConcern>,
+    /// Missed entries logged after the last check-in, in log order.
+    missed_since_last_checkin: Vec<LogEntry>,
+    /// The last check-in held.
+    last_checkin: Option<CheckIn>,
+    /// Recurring commitments.
+    rules: Vec<CommitmentRule>,
+    /// The check-in ritual.
+    checkin: Option<RecurrenceRule>,
+    /// Done and snooze marks.
+    marks: Marks,
+}
+
+impl AgendaInputs {
+    /// Takes the agenda's inputs from the derived views, as read by partner `me`.
+    pub(crate) fn from_derived(derived: &Derived, me: PartnerId) -> Self {
+        let last_checkin = derived.checkins.last().cloned();
+        let last_order = last_checkin.as_ref().map(|c| (c.order, c.id.clone()));
+        AgendaInputs {
+            me,
+            partners: super::reminders_impl::schedule_partners(&derived.members),
+            open_concerns: derived
+                .concerns
+                .iter()
+                .filter(|c| c.state.is_open())
+                .cloned()
+                .collect(),
+            schedule_concerns: super::reminders_impl::schedule_concerns(&derived.concerns),
+            missed_since_last_checkin: derived
+                .log
+                .iter()
+                .filter(|e| e.kind == LogKind::Missed)
+                .filter(|e| {
+                    last_order
+                        .as_ref()
+                        .is_none_or(|(o, id)| (e.order, &e.id) > (*o, id))
+                })
+                .cloned()
+                .collect(),
+            last_checkin,
+            rules: derived.reminders.rules.clone(),
+            checkin: derived.reminders.checkin.clone(),
+            marks: derived.reminders.marks.clone(),
+        }
+    }
+
+    /// The agenda at `now` for these inputs and agreements, in DOMAIN.md's order.
+    pub(crate) fn agenda<'a>(
+        self,
+        agreements: impl Iterator<Item = &'a AgreementSummary> + Clone,
+        now: DateTime<Utc>,
+    ) -> Agenda {
+        let tz: chrono_tz::Tz = self
+            .partners
+            .iter()
+            .find(|p| p.id == self.me)
+            .and_then(|p| p.time_zone.parse().ok())
+            .unwrap_or(chrono_tz::UTC);
+        let today = now.with_timezone(&tz).date_naive();
+        let mut due: Vec<AgreementSummary> = agreements
+            .clone()
+            .filter(|a| a.status != Status::Retired)
+            .filter(|a| a.next_review.is_some_and(|d| d <= today))
+            .cloned()
+            .collect();
+        due.sort_by(|a, b| {
+            a.next_review
+                .cmp(&b.next_review)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        let waiting = agreements
+            .clone()
+            .filter(|a| matches!(a.status, Status::Draft | Status::Proposed))
+            .map(|a| Waiting {
+                agreement: a.clone(),
+                waiting_for: self
+                    .partners
+                    .iter()
+                    .map(|p| &p.id)
+                    .filter(|p| !a.accepted_by.contains(p))
+                    .cloned()
+                    .collect(),
+            })
+            .collect();
+        let upcoming = self.upcoming(agreements, now);
+        Agenda {
+            appreciation_prompt: APPRECIATION_PROMPT.to_owned(),
+            open_concerns: self.open_concerns,
+            due_for_review: due,
+            missed_since_last_checkin: self.missed_since_last_checkin,
+            waiting_for_partner: waiting,
+            upcoming,
+            last_checkin: self.last_checkin,
+        }
+    }
+
+    /// Step 6: the next commitments and check-ins of the next two weeks.
+    fn upcoming<'a>(
+        &self,
+        agreements: impl Iterator<Item = &'a AgreementSummary>,
+        now: DateTime<Utc>,
+    ) -> Vec<Upcoming> {
+        let agreements: Vec<ScheduleAgreement> = agreements
+            .map(|a| ScheduleAgreement {
+                summary: a.clone(),
+                experiment_ends: None,
+            })
+            .collect();
+        let ritual = self.checkin.clone().map(|rule| CheckInRitual { rule });
+        let mut input = ScheduleInput::new(
+            &self.partners,
+            &agreements,
+            &self.rules,
+            &self.schedule_concerns,
+            &self.marks,
+        );
+        input.checkin = ritual.as_ref();
+        schedule::upcoming(
+            &input,
+            now,
+            &self.me,
+            UPCOMING_SCHEDULED,
+            Duration::days(UPCOMING_DAYS),
+        )
+        .into_iter()
+        .filter(|r| matches!(r.kind, ReminderKind::Commitment | ReminderKind::CheckIn))
+        .take(UPCOMING_SHOWN)
+        .map(|r| Upcoming {
+            title: r.title,
+            at: r.fires_at_utc,
+        })
+        .collect()
+    }
+}
+
+impl Space {
+    /// The check-in agenda at `now`, in DOMAIN.md's order: appreciation prompt, open
+    /// concerns, agreements due for review, commitments missed since the last check-in,
+    /// drafts and proposals waiting for a partner, upcoming commitments. Right after opening
+    /// it is served from the view cache (checked against the stored heads) while the document
+    /// loads.
+    pub fn agenda(&mut self, now: DateTime<Utc>) -> Result<Agenda> {
+        if self.derived.is_none() {
+            if let (Some(list), Some(inputs)) = (&self.cached_list, &self.cached_agenda) {
+                return Ok(inputs.clone().agenda(list.iter(), now));
+            }
+        }
+        self.ready()?;
+        let (me, _) = self.me_for_reading()?;
+        let derived = self.derived();
+        Ok(AgendaInputs::from_derived(derived, me)
+            .agenda(derived.agreements.values().map(|a| &a.summary), now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::reminders::recurrence::{Frequency, RecurrenceRule};
+    use crate::*;
+    use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+
+    fn t(minutes: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap() + Duration::minutes(minutes)
+    }
+
+    fn daily(hh: u32, tz: &str) -> RecurrenceRule {
+        RecurrenceRule {
+            frequency: Frequency::Daily { interval: 1 },
+            time: NaiveTime::from_hms_opt(hh, 0, 0).unwrap(),
+            time_zone: tz.into(),
+            start: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+            until: None,
+        }
+    }
+
+    fn concern(agreement: Option<AgreementId>, what: &str) -> NewConcern {
+        NewConcern {
+            agreement,
+            what_happened: what.into(),
+            how_i_felt: String::new(),
+            what_i_need: String::new(),
+        }
+    }
+
+    /// Alex's space with a second partner, an open concern, a missed entry after the last
+    /// check-in, a review date, a draft, a recurring commitment, the ritual and a snooze.
+    fn busy_space(dir: &std::path::Path) -> Space {
+        let mut space = Space::create(
+            dir,
+            CreateSpace {
+                partner_name: "Alex".into(),
+                time_zone: "Europe/Berlin".into(),
+                device_name: String::new(),
+            },
+            t(0),
+        )
+        .unwrap();
+        let sam = DeviceIdentity::load_or_create(&dir.join("sam")).unwrap();
+        space
+            .add_partner("Sam", "America/New_York", &sam.device_id(), "phone", t(1))
+            .unwrap();
+        let mut reviewed = NewAgreement::titled("Money talk");
+        reviewed.review_every = Some(ReviewCadence::parse("1 week").unwrap());
+        let reviewed = space.create_agreement(reviewed, t(2)).unwrap();
+        let mut draft = NewAgreement::titled("Draft rule");
+        draft.draft = true;
+        space.create_agreement(draft, t(3)).unwrap();
+        space
+            .log_follow_through(&reviewed, LogKind::Missed, "before", t(4))
+            .unwrap();
+        space
+            .record_checkin(t(5).date_naive(), "good talk", t(5))
+            .unwrap();
+        space
+            .log_follow_through(&reviewed, LogKind::Missed, "after", t(6))
+            .unwrap();
+        space
+            .raise_concern(concern(Some(reviewed.clone()), "late again"), t(7))
+            .unwrap();
+        space
+            .add_commitment_rule(&reviewed, daily(19, "Europe/Berlin"), None, t(8))
+            .unwrap();
+        space
+            .set_checkin_ritual(Some(daily(20, "Europe/Berlin")), t(8))
+            .unwrap();
+        let first = space
+            .upcoming_reminders(t(9), None, 1, Duration::days(2))
+            .unwrap();
+        space
+            .snooze_reminder(&first[0].id, t(60 * 30), t(9))
+            .unwrap();
+        space
+    }
+
+    /// Instants around the snooze, the first review date and after it.
+    fn instants() -> Vec<DateTime<Utc>> {
+        vec![t(10), t(60 * 12), t(60 * 24 * 8), t(60 * 24 * 40)]
+    }
+
+    #[test]
+    fn the_agenda_is_served_from_the_cache_at_open_and_matches_the_loaded_one() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let mut space = busy_space(dir.path());
+        let expected: Vec<Agenda> = instants()
+            .into_iter()
+            .map(|now| space.agenda(now).unwrap())
+            .collect();
+        assert_eq!(expected[0].open_concerns.len(), 1);
+        assert_eq!(expected[0].missed_since_last_checkin.len(), 1);
+        assert_eq!(expected[0].waiting_for_partner.len(), 2);
+        assert!(!expected[0].upcoming.is_empty());
+        assert!(expected[2].due_for_review.len() == 1);
+        drop(space);
+
+        let mut space = Space::open(dir.path()).unwrap();
+        for (now, expected) in instants().into_iter().zip(&expected) {
+            assert_eq!(&space.agenda(now).unwrap(), expected, "at {now}");
+        }
+        assert!(
+            space.derived.is_none(),
+            "served without waiting for the load"
+        );
+        space.info().unwrap();
+        for (now, expected) in instants().into_iter().zip(&expected) {
+            assert_eq!(&space.agenda(now).unwrap(), expected, "at {now}");
+        }
+    }
+
+    #[test]
+    fn a_cache_without_the_agenda_or_a_stale_one_waits_for_the_load() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let space = busy_space(dir.path());
+        drop(space);
+        let view = dir.path().join("view.json");
+        // A cache written by an earlier build has no agenda: the agenda waits for the load.
+        let mut cache: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&view).unwrap()).unwrap();
+        cache.as_object_mut().unwrap().remove("agenda");
+        std::fs::write(&view, serde_json::to_vec(&cache).unwrap()).unwrap();
+        let mut space = Space::open(dir.path()).unwrap();
+        let agenda = space.agenda(t(10)).unwrap();
+        assert!(space.derived.is_some());
+        assert_eq!(agenda.open_concerns.len(), 1);
+        // A stale cache (another concern raised since) is not used.
+        let stale = std::fs::read(&view).unwrap();
+        space
+            .raise_concern(concern(None, "and this"), t(11))
+            .unwrap();
+        drop(space);
+        std::fs::write(&view, stale).unwrap();
+        let mut space = Space::open(dir.path()).unwrap();
+        assert_eq!(space.agenda(t(12)).unwrap().open_concerns.len(), 2);
+        assert!(space.derived.is_some());
+    }
+}
