@@ -4,8 +4,10 @@
 //! core. See [`types`] for the value conventions (instants are `i64` epoch milliseconds, dates
 //! `"YYYY-MM-DD"` strings, ids strings).
 //!
-//! The bindings own one multi-threaded tokio runtime. Async exports spawn their work onto it and
-//! await the task, so cancelling the foreign coroutine never leaves a write half done.
+//! The bindings own one multi-threaded tokio runtime with two workers (sync sessions are
+//! network-bound and short; the app's own calls run on the app's threads), so a phone with
+//! eight cores does not keep eight mostly idle workers and their memory. Async exports spawn their work onto it and await the task, so
+//! cancelling the foreign coroutine never leaves a write half done.
 
 #![warn(missing_docs)]
 
@@ -20,11 +22,15 @@ pub use types::*;
 
 uniffi::setup_scaffolding!();
 
+/// Worker threads of the bindings' runtime.
+const RUNTIME_WORKERS: usize = 2;
+
 /// The one runtime the bindings run all node work on.
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(RUNTIME_WORKERS)
             .enable_all()
             .thread_name("accord-ffi")
             .build()

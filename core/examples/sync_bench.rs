@@ -1,6 +1,7 @@
 //! Sync benchmark on loopback, relays off. Prints, for each workload, the median wall time,
 //! application bytes both ways (sync/pairing frames only; QUIC handshakes not counted),
-//! frames each way, and the process's peak memory.
+//! frames each way, and the peak memory of the process that ran it: the parent builds the
+//! fixture, then each workload runs in a fresh child process of its own.
 //!
 //! W1  a fresh device joins a document of 200 agreements built by ~2,200 changes;
 //! W2  from that shared state each device makes 100 offline changes (10 on the same
@@ -84,6 +85,26 @@ async fn main() {
     if args.get(1).map(String::as_str) == Some("--pair") {
         return pair_memory(Path::new(&args[2]), Path::new(&args[3])).await;
     }
+    if args.get(1).map(String::as_str) == Some("--workload") && args.len() == 5 {
+        let root = Path::new(&args[3]);
+        let runs: usize = args[4].parse().expect("runs");
+        let anon = AnonPeak::start();
+        match args[2].as_str() {
+            "w1" => w1_join(root, runs).await,
+            "w2" => w2_meet(root, runs).await,
+            "w3a" => w3a_live(root, runs).await,
+            "w3b" => w3b_reconnect(root, runs).await,
+            other => panic!("unknown workload {other}"),
+        }
+        let anon = anon.finish();
+        println!(
+            "    peak memory of this workload's process: {} kB resident, of which {} kB is \
+             the program's code mapped from its file; anonymous memory peaks at {anon} kB",
+            peak_rss_kb(),
+            status_kb("RssFile"),
+        );
+        return;
+    }
     let runs: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(7);
     let root = base();
     let _ = std::fs::remove_dir_all(&root);
@@ -98,9 +119,48 @@ async fn main() {
         changes.1,
         started.elapsed().as_secs_f64()
     );
-    let config = NetworkConfig::loopback;
+    for workload in ["w1", "w2", "w3a", "w3b"] {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--workload", workload])
+            .arg(&root)
+            .arg(runs.to_string())
+            .output()
+            .unwrap();
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+        assert!(
+            out.status.success(),
+            "workload {workload} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // A pair on its own: a fresh process opens both devices (100 offline changes each, as
+    // in W2) and syncs them once; it reports its own peak.
+    let dir = root.join("pair");
+    copy_dir(&alex_dir, &dir.join("alex"));
+    copy_dir(&sam_dir, &dir.join("sam"));
+    offline_changes(&dir);
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--pair"])
+        .arg(dir.join("alex"))
+        .arg(dir.join("sam"))
+        .output()
+        .unwrap();
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    let _ = std::fs::remove_dir_all(&root);
+}
 
-    // W1: a fresh device joins.
+/// The fixture's two devices under `root` (built by the parent).
+fn fixture_dirs(root: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    (
+        root.join("fixture").join("alex"),
+        root.join("fixture").join("sam"),
+    )
+}
+
+/// W1: a fresh device joins.
+async fn w1_join(root: &Path, runs: usize) {
+    let (alex_dir, _) = fixture_dirs(root);
+    let config = NetworkConfig::loopback;
     let (mut times, mut bytes) = (Vec::new(), 0);
     for run in 0..runs {
         let dir = root.join(format!("w1-{run}"));
@@ -121,8 +181,12 @@ async fn main() {
         alex.shutdown().await;
     }
     println!("W1 fresh join:          median {:7.2} ms   bytes ~{} (answer + request)   1 round trip after the QUIC handshake", median(times), bytes);
+}
 
-    // W2: 100 offline changes each (10 on the same agreements), then they meet.
+/// W2: 100 offline changes each (10 on the same agreements), then they meet.
+async fn w2_meet(root: &Path, runs: usize) {
+    let (alex_dir, sam_dir) = fixture_dirs(root);
+    let config = NetworkConfig::loopback;
     let (mut times, mut traffic) = (Vec::new(), (0, 0, 0, 0));
     for run in 0..runs {
         let dir = root.join(format!("w2-{run}"));
@@ -146,9 +210,13 @@ async fn main() {
         "W2 both offline, meet:  median {:7.2} ms   bytes {} sent + {} received   frames {} sent / {} received",
         median(times), traffic.0, traffic.1, traffic.2, traffic.3
     );
+}
 
-    // W3a: connected pair, one small change.
-    let dir = root.join("w3");
+/// Starts a pair on copies of the fixture under `root/name` and syncs it once.
+async fn synced_pair(root: &Path, name: &str) -> (std::path::PathBuf, Node, Node) {
+    let (alex_dir, sam_dir) = fixture_dirs(root);
+    let config = NetworkConfig::loopback;
+    let dir = root.join(name);
     copy_dir(&alex_dir, &dir.join("alex"));
     copy_dir(&sam_dir, &dir.join("sam"));
     let alex = Node::start(&dir.join("alex"), config()).await.unwrap();
@@ -156,7 +224,18 @@ async fn main() {
     sam.remember_peer_addr(&alex.addr());
     sam.sync_now(Duration::from_secs(30)).await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let id = alex.space(|s| s.list(&ListFilter::default()).unwrap()[0].id.clone());
+    (dir, alex, sam)
+}
+
+/// The first agreement of a node's list.
+fn first_agreement(node: &Node) -> AgreementId {
+    node.space(|s| s.list(&ListFilter::default()).unwrap()[0].id.clone())
+}
+
+/// W3a: connected pair, one small change.
+async fn w3a_live(root: &Path, runs: usize) {
+    let (_, alex, sam) = synced_pair(root, "w3a").await;
+    let id = first_agreement(&alex);
     let mut events = sam.subscribe();
     let (mut times, mut per_change) = (Vec::new(), Vec::new());
     for _ in 0..runs * 5 {
@@ -177,8 +256,15 @@ async fn main() {
     let (s0, r0) = per_change[per_change.len() / 2];
     println!("W3a live change:        median {:7.2} ms   bytes {} sent + {} received (incl. the acknowledgement)", median(times), s0, r0);
     sam.shutdown().await;
+    alex.shutdown().await;
+}
 
-    // W3b: reconnect with persisted sync state; one change made while apart.
+/// W3b: reconnect with persisted sync state; one change made while apart.
+async fn w3b_reconnect(root: &Path, runs: usize) {
+    let (dir, alex, sam) = synced_pair(root, "w3b").await;
+    sam.shutdown().await;
+    let id = first_agreement(&alex);
+    let config = NetworkConfig::loopback;
     let mut times = Vec::new();
     let mut last = (0, 0, 0, 0);
     for _ in 0..runs {
@@ -201,24 +287,6 @@ async fn main() {
         median(times), last.0, last.1, last.2, last.3
     );
     alex.shutdown().await;
-    println!(
-        "peak memory of this process (fixture, all workloads): {} kB",
-        peak_rss_kb()
-    );
-    // A pair on its own: a fresh process opens both devices (100 offline changes each, as
-    // in W2) and syncs them; it reports its own peak.
-    let dir = root.join("pair");
-    copy_dir(&alex_dir, &dir.join("alex"));
-    copy_dir(&sam_dir, &dir.join("sam"));
-    offline_changes(&dir);
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--pair"])
-        .arg(dir.join("alex"))
-        .arg(dir.join("sam"))
-        .output()
-        .unwrap();
-    print!("{}", String::from_utf8_lossy(&out.stdout));
-    let _ = std::fs::remove_dir_all(&root);
 }
 
 /// Alex and Sam each make 100 offline changes (10 on the same agreements), as in W2.
