@@ -1,19 +1,21 @@
 //! Peak memory of a process that opens the benchmark fixture (500 agreements, ~50,000
-//! changes; see `benches/fixture.rs`), shows the first list and the agenda (both served from the
-//! view cache), then makes one durable edit, which loads the whole document.
+//! changes; see `benches/fixture.rs`) with `LoadMode::OnDemand`, shows the first list, the
+//! agenda and the next reminders (all served from the view cache), then makes one durable edit,
+//! which loads the whole document.
 //!
 //! Run: `cargo run --release -p accord-core --example peak_memory`
 //!
 //! The parent builds (or reuses) the fixture and a fresh copy of it, then runs itself again as
 //! a child that only opens the copy, so the fixture's build does not count. The child prints
 //! its peak resident set (`VmHWM` from `/proc/self/status`) after the first list, after the
-//! agenda and after the edit. The parent repeats this on fresh copies and prints the first-list time of each
-//! fresh process (a cold open in a new process, unlike the in-process criterion bench).
+//! agenda, after the reminders and after the edit. The parent repeats this on fresh copies and
+//! prints the first-list time of each fresh process (a cold open in a new process, unlike the
+//! in-process criterion bench).
 
 #[path = "../benches/fixture.rs"]
 mod fixture;
 
-use accord_core::{AgreementEdit, ListFilter, Space};
+use accord_core::{AgreementEdit, ListFilter, LoadMode, Space};
 use std::time::Instant;
 
 fn status_kb(field: &str) -> Option<u64> {
@@ -38,7 +40,7 @@ fn report(label: &str) {
 fn child(dir: &std::path::Path, now_ms: i64) {
     report("at_start");
     let started = Instant::now();
-    let mut space = Space::open(dir).expect("open");
+    let mut space = Space::open_with(dir, LoadMode::OnDemand).expect("open");
     let list = space.list(&ListFilter::default()).expect("list");
     let first_list = started.elapsed();
     report("after_first_list");
@@ -57,6 +59,11 @@ fn child(dir: &std::path::Path, now_ms: i64) {
             + agenda.upcoming.len()
     );
     println!("agenda_ms={:.1}", to_agenda.as_secs_f64() * 1e3);
+    let reminders = space
+        .upcoming_reminders(now, None, 64, chrono::Duration::days(30))
+        .expect("reminders");
+    report("after_reminders");
+    println!("reminders={}", reminders.len());
     let edited = &list[0].id;
     let edit = AgreementEdit {
         details: Some("Edited after a cold open.".into()),

@@ -42,8 +42,8 @@ pub use node::{NetworkConfig, Node, NodeEvent, PeerStatus, RelayChoice, SpaceGua
 pub use pairing::{InviteRole, Ticket};
 pub use position::{Position, PositionState};
 pub use space::{
-    CreateSpace, HistoryEntry, ListFilter, OpenReport, PeerSyncState, Space, SpaceEvent, SpaceInfo,
-    SCHEMA_VERSION,
+    CreateSpace, HistoryEntry, ListFilter, LoadMode, OpenReport, PeerSyncState, Space, SpaceEvent,
+    SpaceInfo, SCHEMA_VERSION,
 };
 pub use storage::TornTail;
 pub use view::{Device, Partner, Problem};

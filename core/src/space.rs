@@ -225,9 +225,59 @@ impl Touched {
 type LoadResult = std::result::Result<(Document, Option<usize>, Vec<Checkpoint>), Error>;
 
 enum DocState {
+    /// Opened on demand: loaded by the first call that needs the document.
+    NotLoaded(Box<DocumentSource>),
     Loading(JoinHandle<LoadResult>),
     Ready(Box<Document>),
     Poisoned,
+}
+
+/// What loading the document reads: the stored snapshot and the frames of the log.
+struct DocumentSource {
+    dir: PathBuf,
+    actor: [u8; 32],
+    frames: Vec<Frame>,
+}
+
+impl DocumentSource {
+    /// Loads the snapshot and applies the log's frames, stopping at the first bad frame.
+    fn load(self) -> LoadResult {
+        let snapshot = crate::storage::read_snapshot_file(&self.dir)?;
+        let mut doc = match &snapshot {
+            Some((_, bytes)) => {
+                Document::load(bytes, &self.actor).map_err(|reason| Error::Corrupt {
+                    path: self.dir.join("snapshot.bin"),
+                    reason,
+                })?
+            }
+            None => Document::empty(&self.actor),
+        };
+        let mut checkpoints = Vec::new();
+        for (i, frame) in self.frames.iter().enumerate() {
+            let Ok((changes, stored)) = split_checkpoint_items(&frame.changes) else {
+                return Ok((doc, Some(i), checkpoints));
+            };
+            if doc.apply_stored_changes(&changes).is_err() {
+                return Ok((doc, Some(i), checkpoints));
+            }
+            checkpoints.extend(stored);
+        }
+        doc.prepare_for_peers();
+        Ok((doc, None, checkpoints))
+    }
+}
+
+/// When [`Space`] loads the whole document (its full history).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadMode {
+    /// At once, on a background thread, while the list and the agenda are served from the
+    /// view cache (apps: the document is needed soon, for sync and details).
+    Background,
+    /// Only when a call needs it, on the calling thread. The list, the agenda and upcoming
+    /// reminders are served from the view cache when it matches the stored heads, so a
+    /// process that only reads them never holds the history in memory (one-shot commands,
+    /// background reminder jobs).
+    OnDemand,
 }
 
 /// One device's copy of the couple space.
@@ -529,9 +579,14 @@ impl Space {
         Ok(space)
     }
 
-    /// Opens the space in `dir`. Returns at once: the list is served from a cache checked
-    /// against the stored heads while the document loads in the background.
+    /// Opens the space in `dir`. Returns at once: the list and the agenda are served from a
+    /// cache checked against the stored heads while the document loads in the background.
     pub fn open(dir: &Path) -> Result<Space> {
+        Self::open_with(dir, LoadMode::Background)
+    }
+
+    /// Opens the space in `dir`, loading the whole document as `mode` says.
+    pub fn open_with(dir: &Path, mode: LoadMode) -> Result<Space> {
         if !Storage::exists(dir) {
             return Err(Error::NotInitialized(dir.to_path_buf()));
         }
@@ -558,37 +613,21 @@ impl Space {
             Some((list, agenda)) => (Some(list), agenda),
             None => (None, None),
         };
-        let actor = identity.actor_bytes();
-        let snapshot_path = dir.join("snapshot.bin");
-        let torn = loaded.torn.clone();
-        let loader_dir = dir.to_path_buf();
-        let handle = std::thread::Builder::new()
-            .name("accord-load".into())
-            .spawn(move || -> LoadResult {
-                let snapshot = crate::storage::read_snapshot_file(&loader_dir)?;
-                let mut doc = match &snapshot {
-                    Some((_, bytes)) => {
-                        Document::load(bytes, &actor).map_err(|reason| Error::Corrupt {
-                            path: snapshot_path.clone(),
-                            reason,
-                        })?
-                    }
-                    None => Document::empty(&actor),
-                };
-                let mut checkpoints = Vec::new();
-                for (i, frame) in loaded.frames.iter().enumerate() {
-                    let Ok((changes, stored)) = split_checkpoint_items(&frame.changes) else {
-                        return Ok((doc, Some(i), checkpoints));
-                    };
-                    if doc.apply_stored_changes(&changes).is_err() {
-                        return Ok((doc, Some(i), checkpoints));
-                    }
-                    checkpoints.extend(stored);
-                }
-                doc.prepare_for_peers();
-                Ok((doc, None, checkpoints))
-            })
-            .map_err(|e| Error::io(dir, e))?;
+        let torn = loaded.torn;
+        let source = DocumentSource {
+            dir: dir.to_path_buf(),
+            actor: identity.actor_bytes(),
+            frames: loaded.frames,
+        };
+        let doc = match mode {
+            LoadMode::OnDemand => DocState::NotLoaded(Box::new(source)),
+            LoadMode::Background => DocState::Loading(
+                std::thread::Builder::new()
+                    .name("accord-load".into())
+                    .spawn(move || source.load())
+                    .map_err(|e| Error::io(dir, e))?,
+            ),
+        };
         Ok(Space {
             storage,
             trust: TrustContext {
@@ -598,7 +637,7 @@ impl Space {
             },
             secret: PartnerSecret::load(dir)?,
             identity,
-            doc: DocState::Loading(handle),
+            doc,
             derived: None,
             cached_list,
             cached_agenda,
@@ -616,16 +655,16 @@ impl Space {
 
     /// Waits for the document to be loaded and derived.
     fn ready(&mut self) -> Result<()> {
-        if let DocState::Loading(_) = self.doc {
-            let DocState::Loading(handle) = std::mem::replace(&mut self.doc, DocState::Poisoned)
-            else {
-                unreachable!("checked above")
-            };
-            let (doc, bad_frame, stored_checkpoints) =
-                handle.join().map_err(|_| Error::Corrupt {
+        if let DocState::Loading(_) | DocState::NotLoaded(_) = self.doc {
+            let loaded = match std::mem::replace(&mut self.doc, DocState::Poisoned) {
+                DocState::Loading(handle) => handle.join().map_err(|_| Error::Corrupt {
                     path: self.storage.dir().to_path_buf(),
                     reason: "loading the document failed unexpectedly".into(),
-                })??;
+                })?,
+                DocState::NotLoaded(source) => source.load(),
+                _ => unreachable!("checked above"),
+            };
+            let (doc, bad_frame, stored_checkpoints) = loaded?;
             if let Some(index) = bad_frame {
                 if let Some(torn) = cut_log_at(&mut self.storage, index)? {
                     self.report.torn_tail = Some(torn);

@@ -2,6 +2,7 @@
 //! views, or from the view cache written at the stored heads, so a cold start shows the
 //! agenda without waiting for the document to load (like the list).
 
+use super::reminders_impl::{schedule_from, ScheduleParts};
 use super::{Derived, Space};
 use crate::agreement::{AgreementSummary, Status};
 use crate::checkin::{Agenda, CheckIn, Upcoming, Waiting, APPRECIATION_PROMPT};
@@ -11,8 +12,7 @@ use crate::followthrough::{LogEntry, LogKind};
 use crate::ids::PartnerId;
 use crate::reminders::recurrence::RecurrenceRule;
 use crate::reminders::schedule::{
-    self, CheckInRitual, CommitmentRule, Marks, ReminderKind, ScheduleAgreement, ScheduleConcern,
-    ScheduleInput, SchedulePartner,
+    CommitmentRule, Marks, Reminder, ReminderKind, ScheduleConcern, SchedulePartner,
 };
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -138,23 +138,8 @@ impl AgendaInputs {
         agreements: impl Iterator<Item = &'a AgreementSummary>,
         now: DateTime<Utc>,
     ) -> Vec<Upcoming> {
-        let agreements: Vec<ScheduleAgreement> = agreements
-            .map(|a| ScheduleAgreement {
-                summary: a.clone(),
-                experiment_ends: None,
-            })
-            .collect();
-        let ritual = self.checkin.clone().map(|rule| CheckInRitual { rule });
-        let mut input = ScheduleInput::new(
-            &self.partners,
-            &agreements,
-            &self.rules,
-            &self.schedule_concerns,
-            &self.marks,
-        );
-        input.checkin = ritual.as_ref();
-        schedule::upcoming(
-            &input,
+        self.schedule(
+            agreements,
             now,
             &self.me,
             UPCOMING_SCHEDULED,
@@ -168,6 +153,41 @@ impl AgendaInputs {
             at: r.fires_at_utc,
         })
         .collect()
+    }
+
+    /// The reminder schedule for `partner` from these inputs and agreements.
+    pub(crate) fn schedule<'a>(
+        &self,
+        agreements: impl Iterator<Item = &'a AgreementSummary>,
+        now: DateTime<Utc>,
+        partner: &PartnerId,
+        limit: usize,
+        horizon: Duration,
+    ) -> Vec<Reminder> {
+        schedule_from(
+            ScheduleParts {
+                partners: &self.partners,
+                agreements,
+                rules: &self.rules,
+                concerns: &self.schedule_concerns,
+                marks: &self.marks,
+                checkin: self.checkin.as_ref(),
+            },
+            now,
+            partner,
+            limit,
+            horizon,
+        )
+    }
+
+    /// The reading partner.
+    pub(crate) fn me(&self) -> &PartnerId {
+        &self.me
+    }
+
+    /// Whether `partner` is one of the space's partners.
+    pub(crate) fn is_partner(&self, partner: &PartnerId) -> bool {
+        self.partners.iter().any(|p| &p.id == partner)
     }
 }
 
@@ -193,7 +213,9 @@ impl Space {
 
 #[cfg(test)]
 mod tests {
+    use super::super::DocState;
     use crate::reminders::recurrence::{Frequency, RecurrenceRule};
+    use crate::reminders::schedule::Reminder;
     use crate::*;
     use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 
@@ -302,6 +324,99 @@ mod tests {
         for (now, expected) in instants().into_iter().zip(&expected) {
             assert_eq!(&space.agenda(now).unwrap(), expected, "at {now}");
         }
+    }
+
+    /// Every partner's reminders at each instant, and the errors for a stranger and an empty
+    /// horizon.
+    fn reminders(space: &mut Space, partners: &[PartnerId]) -> Vec<Vec<Reminder>> {
+        let mut out = Vec::new();
+        for now in instants() {
+            out.push(
+                space
+                    .upcoming_reminders(now, None, 64, Duration::days(30))
+                    .unwrap(),
+            );
+            for p in partners {
+                out.push(
+                    space
+                        .upcoming_reminders(now, Some(p), 5, Duration::days(3))
+                        .unwrap(),
+                );
+            }
+        }
+        let stranger = PartnerId("not-a-partner".into());
+        let err = space
+            .upcoming_reminders(t(0), Some(&stranger), 5, Duration::days(3))
+            .unwrap_err();
+        assert!(matches!(err, Error::NotAMember(_)), "{err}");
+        let err = space
+            .upcoming_reminders(t(0), None, 5, Duration::zero())
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
+        out
+    }
+
+    #[test]
+    fn opened_on_demand_the_list_agenda_and_reminders_never_load_the_history() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let mut space = busy_space(dir.path());
+        let partners: Vec<PartnerId> = space
+            .info()
+            .unwrap()
+            .partners
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        let list = space.list(&ListFilter::default()).unwrap();
+        let agenda = space.agenda(t(10)).unwrap();
+        let expected = reminders(&mut space, &partners);
+        assert!(expected.iter().any(|r| !r.is_empty()));
+        drop(space);
+
+        let mut space = Space::open_with(dir.path(), LoadMode::OnDemand).unwrap();
+        assert_eq!(space.list(&ListFilter::default()).unwrap(), list);
+        assert_eq!(space.agenda(t(10)).unwrap(), agenda);
+        assert_eq!(reminders(&mut space, &partners), expected);
+        assert!(matches!(space.doc, DocState::NotLoaded(_)));
+        // A write loads the document on this thread, then goes through as usual.
+        space
+            .log_follow_through(&list[0].id, LogKind::Kept, "loaded on demand", t(20))
+            .unwrap();
+        assert!(matches!(space.doc, DocState::Ready(_)));
+        assert_eq!(space.open_report().unwrap(), OpenReport::default());
+        drop(space);
+        let mut space = Space::open_with(dir.path(), LoadMode::OnDemand).unwrap();
+        let log = space.follow_through(Some(&list[0].id)).unwrap();
+        assert!(log.iter().any(|e| e.text == "loaded on demand"));
+    }
+
+    #[test]
+    fn opened_on_demand_without_a_cache_or_with_a_damaged_snapshot() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let mut space = busy_space(dir.path());
+        let list = space.list(&ListFilter::default()).unwrap();
+        space.compact().unwrap();
+        drop(space);
+        // No cache: the list loads the document.
+        std::fs::remove_file(dir.path().join("view.json")).unwrap();
+        let mut space = Space::open_with(dir.path(), LoadMode::OnDemand).unwrap();
+        assert_eq!(space.list(&ListFilter::default()).unwrap(), list);
+        assert!(space.derived.is_some());
+        drop(space);
+        // A damaged snapshot: the call that needs the document names the file, and the file
+        // is left as it was.
+        std::fs::remove_file(dir.path().join("view.json")).unwrap();
+        let snapshot = dir.path().join("snapshot.bin");
+        let mut bytes = std::fs::read(&snapshot).unwrap();
+        let last = bytes.len() - 10;
+        bytes[last] ^= 0xff;
+        std::fs::write(&snapshot, &bytes).unwrap();
+        let mut space = Space::open_with(dir.path(), LoadMode::OnDemand).unwrap();
+        let err = space.list(&ListFilter::default()).unwrap_err();
+        assert!(matches!(err, Error::Corrupt { .. }), "{err}");
+        assert!(err.to_string().contains("snapshot.bin"), "{err}");
+        drop(space);
+        assert_eq!(std::fs::read(&snapshot).unwrap(), bytes);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! phone does not nag about something already done) and `snooze` (one partner's reminder).
 
 use super::{Act, Derived, Space, Touched};
+use crate::agreement::AgreementSummary;
 use crate::concern::Concern;
 use crate::document::{Document, Val};
 use crate::error::{Error, Result};
@@ -194,27 +195,55 @@ pub(crate) fn compute(
     limit: usize,
     horizon: Duration,
 ) -> Vec<Reminder> {
-    let partners = schedule_partners(&derived.members);
-    let agreements: Vec<ScheduleAgreement> = derived
+    schedule_from(
+        ScheduleParts {
+            partners: &schedule_partners(&derived.members),
+            agreements: derived.agreements.values().map(|a| &a.summary),
+            rules: &derived.reminders.rules,
+            concerns: &schedule_concerns(&derived.concerns),
+            marks: &derived.reminders.marks,
+            checkin: derived.reminders.checkin.as_ref(),
+        },
+        now,
+        partner,
+        limit,
+        horizon,
+    )
+}
+
+/// What the reminder schedule is computed from, borrowed from the derived views or the view
+/// cache.
+pub(crate) struct ScheduleParts<'a, I> {
+    pub(crate) partners: &'a [SchedulePartner],
+    pub(crate) agreements: I,
+    pub(crate) rules: &'a [CommitmentRule],
+    pub(crate) concerns: &'a [ScheduleConcern],
+    pub(crate) marks: &'a Marks,
+    pub(crate) checkin: Option<&'a RecurrenceRule>,
+}
+
+/// The schedule for `partner`: at most `limit` reminders within `horizon` of `now`.
+pub(crate) fn schedule_from<'s>(
+    parts: ScheduleParts<'_, impl Iterator<Item = &'s AgreementSummary>>,
+    now: DateTime<Utc>,
+    partner: &PartnerId,
+    limit: usize,
+    horizon: Duration,
+) -> Vec<Reminder> {
+    let agreements: Vec<ScheduleAgreement> = parts
         .agreements
-        .values()
         .map(|a| ScheduleAgreement {
-            summary: a.summary.clone(),
+            summary: a.clone(),
             experiment_ends: None,
         })
         .collect();
-    let concerns = schedule_concerns(&derived.concerns);
-    let ritual = derived
-        .reminders
-        .checkin
-        .clone()
-        .map(|rule| CheckInRitual { rule });
+    let ritual = parts.checkin.cloned().map(|rule| CheckInRitual { rule });
     let mut input = ScheduleInput::new(
-        &partners,
+        parts.partners,
         &agreements,
-        &derived.reminders.rules,
-        &concerns,
-        &derived.reminders.marks,
+        parts.rules,
+        parts.concerns,
+        parts.marks,
     );
     input.checkin = ritual.as_ref();
     schedule::upcoming(&input, now, partner, limit, horizon)
@@ -347,6 +376,7 @@ impl Space {
 
     /// The next reminders for `partner` (default: this device's partner), sorted by fire time,
     /// at most `limit`, within `horizon` of `now`. Ids are stable across calls and devices.
+    /// Right after opening they are computed from the view cache while the document loads.
     pub fn upcoming_reminders(
         &mut self,
         now: DateTime<Utc>,
@@ -354,6 +384,21 @@ impl Space {
         limit: usize,
         horizon: Duration,
     ) -> Result<Vec<Reminder>> {
+        if horizon <= Duration::zero() {
+            return Err(Error::invalid("horizon", "must be positive"));
+        }
+        if self.derived.is_none() {
+            if let (Some(list), Some(inputs)) = (&self.cached_list, &self.cached_agenda) {
+                let me = match partner {
+                    Some(p) if !inputs.is_partner(p) => {
+                        return Err(Error::NotAMember(format!("partner {p}")))
+                    }
+                    Some(p) => p,
+                    None => inputs.me(),
+                };
+                return Ok(inputs.schedule(list.iter(), now, me, limit, horizon));
+            }
+        }
         self.ready()?;
         let me = match partner {
             Some(p) => {
@@ -364,9 +409,6 @@ impl Space {
             }
             None => self.me()?.0,
         };
-        if horizon <= Duration::zero() {
-            return Err(Error::invalid("horizon", "must be positive"));
-        }
         Ok(compute(self.derived(), now, &me, limit, horizon))
     }
 

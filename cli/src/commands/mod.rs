@@ -15,8 +15,8 @@ use crate::cli::{Cli, Command};
 use crate::error::{CliError, CliResult};
 use crate::output::{Names, Report};
 use accord_core::{
-    AgreementId, AgreementSummary, Category, Concerns, Kind, ListFilter, NetworkConfig, Space,
-    SpaceGuard, Status, Strength,
+    AgreementId, AgreementSummary, Category, Concerns, Kind, ListFilter, LoadMode, NetworkConfig,
+    Space, SpaceGuard, Status, Strength,
 };
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use std::path::PathBuf;
@@ -63,11 +63,15 @@ impl std::ops::DerefMut for SpaceHandle<'_> {
 
 impl Ctx<'_> {
     /// Opens the space (fails if the directory holds none or another process has it open);
-    /// inside `accord serve`, the node's space.
+    /// inside `accord serve`, the node's space. A one-shot command loads the document only if
+    /// it needs more than the cached list, agenda and reminders.
     pub fn open(&self) -> CliResult<SpaceHandle<'_>> {
         match self.node {
             Some(serving) => Ok(SpaceHandle::Shared(serving.node.lock_space())),
-            None => Ok(SpaceHandle::Owned(Box::new(Space::open(&self.data)?))),
+            None => Ok(SpaceHandle::Owned(Box::new(Space::open_with(
+                &self.data,
+                LoadMode::OnDemand,
+            )?))),
         }
     }
 }
