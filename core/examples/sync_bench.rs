@@ -42,6 +42,51 @@ fn status_kb(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// Resident memory mapped from files now, in kB: this program's own file (code and read-only
+/// data) and every other file (shared libraries), from `/proc/self/smaps`.
+fn file_backed_kb() -> (u64, u64) {
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.canonicalize().ok())
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
+        return (0, 0);
+    };
+    let (mut own, mut others, mut current) = (0, 0, None::<bool>);
+    for line in smaps.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.len() >= 5 && fields[0].contains('-') && !fields[0].ends_with(':') {
+            // A mapping's header: range, perms, offset, device, inode[, path].
+            current = fields
+                .get(5)
+                .filter(|path| path.starts_with('/'))
+                .map(|path| *path == exe);
+        } else if fields.first() == Some(&"Rss:") {
+            let kb: u64 = fields.get(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+            match current {
+                Some(true) => own += kb,
+                Some(false) => others += kb,
+                None => {}
+            }
+        }
+    }
+    (own, others)
+}
+
+/// The process's peak resident memory, what of it is mapped from files, and the sampled peak
+/// of its anonymous memory.
+fn memory_report(anon_peak_kb: u64) -> String {
+    let (own, libraries) = file_backed_kb();
+    format!(
+        "{} kB resident at its peak; mapped from files now {} kB ({own} kB this program's code \
+         and read-only data, {libraries} kB shared libraries); anonymous memory (heap, stacks) \
+         peaks at {anon_peak_kb} kB (sampled every ms)",
+        peak_rss_kb(),
+        status_kb("RssFile"),
+    )
+}
+
 /// Samples the process's anonymous resident memory (heap and stacks, not the program's code
 /// mapped from its file) every millisecond and keeps the highest value.
 struct AnonPeak {
@@ -96,12 +141,9 @@ async fn main() {
             "w3b" => w3b_reconnect(root, runs).await,
             other => panic!("unknown workload {other}"),
         }
-        let anon = anon.finish();
         println!(
-            "    peak memory of this workload's process: {} kB resident, of which {} kB is \
-             the program's code mapped from its file; anonymous memory peaks at {anon} kB",
-            peak_rss_kb(),
-            status_kb("RssFile"),
+            "    peak memory of this workload's process: {}",
+            memory_report(anon.finish())
         );
         return;
     }
@@ -324,13 +366,8 @@ async fn pair_memory(alex_dir: &Path, sam_dir: &Path) {
     assert_eq!(report.converged.len(), 1, "{report:?}");
     sam.shutdown().await;
     alex.shutdown().await;
-    let anon = anon.finish();
     println!(
-        "peak memory of a pair (a fresh process, both devices meet as in W2): {} kB resident, \
-         of which {} kB is the program's code mapped from its file; anonymous memory (heap, \
-         stacks) peaks at {} kB (sampled every ms)",
-        peak_rss_kb(),
-        status_kb("RssFile"),
-        anon
+        "peak memory of a pair (a fresh process, both devices meet as in W2): {}",
+        memory_report(anon.finish())
     );
 }
