@@ -1,7 +1,6 @@
 //! Times durable edits on a copy of the benchmark fixture (for profiling with perf).
 //! Run: `cargo run --release -p accord-core --example edit_profile [EDITS]`
 #[path = "../benches/fixture.rs"]
-#[allow(dead_code)]
 mod fixture;
 
 use accord_core::*;

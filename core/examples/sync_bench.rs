@@ -1,6 +1,6 @@
 //! Sync benchmark on loopback, relays off. Prints, for each workload, the median wall time,
-//! application bytes both ways (sync/pairing frames only; QUIC handshakes not counted),
-//! frames each way, and the peak memory of the process that ran it: the parent builds the
+//! application bytes both ways (sync/pairing frames only), frames each way, apart from them
+//! the UDP bytes on the wire and the QUIC handshake, and the peak memory of the process that ran it: the parent builds the
 //! fixture, then each workload runs in a fresh child process of its own.
 //!
 //! W1  a fresh device joins a document of 200 agreements built by ~2,200 changes;
@@ -191,6 +191,22 @@ async fn main() {
     let _ = std::fs::remove_dir_all(&root);
 }
 
+/// Frames, then the wire and the handshake apart.
+fn describe(t: &TrafficReport) -> String {
+    format!(
+        "bytes {} sent + {} received   frames {} sent / {} received\n    on the wire (UDP \
+         payload): {} sent + {} received, of which the QUIC handshake {} sent + {} received",
+        t.frame_bytes_sent,
+        t.frame_bytes_received,
+        t.frames_sent,
+        t.frames_received,
+        t.wire_bytes_sent,
+        t.wire_bytes_received,
+        t.handshake_bytes_sent,
+        t.handshake_bytes_received
+    )
+}
+
 /// The fixture's two devices under `root` (built by the parent).
 fn fixture_dirs(root: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     (
@@ -203,7 +219,7 @@ fn fixture_dirs(root: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
 async fn w1_join(root: &Path, runs: usize) {
     let (alex_dir, _) = fixture_dirs(root);
     let config = NetworkConfig::loopback;
-    let (mut times, mut bytes) = (Vec::new(), 0);
+    let (mut times, mut bytes, mut wire) = (Vec::new(), 0, (0, 0));
     for run in 0..runs {
         let dir = root.join(format!("w1-{run}"));
         copy_dir(&alex_dir, &dir.join("alex"));
@@ -219,17 +235,22 @@ async fn w1_join(root: &Path, runs: usize) {
             .unwrap();
         times.push(t.elapsed().as_secs_f64() * 1e3);
         bytes = tablet.join_bytes_received().unwrap_or(0) + ticket.len() as u64 + 100;
+        wire = tablet.join_wire_bytes().unwrap_or_default();
         tablet.shutdown().await;
         alex.shutdown().await;
     }
     println!("W1 fresh join:          median {:7.2} ms   bytes ~{} (answer + request)   1 round trip after the QUIC handshake", median(times), bytes);
+    println!(
+        "    on the wire (UDP payload, QUIC handshake included): {} sent + {} received",
+        wire.0, wire.1
+    );
 }
 
 /// W2: 100 offline changes each (10 on the same agreements), then they meet.
 async fn w2_meet(root: &Path, runs: usize) {
     let (alex_dir, sam_dir) = fixture_dirs(root);
     let config = NetworkConfig::loopback;
-    let (mut times, mut traffic) = (Vec::new(), (0, 0, 0, 0));
+    let (mut times, mut traffic) = (Vec::new(), TrafficReport::default());
     for run in 0..runs {
         let dir = root.join(format!("w2-{run}"));
         copy_dir(&alex_dir, &dir.join("alex"));
@@ -249,8 +270,9 @@ async fn w2_meet(root: &Path, runs: usize) {
         alex.shutdown().await;
     }
     println!(
-        "W2 both offline, meet:  median {:7.2} ms   bytes {} sent + {} received   frames {} sent / {} received",
-        median(times), traffic.0, traffic.1, traffic.2, traffic.3
+        "W2 both offline, meet:  median {:7.2} ms   {}",
+        median(times),
+        describe(&traffic)
     );
 }
 
@@ -293,10 +315,16 @@ async fn w3a_live(root: &Path, runs: usize) {
         times.push(t.elapsed().as_secs_f64() * 1e3);
         tokio::time::sleep(Duration::from_millis(50)).await;
         let after = alex.traffic();
-        per_change.push((after.0 - before.0, after.1 - before.1));
+        per_change.push((
+            after.frame_bytes_sent - before.frame_bytes_sent,
+            after.frame_bytes_received - before.frame_bytes_received,
+            after.wire_bytes_sent - before.wire_bytes_sent,
+            after.wire_bytes_received - before.wire_bytes_received,
+        ));
     }
-    let (s0, r0) = per_change[per_change.len() / 2];
+    let (s0, r0, ws, wr) = per_change[per_change.len() / 2];
     println!("W3a live change:        median {:7.2} ms   bytes {} sent + {} received (incl. the acknowledgement)", median(times), s0, r0);
+    println!("    on the wire (UDP payload): {ws} sent + {wr} received");
     sam.shutdown().await;
     alex.shutdown().await;
 }
@@ -308,7 +336,7 @@ async fn w3b_reconnect(root: &Path, runs: usize) {
     let id = first_agreement(&alex);
     let config = NetworkConfig::loopback;
     let mut times = Vec::new();
-    let mut last = (0, 0, 0, 0);
+    let mut last = TrafficReport::default();
     for _ in 0..runs {
         alex.space(|s| {
             s.log_follow_through(&id, LogKind::Note, "while apart", Utc::now())
@@ -325,8 +353,9 @@ async fn w3b_reconnect(root: &Path, runs: usize) {
         sam.shutdown().await;
     }
     println!(
-        "W3b after reconnect:    median {:7.2} ms (incl. QUIC handshake)   bytes {} sent + {} received   frames {} sent / {} received",
-        median(times), last.0, last.1, last.2, last.3
+        "W3b after reconnect:    median {:7.2} ms (incl. QUIC handshake)   {}",
+        median(times),
+        describe(&last)
     );
     alex.shutdown().await;
 }

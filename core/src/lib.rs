@@ -38,7 +38,9 @@ pub use error::{Error, Result};
 pub use followthrough::{LogEntry, LogKind};
 pub use identity::DeviceIdentity;
 pub use ids::{AgreementId, ConcernId, DeviceId, PartnerId, RecordId, SpaceId};
-pub use node::{NetworkConfig, Node, NodeEvent, PeerStatus, RelayChoice, SpaceGuard, SyncReport};
+pub use node::{
+    NetworkConfig, Node, NodeEvent, PeerStatus, RelayChoice, SpaceGuard, SyncReport, TrafficReport,
+};
 pub use pairing::{InviteRole, Ticket};
 pub use position::{Position, PositionState};
 pub use space::{

@@ -176,7 +176,40 @@ struct SessionInfo {
     /// (the change generation it was computed at, whether the peer was at this device's heads)
     in_sync: watch::Receiver<(u64, bool)>,
     traffic: Arc<Traffic>,
+    /// The session's QUIC connection (for its byte counts).
+    connection: Connection,
+    /// UDP payload bytes (sent, received) when the session started: the QUIC handshake.
+    handshake: (u64, u64),
     task: tokio::task::JoinHandle<()>,
+}
+
+/// What a node's open sync sessions exchanged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TrafficReport {
+    /// Application bytes sent: the sync protocol's frames only.
+    pub frame_bytes_sent: u64,
+    /// Application bytes received.
+    pub frame_bytes_received: u64,
+    /// Frames sent.
+    pub frames_sent: u64,
+    /// Frames received.
+    pub frames_received: u64,
+    /// Bytes sent in UDP datagrams on the sessions' QUIC connections: the frames plus QUIC's
+    /// own (handshake, packet headers, acknowledgements, keep-alives).
+    pub wire_bytes_sent: u64,
+    /// Bytes received in UDP datagrams on the sessions' QUIC connections.
+    pub wire_bytes_received: u64,
+    /// Of the wire bytes, those sent before the session began: the QUIC handshake. Exact for
+    /// sessions this node dialled; on the accepting side the peer's first frame may be in it.
+    pub handshake_bytes_sent: u64,
+    /// Of the wire bytes, those received before the session began.
+    pub handshake_bytes_received: u64,
+}
+
+/// UDP payload bytes (sent, received) on `connection` so far.
+fn wire_bytes(connection: &Connection) -> (u64, u64) {
+    let stats = connection.stats();
+    (stats.udp_tx.bytes, stats.udp_rx.bytes)
 }
 
 /// State shared by the node's tasks.
@@ -320,6 +353,8 @@ async fn start_session(
     let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
     let (tx, rx) = watch::channel((0u64, false));
     let traffic = Arc::new(Traffic::default());
+    let handshake = wire_bytes(&connection);
+    let session_connection = connection.clone();
     let task_inner = inner.clone();
     let task_peer = peer.clone();
     let task_traffic = traffic.clone();
@@ -358,6 +393,8 @@ async fn start_session(
             id,
             in_sync: rx,
             traffic,
+            connection: session_connection,
+            handshake,
             task,
         },
     );
@@ -581,7 +618,14 @@ pub struct Node {
     inner: Arc<Inner>,
     router: Router,
     retry: Mutex<Option<tokio::task::JoinHandle<()>>>,
-    join_bytes: Mutex<Option<u64>>,
+    join_bytes: Mutex<Option<JoinTraffic>>,
+}
+
+/// What joining exchanged: the answer's bytes and the connection's UDP bytes both ways.
+#[derive(Debug, Clone, Copy)]
+struct JoinTraffic {
+    answer: u64,
+    wire: (u64, u64),
 }
 
 impl std::fmt::Debug for Node {
@@ -683,11 +727,16 @@ impl Node {
             write_message(&mut send, &serde_json::to_vec(&request).unwrap_or_default()).await?;
             let _ = send.finish();
             let body = read_message(&mut recv).await?;
+            let wire = wire_bytes(&connection);
             connection.close(0u32.into(), b"joined");
-            Ok::<_, Error>((JoinResponse::decode(&body)?, body.len()))
+            let traffic = JoinTraffic {
+                answer: body.len() as u64,
+                wire,
+            };
+            Ok::<_, Error>((JoinResponse::decode(&body)?, traffic))
         }
         .await;
-        let (response, received) = match response {
+        let (response, traffic) = match response {
             Ok(r) => r,
             Err(e) => {
                 endpoint.close().await;
@@ -701,7 +750,7 @@ impl Node {
             } => {
                 let space = Space::join_with_secret(dir, &document, partner_secret)?;
                 let node = Self::assemble(dir, space, endpoint, memory);
-                *node.join_bytes.lock().unwrap_or_else(|p| p.into_inner()) = Some(received as u64);
+                *node.join_bytes.lock().unwrap_or_else(|p| p.into_inner()) = Some(traffic);
                 let inviter = endpoint_device(ticket.addr.id);
                 node.inner
                     .remember_addrs(&inviter, ticket.addr.ip_addrs().copied().collect());
@@ -717,25 +766,42 @@ impl Node {
     /// For a node made by [`Node::join`]: the bytes of the inviting device's answer (the
     /// document and, for another device of the same partner, the partner secret).
     pub fn join_bytes_received(&self) -> Option<u64> {
-        *self.join_bytes.lock().unwrap_or_else(|p| p.into_inner())
+        self.join_bytes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .map(|j| j.answer)
     }
 
-    /// Application traffic of the open sessions: (bytes sent, bytes received, frames sent,
-    /// frames received). Frames only; QUIC handshakes and headers are not counted.
-    pub fn traffic(&self) -> (u64, u64, u64, u64) {
+    /// For a node made by [`Node::join`]: the UDP payload bytes (sent, received) of the
+    /// joining connection, QUIC handshake included.
+    pub fn join_wire_bytes(&self) -> Option<(u64, u64)> {
+        self.join_bytes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .map(|j| j.wire)
+    }
+
+    /// What the open sync sessions exchanged: application frames, and apart from them the
+    /// bytes on the wire and the QUIC handshakes.
+    pub fn traffic(&self) -> TrafficReport {
         let sessions = self
             .inner
             .sessions
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        sessions.values().fold((0, 0, 0, 0), |acc, s| {
-            (
-                acc.0 + s.traffic.bytes_sent.load(Ordering::Relaxed),
-                acc.1 + s.traffic.bytes_received.load(Ordering::Relaxed),
-                acc.2 + s.traffic.frames_sent.load(Ordering::Relaxed),
-                acc.3 + s.traffic.frames_received.load(Ordering::Relaxed),
-            )
-        })
+        let mut report = TrafficReport::default();
+        for s in sessions.values() {
+            let (wire_sent, wire_received) = wire_bytes(&s.connection);
+            report.frame_bytes_sent += s.traffic.bytes_sent.load(Ordering::Relaxed);
+            report.frame_bytes_received += s.traffic.bytes_received.load(Ordering::Relaxed);
+            report.frames_sent += s.traffic.frames_sent.load(Ordering::Relaxed);
+            report.frames_received += s.traffic.frames_received.load(Ordering::Relaxed);
+            report.wire_bytes_sent += wire_sent;
+            report.wire_bytes_received += wire_received;
+            report.handshake_bytes_sent += s.handshake.0;
+            report.handshake_bytes_received += s.handshake.1;
+        }
+        report
     }
 
     /// This device's id (its endpoint id).

@@ -68,6 +68,10 @@ async fn partners_pair_by_ticket_edit_offline_and_converge() {
         heads(&sam),
         "fresh join receives the full document"
     );
+    // The joining connection's UDP bytes include the QUIC handshake and the whole answer.
+    let (wire_sent, wire_received) = sam.join_wire_bytes().unwrap();
+    assert!(wire_sent > 0);
+    assert!(wire_received > sam.join_bytes_received().unwrap());
     assert_eq!(sam.space(|s| s.info().unwrap().partners.len()), 2);
 
     // Offline edits on both sides, then they meet.
@@ -83,6 +87,13 @@ async fn partners_pair_by_ticket_edit_offline_and_converge() {
     assert_eq!(report.converged, vec![alex.device_id()], "{report:?}");
     assert!(report.unreachable.is_empty());
     assert!(report.bytes_sent > 0 && report.bytes_received > 0);
+    // Frames, and apart from them the bytes on the wire, of which the QUIC handshake.
+    let traffic = sam.traffic();
+    assert!(traffic.frames_sent > 0 && traffic.frames_received > 0);
+    assert!(traffic.wire_bytes_sent > traffic.frame_bytes_sent);
+    assert!(traffic.wire_bytes_received > traffic.frame_bytes_received);
+    assert!(traffic.handshake_bytes_sent > 0 && traffic.handshake_bytes_received > 0);
+    assert!(traffic.handshake_bytes_sent < traffic.wire_bytes_sent);
     tokio::time::timeout(T, async {
         while heads(&alex) != heads(&sam) {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -354,11 +365,10 @@ async fn raw_sync_attempt(target: &Node, key: iroh::SecretKey, payload: Vec<u8>)
         if let Ok((mut send, mut recv)) = conn.open_bi().await {
             let _ = send.write_all(&payload).await;
             let mut buf = [0u8; 4096];
-            loop {
-                match tokio::time::timeout(Duration::from_secs(3), recv.read(&mut buf)).await {
-                    Ok(Ok(Some(n))) => received.extend_from_slice(&buf[..n]),
-                    _ => break,
-                }
+            while let Ok(Ok(Some(n))) =
+                tokio::time::timeout(Duration::from_secs(3), recv.read(&mut buf)).await
+            {
+                received.extend_from_slice(&buf[..n]);
             }
         }
     }

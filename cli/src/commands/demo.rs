@@ -29,7 +29,7 @@ fn weekly(day: Weekday, hh: u32, tz: &str) -> RecurrenceRule {
 
 async fn meet(out: &mut String, a: &Node, b: &Node, what: &str) -> Result<()> {
     let t = Instant::now();
-    let (sent0, received0, _, _) = b.traffic();
+    let before = b.traffic();
     let report = b.sync_now(Duration::from_secs(20)).await?;
     if report.converged.is_empty() {
         return Err(Error::NotAllowed(format!(
@@ -43,14 +43,18 @@ async fn meet(out: &mut String, a: &Node, b: &Node, what: &str) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let elapsed = t.elapsed();
-    let (sent, received, _, _) = b.traffic();
+    let after = b.traffic();
     say(
         out,
         format!(
             "   {what}: in sync in {:.1} ms, {} bytes sent and {} received.",
             elapsed.as_secs_f64() * 1e3,
-            sent.saturating_sub(sent0),
-            received.saturating_sub(received0)
+            after
+                .frame_bytes_sent
+                .saturating_sub(before.frame_bytes_sent),
+            after
+                .frame_bytes_received
+                .saturating_sub(before.frame_bytes_received)
         ),
     );
     Ok(())
