@@ -142,7 +142,12 @@ async fn main() {
             other => panic!("unknown workload {other}"),
         }
         println!(
-            "    peak memory of this workload's process: {}",
+            "    peak memory of a fresh process running it {}: {}",
+            if runs == 1 {
+                "once".to_owned()
+            } else {
+                format!("{runs} times")
+            },
             memory_report(anon.finish())
         );
         return;
@@ -161,19 +166,28 @@ async fn main() {
         changes.1,
         started.elapsed().as_secs_f64()
     );
+    // Each workload runs `runs` times in one fresh process (the figures), then once in another
+    // (its peak memory; repeated runs in one process add what the allocator keeps).
     for workload in ["w1", "w2", "w3a", "w3b"] {
-        let out = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--workload", workload])
-            .arg(&root)
-            .arg(runs.to_string())
-            .output()
-            .unwrap();
-        print!("{}", String::from_utf8_lossy(&out.stdout));
-        assert!(
-            out.status.success(),
-            "workload {workload} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        for (repeat, timing) in [(runs, true), (1, false)] {
+            let out = std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--workload", workload])
+                .arg(&root)
+                .arg(repeat.to_string())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "workload {workload} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let text = String::from_utf8_lossy(&out.stdout);
+            for line in text.lines() {
+                if timing != line.starts_with("    peak memory") {
+                    println!("{line}");
+                }
+            }
+        }
     }
     // A pair on its own: a fresh process opens both devices (100 offline changes each, as
     // in W2) and syncs them once; it reports its own peak.
@@ -189,6 +203,12 @@ async fn main() {
         .unwrap();
     print!("{}", String::from_utf8_lossy(&out.stdout));
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// `dir`, emptied of what an earlier process of the bench left there.
+fn fresh(dir: std::path::PathBuf) -> std::path::PathBuf {
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
 }
 
 /// Frames, then the wire and the handshake apart.
@@ -221,7 +241,7 @@ async fn w1_join(root: &Path, runs: usize) {
     let config = NetworkConfig::loopback;
     let (mut times, mut bytes, mut wire) = (Vec::new(), 0, (0, 0));
     for run in 0..runs {
-        let dir = root.join(format!("w1-{run}"));
+        let dir = fresh(root.join(format!("w1-{run}")));
         copy_dir(&alex_dir, &dir.join("alex"));
         let alex = Node::start(&dir.join("alex"), config()).await.unwrap();
         alex.space(|s| s.info().unwrap());
@@ -252,7 +272,7 @@ async fn w2_meet(root: &Path, runs: usize) {
     let config = NetworkConfig::loopback;
     let (mut times, mut traffic) = (Vec::new(), TrafficReport::default());
     for run in 0..runs {
-        let dir = root.join(format!("w2-{run}"));
+        let dir = fresh(root.join(format!("w2-{run}")));
         copy_dir(&alex_dir, &dir.join("alex"));
         copy_dir(&sam_dir, &dir.join("sam"));
         offline_changes(&dir);
@@ -280,7 +300,7 @@ async fn w2_meet(root: &Path, runs: usize) {
 async fn synced_pair(root: &Path, name: &str) -> (std::path::PathBuf, Node, Node) {
     let (alex_dir, sam_dir) = fixture_dirs(root);
     let config = NetworkConfig::loopback;
-    let dir = root.join(name);
+    let dir = fresh(root.join(name));
     copy_dir(&alex_dir, &dir.join("alex"));
     copy_dir(&sam_dir, &dir.join("sam"));
     let alex = Node::start(&dir.join("alex"), config()).await.unwrap();
