@@ -31,6 +31,10 @@ use tokio::sync::{broadcast, watch};
 
 const NETWORK_FILE: &str = "network.json";
 const MAX_PAIRING_MESSAGE: usize = 64 * 1024 * 1024;
+/// How often the node checks whether the log is due for compaction.
+const MAINTENANCE_TICK: Duration = Duration::from_secs(1);
+/// How long no change must have come before the node compacts a due log.
+const QUIET_BEFORE_COMPACTING: Duration = Duration::from_secs(3);
 
 /// Which relay servers a device uses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -618,7 +622,37 @@ pub struct Node {
     inner: Arc<Inner>,
     router: Router,
     retry: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Compacts the log when it is due and the space is quiet.
+    maintenance: tokio::task::JoinHandle<()>,
     join_bytes: Mutex<Option<JoinTraffic>>,
+}
+
+/// Compacts the space's log when it is due and no change came for
+/// [`QUIET_BEFORE_COMPACTING`], so no edit waits for a compaction. Ends with the node.
+fn spawn_maintenance(inner: &Arc<Inner>) -> tokio::task::JoinHandle<()> {
+    let weak = Arc::downgrade(inner);
+    tokio::spawn(async move {
+        let mut quiet: Option<(u64, tokio::time::Instant)> = None;
+        loop {
+            tokio::time::sleep(MAINTENANCE_TICK).await;
+            let Some(inner) = weak.upgrade() else {
+                return;
+            };
+            let generation = *inner.changes.borrow();
+            let now = tokio::time::Instant::now();
+            match quiet {
+                Some((seen, since)) if seen == generation => {
+                    if now.duration_since(since) >= QUIET_BEFORE_COMPACTING {
+                        if let Err(e) = inner.with_space(|s| s.compact_if_due()) {
+                            tracing::warn!("compacting the log failed (it stays valid): {e}");
+                        }
+                        quiet = Some((generation, now));
+                    }
+                }
+                _ => quiet = Some((generation, now)),
+            }
+        }
+    })
 }
 
 /// What joining exchanged: the answer's bytes and the connection's UDP bytes both ways.
@@ -677,6 +711,7 @@ impl Node {
             .accept(PAIR_ALPN, PairProtocol(inner.clone()))
             .spawn();
         Node {
+            maintenance: spawn_maintenance(&inner),
             inner,
             router,
             retry: Mutex::new(None),
@@ -1095,6 +1130,7 @@ impl Node {
 
     /// Stops the node: ends sessions, closes the endpoint. The space is saved and closed.
     pub async fn shutdown(self) {
+        self.maintenance.abort();
         if let Some(retry) = self.retry.lock().unwrap_or_else(|p| p.into_inner()).take() {
             retry.abort();
         }
@@ -1111,5 +1147,40 @@ impl Node {
         }
         let _ = self.router.shutdown().await;
         self.inner.endpoint.close().await;
+    }
+}
+
+#[cfg(test)]
+mod maintenance_tests {
+    use super::*;
+    use crate::{CreateSpace, NewAgreement};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_idle_node_compacts_a_due_log() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let input = CreateSpace {
+            partner_name: "Alex".into(),
+            time_zone: "UTC".into(),
+            device_name: String::new(),
+        };
+        let node = Node::create(dir.path(), input, NetworkConfig::loopback())
+            .await
+            .unwrap();
+        node.space(|s| s.set_compaction_limits(3, u64::MAX));
+        for i in 0..4 {
+            node.space(|s| s.create_agreement(NewAgreement::titled(format!("A{i}")), Utc::now()))
+                .unwrap();
+        }
+        assert_eq!(node.space(|s| s.frames_since_snapshot()), 4);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while node.space(|s| s.frames_since_snapshot()) != 0 {
+            assert!(tokio::time::Instant::now() < deadline, "not compacted");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(
+            node.space(|s| s.list(&crate::ListFilter::default()).unwrap().len()),
+            4
+        );
+        node.shutdown().await;
     }
 }

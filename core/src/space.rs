@@ -45,10 +45,30 @@ use reminders_impl::ReminderState;
 pub use reminders_impl::DEFAULT_HORIZON_DAYS;
 pub use sync_impl::PeerSyncState;
 
-/// Compact the log into a snapshot after this many appended frames.
+/// The log is due for compaction into a snapshot after this many appended frames
+/// ([`Space::compact_if_due`] at a quiet moment: the node when idle, closing the space) ...
 const COMPACT_AFTER_FRAMES: usize = 2_000;
 /// ... or once the log is this large.
 const COMPACT_AFTER_BYTES: u64 = 8 * 1024 * 1024;
+/// A write compacts at once when the log reaches this many times those limits (no quiet
+/// moment came).
+const COMPACT_NOW_FACTOR: u64 = 4;
+
+/// When the log is compacted (the limits above; tests use smaller ones).
+#[derive(Debug, Clone, Copy)]
+struct CompactionLimits {
+    frames: usize,
+    bytes: u64,
+}
+
+impl Default for CompactionLimits {
+    fn default() -> Self {
+        CompactionLimits {
+            frames: COMPACT_AFTER_FRAMES,
+            bytes: COMPACT_AFTER_BYTES,
+        }
+    }
+}
 
 /// What a founder enters to create a space.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -303,6 +323,8 @@ pub struct Space {
     reminders_dirty: bool,
     /// Checkpoints received from peers and not yet in the log (stored with the next frame).
     unstored_checkpoints: Vec<Checkpoint>,
+    /// When the log is compacted.
+    compaction: CompactionLimits,
 }
 
 fn now_ms(now: DateTime<Utc>) -> i64 {
@@ -570,6 +592,7 @@ impl Space {
             reminders_fingerprint: 0,
             reminders_dirty: true,
             unstored_checkpoints: Vec::new(),
+            compaction: CompactionLimits::default(),
         };
         space.refresh_own_checkpoint();
         space.trust.checkpoints.save(dir)?;
@@ -650,6 +673,7 @@ impl Space {
             reminders_fingerprint: 0,
             reminders_dirty: true,
             unstored_checkpoints: Vec::new(),
+            compaction: CompactionLimits::default(),
         })
     }
 
@@ -1052,8 +1076,10 @@ impl Space {
         }
         self.unstored_checkpoints.clear();
         self.persisted_heads = heads;
-        if self.storage.frames_since_snapshot() >= COMPACT_AFTER_FRAMES
-            || self.storage.log_len() >= COMPACT_AFTER_BYTES
+        let limits = self.compaction;
+        if self.storage.frames_since_snapshot() as u64
+            >= (limits.frames as u64).saturating_mul(COMPACT_NOW_FACTOR)
+            || self.storage.log_len() >= limits.bytes.saturating_mul(COMPACT_NOW_FACTOR)
         {
             self.compact()?;
         }
@@ -1097,6 +1123,23 @@ impl Space {
                 self.derived = None;
             }
         }
+    }
+
+    /// Whether the log has grown enough since the last snapshot to be compacted.
+    pub fn compaction_due(&self) -> bool {
+        self.storage.frames_since_snapshot() >= self.compaction.frames
+            || self.storage.log_len() >= self.compaction.bytes
+    }
+
+    /// Compacts the log if it is due and the document is loaded, at a quiet moment (the node
+    /// calls it when no change came for a while; closing the space calls it), so no edit
+    /// waits for it. Returns whether it compacted.
+    pub fn compact_if_due(&mut self) -> Result<bool> {
+        if !self.compaction_due() || !matches!(self.doc, DocState::Ready(_)) {
+            return Ok(false);
+        }
+        self.compact()?;
+        Ok(true)
     }
 
     /// Writes the whole document as a snapshot and empties the log.
@@ -2562,6 +2605,16 @@ impl Space {
 
 #[cfg(test)]
 impl Space {
+    /// Compacts after `frames` frames or `bytes` of log instead of the defaults.
+    pub(crate) fn set_compaction_limits(&mut self, frames: usize, bytes: u64) {
+        self.compaction = CompactionLimits { frames, bytes };
+    }
+
+    /// Frames appended since the last snapshot.
+    pub(crate) fn frames_since_snapshot(&self) -> usize {
+        self.storage.frames_since_snapshot()
+    }
+
     /// Writes a raw change as this device (to simulate buggy or hostile peers in tests).
     pub(crate) fn raw_change(
         &mut self,
@@ -2574,6 +2627,10 @@ impl Space {
 
 impl Drop for Space {
     fn drop(&mut self) {
+        // Closing is a quiet moment: compact if due (best effort; the log stays valid).
+        if !std::thread::panicking() && matches!(self.compact_if_due(), Ok(true)) {
+            return;
+        }
         if self.derived.is_some() {
             self.write_view_cache();
         }
@@ -2823,5 +2880,94 @@ mod upsert_tests {
         );
         upsert(&mut list, Vec::new(), key);
         assert_eq!(list.len(), 5);
+    }
+}
+
+#[cfg(test)]
+mod compaction_tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap()
+    }
+
+    fn space(dir: &Path) -> Space {
+        let mut space = Space::create(
+            dir,
+            CreateSpace {
+                partner_name: "Alex".into(),
+                time_zone: "UTC".into(),
+                device_name: String::new(),
+            },
+            now(),
+        )
+        .unwrap();
+        space.set_compaction_limits(5, u64::MAX);
+        space
+    }
+
+    fn write(space: &mut Space, n: usize) {
+        for i in 0..n {
+            space
+                .create_agreement(NewAgreement::titled(format!("A{i}")), now())
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn a_due_log_waits_for_a_quiet_moment_then_compacts() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let mut space = space(dir.path());
+        write(&mut space, 6);
+        assert_eq!(
+            space.frames_since_snapshot(),
+            6,
+            "no edit waited for compaction"
+        );
+        assert!(space.compaction_due());
+        assert!(space.compact_if_due().unwrap());
+        assert_eq!(space.frames_since_snapshot(), 0);
+        assert!(!space.compaction_due());
+        assert!(!space.compact_if_due().unwrap());
+        drop(space);
+        let mut space = Space::open(dir.path()).unwrap();
+        assert_eq!(space.list(&ListFilter::default()).unwrap().len(), 6);
+    }
+
+    #[test]
+    fn a_write_compacts_at_once_when_no_quiet_moment_came() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let mut space = space(dir.path());
+        write(&mut space, 5 * COMPACT_NOW_FACTOR as usize - 1);
+        assert_eq!(space.frames_since_snapshot(), 19);
+        write(&mut space, 1);
+        assert_eq!(space.frames_since_snapshot(), 0);
+    }
+
+    #[test]
+    fn closing_compacts_a_due_log_and_keeps_everything() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let mut space = space(dir.path());
+        write(&mut space, 7);
+        drop(space);
+        let mut space = Space::open(dir.path()).unwrap();
+        assert_eq!(space.frames_since_snapshot(), 0);
+        assert_eq!(space.list(&ListFilter::default()).unwrap().len(), 7);
+        assert_eq!(space.open_report().unwrap(), OpenReport::default());
+    }
+
+    #[test]
+    fn a_space_opened_on_demand_is_not_loaded_just_to_compact() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let mut space = space(dir.path());
+        space.set_compaction_limits(usize::MAX, u64::MAX);
+        write(&mut space, 3);
+        drop(space);
+        let mut space = Space::open_with(dir.path(), LoadMode::OnDemand).unwrap();
+        space.set_compaction_limits(2, u64::MAX);
+        assert!(space.compaction_due());
+        assert!(!space.compact_if_due().unwrap());
+        assert!(matches!(space.doc, DocState::NotLoaded(_)));
     }
 }
