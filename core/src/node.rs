@@ -624,31 +624,55 @@ pub struct Node {
     retry: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// Compacts the log when it is due and the space is quiet.
     maintenance: tokio::task::JoinHandle<()>,
+    /// Tells the maintenance task to stop.
+    stop_maintenance: watch::Sender<bool>,
     join_bytes: Mutex<Option<JoinTraffic>>,
 }
 
 /// Compacts the space's log when it is due and no change came for
-/// [`QUIET_BEFORE_COMPACTING`], so no edit waits for a compaction. Ends with the node.
-fn spawn_maintenance(inner: &Arc<Inner>) -> tokio::task::JoinHandle<()> {
+/// [`QUIET_BEFORE_COMPACTING`], so no edit waits for a compaction. The compaction runs on a
+/// blocking thread; after a failure the task waits for a new change before trying again. Ends
+/// when `stop` is set (a running compaction finishes first) or the node is gone.
+fn spawn_maintenance(
+    inner: &Arc<Inner>,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     let weak = Arc::downgrade(inner);
     tokio::spawn(async move {
         let mut quiet: Option<(u64, tokio::time::Instant)> = None;
+        let mut failed_at: Option<u64> = None;
         loop {
-            tokio::time::sleep(MAINTENANCE_TICK).await;
+            tokio::select! {
+                _ = tokio::time::sleep(MAINTENANCE_TICK) => {}
+                _ = stop.changed() => return,
+            }
             let Some(inner) = weak.upgrade() else {
                 return;
             };
             let generation = *inner.changes.borrow();
             let now = tokio::time::Instant::now();
             match quiet {
-                Some((seen, since)) if seen == generation => {
-                    if now.duration_since(since) >= QUIET_BEFORE_COMPACTING {
-                        if let Err(e) = inner.with_space(|s| s.compact_if_due()) {
+                Some((seen, since))
+                    if seen == generation
+                        && failed_at != Some(generation)
+                        && now.duration_since(since) >= QUIET_BEFORE_COMPACTING =>
+                {
+                    let compacting = inner.clone();
+                    let result = tokio::task::spawn_blocking(move || {
+                        compacting.with_space(|s| s.compact_if_due())
+                    })
+                    .await;
+                    failed_at = match result {
+                        Ok(Ok(_)) => None,
+                        Ok(Err(e)) => {
                             tracing::warn!("compacting the log failed (it stays valid): {e}");
+                            Some(generation)
                         }
-                        quiet = Some((generation, now));
-                    }
+                        Err(_) => Some(generation),
+                    };
+                    quiet = Some((generation, now));
                 }
+                Some((seen, _)) if seen == generation => {}
                 _ => quiet = Some((generation, now)),
             }
         }
@@ -710,8 +734,10 @@ impl Node {
             .accept(SYNC_ALPN, SyncProtocol(inner.clone()))
             .accept(PAIR_ALPN, PairProtocol(inner.clone()))
             .spawn();
+        let (stop_maintenance, stop) = watch::channel(false);
         Node {
-            maintenance: spawn_maintenance(&inner),
+            maintenance: spawn_maintenance(&inner, stop),
+            stop_maintenance,
             inner,
             router,
             retry: Mutex::new(None),
@@ -1130,9 +1156,13 @@ impl Node {
 
     /// Stops the node: ends sessions, closes the endpoint. The space is saved and closed.
     pub async fn shutdown(self) {
-        self.maintenance.abort();
-        if let Some(retry) = self.retry.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        // Stop the tasks and wait for them, so the space is closed (and its directory lock
+        // released) when this returns; a running compaction finishes first.
+        let _ = self.stop_maintenance.send(true);
+        let retry = self.retry.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(retry) = retry {
             retry.abort();
+            let _ = retry.await;
         }
         let sessions: Vec<SessionInfo> = self
             .inner
@@ -1144,9 +1174,14 @@ impl Node {
             .collect();
         for s in sessions {
             s.task.abort();
+            let _ = s.task.await;
         }
+        let _ = self.maintenance.await;
         let _ = self.router.shutdown().await;
         self.inner.endpoint.close().await;
+        // Closing is a quiet moment: compact a due log off the async threads.
+        let inner = self.inner.clone();
+        let _ = tokio::task::spawn_blocking(move || inner.with_space(|s| s.compact_if_due())).await;
     }
 }
 
@@ -1181,6 +1216,9 @@ mod maintenance_tests {
             node.space(|s| s.list(&crate::ListFilter::default()).unwrap().len()),
             4
         );
+        // Shutting down closes the space: its directory opens again at once.
         node.shutdown().await;
+        let mut space = Space::open(dir.path()).unwrap();
+        assert_eq!(space.list(&crate::ListFilter::default()).unwrap().len(), 4);
     }
 }

@@ -149,6 +149,10 @@ struct ViewCache {
     /// is not a member).
     #[serde(default)]
     agenda: Option<AgendaInputs>,
+    /// Frames in the log when written: a frame that only adds checkpoints (which can change
+    /// who counts as a member) leaves the heads as they were.
+    #[serde(default)]
+    log_frames: Option<usize>,
 }
 
 /// Views derived from the document at `heads`.
@@ -295,7 +299,7 @@ pub enum LoadMode {
     Background,
     /// Only when a call needs it, on the calling thread. The list, the agenda and upcoming
     /// reminders are served from the view cache when it matches the stored heads, so a
-    /// process that only reads them never holds the history in memory (one-shot commands,
+    /// process that only reads them never loads the document (one-shot commands,
     /// background reminder jobs).
     OnDemand,
 }
@@ -625,6 +629,7 @@ impl Space {
             .and_then(|bytes| serde_json::from_slice::<ViewCache>(&bytes).ok())
             .filter(|cache| {
                 cache.schema <= SCHEMA_VERSION
+                    && cache.log_frames == Some(loaded.frames.len())
                     && cache.heads
                         == stored_heads
                             .iter()
@@ -685,7 +690,16 @@ impl Space {
                     path: self.storage.dir().to_path_buf(),
                     reason: "loading the document failed unexpectedly".into(),
                 })?,
-                DocState::NotLoaded(source) => source.load(),
+                // As on the loader thread, a panic inside the engine is an error, not a crash.
+                DocState::NotLoaded(source) => {
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| source.load()))
+                        .unwrap_or_else(|_| {
+                            Err(Error::Corrupt {
+                                path: self.storage.dir().to_path_buf(),
+                                reason: "loading the document failed unexpectedly".into(),
+                            })
+                        })
+                }
                 _ => unreachable!("checked above"),
             };
             let (doc, bad_frame, stored_checkpoints) = loaded?;
@@ -1175,7 +1189,8 @@ impl Space {
             agenda: self
                 .me_for_reading()
                 .ok()
-                .map(|(me, _)| AgendaInputs::from_derived(derived, me)),
+                .map(|(me, _)| AgendaInputs::from_derived(derived, me, self.me().is_ok())),
+            log_frames: Some(self.storage.frames_since_snapshot()),
         };
         if let Ok(bytes) = serde_json::to_vec(&cache) {
             let _ = self.storage.write_view_cache(&bytes);

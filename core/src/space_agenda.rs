@@ -31,6 +31,10 @@ const UPCOMING_SHOWN: usize = 10;
 pub(crate) struct AgendaInputs {
     /// The partner reading the agenda (this device's).
     me: PartnerId,
+    /// Whether this device is still enrolled (a removed one keeps reading its copy, but has
+    /// no reminders of its own).
+    #[serde(default)]
+    enrolled: bool,
     /// The partners as the scheduler needs them (their time zones).
     partners: Vec<SchedulePartner>,
     /// Concerns still open, oldest first.
@@ -50,12 +54,14 @@ pub(crate) struct AgendaInputs {
 }
 
 impl AgendaInputs {
-    /// Takes the agenda's inputs from the derived views, as read by partner `me`.
-    pub(crate) fn from_derived(derived: &Derived, me: PartnerId) -> Self {
+    /// Takes the agenda's inputs from the derived views, as read by partner `me` on a device
+    /// that is still `enrolled` or not.
+    pub(crate) fn from_derived(derived: &Derived, me: PartnerId, enrolled: bool) -> Self {
         let last_checkin = derived.checkins.last().cloned();
         let last_order = last_checkin.as_ref().map(|c| (c.order, c.id.clone()));
         AgendaInputs {
             me,
+            enrolled,
             partners: super::reminders_impl::schedule_partners(&derived.members),
             open_concerns: derived
                 .concerns
@@ -180,9 +186,9 @@ impl AgendaInputs {
         )
     }
 
-    /// The reading partner.
-    pub(crate) fn me(&self) -> &PartnerId {
-        &self.me
+    /// This device's partner, for its own reminders: none once the device was removed.
+    pub(crate) fn me_enrolled(&self) -> Option<&PartnerId> {
+        self.enrolled.then_some(&self.me)
     }
 
     /// Whether `partner` is one of the space's partners.
@@ -206,7 +212,7 @@ impl Space {
         self.ready()?;
         let (me, _) = self.me_for_reading()?;
         let derived = self.derived();
-        Ok(AgendaInputs::from_derived(derived, me)
+        Ok(AgendaInputs::from_derived(derived, me, self.me().is_ok())
             .agenda(derived.agreements.values().map(|a| &a.summary), now))
     }
 }
@@ -420,6 +426,43 @@ mod tests {
     }
 
     #[test]
+    fn a_removed_device_reads_the_agenda_but_has_no_reminders_cached_or_loaded() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let mut alex = busy_space(dir.path());
+        let tablet_dir = tempfile::TempDir::new().unwrap();
+        let tablet_id = DeviceIdentity::load_or_create(tablet_dir.path())
+            .unwrap()
+            .device_id();
+        alex.add_device(&tablet_id, "tablet", t(30)).unwrap();
+        let doc = alex.export_document().unwrap();
+        let secret = alex.partner_secret();
+        let mut tablet = Space::join_with_secret(tablet_dir.path(), &doc, secret).unwrap();
+        assert!(tablet
+            .upcoming_reminders(t(40), None, 5, Duration::days(3))
+            .is_ok());
+        alex.remove_device(&tablet_id, t(41)).unwrap();
+        let heads = tablet.heads().unwrap();
+        let changes = alex.changes_since(&heads).unwrap();
+        tablet.apply_changes(&changes).unwrap();
+        let stranger = |e: Error| matches!(e, Error::NotAMember(_));
+        assert!(stranger(
+            tablet
+                .upcoming_reminders(t(42), None, 5, Duration::days(3))
+                .unwrap_err()
+        ));
+        let agenda = tablet.agenda(t(42)).unwrap();
+        drop(tablet);
+        let mut tablet = Space::open_with(tablet_dir.path(), LoadMode::OnDemand).unwrap();
+        assert!(stranger(
+            tablet
+                .upcoming_reminders(t(42), None, 5, Duration::days(3))
+                .unwrap_err()
+        ));
+        assert_eq!(tablet.agenda(t(42)).unwrap(), agenda);
+        assert!(matches!(tablet.doc, DocState::NotLoaded(_)));
+    }
+
+    #[test]
     fn a_cache_without_the_agenda_or_a_stale_one_waits_for_the_load() {
         let dir = tempfile::TempDir::new().unwrap();
         let space = busy_space(dir.path());
@@ -443,6 +486,17 @@ mod tests {
         std::fs::write(&view, stale).unwrap();
         let mut space = Space::open(dir.path()).unwrap();
         assert_eq!(space.agenda(t(12)).unwrap().open_concerns.len(), 2);
+        assert!(space.derived.is_some());
+        drop(space);
+        // A cache written for another log (e.g. before a frame that only added checkpoints,
+        // which leaves the heads as they were) is not used either.
+        let mut cache: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&view).unwrap()).unwrap();
+        let frames = cache["log_frames"].as_u64().unwrap();
+        cache["log_frames"] = serde_json::json!(frames + 1);
+        std::fs::write(&view, serde_json::to_vec(&cache).unwrap()).unwrap();
+        let mut space = Space::open(dir.path()).unwrap();
+        space.agenda(t(12)).unwrap();
         assert!(space.derived.is_some());
     }
 }

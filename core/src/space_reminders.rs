@@ -394,7 +394,9 @@ impl Space {
                         return Err(Error::NotAMember(format!("partner {p}")))
                     }
                     Some(p) => p,
-                    None => inputs.me(),
+                    None => inputs.me_enrolled().ok_or_else(|| {
+                        Error::NotAMember(format!("this device ({})", self.identity().device_id()))
+                    })?,
                 };
                 return Ok(inputs.schedule(list.iter(), now, me, limit, horizon));
             }
