@@ -12,7 +12,7 @@ use crate::followthrough::{LogEntry, LogKind};
 use crate::ids::PartnerId;
 use crate::reminders::recurrence::RecurrenceRule;
 use crate::reminders::schedule::{
-    CommitmentRule, Marks, Reminder, ReminderKind, ScheduleConcern, SchedulePartner,
+    CommitmentRule, Marks, ReminderKind, ScheduleConcern, SchedulePartner,
 };
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -144,8 +144,8 @@ impl AgendaInputs {
         agreements: impl Iterator<Item = &'a AgreementSummary>,
         now: DateTime<Utc>,
     ) -> Vec<Upcoming> {
-        self.schedule(
-            agreements,
+        schedule_from(
+            self.schedule_parts(agreements),
             now,
             &self.me,
             UPCOMING_SCHEDULED,
@@ -161,29 +161,16 @@ impl AgendaInputs {
         .collect()
     }
 
-    /// The reminder schedule for `partner` from these inputs and agreements.
-    pub(crate) fn schedule<'a>(
-        &self,
-        agreements: impl Iterator<Item = &'a AgreementSummary>,
-        now: DateTime<Utc>,
-        partner: &PartnerId,
-        limit: usize,
-        horizon: Duration,
-    ) -> Vec<Reminder> {
-        schedule_from(
-            ScheduleParts {
-                partners: &self.partners,
-                agreements,
-                rules: &self.rules,
-                concerns: &self.schedule_concerns,
-                marks: &self.marks,
-                checkin: self.checkin.as_ref(),
-            },
-            now,
-            partner,
-            limit,
-            horizon,
-        )
+    /// What the reminder schedule is computed from: these inputs and `agreements`.
+    pub(crate) fn schedule_parts<'a, I>(&'a self, agreements: I) -> ScheduleParts<'a, I> {
+        ScheduleParts {
+            partners: &self.partners,
+            agreements,
+            rules: &self.rules,
+            concerns: &self.schedule_concerns,
+            marks: &self.marks,
+            checkin: self.checkin.as_ref(),
+        }
     }
 
     /// This device's partner, for its own reminders: none once the device was removed.

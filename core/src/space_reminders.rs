@@ -398,7 +398,13 @@ impl Space {
                         Error::NotAMember(format!("this device ({})", self.identity().device_id()))
                     })?,
                 };
-                return Ok(inputs.schedule(list.iter(), now, me, limit, horizon));
+                return Ok(schedule_from(
+                    inputs.schedule_parts(list.iter()),
+                    now,
+                    me,
+                    limit,
+                    horizon,
+                ));
             }
         }
         self.ready()?;
