@@ -1597,3 +1597,113 @@ mod change_lookup_tests {
         assert!(!doc.has_all(&[heads[0], unknown[0]]));
     }
 }
+
+/// The assumption the next step for editing without loading the history rests on: an edit
+/// built as an `ExpandedChange` from facts a cache can hold (the edited objects' ids, each
+/// field's current op ids, the heads, this actor's sequence number and the highest op
+/// counter) is the very change Automerge's own transaction makes, byte for byte.
+#[cfg(test)]
+mod expanded_change_tests {
+    use automerge::legacy::{Key, ObjectId, Op, OpId, OpType, SortedVec};
+    use automerge::transaction::{CommitOptions, Transactable};
+    use automerge::{ActorId, Automerge, ExpandedChange, ObjId, ObjType, ReadDoc, ScalarValue};
+
+    fn op_id(id: &ObjId) -> OpId {
+        match id {
+            ObjId::Id(counter, actor, _) => OpId(*counter, actor.clone()),
+            ObjId::Root => unreachable!("not the root"),
+        }
+    }
+
+    fn put(obj: &OpId, key: &str, value: ScalarValue, pred: Vec<OpId>) -> Op {
+        Op {
+            action: OpType::Put(value),
+            obj: ObjectId::Id(obj.clone()),
+            key: Key::Map(key.into()),
+            pred: SortedVec::from(pred),
+            insert: false,
+        }
+    }
+
+    #[test]
+    fn an_edit_built_from_cached_op_ids_is_automerges_own_change() {
+        let (a, b) = (ActorId::from(vec![1u8; 16]), ActorId::from(vec![2u8; 16]));
+        let mut doc = Automerge::new().with_actor(a.clone());
+        let mut tx = doc.transaction();
+        let agreements = tx
+            .put_object(automerge::ROOT, "agreements", ObjType::Map)
+            .unwrap();
+        let x = tx.put_object(&agreements, "x", ObjType::Map).unwrap();
+        tx.put(&x, "details", "old").unwrap();
+        let acceptances = tx.put_object(&x, "acceptances", ObjType::Map).unwrap();
+        tx.commit();
+        // Two offline rewrites: the edit settles the conflict (both are its predecessors).
+        let mut other = doc.fork().with_actor(b);
+        let mut tx = other.transaction();
+        tx.put(&x, "details", "theirs").unwrap();
+        tx.commit();
+        let mut tx = doc.transaction();
+        tx.put(&x, "details", "mine").unwrap();
+        tx.commit();
+        doc.merge(&mut other).unwrap();
+
+        // What a cache would hold.
+        let pred: Vec<OpId> = doc
+            .get_all(&x, "details")
+            .unwrap()
+            .iter()
+            .map(|(_, id)| op_id(id))
+            .collect();
+        assert_eq!(pred.len(), 2);
+        let changes = doc.get_changes(&[]);
+        let max_op = changes.iter().map(|c| c.max_op()).max().unwrap();
+        let seq = changes.iter().filter(|c| c.actor_id() == &a).count() as u64 + 1;
+
+        // Automerge's own edit: the new wording and an acceptance record.
+        let mut reference = doc.fork().with_actor(a.clone());
+        let mut tx = reference.transaction();
+        tx.put(&x, "details", "new").unwrap();
+        let record = tx.put_object(&acceptances, "r1", ObjType::Map).unwrap();
+        tx.put(&record, "hash", "abc").unwrap();
+        tx.put(&record, "seq", 7i64).unwrap();
+        let options = CommitOptions::default()
+            .with_message("edit@x")
+            .with_time(1234);
+        let hash = tx.commit_with(options).0.unwrap();
+
+        // The same edit from the cached facts alone.
+        let record_id = OpId(max_op + 2, a.clone());
+        let built = automerge::Change::from(ExpandedChange {
+            operations: vec![
+                put(&op_id(&x), "details", "new".into(), pred),
+                Op {
+                    action: OpType::Make(ObjType::Map),
+                    obj: ObjectId::Id(op_id(&acceptances)),
+                    key: Key::Map("r1".into()),
+                    pred: SortedVec::new(),
+                    insert: false,
+                },
+                put(&record_id, "hash", "abc".into(), Vec::new()),
+                put(&record_id, "seq", ScalarValue::Int(7), Vec::new()),
+            ],
+            actor_id: a,
+            hash: None,
+            seq,
+            start_op: std::num::NonZeroU64::new(max_op + 1).unwrap(),
+            time: 1234,
+            message: Some("edit@x".into()),
+            deps: doc.get_heads(),
+            extra_bytes: Vec::new(),
+            author: None,
+        });
+        assert_eq!(built.hash(), hash);
+        assert_eq!(
+            built.raw_bytes(),
+            reference.get_change_by_hash(&hash).unwrap().raw_bytes()
+        );
+        let mut applied = doc.fork();
+        applied.apply_changes([built]).unwrap();
+        assert_eq!(applied.get_heads(), reference.get_heads());
+        assert_eq!(applied.get_all(&x, "details").unwrap().len(), 1);
+    }
+}
