@@ -329,6 +329,8 @@ pub struct Space {
     unstored_checkpoints: Vec<Checkpoint>,
     /// When the log is compacted.
     compaction: CompactionLimits,
+    /// Why loading the document failed, repeated to every later call that needs it.
+    load_failure: Option<String>,
 }
 
 fn now_ms(now: DateTime<Utc>) -> i64 {
@@ -597,6 +599,7 @@ impl Space {
             reminders_dirty: true,
             unstored_checkpoints: Vec::new(),
             compaction: CompactionLimits::default(),
+            load_failure: None,
         };
         space.refresh_own_checkpoint();
         space.trust.checkpoints.save(dir)?;
@@ -679,6 +682,7 @@ impl Space {
             reminders_dirty: true,
             unstored_checkpoints: Vec::new(),
             compaction: CompactionLimits::default(),
+            load_failure: None,
         })
     }
 
@@ -702,7 +706,13 @@ impl Space {
                 }
                 _ => unreachable!("checked above"),
             };
-            let (doc, bad_frame, stored_checkpoints) = loaded?;
+            let (doc, bad_frame, stored_checkpoints) = match loaded {
+                Ok(loaded) => loaded,
+                Err(e) => {
+                    self.load_failure = Some(e.to_string());
+                    return Err(e);
+                }
+            };
             if let Some(index) = bad_frame {
                 if let Some(torn) = cut_log_at(&mut self.storage, index)? {
                     self.report.torn_tail = Some(torn);
@@ -720,7 +730,12 @@ impl Space {
             DocState::Ready(_) if self.derived.is_some() => Ok(()),
             _ => Err(Error::Corrupt {
                 path: self.storage.dir().to_path_buf(),
-                reason: "the space could not be loaded; reopen it".into(),
+                reason: match &self.load_failure {
+                    Some(failure) => {
+                        format!("the space could not be loaded ({failure}); reopen it")
+                    }
+                    None => "the space could not be loaded; reopen it".into(),
+                },
             }),
         }
     }

@@ -408,6 +408,9 @@ mod tests {
         let err = space.list(&ListFilter::default()).unwrap_err();
         assert!(matches!(err, Error::Corrupt { .. }), "{err}");
         assert!(err.to_string().contains("snapshot.bin"), "{err}");
+        // Later calls repeat why.
+        let again = space.agenda(t(10)).unwrap_err();
+        assert!(again.to_string().contains("snapshot.bin"), "{again}");
         drop(space);
         assert_eq!(std::fs::read(&snapshot).unwrap(), bytes);
     }
