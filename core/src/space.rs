@@ -140,6 +140,8 @@ struct OpMessage {
     agreement: Option<String>,
 }
 
+/// `view.json`: what is shown before the document is loaded, valid for the heads and the log
+/// it was written at.
 #[derive(Serialize, Deserialize)]
 struct ViewCache {
     heads: Vec<String>,
@@ -313,10 +315,9 @@ pub struct Space {
     secret: Option<PartnerSecret>,
     doc: DocState,
     derived: Option<Derived>,
-    /// The list from `view.json`, valid for the stored heads, shown while the document loads.
-    cached_list: Option<Vec<AgreementSummary>>,
-    /// The agenda's inputs from `view.json`, valid with `cached_list`.
-    cached_agenda: Option<AgendaInputs>,
+    /// `view.json` when it matches the stored log: the list, the agenda and reminders are
+    /// served from it until the document is loaded and derived.
+    cached: Option<ViewCache>,
     persisted_heads: Vec<Heads>,
     report: OpenReport,
     /// Events not yet taken by the app.
@@ -590,8 +591,7 @@ impl Space {
             identity,
             doc: DocState::Ready(Box::new(doc)),
             derived: None,
-            cached_list: None,
-            cached_agenda: None,
+            cached: None,
             persisted_heads: heads,
             report: OpenReport::default(),
             events: Vec::new(),
@@ -638,12 +638,7 @@ impl Space {
                             .iter()
                             .map(|h| h.to_string())
                             .collect::<Vec<_>>()
-            })
-            .map(|cache| (cache.agreements, cache.agenda));
-        let (cached_list, cached_agenda) = match cache {
-            Some((list, agenda)) => (Some(list), agenda),
-            None => (None, None),
-        };
+            });
         let torn = loaded.torn;
         let source = DocumentSource {
             dir: dir.to_path_buf(),
@@ -670,8 +665,7 @@ impl Space {
             identity,
             doc,
             derived: None,
-            cached_list,
-            cached_agenda,
+            cached: cache,
             persisted_heads: stored_heads,
             report: OpenReport {
                 torn_tail: torn,
@@ -850,8 +844,7 @@ impl Space {
             max_seq,
             schema,
         });
-        self.cached_list = None;
-        self.cached_agenda = None;
+        self.cached = None;
         Ok(())
     }
 
@@ -1891,8 +1884,13 @@ impl Space {
                 && filter.status.is_none_or(|s| a.status == s)
         };
         let mut out: Vec<AgreementSummary> = if self.derived.is_none() {
-            match &self.cached_list {
-                Some(list) => list.iter().filter(|a| keep(a)).cloned().collect(),
+            match &self.cached {
+                Some(cache) => cache
+                    .agreements
+                    .iter()
+                    .filter(|a| keep(a))
+                    .cloned()
+                    .collect(),
                 None => {
                     self.ready()?;
                     return self.list(filter);

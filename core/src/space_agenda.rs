@@ -3,7 +3,7 @@
 //! agenda without waiting for the document to load (like the list).
 
 use super::reminders_impl::{schedule_from, ScheduleParts};
-use super::{Derived, Space};
+use super::{Derived, Space, ViewCache};
 use crate::agreement::{AgreementSummary, Status};
 use crate::checkin::{Agenda, CheckIn, Upcoming, Waiting, APPRECIATION_PROMPT};
 use crate::concern::Concern;
@@ -192,8 +192,13 @@ impl Space {
     /// loads.
     pub fn agenda(&mut self, now: DateTime<Utc>) -> Result<Agenda> {
         if self.derived.is_none() {
-            if let (Some(list), Some(inputs)) = (&self.cached_list, &self.cached_agenda) {
-                return Ok(inputs.clone().agenda(list.iter(), now));
+            if let Some(ViewCache {
+                agreements,
+                agenda: Some(inputs),
+                ..
+            }) = &self.cached
+            {
+                return Ok(inputs.clone().agenda(agreements.iter(), now));
             }
         }
         self.ready()?;

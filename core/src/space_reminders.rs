@@ -8,7 +8,7 @@
 //! holds signed records: `done` (an occurrence, shared by both partners, so the partner's
 //! phone does not nag about something already done) and `snooze` (one partner's reminder).
 
-use super::{Act, Derived, Space, Touched};
+use super::{Act, Derived, Space, Touched, ViewCache};
 use crate::agreement::AgreementSummary;
 use crate::concern::Concern;
 use crate::document::{Document, Val};
@@ -388,7 +388,12 @@ impl Space {
             return Err(Error::invalid("horizon", "must be positive"));
         }
         if self.derived.is_none() {
-            if let (Some(list), Some(inputs)) = (&self.cached_list, &self.cached_agenda) {
+            if let Some(ViewCache {
+                agreements: list,
+                agenda: Some(inputs),
+                ..
+            }) = &self.cached
+            {
                 let me = match partner {
                     Some(p) if !inputs.is_partner(p) => {
                         return Err(Error::NotAMember(format!("partner {p}")))
