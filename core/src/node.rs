@@ -626,7 +626,8 @@ pub struct Node {
     maintenance: tokio::task::JoinHandle<()>,
     /// Tells the maintenance task to stop.
     stop_maintenance: watch::Sender<bool>,
-    join_bytes: Mutex<Option<JoinTraffic>>,
+    /// For a node made by `join`: what joining exchanged.
+    join_traffic: Mutex<Option<JoinTraffic>>,
 }
 
 /// Compacts the space's log when it is due and no change came for
@@ -741,7 +742,7 @@ impl Node {
             inner,
             router,
             retry: Mutex::new(None),
-            join_bytes: Mutex::new(None),
+            join_traffic: Mutex::new(None),
         }
     }
 
@@ -811,7 +812,7 @@ impl Node {
             } => {
                 let space = Space::join_with_secret(dir, &document, partner_secret)?;
                 let node = Self::assemble(dir, space, endpoint, memory);
-                *node.join_bytes.lock().unwrap_or_else(|p| p.into_inner()) = Some(traffic);
+                *node.join_traffic.lock().unwrap_or_else(|p| p.into_inner()) = Some(traffic);
                 let inviter = endpoint_device(ticket.addr.id);
                 node.inner
                     .remember_addrs(&inviter, ticket.addr.ip_addrs().copied().collect());
@@ -827,7 +828,7 @@ impl Node {
     /// For a node made by [`Node::join`]: the bytes of the inviting device's answer (the
     /// document and, for another device of the same partner, the partner secret).
     pub fn join_bytes_received(&self) -> Option<u64> {
-        self.join_bytes
+        self.join_traffic
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .map(|j| j.answer)
@@ -836,7 +837,7 @@ impl Node {
     /// For a node made by [`Node::join`]: the UDP payload bytes (sent, received) of the
     /// joining connection, QUIC handshake included.
     pub fn join_wire_bytes(&self) -> Option<(u64, u64)> {
-        self.join_bytes
+        self.join_traffic
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .map(|j| j.wire)
