@@ -27,6 +27,12 @@ use automerge::{
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+#[path = "document_unloaded.rs"]
+mod unloaded;
+pub(crate) use unloaded::{
+    write_without_document, DocumentTip, EntityBasis, NeedsDocument, NewRecord, UnloadedChange,
+};
+
 /// Op counters a peer's change may reach (far below the engine's 32-bit limit).
 const MAX_OP_COUNTER: u64 = 1 << 31;
 
@@ -67,7 +73,7 @@ const RECORD_MAPS: [&str; 5] = [
 ];
 
 /// A scalar value read from the document.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Val {
     Str(String),
     Int(i64),
