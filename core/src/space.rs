@@ -12,7 +12,7 @@ use crate::agreement::{
 };
 use crate::checkin::CheckIn;
 use crate::concern::{Concern, ConcernStep, NewConcern};
-use crate::document::{heads_from_bytes, heads_to_bytes, Document, Heads, Val};
+use crate::document::{heads_from_bytes, heads_to_bytes, Document, Entity, Heads, Val};
 use crate::error::{Error, Result};
 use crate::followthrough::{LogEntry, LogKind};
 use crate::identity::DeviceIdentity;
@@ -40,6 +40,8 @@ mod agenda_impl;
 mod reminders_impl;
 #[path = "space_sync.rs"]
 mod sync_impl;
+#[path = "space_unloaded.rs"]
+mod unloaded_impl;
 use agenda_impl::AgendaInputs;
 use reminders_impl::ReminderState;
 pub use reminders_impl::DEFAULT_HORIZON_DAYS;
@@ -332,6 +334,10 @@ pub struct Space {
     compaction: CompactionLimits,
     /// Why loading the document failed, repeated to every later call that needs it.
     load_failure: Option<String>,
+    /// `edits.json` once read (edits without the document loaded).
+    edits: Option<Box<unloaded_impl::EditCache>>,
+    /// Edits were made without the document since the caches were written.
+    unsaved_caches: bool,
 }
 
 fn now_ms(now: DateTime<Utc>) -> i64 {
@@ -600,6 +606,8 @@ impl Space {
             unstored_checkpoints: Vec::new(),
             compaction: CompactionLimits::default(),
             load_failure: None,
+            edits: None,
+            unsaved_caches: false,
         };
         space.refresh_own_checkpoint();
         space.trust.checkpoints.save(dir)?;
@@ -677,6 +685,8 @@ impl Space {
             unstored_checkpoints: Vec::new(),
             compaction: CompactionLimits::default(),
             load_failure: None,
+            edits: None,
+            unsaved_caches: false,
         })
     }
 
@@ -845,6 +855,7 @@ impl Space {
             schema,
         });
         self.cached = None;
+        self.edits = None;
         Ok(())
     }
 
@@ -1186,6 +1197,7 @@ impl Space {
         if derived.heads != self.persisted_heads {
             return;
         }
+        let log_frames = self.storage.frames_since_snapshot();
         let cache = ViewCache {
             heads: derived.heads.iter().map(|h| h.to_string()).collect(),
             schema: SCHEMA_VERSION,
@@ -1198,9 +1210,14 @@ impl Space {
                 .me_for_reading()
                 .ok()
                 .map(|(me, _)| AgendaInputs::from_derived(derived, me, self.me().is_ok())),
-            log_frames: Some(self.storage.frames_since_snapshot()),
+            log_frames: Some(log_frames),
         };
-        if let Ok(bytes) = serde_json::to_vec(&cache) {
+        if let (Ok(bytes), DocState::Ready(doc)) = (serde_json::to_vec(&cache), &self.doc) {
+            // The edit cache first: a view cache without it only means loading to edit.
+            let edits = unloaded_impl::EditCache::from_loaded(doc, derived, log_frames);
+            if let Ok(edit_bytes) = serde_json::to_vec(&edits) {
+                let _ = self.storage.write_edit_cache(&edit_bytes);
+            }
             let _ = self.storage.write_view_cache(&bytes);
         }
     }
@@ -1417,15 +1434,6 @@ impl Space {
         unique_prefix("concern", prefix, ids.into_iter())
     }
 
-    fn check_concerns(&self, concerns: &crate::agreement::Concerns) -> Result<()> {
-        if let crate::agreement::Concerns::Partner(p) = concerns {
-            if !self.derived().members.is_partner(p) {
-                return Err(Error::NotAMember(format!("partner {p}")));
-            }
-        }
-        Ok(())
-    }
-
     /// Writes a new agreement. Unless it is a draft, writing it counts as the author's
     /// acceptance of its words.
     pub fn create_agreement(
@@ -1439,7 +1447,7 @@ impl Space {
         if let Category::Custom(name) = &input.category {
             clean_text("category", name, MAX_NAME_CHARS, true)?;
         }
-        self.check_concerns(&input.concerns)?;
+        check_concerns(&self.derived().members, &input.concerns)?;
         let content = Content {
             title: title.clone(),
             details: details.clone(),
@@ -1516,6 +1524,9 @@ impl Space {
         edit: AgreementEdit,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        if let Some(done) = self.edit_unloaded(id, &edit, now) {
+            return done;
+        }
         self.writable()?;
         if edit.is_empty() {
             return Err(Error::invalid(
@@ -1524,47 +1535,9 @@ impl Space {
             ));
         }
         let state = self.state(id)?;
-        if state.retirement.is_some() {
-            return Err(Error::NotAllowed(
-                "a retired agreement is kept as history and cannot be edited".into(),
-            ));
-        }
+        check_editable(state)?;
         let state = EditBasis::of(state);
-        let mut puts: Vec<(Field, String)> = Vec::new();
-        if let Some(t) = &edit.title {
-            puts.push((Field::Title, clean_text("title", t, MAX_TITLE_CHARS, true)?));
-        }
-        if let Some(d) = &edit.details {
-            puts.push((
-                Field::Details,
-                clean_text("details", d, MAX_DETAILS_CHARS, false)?,
-            ));
-        }
-        if let Some(k) = edit.kind {
-            puts.push((Field::Kind, k.as_str().to_owned()));
-        }
-        if let Some(s) = edit.strength {
-            puts.push((Field::Strength, s.as_str().to_owned()));
-        }
-        if let Some(c) = &edit.concerns {
-            self.check_concerns(c)?;
-            puts.push((Field::Concerns, c.to_stored()));
-        }
-        if let Some(c) = &edit.category {
-            if let Category::Custom(name) = c {
-                clean_text("category", name, MAX_NAME_CHARS, true)?;
-            }
-            puts.push((Field::Category, c.to_stored()));
-        }
-        if let Some(r) = &edit.review_every {
-            puts.push((
-                Field::ReviewEvery,
-                r.map(|c| c.to_stored()).unwrap_or_default(),
-            ));
-        }
-        if let Some(d) = edit.next_review {
-            puts.push((Field::NextReview, d.to_string()));
-        }
+        let puts = edit_puts(&edit, &self.derived().members)?;
         self.apply_field_writes(id, &state, puts, "edit", now)
     }
 
@@ -1629,7 +1602,6 @@ impl Space {
         self.apply_field_writes(id, &state, vec![(field, stored)], "resolve", now)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn apply_field_writes(
         &mut self,
         id: &AgreementId,
@@ -1638,104 +1610,34 @@ impl Space {
         op: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let doc = self.doc();
-        let entity = doc
+        let entity = self
+            .doc()
             .entity_registers("agreements", id.as_str())
             .ok_or_else(|| Error::not_found("agreement", id.as_str()))?;
-        // Only write what actually changes (or settles a conflict).
-        let puts: Vec<(Field, String)> = puts
-            .into_iter()
-            .filter(|(field, value)| match entity.registers.get(field.key()) {
-                Some(reg) => {
-                    reg.is_conflict()
-                        || reg.single().map(display_val).as_deref() != Some(value.as_str())
-                }
-                None => true,
-            })
-            .collect();
+        let puts = changed_fields(&entity, puts);
         if puts.is_empty() {
             return Ok(());
         }
-        let wording_changed = puts.iter().any(|(f, _)| f.is_wording());
-        // The content after this change, if no wording conflict remains.
-        let remaining_conflict = state
-            .conflicts
-            .iter()
-            .any(|c| c.field.is_wording() && !puts.iter().any(|(f, _)| *f == c.field));
-        let value_of = |field: Field, current: String| -> String {
-            puts.iter()
-                .find(|(f, _)| *f == field)
-                .map(|(_, v)| v.clone())
-                .unwrap_or(current)
-        };
-        let new_content = if remaining_conflict {
-            None
-        } else {
-            let cur = state.content.clone();
-            let title = value_of(
-                Field::Title,
-                cur.as_ref()
-                    .map(|c| c.title.clone())
-                    .unwrap_or_else(|| first_value(&entity, Field::Title)),
-            );
-            let details = value_of(
-                Field::Details,
-                cur.as_ref()
-                    .map(|c| c.details.clone())
-                    .unwrap_or_else(|| first_value(&entity, Field::Details)),
-            );
-            let kind = value_of(Field::Kind, first_value(&entity, Field::Kind));
-            let strength = value_of(Field::Strength, first_value(&entity, Field::Strength));
-            let concerns = value_of(Field::Concerns, first_value(&entity, Field::Concerns));
-            match (
-                crate::agreement::Kind::parse(&kind),
-                crate::agreement::Strength::parse(&strength),
-                crate::agreement::Concerns::from_stored(&concerns),
-            ) {
-                (Some(kind), Some(strength), Some(concerns)) => Some(Content {
-                    title,
-                    details,
-                    kind,
-                    strength,
-                    concerns,
-                }),
-                _ => None,
-            }
-        };
-        let is_draft = !state.accepted_ever && op != "resolve";
         let seq = self.next_seq();
-        let revision = if wording_changed {
-            RecordId::for_record(&self.identity().device_id(), seq).0
-        } else {
-            state.revision.clone()
-        };
-        let accept = wording_changed && !is_draft && new_content.is_some();
-        let hash = new_content.as_ref().map(Content::hash).unwrap_or_default();
-        let closes = state.open_renegotiations.join(",");
-        let path_id = id.clone();
         let device = self.identity().device_id();
+        let writes = FieldWrites::plan(&entity, state, puts, op, seq, &device);
+        let path_id = id.clone();
         self.write(
             op,
             Some(id),
             now,
             Touched::AgreementWritten(id.clone()),
             |tx| {
-                for (field, value) in &puts {
-                    tx.put(
-                        &["agreements", path_id.as_str()],
-                        field.key(),
-                        value.clone(),
-                    )?;
+                let path = ["agreements", path_id.as_str()];
+                for (key, value) in writes.register_puts() {
+                    tx.put(&path, key, value)?;
                 }
-                if wording_changed {
-                    tx.put(
-                        &["agreements", path_id.as_str()],
-                        "revision",
-                        revision.clone(),
+                if let Some((record, fields)) = writes.acceptance {
+                    tx.insert_record(
+                        &["agreements", path_id.as_str(), "acceptances"],
+                        record.as_str(),
+                        fields,
                     )?;
-                }
-                if accept {
-                    write_acceptance(tx, &device, &path_id, &hash, &revision, &closes, seq)?;
                 }
                 Ok(())
             },
@@ -2661,6 +2563,8 @@ impl Drop for Space {
         }
         if self.derived.is_some() {
             self.write_view_cache();
+        } else {
+            self.save_unloaded_caches();
         }
     }
 }
@@ -2774,6 +2678,195 @@ fn unique_prefix<'a, T: 'a + Clone + std::fmt::Display>(
     }
 }
 
+/// Of the fields an edit sets, those that change something (a new value, or a settled
+/// conflict).
+fn changed_fields(entity: &Entity, puts: Vec<(Field, String)>) -> Vec<(Field, String)> {
+    puts.into_iter()
+        .filter(|(field, value)| match entity.registers.get(field.key()) {
+            Some(reg) => {
+                reg.is_conflict()
+                    || reg.single().map(display_val).as_deref() != Some(value.as_str())
+            }
+            None => true,
+        })
+        .collect()
+}
+
+/// What an edit writes: the fields that change, a new revision when the wording changes, and
+/// the editor's acceptance of the new wording (the same with the document loaded or not).
+struct FieldWrites {
+    puts: Vec<(Field, String)>,
+    revision: Option<String>,
+    /// The acceptance record's id and fields.
+    acceptance: Option<(RecordId, Vec<(&'static str, Val)>)>,
+}
+
+impl FieldWrites {
+    /// Plans writing `puts` (fields that change, see [`changed_fields`]) to the agreement
+    /// whose registers are `entity` and state `state`, as record `seq` of `device`.
+    fn plan(
+        entity: &Entity,
+        state: &EditBasis,
+        puts: Vec<(Field, String)>,
+        op: &str,
+        seq: i64,
+        device: &DeviceId,
+    ) -> FieldWrites {
+        let wording_changed = puts.iter().any(|(f, _)| f.is_wording());
+        // The content after this change, if no wording conflict remains.
+        let remaining_conflict = state
+            .conflicts
+            .iter()
+            .any(|c| c.field.is_wording() && !puts.iter().any(|(f, _)| *f == c.field));
+        let value_of = |field: Field, current: String| -> String {
+            puts.iter()
+                .find(|(f, _)| *f == field)
+                .map(|(_, v)| v.clone())
+                .unwrap_or(current)
+        };
+        let new_content = if remaining_conflict {
+            None
+        } else {
+            let cur = state.content.clone();
+            let title = value_of(
+                Field::Title,
+                cur.as_ref()
+                    .map(|c| c.title.clone())
+                    .unwrap_or_else(|| first_value(entity, Field::Title)),
+            );
+            let details = value_of(
+                Field::Details,
+                cur.as_ref()
+                    .map(|c| c.details.clone())
+                    .unwrap_or_else(|| first_value(entity, Field::Details)),
+            );
+            let kind = value_of(Field::Kind, first_value(entity, Field::Kind));
+            let strength = value_of(Field::Strength, first_value(entity, Field::Strength));
+            let concerns = value_of(Field::Concerns, first_value(entity, Field::Concerns));
+            match (
+                crate::agreement::Kind::parse(&kind),
+                crate::agreement::Strength::parse(&strength),
+                crate::agreement::Concerns::from_stored(&concerns),
+            ) {
+                (Some(kind), Some(strength), Some(concerns)) => Some(Content {
+                    title,
+                    details,
+                    kind,
+                    strength,
+                    concerns,
+                }),
+                _ => None,
+            }
+        };
+        let is_draft = !state.accepted_ever && op != "resolve";
+        let revision = wording_changed.then(|| RecordId::for_record(device, seq).0);
+        let accept = wording_changed && !is_draft && new_content.is_some();
+        let acceptance = accept.then(|| {
+            let hash = new_content.as_ref().map(Content::hash).unwrap_or_default();
+            let revision = revision.clone().unwrap_or_else(|| state.revision.clone());
+            let closes = state.open_renegotiations.join(",");
+            (
+                RecordId::for_record(device, seq),
+                acceptance_fields(&hash, &revision, &closes, seq),
+            )
+        });
+        FieldWrites {
+            puts,
+            revision,
+            acceptance,
+        }
+    }
+
+    /// The registers to set, in order: the fields, then the revision.
+    fn register_puts(&self) -> Vec<(&'static str, Val)> {
+        let mut out: Vec<(&'static str, Val)> = self
+            .puts
+            .iter()
+            .map(|(field, value)| (field.key(), Val::Str(value.clone())))
+            .collect();
+        if let Some(revision) = &self.revision {
+            out.push(("revision", Val::Str(revision.clone())));
+        }
+        out
+    }
+}
+
+/// Refuses an agreement concerning someone who is not a partner of the space.
+fn check_concerns(members: &Members, concerns: &crate::agreement::Concerns) -> Result<()> {
+    if let crate::agreement::Concerns::Partner(p) = concerns {
+        if !members.is_partner(p) {
+            return Err(Error::NotAMember(format!("partner {p}")));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses to edit a retired agreement.
+fn check_editable(state: &AgreementState) -> Result<()> {
+    if state.retirement.is_some() {
+        return Err(Error::NotAllowed(
+            "a retired agreement is kept as history and cannot be edited".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an edit's values and gives the fields it sets, in their stored form.
+fn edit_puts(edit: &AgreementEdit, members: &Members) -> Result<Vec<(Field, String)>> {
+    let mut puts: Vec<(Field, String)> = Vec::new();
+    if let Some(t) = &edit.title {
+        puts.push((Field::Title, clean_text("title", t, MAX_TITLE_CHARS, true)?));
+    }
+    if let Some(d) = &edit.details {
+        puts.push((
+            Field::Details,
+            clean_text("details", d, MAX_DETAILS_CHARS, false)?,
+        ));
+    }
+    if let Some(k) = edit.kind {
+        puts.push((Field::Kind, k.as_str().to_owned()));
+    }
+    if let Some(s) = edit.strength {
+        puts.push((Field::Strength, s.as_str().to_owned()));
+    }
+    if let Some(c) = &edit.concerns {
+        check_concerns(members, c)?;
+        puts.push((Field::Concerns, c.to_stored()));
+    }
+    if let Some(c) = &edit.category {
+        if let Category::Custom(name) = c {
+            clean_text("category", name, MAX_NAME_CHARS, true)?;
+        }
+        puts.push((Field::Category, c.to_stored()));
+    }
+    if let Some(r) = &edit.review_every {
+        puts.push((
+            Field::ReviewEvery,
+            r.map(|c| c.to_stored()).unwrap_or_default(),
+        ));
+    }
+    if let Some(d) = edit.next_review {
+        puts.push((Field::NextReview, d.to_string()));
+    }
+    Ok(puts)
+}
+
+/// The fields of an acceptance record: the content hash and revision accepted, the
+/// renegotiation requests it closes, and its causal order.
+fn acceptance_fields(
+    hash: &str,
+    revision: &str,
+    closes: &str,
+    seq: i64,
+) -> Vec<(&'static str, Val)> {
+    let mut fields = vec![("hash", hash.into()), ("revision", revision.into())];
+    // Most acceptances close no renegotiation: an absent field reads as none.
+    if !closes.is_empty() {
+        fields.push(("closes", closes.into()));
+    }
+    Act::new(seq).fields(fields)
+}
+
 fn write_acceptance(
     tx: &mut crate::document::Tx<'_, '_>,
     device: &DeviceId,
@@ -2784,15 +2877,10 @@ fn write_acceptance(
     seq: i64,
 ) -> Result<()> {
     let rec = RecordId::for_record(device, seq);
-    let mut fields = vec![("hash", hash.into()), ("revision", revision.into())];
-    // Most acceptances close no renegotiation: an absent field reads as none.
-    if !closes.is_empty() {
-        fields.push(("closes", closes.into()));
-    }
     tx.insert_record(
         &["agreements", agreement.as_str(), "acceptances"],
         rec.as_str(),
-        Act::new(seq).fields(fields),
+        acceptance_fields(hash, revision, closes, seq),
     )
 }
 

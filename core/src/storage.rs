@@ -24,6 +24,9 @@ const LOCK_FILE: &str = "accord.lock";
 const LOG_FILE: &str = "changes.log";
 const SNAPSHOT_FILE: &str = "snapshot.bin";
 const VIEW_FILE: &str = "view.json";
+/// What an edit needs of the document, to edit without loading the history (a cache like
+/// `view.json`, checked against the same heads).
+const EDIT_CACHE_FILE: &str = "edits.json";
 
 /// A change set appended to the log: the raw changes and the document heads after them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -307,6 +310,16 @@ impl Storage {
     /// Reads the derived-view cache, if any.
     pub(crate) fn read_view_cache(dir: &Path) -> Option<Vec<u8>> {
         fs::read(dir.join(VIEW_FILE)).ok()
+    }
+
+    /// Replaces the edit cache (best effort, like the view cache).
+    pub(crate) fn write_edit_cache(&self, bytes: &[u8]) -> Result<()> {
+        write_atomic(&self.dir.join(EDIT_CACHE_FILE), bytes, false)
+    }
+
+    /// Reads the edit cache, if any.
+    pub(crate) fn read_edit_cache(&self) -> Option<Vec<u8>> {
+        fs::read(self.dir.join(EDIT_CACHE_FILE)).ok()
     }
 }
 

@@ -84,7 +84,7 @@ impl TrustContext {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct DeviceState {
     enrolled_seq: i64,
     removed_seq: Option<i64>,
@@ -103,7 +103,40 @@ pub(crate) struct Members {
     pub(crate) max_seq: i64,
 }
 
+/// [`Members`] without the trust context, as the edit cache keeps them.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct MembersParts {
+    partners: Vec<Partner>,
+    devices: BTreeMap<DeviceId, Device>,
+    authors: BTreeMap<DeviceId, Arc<RecordAuthor>>,
+    states: BTreeMap<DeviceId, DeviceState>,
+    max_seq: i64,
+}
+
 impl Members {
+    /// Everything but the trust context (kept apart, in `checkpoints.bin`).
+    pub(crate) fn parts(&self) -> MembersParts {
+        MembersParts {
+            partners: self.partners.clone(),
+            devices: self.devices.clone(),
+            authors: self.authors.clone(),
+            states: self.states.clone(),
+            max_seq: self.max_seq,
+        }
+    }
+
+    /// The members as they were when `parts` was taken, checked against `trust`.
+    pub(crate) fn from_parts(parts: MembersParts, trust: &TrustContext) -> Members {
+        Members {
+            partners: parts.partners,
+            devices: parts.devices,
+            authors: parts.authors,
+            states: parts.states,
+            trust: trust.clone(),
+            max_seq: parts.max_seq,
+        }
+    }
+
     /// Whether `newer` is these members plus the one new device `device`, everything else
     /// unchanged (then no view but the members depends on the difference).
     pub(crate) fn only_adds_device(&self, newer: &Members, device: &DeviceId) -> bool {
@@ -372,7 +405,7 @@ pub(crate) fn read_members(
 }
 
 /// The partner and device that wrote a record.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct RecordAuthor {
     pub(crate) partner: PartnerId,
     pub(crate) device: DeviceId,
@@ -380,7 +413,7 @@ pub(crate) struct RecordAuthor {
 
 /// A validated acceptance record (its place in the document is
 /// `agreements/<agreement>/acceptances/<id>`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct AcceptanceRecord {
     pub(crate) id: String,
     /// When it was written (display only).
@@ -415,7 +448,7 @@ pub(crate) struct AgreementState {
 }
 
 /// The collections of records under an agreement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub(crate) enum ChildKind {
     Acceptance,
     Retirement,
@@ -442,7 +475,7 @@ impl ChildKind {
 /// An agreement's child records, parsed into what its state needs (the records themselves
 /// are not kept). Kept with the state, so a local write that only adds records parses just
 /// the new ones.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct ChildRecords {
     /// Valid acceptances, by record id.
     pub(crate) acceptances: Vec<AcceptanceRecord>,
@@ -933,6 +966,22 @@ pub(crate) fn derive_one_after_local_write(
             None
         }
     }
+}
+
+/// Derives an agreement from its registers as cached (`entity`), its records as parsed
+/// before, and `records` added since (by this device, without the document loaded).
+pub(crate) fn derive_detached(
+    entity: Entity,
+    mut children: ChildRecords,
+    records: Vec<(ChildKind, Record)>,
+    members: &Members,
+) -> Result<AgreementState, String> {
+    let id = entity.id.clone();
+    for (kind, record) in records {
+        children.add(kind, record, &id, members);
+    }
+    children.sort();
+    derive_from_parts(entity, children, members, &mut Vec::new())
 }
 
 /// Reads and derives one agreement; `None` when it is missing or breaks the schema.

@@ -1,0 +1,623 @@
+//! Editing an agreement without loading the document's history.
+//!
+//! A process opened with [`LoadMode::OnDemand`] serves the list, the agenda and reminders
+//! from `view.json`. To make an edit too without loading the history (which Automerge builds
+//! at several times the memory of the current state), `edits.json` keeps what an edit reads:
+//! the document's tip (heads, this device's last sequence number, the highest op counter),
+//! the members, and per agreement its registers with the operations that wrote them and its
+//! parsed records. Both caches are written from the loaded views and checked against the
+//! stored heads and log, so a stale or missing cache only means loading as before.
+//!
+//! The edit is planned by the same [`FieldWrites::plan`] as with the document loaded, built
+//! by [`crate::document::write_without_document`] as the same change Automerge would make,
+//! appended to the log and fsynced; the agreement's new state is derived by the same
+//! [`view::derive_detached`] the views use. Anything the cache cannot write exactly (a value
+//! of an unknown type, a missing record map, a removed device, a newer schema) falls back to
+//! loading the document.
+
+use super::*;
+use crate::document::{write_without_document, DocumentTip, EntityBasis, NewRecord};
+use crate::storage::Frame;
+use crate::trust::Checkpoint;
+use crate::view::{ChildKind, ChildRecords, MembersParts};
+
+/// `edits.json`: what an edit reads of the document, valid for the heads and log it names.
+#[derive(Serialize, Deserialize)]
+pub(super) struct EditCache {
+    tip: DocumentTip,
+    /// Frames in the log when written (as in [`ViewCache`]).
+    log_frames: usize,
+    /// The schema version stored in the document.
+    schema: Option<u64>,
+    /// The highest causal order of any record (the next record takes the one after).
+    max_seq: i64,
+    members: MembersParts,
+    agreements: BTreeMap<AgreementId, AgreementBasis>,
+}
+
+/// One agreement as an edit needs it.
+#[derive(Serialize, Deserialize)]
+struct AgreementBasis {
+    entity: EntityBasis,
+    children: ChildRecords,
+}
+
+impl EditCache {
+    /// Takes the cache from the loaded document and its views.
+    pub(super) fn from_loaded(doc: &Document, derived: &Derived, log_frames: usize) -> EditCache {
+        let agreements = derived
+            .agreements
+            .iter()
+            .filter_map(|(id, state)| {
+                let entity = doc.entity_basis("agreements", id.as_str())?;
+                Some((
+                    id.clone(),
+                    AgreementBasis {
+                        entity,
+                        children: state.children.clone(),
+                    },
+                ))
+            })
+            .collect();
+        EditCache {
+            tip: doc.tip(),
+            log_frames,
+            schema: derived.schema,
+            max_seq: derived.max_seq,
+            members: derived.members.parts(),
+            agreements,
+        }
+    }
+}
+
+impl Space {
+    /// The edit cache, read on first use, if it matches the view cache (which matches the
+    /// stored log).
+    fn edit_cache(&mut self) -> Option<&mut EditCache> {
+        let view = self.cached.as_ref()?;
+        if self.edits.is_none() {
+            let cache: EditCache = serde_json::from_slice(&self.storage.read_edit_cache()?).ok()?;
+            self.edits = Some(Box::new(cache));
+        }
+        let edits = self.edits.as_deref_mut()?;
+        (edits.tip.heads == view.heads && Some(edits.log_frames) == view.log_frames)
+            .then_some(edits)
+    }
+
+    /// Makes the edit without loading the document, when the space is not loaded and the
+    /// caches hold all it needs; `None` when the caller must load the document and edit
+    /// there. Checks and errors are those of the loaded path.
+    pub(super) fn edit_unloaded(
+        &mut self,
+        id: &AgreementId,
+        edit: &AgreementEdit,
+        now: DateTime<Utc>,
+    ) -> Option<Result<()>> {
+        if !matches!(self.doc, DocState::NotLoaded(_)) || self.derived.is_some() {
+            return None;
+        }
+        let trust = self.trust.clone();
+        let device = self.identity.device_id();
+        let actor = self.identity.actor_bytes();
+        let cache = self.edit_cache()?;
+        if cache.schema != Some(SCHEMA_VERSION) {
+            return None;
+        }
+        let members = Members::from_parts(cache.members.clone(), &trust);
+        members.partner_of_device(&device)?;
+        if edit.is_empty() {
+            return Some(Err(Error::invalid(
+                "edit",
+                "changes nothing: give at least one field",
+            )));
+        }
+        let basis = cache.agreements.get(id)?;
+        if !basis.entity.is_plain() {
+            return None;
+        }
+        let entity = basis.entity.to_entity(id.as_str());
+        let state =
+            view::derive_detached(entity.clone(), basis.children.clone(), Vec::new(), &members)
+                .ok()?;
+        if let Err(e) = check_editable(&state) {
+            return Some(Err(e));
+        }
+        let puts = match edit_puts(edit, &members) {
+            Ok(puts) => changed_fields(&entity, puts),
+            Err(e) => return Some(Err(e)),
+        };
+        if puts.is_empty() {
+            return Some(Ok(()));
+        }
+        let seq = cache.max_seq.saturating_add(1);
+        let writes = FieldWrites::plan(&entity, &EditBasis::of(&state), puts, "edit", seq, &device);
+        let mut tip = cache.tip.clone();
+        let mut entity_basis = basis.entity.clone();
+        let acceptance = writes.acceptance.as_ref();
+        let built = write_without_document(
+            &mut tip,
+            &actor,
+            &mut entity_basis,
+            &writes.register_puts(),
+            acceptance.map(|(record, fields)| NewRecord {
+                map: ChildKind::Acceptance.key(),
+                key: record.as_str(),
+                fields: fields.clone(),
+            }),
+            &message("edit", Some(id)),
+            now_ms(now),
+        )
+        .ok()?;
+        Some(self.commit_unloaded(id, state, built, tip, entity_basis, seq, &members))
+    }
+
+    /// Makes an unloaded change durable, then brings both caches to what the document now
+    /// holds.
+    #[allow(clippy::too_many_arguments)]
+    fn commit_unloaded(
+        &mut self,
+        id: &AgreementId,
+        before: AgreementState,
+        built: crate::document::UnloadedChange,
+        tip: DocumentTip,
+        entity: EntityBasis,
+        seq: i64,
+        members: &Members,
+    ) -> Result<()> {
+        let frame = Frame {
+            heads: vec![built.hash],
+            changes: vec![built.bytes],
+        };
+        self.storage.append(&frame)?;
+        let device = self.identity.device_id();
+        let checkpoint = Checkpoint::sign(&self.identity, &self.trust.space_id, built.hash);
+        self.trust
+            .checkpoints
+            .set_own(&device, checkpoint, tip.seq, tip.max_op);
+        if let DocState::NotLoaded(source) = &mut self.doc {
+            source.frames.push(frame);
+        }
+        self.persisted_heads = heads_from_bytes(&[built.hash]);
+        self.unsaved_caches = true;
+        self.events
+            .push(SpaceEvent::DocumentChanged { remote: false });
+        let records = built
+            .record
+            .map(|r| vec![(ChildKind::Acceptance, r)])
+            .unwrap_or_default();
+        let after = view::derive_detached(
+            entity.to_entity(id.as_str()),
+            before.children.clone(),
+            records,
+            members,
+        );
+        let (Ok(after), Some(view), Some(edits)) =
+            (after, self.cached.as_mut(), self.edits.as_mut())
+        else {
+            // Saved, but the caches cannot follow: the next read loads the document.
+            self.cached = None;
+            self.edits = None;
+            return Ok(());
+        };
+        if before.reminder_fingerprint() != after.reminder_fingerprint() {
+            self.events.push(SpaceEvent::RemindersChanged);
+        }
+        let frames = self.storage.frames_since_snapshot();
+        view.heads = tip.heads.clone();
+        view.log_frames = Some(frames);
+        if let Some(summary) = view.agreements.iter_mut().find(|a| &a.id == id) {
+            *summary = after.summary.clone();
+        }
+        edits.tip = tip;
+        edits.log_frames = frames;
+        edits.max_seq = edits.max_seq.max(seq).max(after.max_seq);
+        edits.agreements.insert(
+            id.clone(),
+            AgreementBasis {
+                entity,
+                children: after.children,
+            },
+        );
+        Ok(())
+    }
+
+    /// Writes both caches after edits made without the document (on close).
+    pub(super) fn save_unloaded_caches(&mut self) {
+        if !std::mem::take(&mut self.unsaved_caches) {
+            return;
+        }
+        if let Some(edits) = &self.edits {
+            if let Ok(bytes) = serde_json::to_vec(edits) {
+                let _ = self.storage.write_edit_cache(&bytes);
+            }
+        }
+        if let Some(view) = &self.cached {
+            if let Ok(bytes) = serde_json::to_vec(view) {
+                let _ = self.storage.write_view_cache(&bytes);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::DocState;
+    use crate::*;
+    use chrono::{DateTime, TimeZone, Utc};
+    use std::path::Path;
+    use tempfile::TempDir;
+
+    fn t(minute: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap() + chrono::Duration::minutes(minute)
+    }
+
+    fn sync(a: &mut Space, b: &mut Space) {
+        let c = a.changes_since(&b.heads().unwrap()).unwrap();
+        b.apply_changes(&c).unwrap();
+        let c = b.changes_since(&a.heads().unwrap()).unwrap();
+        a.apply_changes(&c).unwrap();
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+
+    /// Alex's closed space (in `root/alex`) holding an agreement in every state, by title.
+    fn every_state(root: &Path) -> Vec<(&'static str, AgreementId)> {
+        let a_dir = root.join("alex");
+        let s_dir = root.join("sam");
+        let mut alex = Space::create(
+            &a_dir,
+            CreateSpace {
+                partner_name: "Alex".into(),
+                time_zone: "Europe/Berlin".into(),
+                device_name: String::new(),
+            },
+            t(0),
+        )
+        .unwrap();
+        let sam_id = DeviceIdentity::load_or_create(&s_dir).unwrap().device_id();
+        alex.add_partner("Sam", "America/New_York", &sam_id, "", t(1))
+            .unwrap();
+        let mut sam = Space::join(&s_dir, &alex.export_document().unwrap()).unwrap();
+        let mut draft = NewAgreement::titled("Draft");
+        draft.draft = true;
+        let draft = alex.create_agreement(draft, t(2)).unwrap();
+        let proposed = alex
+            .create_agreement(NewAgreement::titled("Proposed"), t(3))
+            .unwrap();
+        let mut reviewed = NewAgreement::titled("Active");
+        reviewed.review_every = Some(ReviewCadence::parse("1 week").unwrap());
+        let active = alex.create_agreement(reviewed, t(4)).unwrap();
+        let conflicted = alex
+            .create_agreement(NewAgreement::titled("Conflicted"), t(5))
+            .unwrap();
+        let renegotiate = alex
+            .create_agreement(NewAgreement::titled("Renegotiate"), t(6))
+            .unwrap();
+        let retired = alex
+            .create_agreement(NewAgreement::titled("Retired"), t(7))
+            .unwrap();
+        sync(&mut alex, &mut sam);
+        let by_sam = sam
+            .create_agreement(NewAgreement::titled("Sam's"), t(8))
+            .unwrap();
+        for id in [&active, &conflicted, &renegotiate, &retired] {
+            sam.accept(id, t(9)).unwrap();
+        }
+        sync(&mut alex, &mut sam);
+        // Offline rewrites of the same words on both phones.
+        let rewrite = |details: &str| AgreementEdit {
+            details: Some(details.into()),
+            ..Default::default()
+        };
+        alex.edit_agreement(&conflicted, rewrite("Alex's words"), t(10))
+            .unwrap();
+        sam.edit_agreement(&conflicted, rewrite("Sam's words"), t(10))
+            .unwrap();
+        sam.request_renegotiation(&renegotiate, "not working", t(11))
+            .unwrap();
+        alex.retire(&retired, "done", t(12)).unwrap();
+        sync(&mut alex, &mut sam);
+        let states = vec![
+            ("draft", draft),
+            ("proposed", proposed),
+            ("active", active),
+            ("conflicted", conflicted),
+            ("renegotiate", renegotiate),
+            ("retired", retired),
+            ("by_sam", by_sam),
+        ];
+        let list = alex.list(&ListFilter::default()).unwrap();
+        let status = |id: &AgreementId| list.iter().find(|a| &a.id == id).unwrap().status;
+        assert_eq!(status(&states[0].1), Status::Draft);
+        assert_eq!(status(&states[1].1), Status::Proposed);
+        assert_eq!(status(&states[2].1), Status::Active);
+        assert_eq!(status(&states[3].1), Status::Conflicted);
+        assert_eq!(status(&states[4].1), Status::NeedsRenegotiation);
+        assert_eq!(status(&states[5].1), Status::Retired);
+        assert_eq!(status(&states[6].1), Status::Proposed);
+        states
+    }
+
+    /// What a reader sees of a space: its heads, list, agenda and each agreement's details.
+    fn seen(space: &mut Space, ids: &[AgreementId]) -> String {
+        let mut out = format!("{:?}\n", space.heads().unwrap());
+        out += &format!("{:?}\n", space.list(&ListFilter::default()).unwrap());
+        out += &format!("{:?}\n", space.agenda(t(60 * 24 * 9)).unwrap());
+        for id in ids {
+            out += &format!("{:?}\n", space.agreement(id).unwrap());
+        }
+        out
+    }
+
+    fn edits() -> Vec<AgreementEdit> {
+        vec![
+            AgreementEdit {
+                details: Some("New words".into()),
+                ..Default::default()
+            },
+            AgreementEdit {
+                title: Some("Renamed".into()),
+                kind: Some(Kind::Boundary),
+                strength: Some(Strength::Experiment),
+                ..Default::default()
+            },
+            AgreementEdit {
+                category: Some(Category::parse("finances").unwrap()),
+                next_review: Some(chrono::NaiveDate::from_ymd_opt(2027, 4, 1).unwrap()),
+                ..Default::default()
+            },
+            // Settles the conflict with one candidate; elsewhere rewrites the details.
+            AgreementEdit {
+                details: Some("Sam's words".into()),
+                ..Default::default()
+            },
+        ]
+    }
+
+    /// Makes `edit` on a copy of `alex` opened on demand (without loading) and on a copy
+    /// opened and loaded; both must end with the same document and the same views, whether
+    /// read from the caches or from the loaded document.
+    fn same_both_ways(alex: &Path, ids: &[AgreementId], steps: &[(AgreementId, AgreementEdit)]) {
+        let scratch = TempDir::new().unwrap();
+        let (cold, warm) = (scratch.path().join("cold"), scratch.path().join("warm"));
+        copy_dir(alex, &cold);
+        copy_dir(alex, &warm);
+
+        let mut space = Space::open_with(&cold, LoadMode::OnDemand).unwrap();
+        let mut cold_results = Vec::new();
+        for (i, (id, edit)) in steps.iter().enumerate() {
+            cold_results.push(space.edit_agreement(id, edit.clone(), t(100 + i as i64)));
+        }
+        assert!(
+            matches!(space.doc, DocState::NotLoaded(_)),
+            "edited without loading"
+        );
+        let cold_list = space.list(&ListFilter::default()).unwrap();
+        let cold_agenda = space.agenda(t(60 * 24 * 9)).unwrap();
+        drop(space);
+
+        let mut space = Space::open(&warm).unwrap();
+        let mut warm_results = Vec::new();
+        for (i, (id, edit)) in steps.iter().enumerate() {
+            warm_results.push(space.edit_agreement(id, edit.clone(), t(100 + i as i64)));
+        }
+        let expected = seen(&mut space, ids);
+        drop(space);
+        assert_eq!(
+            format!("{cold_results:?}"),
+            format!("{warm_results:?}"),
+            "same outcome"
+        );
+
+        let mut space = Space::open_with(&cold, LoadMode::OnDemand).unwrap();
+        assert_eq!(
+            space.list(&ListFilter::default()).unwrap(),
+            cold_list,
+            "the cache written on close"
+        );
+        assert!(matches!(space.doc, DocState::NotLoaded(_)), "cache valid");
+        let loaded = seen(&mut space, ids);
+        assert_eq!(loaded, expected);
+        let mut warm_space = Space::open(&warm).unwrap();
+        assert_eq!(
+            warm_space.list(&ListFilter::default()).unwrap(),
+            cold_list,
+            "what the edit predicted is what the loaded views say"
+        );
+        assert_eq!(warm_space.agenda(t(60 * 24 * 9)).unwrap(), cold_agenda);
+    }
+
+    #[test]
+    fn every_edit_on_every_state_is_the_same_with_the_document_loaded_or_not() {
+        let root = TempDir::new().unwrap();
+        let states = every_state(root.path());
+        let ids: Vec<AgreementId> = states.iter().map(|(_, id)| id.clone()).collect();
+        for (name, id) in &states {
+            for (i, edit) in edits().into_iter().enumerate() {
+                eprintln!("{name}, edit {i}");
+                same_both_ways(&root.path().join("alex"), &ids, &[(id.clone(), edit)]);
+            }
+        }
+    }
+
+    #[test]
+    fn edits_in_a_row_without_the_document_build_on_each_other() {
+        let root = TempDir::new().unwrap();
+        let states = every_state(root.path());
+        let ids: Vec<AgreementId> = states.iter().map(|(_, id)| id.clone()).collect();
+        let steps: Vec<(AgreementId, AgreementEdit)> = states
+            .iter()
+            .flat_map(|(_, id)| edits().into_iter().map(move |e| (id.clone(), e)))
+            .collect();
+        same_both_ways(&root.path().join("alex"), &ids, &steps);
+    }
+
+    fn details(text: &str) -> AgreementEdit {
+        AgreementEdit {
+            details: Some(text.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn bad_input_gets_the_loaded_paths_error_and_writes_nothing() {
+        let root = TempDir::new().unwrap();
+        let states = every_state(root.path());
+        let dir = root.path().join("alex");
+        let log_len = || {
+            std::fs::metadata(dir.join("changes.log"))
+                .map(|m| m.len())
+                .ok()
+        };
+        let before = log_len();
+        let mut space = Space::open_with(&dir, LoadMode::OnDemand).unwrap();
+        let active = &states[2].1;
+        let empty_title = AgreementEdit {
+            title: Some("   ".into()),
+            ..Default::default()
+        };
+        let err = space
+            .edit_agreement(active, empty_title, t(100))
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
+        let err = space
+            .edit_agreement(active, AgreementEdit::default(), t(100))
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
+        let err = space
+            .edit_agreement(&states[5].1, details("again"), t(100))
+            .unwrap_err();
+        assert!(matches!(err, Error::NotAllowed(_)), "{err}");
+        let stranger = AgreementEdit {
+            concerns: Some(Concerns::Partner(PartnerId("nobody".into()))),
+            ..Default::default()
+        };
+        let err = space.edit_agreement(active, stranger, t(100)).unwrap_err();
+        assert!(matches!(err, Error::NotAMember(_)), "{err}");
+        // Unchanged words: nothing to write.
+        space
+            .edit_agreement(&states[1].1, details(""), t(100))
+            .unwrap();
+        assert!(matches!(space.doc, DocState::NotLoaded(_)));
+        assert!(space.take_events().is_empty());
+        drop(space);
+        assert!(before.is_some());
+        assert_eq!(log_len(), before, "nothing written");
+
+        // An unknown agreement is not in the cache: the document is loaded to say so.
+        let mut space = Space::open_with(&dir, LoadMode::OnDemand).unwrap();
+        let err = space
+            .edit_agreement(&AgreementId("nope".into()), details("x"), t(100))
+            .unwrap_err();
+        assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    }
+
+    #[test]
+    fn an_edit_without_the_document_tells_the_app_what_changed() {
+        let root = TempDir::new().unwrap();
+        let states = every_state(root.path());
+        let dir = root.path().join("alex");
+        let mut space = Space::open_with(&dir, LoadMode::OnDemand).unwrap();
+        space
+            .edit_agreement(&states[2].1, details("Only the words"), t(100))
+            .unwrap();
+        // The active agreement now waits for Sam: reminders change with its status.
+        assert_eq!(
+            space.take_events(),
+            vec![
+                SpaceEvent::DocumentChanged { remote: false },
+                SpaceEvent::RemindersChanged
+            ]
+        );
+        let category = AgreementEdit {
+            category: Some(Category::parse("household").unwrap()),
+            ..Default::default()
+        };
+        space
+            .edit_agreement(&states[2].1, category, t(101))
+            .unwrap();
+        assert_eq!(
+            space.take_events(),
+            vec![SpaceEvent::DocumentChanged { remote: false }]
+        );
+        assert!(matches!(space.doc, DocState::NotLoaded(_)));
+    }
+
+    #[test]
+    fn without_a_matching_edit_cache_the_edit_loads_the_document_and_is_kept() {
+        let root = TempDir::new().unwrap();
+        let states = every_state(root.path());
+        let dir = root.path().join("alex");
+        let active = &states[2].1;
+        std::fs::remove_file(dir.join("edits.json")).unwrap();
+        let mut space = Space::open_with(&dir, LoadMode::OnDemand).unwrap();
+        space
+            .edit_agreement(active, details("loaded"), t(100))
+            .unwrap();
+        assert!(matches!(space.doc, DocState::Ready(_)), "loaded to edit");
+        drop(space);
+        assert!(dir.join("edits.json").exists(), "written again on close");
+
+        // A crash after the edit was saved, before the caches were: they name older heads.
+        let saved: Vec<(String, Vec<u8>)> = ["view.json", "edits.json"]
+            .iter()
+            .map(|f| (f.to_string(), std::fs::read(dir.join(f)).unwrap()))
+            .collect();
+        let mut space = Space::open_with(&dir, LoadMode::OnDemand).unwrap();
+        space
+            .edit_agreement(active, details("cold"), t(101))
+            .unwrap();
+        assert!(matches!(space.doc, DocState::NotLoaded(_)));
+        drop(space);
+        for (file, bytes) in &saved {
+            std::fs::write(dir.join(file), bytes).unwrap();
+        }
+        let mut space = Space::open_with(&dir, LoadMode::OnDemand).unwrap();
+        space
+            .edit_agreement(active, details("after"), t(102))
+            .unwrap();
+        assert!(
+            matches!(space.doc, DocState::Ready(_)),
+            "stale caches are not used"
+        );
+        let details_now = space.agreement(active).unwrap().details;
+        assert_eq!(details_now, "after");
+        let history = space.history(active).unwrap();
+        assert!(history.len() >= 3, "the cold edit is in the history");
+    }
+
+    #[test]
+    fn a_removed_device_cannot_edit_without_the_document_either() {
+        let root = TempDir::new().unwrap();
+        let states = every_state(root.path());
+        let dir = root.path().join("alex");
+        let mut alex = Space::open(&dir).unwrap();
+        let tablet_dir = root.path().join("tablet");
+        let tablet_id = DeviceIdentity::load_or_create(&tablet_dir)
+            .unwrap()
+            .device_id();
+        alex.add_device(&tablet_id, "tablet", t(20)).unwrap();
+        let mut tablet = Space::join(&tablet_dir, &alex.export_document().unwrap()).unwrap();
+        sync(&mut alex, &mut tablet);
+        alex.remove_device(&tablet_id, t(21)).unwrap();
+        sync(&mut alex, &mut tablet);
+        drop(tablet);
+        drop(alex);
+        let mut tablet = Space::open_with(&tablet_dir, LoadMode::OnDemand).unwrap();
+        let err = tablet
+            .edit_agreement(&states[2].1, details("still mine?"), t(30))
+            .unwrap_err();
+        assert!(matches!(err, Error::NotAMember(_)), "{err}");
+    }
+}
