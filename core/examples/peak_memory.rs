@@ -1,14 +1,15 @@
 //! Peak memory of a process that opens the benchmark fixture (500 agreements, ~50,000
 //! changes; see `benches/fixture.rs`) with `LoadMode::OnDemand`, shows the first list, the
-//! agenda and the next reminders (all served from the view cache), then makes one durable edit,
-//! which loads the whole document.
+//! agenda and the next reminders (all served from the view cache), then makes two durable edits
+//! (written from the edit cache, without loading the history) and closes, which saves both
+//! caches. For comparison, a second child opens the same way and shows one agreement's
+//! details, which loads the whole document.
 //!
 //! Run: `cargo run --release -p accord-core --example peak_memory`
 //!
 //! The parent builds (or reuses) the fixture and a fresh copy of it, then runs itself again as
 //! a child that only opens the copy, so the fixture's build does not count. The child prints
-//! its peak resident set (`VmHWM` from `/proc/self/status`) after the first list, after the
-//! agenda, after the reminders and after the edit. The parent repeats this on fresh copies and
+//! its peak resident set (`VmHWM` from `/proc/self/status`) after each step. The parent repeats this on fresh copies and
 //! prints the first-list time of each fresh process (a cold open in a new process, unlike the
 //! in-process criterion bench).
 
@@ -35,6 +36,20 @@ fn report(label: &str) {
     let rss = status_kb("VmRSS").map_or("unknown".into(), |v| v.to_string());
     println!("peak_rss_{label}_kb={hwm}");
     println!("rss_{label}_kb={rss}");
+}
+
+/// Opens on demand and shows one agreement's details, which needs the whole document.
+fn child_full_load(dir: &std::path::Path) {
+    report("at_start");
+    let started = Instant::now();
+    let mut space = Space::open_with(dir, LoadMode::OnDemand).expect("open");
+    let list = space.list(&ListFilter::default()).expect("list");
+    space.agreement(&list[0].id).expect("details");
+    println!(
+        "details_with_full_load_ms={:.1}",
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    report("after_details_full_load");
 }
 
 fn child(dir: &std::path::Path, now_ms: i64) {
@@ -69,11 +84,39 @@ fn child(dir: &std::path::Path, now_ms: i64) {
         details: Some("Edited after a cold open.".into()),
         ..Default::default()
     };
+    let before_edit = Instant::now();
     space.edit_agreement(edited, edit, now).expect("edit");
-    let full = started.elapsed();
-    report("after_edit_full_load");
-    println!("edit_with_full_load_ms={:.1}", full.as_secs_f64() * 1e3);
+    println!(
+        "first_edit_ms={:.1}",
+        before_edit.elapsed().as_secs_f64() * 1e3
+    );
+    report("after_first_edit");
+    let edit = AgreementEdit {
+        title: Some("Renamed after a cold open".into()),
+        ..Default::default()
+    };
+    let before_edit = Instant::now();
+    space.edit_agreement(&list[1].id, edit, now).expect("edit");
+    println!(
+        "second_edit_ms={:.1}",
+        before_edit.elapsed().as_secs_f64() * 1e3
+    );
+    report("after_second_edit");
+    let before_close = Instant::now();
     drop(space);
+    println!(
+        "close_saving_caches_ms={:.1}",
+        before_close.elapsed().as_secs_f64() * 1e3
+    );
+    report("after_close");
+    println!(
+        "open_to_close_ms={:.1}",
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    // The caches written on close are valid: the next process reads the edits from them.
+    let mut space = Space::open_with(dir, LoadMode::OnDemand).expect("reopen");
+    let list = space.list(&ListFilter::default()).expect("list");
+    assert!(list.iter().any(|a| a.title == "Renamed after a cold open"));
 }
 
 /// Child runs: the first gives the reported figures; all give the first-list times.
@@ -81,6 +124,10 @@ const RUNS: usize = 5;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.len() == 3 && args[1] == "--child-full-load" {
+        child_full_load(std::path::Path::new(&args[2]));
+        return;
+    }
     if args.len() == 4 && args[1] == "--child" {
         child(
             std::path::Path::new(&args[2]),
@@ -115,6 +162,15 @@ fn main() {
                 .and_then(|v| v.parse::<f64>().ok())
         }));
     }
+    let (guard, dir) = fixture::fresh_copy(&fx);
+    let out = std::process::Command::new(std::env::current_exe().expect("current exe"))
+        .arg("--child-full-load")
+        .arg(&dir)
+        .output()
+        .expect("run child");
+    drop(guard);
+    assert!(out.status.success(), "full-load child failed");
+    print!("{}", String::from_utf8_lossy(&out.stdout));
     first_list_ms.sort_by(f64::total_cmp);
     println!(
         "first_list_ms_over_{RUNS}_fresh_processes={}",

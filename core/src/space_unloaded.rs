@@ -54,7 +54,7 @@ impl EditCache {
                     id.clone(),
                     AgreementBasis {
                         entity,
-                        children: state.children.clone(),
+                        children: state.children.for_summary(&state.revision),
                     },
                 ))
             })
@@ -315,6 +315,22 @@ mod tests {
             sam.accept(id, t(9)).unwrap();
         }
         sync(&mut alex, &mut sam);
+        // A past: rewritten and accepted again, then a rewrite back to earlier words.
+        for (i, words) in ["Second words", "Third words", ""].iter().enumerate() {
+            let minute = 9 + i as i64;
+            alex.edit_agreement(
+                &active,
+                AgreementEdit {
+                    details: Some(words.to_string()),
+                    ..Default::default()
+                },
+                t(minute),
+            )
+            .unwrap();
+            sync(&mut alex, &mut sam);
+            sam.accept(&active, t(minute)).unwrap();
+            sync(&mut alex, &mut sam);
+        }
         // Offline rewrites of the same words on both phones.
         let rewrite = |details: &str| AgreementEdit {
             details: Some(details.into()),
@@ -619,5 +635,42 @@ mod tests {
             .edit_agreement(&states[2].1, details("still mine?"), t(30))
             .unwrap_err();
         assert!(matches!(err, Error::NotAMember(_)), "{err}");
+    }
+
+    #[test]
+    fn the_records_kept_for_a_summary_derive_the_same_summary_as_all_of_them() {
+        let root = TempDir::new().unwrap();
+        every_state(root.path());
+        let mut space = Space::open(&root.path().join("alex")).unwrap();
+        space.info().unwrap();
+        let derived = space.derived.as_ref().unwrap();
+        let mut dropped = 0;
+        for (id, state) in &derived.agreements {
+            let kept = state.children.for_summary(&state.revision);
+            dropped += state.children.acceptances.len() - kept.acceptances.len();
+            let entity = space
+                .doc()
+                .entity_registers("agreements", id.as_str())
+                .unwrap();
+            let again =
+                crate::view::derive_detached(entity, kept, Vec::new(), &derived.members).unwrap();
+            assert_eq!(again.summary, state.summary);
+            let (a, b) = (super::EditBasis::of(&again), super::EditBasis::of(state));
+            assert_eq!(
+                (
+                    a.accepted_ever,
+                    a.revision,
+                    a.open_renegotiations,
+                    a.content
+                ),
+                (
+                    b.accepted_ever,
+                    b.revision,
+                    b.open_renegotiations,
+                    b.content
+                )
+            );
+        }
+        assert!(dropped > 0, "the past acceptances are left out");
     }
 }

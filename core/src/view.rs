@@ -411,6 +411,22 @@ pub(crate) struct RecordAuthor {
     pub(crate) device: DeviceId,
 }
 
+/// A 32-byte hash as hex in caches.
+mod hex_hash {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(hash: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(hash))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let text = String::deserialize(d)?;
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(&text, &mut out).map_err(serde::de::Error::custom)?;
+        Ok(out)
+    }
+}
+
 /// A validated acceptance record (its place in the document is
 /// `agreements/<agreement>/acceptances/<id>`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -421,6 +437,7 @@ pub(crate) struct AcceptanceRecord {
     /// Who wrote it (shared by all the records of one device).
     pub(crate) author: Arc<RecordAuthor>,
     /// The content hash accepted ([`Content::hash_bytes`]).
+    #[serde(with = "hex_hash")]
     pub(crate) hash: [u8; 32],
     pub(crate) revision: String,
     pub(crate) closes: BTreeSet<String>,
@@ -591,6 +608,54 @@ impl ChildRecords {
             ),
         };
         self.refused.push(((kind, r.id), refused));
+    }
+
+    /// The records an agreement's status, acceptors and open requests can depend on, for a
+    /// cache: the acceptances of the current `revision` (every later edit makes a new one),
+    /// one pair by both partners of the same words (being active once is all the status
+    /// reads of the past) and one acceptance to show it was ever accepted. Deriving from them
+    /// gives the same summary as from all the records.
+    pub(crate) fn for_summary(&self, revision: &str) -> ChildRecords {
+        let mut keep: BTreeSet<usize> = BTreeSet::new();
+        keep.extend(
+            self.acceptances
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.revision == revision)
+                .map(|(i, _)| i),
+        );
+        let pair = self.acceptances.iter().enumerate().find_map(|(i, a)| {
+            self.acceptances
+                .iter()
+                .position(|b| {
+                    a.author.partner != b.author.partner
+                        && a.revision == b.revision
+                        && a.hash == b.hash
+                })
+                .map(|j| [i, j])
+        });
+        keep.extend(pair.into_iter().flatten());
+        if keep.is_empty() && !self.acceptances.is_empty() {
+            keep.insert(0);
+        }
+        ChildRecords {
+            acceptances: keep
+                .into_iter()
+                .map(|i| self.acceptances[i].clone())
+                .collect(),
+            ..self.clone_without_acceptances()
+        }
+    }
+
+    fn clone_without_acceptances(&self) -> ChildRecords {
+        ChildRecords {
+            acceptances: Vec::new(),
+            retirement_ids: self.retirement_ids.clone(),
+            retirement: self.retirement.clone(),
+            renegotiations: self.renegotiations.clone(),
+            refused: self.refused.clone(),
+            max_seq: self.max_seq,
+        }
     }
 
     /// Puts everything back in id order after records were added.
