@@ -1646,42 +1646,13 @@ impl Space {
 
     /// Records this partner's consent to the agreement's current exact words.
     pub fn accept(&mut self, id: &AgreementId, now: DateTime<Utc>) -> Result<()> {
+        if let Some(done) = self.accept_unloaded(id, now) {
+            return done;
+        }
         let (me, _) = self.writable()?;
-        let state = self.state(id)?;
-        if state.retirement.is_some() {
-            return Err(Error::NotAllowed(
-                "a retired agreement cannot be accepted".into(),
-            ));
-        }
-        let Some(content) = &state.content else {
-            let fields = state
-                .conflicts
-                .iter()
-                .filter(|c| c.field.is_wording())
-                .map(|c| c.field.key())
-                .collect::<Vec<_>>()
-                .join(", ");
-            return Err(Error::Conflicted {
-                id: id.to_string(),
-                fields,
-            });
-        };
-        let already = state.accepted_current(&me);
-        let closes_needed = !state.open_renegotiations.is_empty()
-            && !state.children.acceptances.iter().any(|a| {
-                a.author.partner == me
-                    && a.revision == state.revision
-                    && state
-                        .open_renegotiations
-                        .iter()
-                        .all(|r| a.closes.contains(r))
-            });
-        if already && !closes_needed {
+        let Some(acceptance) = acceptance_to_write(self.state(id)?, &me)? else {
             return Ok(());
-        }
-        let hash = content.hash();
-        let closes = state.open_renegotiations.join(",");
-        let revision = state.revision.clone();
+        };
         let seq = self.next_seq();
         let path_id = id.clone();
         let device = self.identity().device_id();
@@ -1690,7 +1661,17 @@ impl Space {
             Some(id),
             now,
             Touched::AgreementWritten(id.clone()),
-            |tx| write_acceptance(tx, &device, &path_id, &hash, &revision, &closes, seq),
+            |tx| {
+                write_acceptance(
+                    tx,
+                    &device,
+                    &path_id,
+                    &acceptance.hash,
+                    &acceptance.revision,
+                    &acceptance.closes,
+                    seq,
+                )
+            },
         )
     }
 
@@ -2799,6 +2780,58 @@ fn check_concerns(members: &Members, concerns: &crate::agreement::Concerns) -> R
         }
     }
     Ok(())
+}
+
+/// What partner `me` accepting an agreement writes.
+struct AcceptanceToWrite {
+    hash: String,
+    revision: String,
+    /// The open renegotiation requests it closes (comma-separated).
+    closes: String,
+}
+
+/// What accepting `state` as partner `me` writes; `None` when `me` already accepted these
+/// words and closed every open request. Retired or conflicting words cannot be accepted.
+fn acceptance_to_write(
+    state: &AgreementState,
+    me: &PartnerId,
+) -> Result<Option<AcceptanceToWrite>> {
+    if state.retirement.is_some() {
+        return Err(Error::NotAllowed(
+            "a retired agreement cannot be accepted".into(),
+        ));
+    }
+    let Some(content) = &state.content else {
+        let fields = state
+            .conflicts
+            .iter()
+            .filter(|c| c.field.is_wording())
+            .map(|c| c.field.key())
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(Error::Conflicted {
+            id: state.summary.id.to_string(),
+            fields,
+        });
+    };
+    let already = state.accepted_current(me);
+    let closes_needed = !state.open_renegotiations.is_empty()
+        && !state.children.acceptances.iter().any(|a| {
+            &a.author.partner == me
+                && a.revision == state.revision
+                && state
+                    .open_renegotiations
+                    .iter()
+                    .all(|r| a.closes.contains(r))
+        });
+    if already && !closes_needed {
+        return Ok(None);
+    }
+    Ok(Some(AcceptanceToWrite {
+        hash: content.hash(),
+        revision: state.revision.clone(),
+        closes: state.open_renegotiations.join(","),
+    }))
 }
 
 /// Refuses to edit a retired agreement.

@@ -35,6 +35,18 @@ pub(super) struct EditCache {
     agreements: BTreeMap<AgreementId, AgreementBasis>,
 }
 
+/// An agreement and the members as a write without the document starts from.
+struct Unloaded {
+    members: Members,
+    me: PartnerId,
+    device: DeviceId,
+    /// The agreement's registers and state, derived from the cache.
+    entity: Entity,
+    state: AgreementState,
+    /// The causal order of the record the write adds.
+    seq: i64,
+}
+
 /// One agreement as an edit needs it.
 #[derive(Serialize, Deserialize)]
 struct AgreementBasis {
@@ -84,33 +96,21 @@ impl Space {
             .then_some(edits)
     }
 
-    /// Makes the edit without loading the document, when the space is not loaded and the
-    /// caches hold all it needs; `None` when the caller must load the document and edit
-    /// there. Checks and errors are those of the loaded path.
-    pub(super) fn edit_unloaded(
-        &mut self,
-        id: &AgreementId,
-        edit: &AgreementEdit,
-        now: DateTime<Utc>,
-    ) -> Option<Result<()>> {
+    /// What a write to agreement `id` needs when the space is not loaded and the caches hold
+    /// all of it; `None` when the caller must load the document (not a member, unknown
+    /// agreement, a value the cache cannot write exactly, ...).
+    fn prepare_unloaded(&mut self, id: &AgreementId) -> Option<Unloaded> {
         if !matches!(self.doc, DocState::NotLoaded(_)) || self.derived.is_some() {
             return None;
         }
         let trust = self.trust.clone();
         let device = self.identity.device_id();
-        let actor = self.identity.actor_bytes();
         let cache = self.edit_cache()?;
         if cache.schema != Some(SCHEMA_VERSION) {
             return None;
         }
         let members = Members::from_parts(cache.members.clone(), &trust);
-        members.partner_of_device(&device)?;
-        if edit.is_empty() {
-            return Some(Err(Error::invalid(
-                "edit",
-                "changes nothing: give at least one field",
-            )));
-        }
+        let me = members.partner_of_device(&device)?.clone();
         let basis = cache.agreements.get(id)?;
         if !basis.entity.is_plain() {
             return None;
@@ -119,51 +119,126 @@ impl Space {
         let state =
             view::derive_detached(entity.clone(), basis.children.clone(), Vec::new(), &members)
                 .ok()?;
-        if let Err(e) = check_editable(&state) {
+        Some(Unloaded {
+            members,
+            me,
+            device,
+            entity,
+            state,
+            seq: cache.max_seq.saturating_add(1),
+        })
+    }
+
+    /// Makes the edit without loading the document when [`Space::prepare_unloaded`] can;
+    /// `None` when the caller must load it. Checks and errors are those of the loaded path.
+    pub(super) fn edit_unloaded(
+        &mut self,
+        id: &AgreementId,
+        edit: &AgreementEdit,
+        now: DateTime<Utc>,
+    ) -> Option<Result<()>> {
+        let prepared = self.prepare_unloaded(id)?;
+        if edit.is_empty() {
+            return Some(Err(Error::invalid(
+                "edit",
+                "changes nothing: give at least one field",
+            )));
+        }
+        if let Err(e) = check_editable(&prepared.state) {
             return Some(Err(e));
         }
-        let puts = match edit_puts(edit, &members) {
-            Ok(puts) => changed_fields(&entity, puts),
+        let puts = match edit_puts(edit, &prepared.members) {
+            Ok(puts) => changed_fields(&prepared.entity, puts),
             Err(e) => return Some(Err(e)),
         };
         if puts.is_empty() {
             return Some(Ok(()));
         }
-        let seq = cache.max_seq.saturating_add(1);
-        let writes = FieldWrites::plan(&entity, &EditBasis::of(&state), puts, "edit", seq, &device);
+        let writes = FieldWrites::plan(
+            &prepared.entity,
+            &EditBasis::of(&prepared.state),
+            puts,
+            "edit",
+            prepared.seq,
+            &prepared.device,
+        );
+        let puts = writes.register_puts();
+        self.write_unloaded(id, "edit", prepared, &puts, writes.acceptance, now)
+    }
+
+    /// Records this partner's acceptance without loading the document when
+    /// [`Space::prepare_unloaded`] can; `None` when the caller must load it.
+    pub(super) fn accept_unloaded(
+        &mut self,
+        id: &AgreementId,
+        now: DateTime<Utc>,
+    ) -> Option<Result<()>> {
+        let prepared = self.prepare_unloaded(id)?;
+        let acceptance = match acceptance_to_write(&prepared.state, &prepared.me) {
+            Ok(Some(a)) => a,
+            Ok(None) => return Some(Ok(())),
+            Err(e) => return Some(Err(e)),
+        };
+        let record = (
+            RecordId::for_record(&prepared.device, prepared.seq),
+            acceptance_fields(
+                &acceptance.hash,
+                &acceptance.revision,
+                &acceptance.closes,
+                prepared.seq,
+            ),
+        );
+        self.write_unloaded(id, "accept", prepared, &[], Some(record), now)
+    }
+
+    /// Builds the change from the cache and commits it; `None` when the cache cannot build
+    /// it exactly (nothing was written).
+    fn write_unloaded(
+        &mut self,
+        id: &AgreementId,
+        op: &str,
+        prepared: Unloaded,
+        puts: &[(&str, Val)],
+        acceptance: Option<(RecordId, Vec<(&'static str, Val)>)>,
+        now: DateTime<Utc>,
+    ) -> Option<Result<()>> {
+        let actor = self.identity.actor_bytes();
+        let cache = self.edit_cache()?;
         let mut tip = cache.tip.clone();
-        let mut entity_basis = basis.entity.clone();
-        let acceptance = writes.acceptance.as_ref();
+        let mut entity = cache.agreements.get(id)?.entity.clone();
         let built = write_without_document(
             &mut tip,
             &actor,
-            &mut entity_basis,
-            &writes.register_puts(),
-            acceptance.map(|(record, fields)| NewRecord {
+            &mut entity,
+            puts,
+            acceptance.as_ref().map(|(record, fields)| NewRecord {
                 map: ChildKind::Acceptance.key(),
                 key: record.as_str(),
                 fields: fields.clone(),
             }),
-            &message("edit", Some(id)),
+            &message(op, Some(id)),
             now_ms(now),
         )
         .ok()?;
-        Some(self.commit_unloaded(id, state, built, tip, entity_basis, seq, &members))
+        Some(self.commit_unloaded(id, prepared, built, tip, entity))
     }
 
     /// Makes an unloaded change durable, then brings both caches to what the document now
     /// holds.
-    #[allow(clippy::too_many_arguments)]
     fn commit_unloaded(
         &mut self,
         id: &AgreementId,
-        before: AgreementState,
+        prepared: Unloaded,
         built: crate::document::UnloadedChange,
         tip: DocumentTip,
         entity: EntityBasis,
-        seq: i64,
-        members: &Members,
     ) -> Result<()> {
+        let Unloaded {
+            members,
+            state: before,
+            seq,
+            ..
+        } = prepared;
         let frame = Frame {
             heads: vec![built.hash],
             changes: vec![built.bytes],
@@ -189,7 +264,7 @@ impl Space {
             entity.to_entity(id.as_str()),
             before.children.clone(),
             records,
-            members,
+            &members,
         );
         let (Ok(after), Some(view), Some(edits)) =
             (after, self.cached.as_mut(), self.edits.as_mut())
@@ -401,20 +476,31 @@ mod tests {
         ]
     }
 
-    /// Makes `edit` on a copy of `alex` opened on demand (without loading) and on a copy
+    /// An edit, or an acceptance when `None`.
+    type Step = (AgreementId, Option<AgreementEdit>);
+
+    fn apply(space: &mut Space, steps: &[Step]) -> Vec<Result<()>> {
+        steps
+            .iter()
+            .enumerate()
+            .map(|(i, (id, edit))| match edit {
+                Some(edit) => space.edit_agreement(id, edit.clone(), t(100 + i as i64)),
+                None => space.accept(id, t(100 + i as i64)),
+            })
+            .collect()
+    }
+
+    /// Makes `steps` on a copy of `alex` opened on demand (without loading) and on a copy
     /// opened and loaded; both must end with the same document and the same views, whether
     /// read from the caches or from the loaded document.
-    fn same_both_ways(alex: &Path, ids: &[AgreementId], steps: &[(AgreementId, AgreementEdit)]) {
+    fn same_both_ways(alex: &Path, ids: &[AgreementId], steps: &[Step]) {
         let scratch = TempDir::new().unwrap();
         let (cold, warm) = (scratch.path().join("cold"), scratch.path().join("warm"));
         copy_dir(alex, &cold);
         copy_dir(alex, &warm);
 
         let mut space = Space::open_with(&cold, LoadMode::OnDemand).unwrap();
-        let mut cold_results = Vec::new();
-        for (i, (id, edit)) in steps.iter().enumerate() {
-            cold_results.push(space.edit_agreement(id, edit.clone(), t(100 + i as i64)));
-        }
+        let cold_results = apply(&mut space, steps);
         assert!(
             matches!(space.doc, DocState::NotLoaded(_)),
             "edited without loading"
@@ -424,10 +510,7 @@ mod tests {
         drop(space);
 
         let mut space = Space::open(&warm).unwrap();
-        let mut warm_results = Vec::new();
-        for (i, (id, edit)) in steps.iter().enumerate() {
-            warm_results.push(space.edit_agreement(id, edit.clone(), t(100 + i as i64)));
-        }
+        let warm_results = apply(&mut space, steps);
         let expected = seen(&mut space, ids);
         drop(space);
         assert_eq!(
@@ -455,14 +538,15 @@ mod tests {
     }
 
     #[test]
-    fn every_edit_on_every_state_is_the_same_with_the_document_loaded_or_not() {
+    fn every_edit_and_acceptance_on_every_state_is_the_same_with_the_document_loaded_or_not() {
         let root = TempDir::new().unwrap();
         let states = every_state(root.path());
         let ids: Vec<AgreementId> = states.iter().map(|(_, id)| id.clone()).collect();
         for (name, id) in &states {
-            for (i, edit) in edits().into_iter().enumerate() {
-                eprintln!("{name}, edit {i}");
-                same_both_ways(&root.path().join("alex"), &ids, &[(id.clone(), edit)]);
+            let steps = edits().into_iter().map(Some).chain([None]);
+            for (i, step) in steps.enumerate() {
+                eprintln!("{name}, step {i}");
+                same_both_ways(&root.path().join("alex"), &ids, &[(id.clone(), step)]);
             }
         }
     }
@@ -472,9 +556,15 @@ mod tests {
         let root = TempDir::new().unwrap();
         let states = every_state(root.path());
         let ids: Vec<AgreementId> = states.iter().map(|(_, id)| id.clone()).collect();
-        let steps: Vec<(AgreementId, AgreementEdit)> = states
+        // Each agreement edited every way, accepted, then edited again.
+        let steps: Vec<Step> = states
             .iter()
-            .flat_map(|(_, id)| edits().into_iter().map(move |e| (id.clone(), e)))
+            .flat_map(|(_, id)| {
+                let edits = edits().into_iter().map(Some).chain([None]);
+                edits
+                    .chain([Some(details("Last words"))])
+                    .map(move |e| (id.clone(), e))
+            })
             .collect();
         same_both_ways(&root.path().join("alex"), &ids, &steps);
     }
@@ -672,5 +762,33 @@ mod tests {
             );
         }
         assert!(dropped > 0, "the past acceptances are left out");
+    }
+
+    #[test]
+    fn the_other_partner_accepts_and_rewrites_without_the_document() {
+        let root = TempDir::new().unwrap();
+        let states = every_state(root.path());
+        let ids: Vec<AgreementId> = states.iter().map(|(_, id)| id.clone()).collect();
+        // Sam accepts Alex's proposal (now active), the rewritten words, and settles the
+        // conflict, then accepts a request they did not make.
+        let steps: Vec<Step> = vec![
+            (states[1].1.clone(), None),
+            (states[2].1.clone(), None),
+            (states[3].1.clone(), Some(details("Settled by Sam"))),
+            (states[4].1.clone(), None),
+        ];
+        same_both_ways(&root.path().join("sam"), &ids, &steps);
+        let scratch = TempDir::new().unwrap();
+        copy_dir(&root.path().join("sam"), scratch.path());
+        let mut sam = Space::open_with(scratch.path(), LoadMode::OnDemand).unwrap();
+        apply(&mut sam, &steps)
+            .into_iter()
+            .collect::<Result<Vec<()>>>()
+            .unwrap();
+        let list = sam.list(&ListFilter::default()).unwrap();
+        let status = |id: &AgreementId| list.iter().find(|a| &a.id == id).unwrap().status;
+        assert_eq!(status(&states[1].1), Status::Active);
+        // Once active, new words wait for both again.
+        assert_eq!(status(&states[3].1), Status::NeedsRenegotiation);
     }
 }
