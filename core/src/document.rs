@@ -612,6 +612,8 @@ impl Document {
             .collect();
         sorted.sort_by_key(|c| (c.actor_id().clone(), c.seq()));
         let in_batch: HashSet<ChangeHash> = changes.iter().map(Change::hash).collect();
+        let batch_max_op: HashMap<ChangeHash, u64> =
+            changes.iter().map(|c| (c.hash(), c.max_op())).collect();
         // A change can only follow op counters that exist: the highest here plus every op of
         // this batch (a legitimate change's counters follow those of its dependencies).
         let batch_ops: u64 = sorted
@@ -659,6 +661,22 @@ impl Document {
             if change.start_op().get() <= max_op {
                 return Err(Error::InvalidRemoteData(format!(
                     "a change by {} reuses op counters of its earlier changes; nothing was applied",
+                    who()
+                )));
+            }
+            // A change numbers its operations after those of every change it follows: the
+            // document format stores only where each change's operations end, so one that
+            // starts below a dependency's end would make every later snapshot unreadable.
+            let follows_below = change.deps().iter().any(|d| {
+                let dep_max = batch_max_op
+                    .get(d)
+                    .copied()
+                    .or_else(|| self.doc.get_change_meta_by_hash(d).map(|m| m.max_op));
+                dep_max.is_some_and(|m| change.start_op().get() <= m)
+            });
+            if follows_below {
+                return Err(Error::InvalidRemoteData(format!(
+                    "a change by {} numbers its operations below those of the changes it follows; nothing was applied",
                     who()
                 )));
             }

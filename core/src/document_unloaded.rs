@@ -118,13 +118,18 @@ impl super::Document {
     /// The heads, this device's last sequence number and the highest operation counter.
     pub(crate) fn tip(&self) -> DocumentTip {
         let heads = self.doc.get_heads();
-        // Every change is an ancestor of a head, whose operations come after its own.
-        let max_op = heads
-            .iter()
-            .filter_map(|h| self.doc.get_change_meta_by_hash(h))
-            .map(|m| m.max_op)
-            .max()
-            .unwrap_or(0);
+        // As Automerge's transaction counts: the highest counter of any change (a peer's
+        // change may number its operations below those of the changes it follows).
+        let max_op = match &self.clock {
+            Some(clock) => clock.values().map(|e| e.1).max(),
+            None => self
+                .doc
+                .get_changes_meta(&[])
+                .into_iter()
+                .map(|m| m.max_op)
+                .max(),
+        }
+        .unwrap_or(0);
         DocumentTip {
             heads: heads.iter().map(|h| h.to_string()).collect(),
             seq: self.last_local_change().map_or(0, |(_, seq, _)| seq),
@@ -477,5 +482,66 @@ mod tests {
         let refused = write_without_document(&mut tip, &A, &mut basis, &[], None, "m", 1);
         assert_eq!(refused.err(), Some(NeedsDocument("nothing to write")));
         assert_eq!((tip, basis), before);
+    }
+
+    #[test]
+    fn a_peer_change_numbered_below_the_changes_it_follows_is_refused() {
+        let mut doc = with_agreement();
+        // Device B's change, numbered from 1 though it follows A's operations.
+        let low = automerge::Change::from(ExpandedChange {
+            operations: vec![Op {
+                action: OpType::Put("b".into()),
+                obj: ObjectId::Root,
+                key: Key::Map("note".into()),
+                pred: SortedVec::new(),
+                insert: false,
+            }],
+            actor_id: ActorId::from(B.to_vec()),
+            hash: None,
+            seq: 1,
+            start_op: std::num::NonZeroU64::new(1).unwrap(),
+            time: 5,
+            message: None,
+            deps: doc.heads(),
+            extra_bytes: Vec::new(),
+            author: None,
+        });
+        // From a peer it is refused: a snapshot holding it could not be read back.
+        let err = doc
+            .apply_raw_changes(&[low.raw_bytes().to_vec()])
+            .unwrap_err();
+        assert!(err.to_string().contains("below"), "{err}");
+        assert_ne!(doc.heads(), vec![low.hash()]);
+        let mut accepted = Document::load(&doc.save(), &A).unwrap();
+        accepted
+            .apply_stored_changes(&[low.raw_bytes().to_vec()])
+            .unwrap();
+        assert!(
+            Document::load(&accepted.save(), &A).is_err(),
+            "what accepting it would have cost"
+        );
+    }
+
+    #[test]
+    fn the_next_counter_is_the_highest_of_any_branch() {
+        // Two branches: B's change is concurrent with A's later, longer one.
+        let mut doc = with_agreement();
+        let theirs = doc
+            .forge_change(&B, |tx| tx.put(&["agreements", "x"], "title", "B's title"))
+            .unwrap();
+        doc.change("long", 3, |tx| {
+            for i in 0..20i64 {
+                tx.put(&["agreements", "x"], "seq", i)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        doc.apply_raw_changes(&[theirs]).unwrap();
+        assert_eq!(doc.heads().len(), 2);
+        same_change_both_ways(&doc, &[("details", "merged")]);
+        // Loaded afresh, before the clock of applied changes is built.
+        let reloaded = Document::load(&doc.save(), &A).unwrap();
+        assert!(reloaded.clock.is_none());
+        same_change_both_ways(&reloaded, &[("details", "merged")]);
     }
 }
