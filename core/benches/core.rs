@@ -5,6 +5,8 @@
 //!   while the document loads in the background). Target <= 50 ms.
 //! - `cold_open_to_agenda`: `Space::open` + the first `agenda` (also served from the view cache).
 //! - `cold_open_full_load`: `Space::open`, waiting for the whole document, then `agenda`.
+//! - `cold_open_on_demand_to_durable_edit`: `Space::open_with(LoadMode::OnDemand)` + one
+//!   fsynced edit, written from the edit cache without loading the history.
 //! - `durable_edit`: one fsynced `edit_agreement` of an agreement's details. Target <= 2 ms median.
 //! - `list_500`: `list` on a loaded space. Target <= 1 ms.
 //! - `agenda`: `agenda` on a loaded space.
@@ -16,7 +18,7 @@
 #[path = "fixture.rs"]
 mod fixture;
 
-use accord_core::{AgreementEdit, AgreementId, ListFilter, Space, Status};
+use accord_core::{AgreementEdit, AgreementId, ListFilter, LoadMode, Space, Status};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 use std::time::{Duration, Instant};
 
@@ -26,6 +28,8 @@ enum FirstView {
     List,
     Agenda,
     AgendaAfterFullLoad,
+    /// Opened on demand: one durable edit, without loading the document.
+    EditOnDemand,
 }
 
 /// The measured open of a fresh copy of the fixture; the loader thread is joined and the copy
@@ -33,8 +37,13 @@ enum FirstView {
 fn timed_open(fx: &fixture::Fixture, first: FirstView) -> Duration {
     let (guard, dir) = fixture::fresh_copy(fx);
     let now = fx.now();
+    let edited = matches!(first, FirstView::EditOnDemand).then(|| fixture::first_agreement(&dir));
     let started = Instant::now();
-    let mut space = Space::open(&dir).expect("open");
+    let mode = match first {
+        FirstView::EditOnDemand => LoadMode::OnDemand,
+        _ => LoadMode::Background,
+    };
+    let mut space = Space::open_with(&dir, mode).expect("open");
     match first {
         FirstView::List => {
             let list = space.list(&ListFilter::default()).expect("list");
@@ -48,8 +57,21 @@ fn timed_open(fx: &fixture::Fixture, first: FirstView) -> Duration {
             space.open_report().expect("load");
             std::hint::black_box(space.agenda(now).expect("agenda"));
         }
+        FirstView::EditOnDemand => {
+            let edited = edited.expect("looked up before the timed part");
+            let edit = AgreementEdit {
+                details: Some("Edited right after a cold open.".into()),
+                ..Default::default()
+            };
+            space.edit_agreement(&edited, edit, now).expect("edit");
+        }
     }
     let elapsed = started.elapsed();
+    if let FirstView::EditOnDemand = first {
+        drop(space);
+        drop(guard);
+        return elapsed;
+    }
     // Let the background load finish before the next iteration, then close.
     space.open_report().expect("load");
     drop(space);
@@ -73,6 +95,13 @@ fn cold_open(c: &mut Criterion) {
     });
     group.bench_function("cold_open_to_agenda", |b| {
         b.iter_custom(|iters| (0..iters).map(|_| timed_open(&fx, FirstView::Agenda)).sum())
+    });
+    group.bench_function("cold_open_on_demand_to_durable_edit", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| timed_open(&fx, FirstView::EditOnDemand))
+                .sum()
+        })
     });
     group.bench_function("cold_open_full_load", |b| {
         b.iter_custom(|iters| {

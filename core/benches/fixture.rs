@@ -168,6 +168,16 @@ pub fn copy_dir(from: &Path, to: &Path) {
 
 /// A fresh copy of Alex's directory, removed when the returned guard drops. Copies live next
 /// to the fixture (on the target dir's disk, so fsync costs are real).
+/// The id of the first agreement in the fixture's view cache (without opening the space).
+pub fn first_agreement(dir: &Path) -> AgreementId {
+    let bytes = std::fs::read(dir.join("view.json")).expect("view cache");
+    let view: serde_json::Value = serde_json::from_slice(&bytes).expect("view json");
+    let id = view["agreements"][0]["id"]
+        .as_str()
+        .expect("an agreement id");
+    AgreementId(id.to_owned())
+}
+
 pub fn fresh_copy(fixture: &Fixture) -> (tempfile::TempDir, PathBuf) {
     let runs = base_dir().join("accord-bench-runs");
     std::fs::create_dir_all(&runs).expect("create runs dir");
