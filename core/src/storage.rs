@@ -6,7 +6,9 @@
 //! - `changes.log`: changes since the snapshot, appended as frames `[len u32][crc32 u32][payload]`
 //!   and fsynced before an edit returns; each frame also records the heads after it, so the
 //!   current heads are known without loading the document;
-//! - `view.json`: a cache of the derived list view, valid only for the heads it names.
+//! - `view.json`: a cache of the derived list view, valid only for the heads it names;
+//! - `edits.json`: what an edit reads of the document (see `space_unloaded.rs`), valid only
+//!   for the same heads.
 //!
 //! On open, a torn or corrupt tail of the log is cut off (the cut bytes are kept in a
 //! `changes.log.damaged-*` file) and reported; a damaged snapshot is an error naming the file.
