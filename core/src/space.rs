@@ -831,17 +831,7 @@ impl Space {
         max_seq = max_seq.max(members_max_seq);
         let heads = doc.heads();
         let schema = doc.schema_version();
-        self.report.read_only = match schema {
-            Some(v) if v > SCHEMA_VERSION => Some(
-                Error::ReadOnly {
-                    found: v,
-                    supported: SCHEMA_VERSION,
-                }
-                .to_string(),
-            ),
-            None => Some("the space has no schema version; it is open read-only".into()),
-            _ => None,
-        };
+        self.report.read_only = read_only_reason(schema);
         self.derived = Some(Derived {
             heads,
             members,
@@ -1231,6 +1221,9 @@ impl Space {
 
     /// The space, its partners and devices.
     pub fn info(&mut self) -> Result<SpaceInfo> {
+        if let Some(info) = self.info_unloaded() {
+            return info;
+        }
         self.ready()?;
         let (me, my_device) = self.me_for_reading()?;
         let derived = self.derived();
@@ -1422,9 +1415,23 @@ impl Space {
 
     /// Finds the agreement whose id starts with `prefix` (ids may be abbreviated).
     pub fn find_agreement(&mut self, prefix: &str) -> Result<AgreementId> {
+        if let (None, Some(cache)) = (&self.derived, &self.cached) {
+            return unique_prefix("agreement", prefix, cache.agreements.iter().map(|a| &a.id));
+        }
         self.ready()?;
         let ids: Vec<&AgreementId> = self.derived().agreements.keys().collect();
         unique_prefix("agreement", prefix, ids.into_iter())
+    }
+
+    /// One agreement's list entry (served from the view cache until the document is loaded).
+    pub fn summary(&mut self, id: &AgreementId) -> Result<AgreementSummary> {
+        if let (None, Some(cache)) = (&self.derived, &self.cached) {
+            if let Some(found) = cache.agreements.iter().find(|a| &a.id == id) {
+                return Ok(found.clone());
+            }
+        }
+        self.ready()?;
+        Ok(self.state(id)?.summary.clone())
     }
 
     /// Finds the concern whose id starts with `prefix`.
@@ -2769,6 +2776,21 @@ impl FieldWrites {
             out.push(("revision", Val::Str(revision.clone())));
         }
         out
+    }
+}
+
+/// Why a space whose document holds schema version `schema` is open read-only, if it is.
+fn read_only_reason(schema: Option<u64>) -> Option<String> {
+    match schema {
+        Some(v) if v > SCHEMA_VERSION => Some(
+            Error::ReadOnly {
+                found: v,
+                supported: SCHEMA_VERSION,
+            }
+            .to_string(),
+        ),
+        None => Some("the space has no schema version; it is open read-only".into()),
+        _ => None,
     }
 }
 

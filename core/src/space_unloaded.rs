@@ -24,6 +24,8 @@ use crate::view::{ChildKind, ChildRecords, MembersParts};
 /// `edits.json`: what an edit reads of the document, valid for the heads and log it names.
 #[derive(Serialize, Deserialize)]
 pub(super) struct EditCache {
+    /// The space id the document holds.
+    space_id: String,
     tip: DocumentTip,
     /// Frames in the log when written (as in [`ViewCache`]).
     log_frames: usize,
@@ -72,6 +74,7 @@ impl EditCache {
             })
             .collect();
         EditCache {
+            space_id: doc.root_str("space_id").unwrap_or_default(),
             tip: doc.tip(),
             log_frames,
             schema: derived.schema,
@@ -94,6 +97,30 @@ impl Space {
         let edits = self.edits.as_deref_mut()?;
         (edits.tip.heads == view.heads && Some(edits.log_frames) == view.log_frames)
             .then_some(edits)
+    }
+
+    /// The space's members and this device's place in it from the edit cache, when the
+    /// space is opened on demand and not loaded; `None` when the caller must load it.
+    pub(super) fn info_unloaded(&mut self) -> Option<Result<SpaceInfo>> {
+        if !matches!(self.doc, DocState::NotLoaded(_)) || self.derived.is_some() {
+            return None;
+        }
+        let trust = self.trust.clone();
+        let my_device = self.identity.device_id();
+        let cache = self.edit_cache()?;
+        let members = Members::from_parts(cache.members.clone(), &trust);
+        let Some(me) = members.devices.get(&my_device).map(|d| d.partner.clone()) else {
+            return Some(Err(Error::NotAMember(format!("this device ({my_device})"))));
+        };
+        Some(Ok(SpaceInfo {
+            id: SpaceId(cache.space_id.clone()),
+            schema_version: cache.schema.unwrap_or(0),
+            read_only: read_only_reason(cache.schema),
+            my_device,
+            me,
+            partners: members.partners.clone(),
+            devices: members.devices.values().cloned().collect(),
+        }))
     }
 
     /// What a write to agreement `id` needs when the space is not loaded and the caches hold
@@ -790,5 +817,33 @@ mod tests {
         assert_eq!(status(&states[1].1), Status::Active);
         // Once active, new words wait for both again.
         assert_eq!(status(&states[3].1), Status::NeedsRenegotiation);
+    }
+
+    #[test]
+    fn what_a_one_shot_edit_reads_besides_is_served_from_the_caches() {
+        let root = TempDir::new().unwrap();
+        let states = every_state(root.path());
+        let dir = root.path().join("alex");
+        let mut loaded = Space::open(&dir).unwrap();
+        let info = loaded.info().unwrap();
+        let summary = loaded.summary(&states[2].1).unwrap();
+        drop(loaded);
+
+        let mut space = Space::open_with(&dir, LoadMode::OnDemand).unwrap();
+        assert_eq!(space.info().unwrap(), info);
+        assert_eq!(info.partners.len(), 2);
+        let prefix = states[2].1.as_str();
+        assert_eq!(space.find_agreement(prefix).unwrap(), states[2].1);
+        assert!(matches!(
+            space.find_agreement("").unwrap_err(),
+            Error::InvalidInput { .. }
+        ));
+        assert_eq!(space.summary(&states[2].1).unwrap(), summary);
+        assert!(matches!(space.doc, DocState::NotLoaded(_)));
+        // An id the cache does not know: the document is loaded to say so.
+        let err = space.summary(&AgreementId("unknown".into())).unwrap_err();
+        assert!(matches!(err, Error::NotFound { .. }), "{err}");
+        assert!(matches!(space.doc, DocState::Ready(_)));
+        assert_eq!(space.info().unwrap(), info);
     }
 }

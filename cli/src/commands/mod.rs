@@ -334,5 +334,5 @@ pub fn agreement_id(space: &mut Space, prefix: &str) -> CliResult<AgreementId> {
 
 /// One agreement's summary.
 pub fn summary(space: &mut Space, id: &AgreementId) -> CliResult<AgreementSummary> {
-    Ok(space.agreement(id)?.summary)
+    Ok(space.summary(id)?)
 }
