@@ -50,6 +50,14 @@ fn child_full_load(dir: &std::path::Path) {
         started.elapsed().as_secs_f64() * 1e3
     );
     report("after_details_full_load");
+    // Closing a loaded space writes view.json and edits.json from the loaded views.
+    let before_close = Instant::now();
+    drop(space);
+    println!(
+        "close_loaded_saving_caches_ms={:.1}",
+        before_close.elapsed().as_secs_f64() * 1e3
+    );
+    report("after_close_loaded");
 }
 
 fn child(dir: &std::path::Path, now_ms: i64) {

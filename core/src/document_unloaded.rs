@@ -114,18 +114,33 @@ fn exact_val(value: &automerge::Value<'_>) -> Val {
     }
 }
 
+/// Like [`exact_val`], for a value read in place.
+fn exact_val_ref(value: &automerge::ValueRef<'_>) -> Val {
+    match value {
+        automerge::ValueRef::Scalar(s) => match s {
+            automerge::ScalarValueRef::Str(s) => Val::Str(s.to_string()),
+            automerge::ScalarValueRef::Int(i) => Val::Int(*i),
+            automerge::ScalarValueRef::Boolean(b) => Val::Bool(*b),
+            automerge::ScalarValueRef::Bytes(b) => Val::Bytes(b.to_vec()),
+            other => Val::Other(format!("{other:?}")),
+        },
+        automerge::ValueRef::Object(t) => Val::Other(format!("{t:?} object")),
+    }
+}
+
 impl super::Document {
     /// The heads, this device's last sequence number and the highest operation counter.
     pub(crate) fn tip(&self) -> DocumentTip {
         let heads = self.doc.get_heads();
-        // As Automerge's transaction counts: the highest counter of any change (a peer's
-        // change may number its operations below those of the changes it follows).
+        // As Automerge's transaction counts: the highest counter of any change. Every change
+        // numbers its operations after those of the changes it follows (the document format
+        // cannot store one that does not, and peers' changes are checked for it), so without
+        // the clock of applied changes the heads tell it.
         let max_op = match &self.clock {
             Some(clock) => clock.values().map(|e| e.1).max(),
-            None => self
-                .doc
-                .get_changes_meta(&[])
-                .into_iter()
+            None => heads
+                .iter()
+                .filter_map(|h| self.doc.get_change_meta_by_hash(h))
                 .map(|m| m.max_op)
                 .max(),
         }
@@ -147,6 +162,14 @@ impl super::Document {
             if let (automerge::ValueRef::Object(ObjType::Map), false) = (&item.value, item.conflict)
             {
                 maps.insert(key, OpRef::of(&item.id())?);
+                continue;
+            }
+            if !item.conflict {
+                let value = CachedValue {
+                    value: exact_val_ref(&item.value),
+                    op: OpRef::of(&item.id())?,
+                };
+                registers.insert(key, vec![value]);
                 continue;
             }
             let mut values = Vec::new();
