@@ -846,4 +846,98 @@ mod tests {
         assert!(matches!(space.doc, DocState::Ready(_)));
         assert_eq!(space.info().unwrap(), info);
     }
+
+    /// A random edit: each field left alone or set from a small pool (some values invalid,
+    /// some equal to what is there, some a conflict's candidate); `concerns` names both, a
+    /// partner of the space or a stranger.
+    #[derive(Debug, Clone)]
+    struct EditSpec {
+        title: Option<usize>,
+        details: Option<usize>,
+        kind: Option<usize>,
+        strength: Option<usize>,
+        category: Option<usize>,
+        concerns: Option<usize>,
+        next_review: Option<u32>,
+    }
+
+    impl EditSpec {
+        fn to_edit(&self, partners: &[PartnerId]) -> AgreementEdit {
+            const TITLES: [&str; 3] = ["Active", "Renamed", "  "];
+            const DETAILS: [&str; 4] = ["", "New words", "Sam's words", "Alex's words"];
+            const CATEGORIES: [&str; 2] = ["finances", "household"];
+            AgreementEdit {
+                title: self.title.map(|i| TITLES[i].to_owned()),
+                details: self.details.map(|i| DETAILS[i].to_owned()),
+                kind: self.kind.map(|i| Kind::ALL[i]),
+                strength: self.strength.map(|i| Strength::ALL[i]),
+                category: self
+                    .category
+                    .map(|i| Category::parse(CATEGORIES[i]).unwrap()),
+                concerns: self.concerns.map(|i| match i {
+                    0 => Concerns::Both,
+                    1 | 2 => Concerns::Partner(partners[i - 1].clone()),
+                    _ => Concerns::Partner(PartnerId("stranger".into())),
+                }),
+                review_every: None,
+                next_review: self
+                    .next_review
+                    .map(|d| chrono::NaiveDate::from_ymd_opt(2027, 4, d).unwrap()),
+            }
+        }
+    }
+
+    fn edit_spec() -> impl proptest::strategy::Strategy<Value = EditSpec> {
+        use proptest::prelude::*;
+        (
+            proptest::option::of(0..3usize),
+            proptest::option::of(0..4usize),
+            proptest::option::of(0..Kind::ALL.len()),
+            proptest::option::of(0..Strength::ALL.len()),
+            proptest::option::of(0..2usize),
+            proptest::option::of(0..4usize),
+            proptest::option::of(1..3u32),
+        )
+            .prop_map(
+                |(title, details, kind, strength, category, concerns, next_review)| EditSpec {
+                    title,
+                    details,
+                    kind,
+                    strength,
+                    category,
+                    concerns,
+                    next_review,
+                },
+            )
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+        /// Random edits and acceptances, by either partner, on agreements in every state:
+        /// written without the document they give the same outcomes, the same document and
+        /// the same views as written with it loaded.
+        #[test]
+        fn random_writes_are_the_same_with_the_document_loaded_or_not(
+            by_sam: bool,
+            steps in proptest::collection::vec(
+                (0..7usize, proptest::option::weighted(0.75, edit_spec())),
+                1..6,
+            ),
+        ) {
+            let root = TempDir::new().unwrap();
+            let states = every_state(root.path());
+            let ids: Vec<AgreementId> = states.iter().map(|(_, id)| id.clone()).collect();
+            let dir = root.path().join(if by_sam { "sam" } else { "alex" });
+            let partners: Vec<PartnerId> = {
+                let mut space = Space::open(&dir).unwrap();
+                space.info().unwrap().partners.iter().map(|p| p.id.clone()).collect()
+            };
+            let steps: Vec<Step> = steps
+                .iter()
+                .map(|(i, spec)| (ids[*i].clone(), spec.as_ref().map(|s| s.to_edit(&partners))))
+                .collect();
+            same_both_ways(&dir, &ids, &steps);
+        }
+    }
 }
