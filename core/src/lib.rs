@@ -53,4 +53,6 @@ pub use view::{Device, Partner, Problem};
 #[cfg(test)]
 mod schema_tests;
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod trust_tests;

@@ -243,16 +243,7 @@ mod tests {
     /// Alex's space with a second partner, an open concern, a missed entry after the last
     /// check-in, a review date, a draft, a recurring commitment, the ritual and a snooze.
     fn busy_space(dir: &std::path::Path) -> Space {
-        let mut space = Space::create(
-            dir,
-            CreateSpace {
-                partner_name: "Alex".into(),
-                time_zone: "Europe/Berlin".into(),
-                device_name: String::new(),
-            },
-            t(0),
-        )
-        .unwrap();
+        let mut space = crate::test_support::alex_space(dir, "Europe/Berlin", t(0));
         let sam = DeviceIdentity::load_or_create(&dir.join("sam")).unwrap();
         space
             .add_partner("Sam", "America/New_York", &sam.device_id(), "phone", t(1))

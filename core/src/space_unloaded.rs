@@ -344,6 +344,7 @@ impl Space {
 #[cfg(test)]
 mod tests {
     use super::super::DocState;
+    use crate::test_support::{alex_space, sync};
     use crate::*;
     use chrono::{DateTime, TimeZone, Utc};
     use std::path::Path;
@@ -351,13 +352,6 @@ mod tests {
 
     fn t(minute: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap() + chrono::Duration::minutes(minute)
-    }
-
-    fn sync(a: &mut Space, b: &mut Space) {
-        let c = a.changes_since(&b.heads().unwrap()).unwrap();
-        b.apply_changes(&c).unwrap();
-        let c = b.changes_since(&a.heads().unwrap()).unwrap();
-        a.apply_changes(&c).unwrap();
     }
 
     fn copy_dir(from: &Path, to: &Path) {
@@ -377,16 +371,7 @@ mod tests {
     fn every_state(root: &Path) -> Vec<(&'static str, AgreementId)> {
         let a_dir = root.join("alex");
         let s_dir = root.join("sam");
-        let mut alex = Space::create(
-            &a_dir,
-            CreateSpace {
-                partner_name: "Alex".into(),
-                time_zone: "Europe/Berlin".into(),
-                device_name: String::new(),
-            },
-            t(0),
-        )
-        .unwrap();
+        let mut alex = alex_space(&a_dir, "Europe/Berlin", t(0));
         let sam_id = DeviceIdentity::load_or_create(&s_dir).unwrap().device_id();
         alex.add_partner("Sam", "America/New_York", &sam_id, "", t(1))
             .unwrap();

@@ -16,16 +16,7 @@ struct Dev {
 
 fn couple() -> (Dev, Dev) {
     let a_dir = TempDir::new().unwrap();
-    let mut alex = Space::create(
-        a_dir.path(),
-        CreateSpace {
-            partner_name: "Alex".into(),
-            time_zone: "UTC".into(),
-            device_name: String::new(),
-        },
-        t(0),
-    )
-    .unwrap();
+    let mut alex = crate::test_support::alex_space(a_dir.path(), "UTC", t(0));
     let s_dir = TempDir::new().unwrap();
     let sam_id = DeviceIdentity::load_or_create(s_dir.path())
         .unwrap()
@@ -54,12 +45,7 @@ fn enrol_own_device(inviter: &mut Space) -> Dev {
     Dev { _dir: dir, space }
 }
 
-fn sync(a: &mut Space, b: &mut Space) {
-    let c = a.changes_since(&b.heads().unwrap()).unwrap();
-    b.apply_changes(&c).unwrap();
-    let c = b.changes_since(&a.heads().unwrap()).unwrap();
-    a.apply_changes(&c).unwrap();
-}
+use crate::test_support::sync;
 
 fn revision(space: &Space, id: &AgreementId) -> String {
     space

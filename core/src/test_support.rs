@@ -1,0 +1,27 @@
+//! Set-up shared by the core's unit tests.
+
+use crate::{CreateSpace, Space};
+use chrono::{DateTime, Utc};
+use std::path::Path;
+
+/// A new space in `dir` whose first partner is Alex, living in `time_zone`.
+pub(crate) fn alex_space(dir: &Path, time_zone: &str, now: DateTime<Utc>) -> Space {
+    Space::create(
+        dir,
+        CreateSpace {
+            partner_name: "Alex".into(),
+            time_zone: time_zone.into(),
+            device_name: String::new(),
+        },
+        now,
+    )
+    .expect("create the space")
+}
+
+/// Exchanges what each of two replicas lacks, both ways.
+pub(crate) fn sync(a: &mut Space, b: &mut Space) {
+    let c = a.changes_since(&b.heads().unwrap()).unwrap();
+    b.apply_changes(&c).unwrap();
+    let c = b.changes_since(&a.heads().unwrap()).unwrap();
+    a.apply_changes(&c).unwrap();
+}
