@@ -586,3 +586,106 @@ impl AccordNode {
 pub fn debug_panic() {
     panic!("accord-ffi debug_panic: a deliberate panic to test error surfacing");
 }
+
+/// This device's copy of the space without networking, for background jobs with tight memory
+/// limits (rescheduling notifications, a notification's "done" or "accept" action). It loads
+/// the document only when a call needs it: the list, the agenda and reminders come from the
+/// view cache, and an edit or an acceptance is written from the edit cache without loading the
+/// history. It holds the data directory's lock: use it only while no node has the space open,
+/// and shut it down when done.
+#[derive(uniffi::Object)]
+pub struct AccordLocalSpace {
+    space: Mutex<Option<ac::Space>>,
+}
+
+impl AccordLocalSpace {
+    fn with<R>(&self, f: impl FnOnce(&mut ac::Space) -> ac::Result<R>) -> Res<R> {
+        let mut guard = self.space.lock().unwrap_or_else(|p| p.into_inner());
+        let space = guard.as_mut().ok_or_else(|| AccordError::NotAllowed {
+            message: "this space was closed: open it again".into(),
+        })?;
+        Ok(f(space)?)
+    }
+}
+
+#[uniffi::export]
+impl AccordLocalSpace {
+    /// Opens the space in `dir` without starting a node (fails with `InUse` while a node or
+    /// another process has it open).
+    #[uniffi::constructor]
+    pub fn open(dir: String) -> Res<Arc<Self>> {
+        let space = ac::Space::open_with(&PathBuf::from(dir), ac::LoadMode::OnDemand)?;
+        Ok(Arc::new(AccordLocalSpace {
+            space: Mutex::new(Some(space)),
+        }))
+    }
+
+    /// The space, its partners and devices.
+    pub fn info(&self) -> Res<SpaceInfo> {
+        self.with(|s| s.info()).map(Into::into)
+    }
+
+    /// Agreements, optionally only one status.
+    pub fn list(&self, status: Option<Status>) -> Res<Vec<AgreementSummary>> {
+        let filter = ac::ListFilter {
+            category: None,
+            status: status.map(Into::into),
+        };
+        Ok(self
+            .with(|s| s.list(&filter))?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// The check-in agenda as of `now_ms`.
+    pub fn agenda(&self, now_ms: i64) -> Res<Agenda> {
+        let at = types::from_ms(now_ms)?;
+        self.with(|s| s.agenda(at)).map(Into::into)
+    }
+
+    /// This partner's next reminders after `now_ms`: at most `limit`, within `horizon_days`.
+    pub fn upcoming_reminders(
+        &self,
+        now_ms: i64,
+        limit: u32,
+        horizon_days: u32,
+    ) -> Res<Vec<Reminder>> {
+        let at = types::from_ms(now_ms)?;
+        let horizon = chrono::Duration::days(horizon_days.into());
+        Ok(self
+            .with(|s| s.upcoming_reminders(at, None, limit as usize, horizon))?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Changes fields of an agreement (a change of wording must be accepted again by both).
+    pub fn edit_agreement(&self, id: String, edit: AgreementEdit) -> Res<()> {
+        let edit = edit.try_into()?;
+        self.with(|s| s.edit_agreement(&aid(id), edit, now()))
+    }
+
+    /// Accepts the agreement's current exact words.
+    pub fn accept(&self, id: String) -> Res<()> {
+        self.with(|s| s.accept(&aid(id), now()))
+    }
+
+    /// Marks a reminder occurrence done.
+    pub fn mark_reminder_done(&self, id: String) -> Res<()> {
+        self.with(|s| s.mark_reminder_done(&id, now()))
+    }
+
+    /// Snoozes a reminder occurrence until `until_ms`.
+    pub fn snooze_reminder(&self, id: String, until_ms: i64) -> Res<()> {
+        let until = types::from_ms(until_ms)?;
+        self.with(|s| s.snooze_reminder(&id, until, now()))
+    }
+
+    /// Saves the caches and releases the data directory (a node can open it then). Every
+    /// later call fails with `NotAllowed`.
+    pub fn shutdown(&self) {
+        let taken = self.space.lock().unwrap_or_else(|p| p.into_inner()).take();
+        drop(taken);
+    }
+}

@@ -234,6 +234,38 @@ class AccordFfiTest {
     }
 
     @Test
+    fun aBackgroundJobEditsAndAcceptsWithoutTheNode() = runBlocking<Unit> {
+        val dir = tempDir().resolve("alex").toString()
+        val alex = AccordNode.create(dir, "Alex", "Europe/Berlin", "Alex's phone", NetworkMode.LOOPBACK)
+        val draft = alex.createAgreement(proposal("Draft rule").copy(draft = true))
+        val proposed = alex.createAgreement(proposal("Phones away at dinner"))
+        val me = alex.info().me
+        // While the node has the space, a background job cannot open it.
+        assertThrows<AccordException.InUse> { AccordLocalSpace.open(dir) }
+        alex.shutdown()
+        alex.close()
+
+        val job = AccordLocalSpace.open(dir)
+        assertEquals(me, job.info().me)
+        assertEquals(setOf(draft, proposed), job.list(null).map { it.id }.toSet())
+        assertNotNull(job.upcomingReminders(System.currentTimeMillis(), 10u, 30u))
+        job.editAgreement(proposed, AgreementEdit(details = "Phones in the drawer"))
+        job.accept(draft)
+        assertEquals(Status.PROPOSED, job.list(null).first { it.id == draft }.status)
+        assertThrows<AccordException.InvalidInput> { job.editAgreement(proposed, AgreementEdit(title = " ")) }
+        assertThrows<AccordException.NotFound> { job.accept("no-such-id") }
+        job.shutdown()
+        assertThrows<AccordException.NotAllowed> { job.list(null) }
+        job.close()
+
+        // The node sees what the job wrote.
+        val again = AccordNode.open(dir, NetworkMode.LOOPBACK).also { nodes.add(it) }
+        assertEquals("Phones in the drawer", again.agreement(proposed).details)
+        assertTrue(again.agreement(draft).summary.acceptedBy.contains(me))
+        assertEquals(listOf("created", "edited"), again.history(proposed).map { it.action })
+    }
+
+    @Test
     fun concernsFollowThroughRemindersAndPositions() {
         val alex = newAlex()
         val id = alex.createAgreement(proposal("Date night"))
