@@ -587,6 +587,9 @@ impl Document {
         let before = self.doc.get_heads();
         self.guard("applying changes", |doc| doc.apply_changes(changes))?;
         self.note_applied(&before);
+        if from_peer {
+            self.check_applied(&before)?;
+        }
         if !from_peer {
             self.last_local = None;
             // This device's own stored changes make its actor known to the document again,
@@ -893,7 +896,32 @@ impl Document {
             self.note_applied(&before);
         }
         state.0.their_capabilities = None;
-        result
+        result?;
+        self.check_applied(&before)
+    }
+
+    /// Checks every change applied since `before`, including those the engine held back until
+    /// their dependencies arrived (which [`Document::check_incoming`] could not check against
+    /// them): each must number its operations after those of the changes it follows. A
+    /// violation marks the document damaged, so the caller reloads it from disk, where none
+    /// of it was written.
+    fn check_applied(&mut self, before: &[ChangeHash]) -> Result<()> {
+        let applied = self.doc.get_changes_meta(before);
+        let below = applied.iter().find(|meta| {
+            meta.deps.iter().any(|d| {
+                self.doc
+                    .get_change_meta_by_hash(d)
+                    .is_some_and(|dep| meta.start_op <= dep.max_op)
+            })
+        });
+        if let Some(meta) = below {
+            self.damaged = true;
+            return Err(Error::InvalidRemoteData(format!(
+                "a change by {} numbers its operations below those of the changes it follows; nothing was kept",
+                meta.actor.to_hex_string()
+            )));
+        }
+        Ok(())
     }
 
     /// What changed between `before` and now: (top-level map, key within it) for every object

@@ -96,6 +96,9 @@ pub(crate) struct DocumentTip {
     pub(crate) heads: Vec<String>,
     /// The sequence number of this device's last change (0 before its first).
     pub(crate) seq: u64,
+    /// The hash (hex) of this device's last change: the next one follows it even when a
+    /// peer's change has since made it no longer a head.
+    pub(crate) last_local: Option<String>,
     /// The highest operation counter in the document.
     pub(crate) max_op: u64,
 }
@@ -132,22 +135,22 @@ impl super::Document {
     /// The heads, this device's last sequence number and the highest operation counter.
     pub(crate) fn tip(&self) -> DocumentTip {
         let heads = self.doc.get_heads();
-        // As Automerge's transaction counts: the highest counter of any change. Every change
-        // numbers its operations after those of the changes it follows (the document format
-        // cannot store one that does not, and peers' changes are checked for it), so without
-        // the clock of applied changes the heads tell it.
+        // As Automerge's transaction counts: the highest counter of any change.
         let max_op = match &self.clock {
             Some(clock) => clock.values().map(|e| e.1).max(),
-            None => heads
-                .iter()
-                .filter_map(|h| self.doc.get_change_meta_by_hash(h))
+            None => self
+                .doc
+                .get_changes_meta(&[])
+                .into_iter()
                 .map(|m| m.max_op)
                 .max(),
         }
         .unwrap_or(0);
+        let last = self.last_local_change();
         DocumentTip {
             heads: heads.iter().map(|h| h.to_string()).collect(),
-            seq: self.last_local_change().map_or(0, |(_, seq, _)| seq),
+            seq: last.map_or(0, |(_, seq, _)| seq),
+            last_local: last.map(|(hash, _, _)| ChangeHash(hash).to_string()),
             max_op,
         }
     }
@@ -232,12 +235,22 @@ pub(crate) fn write_without_document(
     let actor_hex = hex::encode(actor);
     let actor_id = ActorId::from(actor.to_vec());
     let obj = basis.obj.to_op_id().ok_or(NeedsDocument("entity id"))?;
-    let start_op = tip.max_op + 1;
+    // A damaged cache must not make a change the document would refuse on load.
+    let start_op = tip
+        .max_op
+        .checked_add(1)
+        .filter(|op| *op < super::MAX_OP_COUNTER)
+        .ok_or(NeedsDocument("op counter"))?;
+    let seq = tip.seq.checked_add(1).ok_or(NeedsDocument("sequence"))?;
     let mut operations = Vec::new();
     let mut after: Vec<(String, Vec<CachedValue>)> = Vec::new();
     for (key, value) in puts {
         if matches!(value, Val::Other(_)) {
             return Err(NeedsDocument("value"));
+        }
+        // Replacing a child map (a peer's doing) is left to the loaded document.
+        if basis.maps.contains_key(*key) {
+            return Err(NeedsDocument("key holds a map"));
         }
         let current = basis.registers.get(*key).cloned().unwrap_or_default();
         if current.iter().any(|v| matches!(v.value, Val::Other(_))) {
@@ -321,13 +334,18 @@ pub(crate) fn write_without_document(
     if operations.is_empty() {
         return Err(NeedsDocument("nothing to write"));
     }
-    let deps: Option<Vec<ChangeHash>> = tip.heads.iter().map(|h| h.parse().ok()).collect();
+    let deps: Option<Vec<ChangeHash>> = tip
+        .heads
+        .iter()
+        .chain(tip.last_local.iter().filter(|h| !tip.heads.contains(h)))
+        .map(|h| h.parse().ok())
+        .collect();
     let ops = operations.len() as u64;
     let change = automerge::Change::from(ExpandedChange {
         operations,
         actor_id,
         hash: None,
-        seq: tip.seq + 1,
+        seq,
         start_op: std::num::NonZeroU64::new(start_op).ok_or(NeedsDocument("op counter"))?,
         time: time_ms,
         message: Some(message.to_owned()),
@@ -337,7 +355,8 @@ pub(crate) fn write_without_document(
     });
     let hash = change.hash();
     tip.heads = vec![hash.to_string()];
-    tip.seq += 1;
+    tip.seq = seq;
+    tip.last_local = Some(hash.to_string());
     tip.max_op = start_op + ops - 1;
     for (key, values) in after {
         basis.registers.insert(key, values);
@@ -469,6 +488,20 @@ mod tests {
     }
 
     #[test]
+    fn an_edit_after_a_peers_change_that_followed_ours_is_automerges_own_change() {
+        // B's change follows A's last one, so A's last change is no longer a head: Automerge
+        // still names it among the new change's dependencies.
+        let mut doc = with_agreement();
+        let theirs = doc
+            .forge_change(&B, |tx| tx.put(&["agreements", "x"], "title", "B's title"))
+            .unwrap();
+        doc.apply_raw_changes(&[theirs]).unwrap();
+        let (own, _, _) = doc.last_local_change().unwrap();
+        assert!(!doc.heads().contains(&ChangeHash(own)));
+        same_change_both_ways(&doc, &[("details", "after B")]);
+    }
+
+    #[test]
     fn an_unchanged_value_writes_nothing_but_the_record() {
         same_change_both_ways(&with_agreement(), &[("title", "Call when late")]);
     }
@@ -487,6 +520,35 @@ mod tests {
         };
         let refused = write_without_document(&mut tip, &A, &mut basis, &[], Some(missing), "m", 1);
         assert_eq!(refused.err(), Some(NeedsDocument("record map")));
+        // A key that holds a child map.
+        let refused = write_without_document(
+            &mut tip,
+            &A,
+            &mut basis,
+            &[("acceptances", Val::from("t"))],
+            None,
+            "m",
+            1,
+        );
+        assert_eq!(refused.err(), Some(NeedsDocument("key holds a map")));
+        // Counters a damaged cache could hold.
+        for (seq, max_op) in [(u64::MAX, 5), (1, u64::MAX), (1, (1 << 31) - 1)] {
+            let mut damaged = DocumentTip {
+                seq,
+                max_op,
+                ..tip.clone()
+            };
+            let refused = write_without_document(
+                &mut damaged,
+                &A,
+                &mut basis,
+                &[("title", Val::from("t"))],
+                None,
+                "m",
+                1,
+            );
+            assert!(refused.is_err(), "seq {seq}, max_op {max_op}");
+        }
         // A register holding a value this schema never writes.
         basis.registers.get_mut("title").unwrap()[0].value = Val::Other("F64(1.0)".into());
         assert!(!basis.is_plain());
@@ -543,6 +605,42 @@ mod tests {
             Document::load(&accepted.save(), &A).is_err(),
             "what accepting it would have cost"
         );
+    }
+
+    #[test]
+    fn a_low_numbered_change_sent_before_the_one_it_follows_is_not_kept() {
+        let mut doc = with_agreement();
+        let d = doc
+            .forge_change(&B, |tx| tx.put(&["agreements", "x"], "title", "B's title"))
+            .unwrap();
+        let d = automerge::Change::from_bytes(d).unwrap();
+        // B's second change, numbered inside D's operations, sent first: it waits for D.
+        let x = automerge::Change::from(ExpandedChange {
+            operations: vec![Op {
+                action: OpType::Put("x".into()),
+                obj: ObjectId::Root,
+                key: Key::Map("note".into()),
+                pred: SortedVec::new(),
+                insert: false,
+            }],
+            actor_id: ActorId::from(B.to_vec()),
+            hash: None,
+            seq: 2,
+            start_op: std::num::NonZeroU64::new(d.max_op()).unwrap(),
+            time: 5,
+            message: None,
+            deps: vec![d.hash()],
+            extra_bytes: Vec::new(),
+            author: None,
+        });
+        let before = doc.heads();
+        doc.apply_raw_changes(&[x.raw_bytes().to_vec()]).unwrap();
+        assert_eq!(doc.heads(), before, "x waits for d");
+        let err = doc
+            .apply_raw_changes(&[d.raw_bytes().to_vec()])
+            .unwrap_err();
+        assert!(err.to_string().contains("below"), "{err}");
+        assert!(doc.is_damaged(), "the caller reloads from disk");
     }
 
     #[test]

@@ -13,7 +13,8 @@
 //! appended to the log and fsynced; the agreement's new state is derived by the same
 //! [`view::derive_detached`] the views use. Anything the cache cannot write exactly (a value
 //! of an unknown type, a missing record map, a removed device, a newer schema) falls back to
-//! loading the document.
+//! loading the document, and so does a write once the log is due for compaction (so a space
+//! only ever written on demand is still compacted, when that write's space closes).
 
 use super::*;
 use crate::document::{write_without_document, DocumentTip, EntityBasis, NewRecord};
@@ -128,6 +129,10 @@ impl Space {
     /// agreement, a value the cache cannot write exactly, ...).
     fn prepare_unloaded(&mut self, id: &AgreementId) -> Option<Unloaded> {
         if !matches!(self.doc, DocState::NotLoaded(_)) || self.derived.is_some() {
+            return None;
+        }
+        // A due log is compacted by a loaded space (on close): load rather than let it grow.
+        if self.compaction_due() {
             return None;
         }
         let trust = self.trust.clone();
@@ -924,5 +929,29 @@ mod tests {
                 .collect();
             same_both_ways(&dir, &ids, &steps);
         }
+    }
+
+    #[test]
+    fn once_the_log_is_due_for_compaction_the_write_loads_and_closing_compacts() {
+        let root = TempDir::new().unwrap();
+        let states = every_state(root.path());
+        let dir = root.path().join("alex");
+        let mut space = Space::open_with(&dir, LoadMode::OnDemand).unwrap();
+        let frames = space.frames_since_snapshot();
+        space.set_compaction_limits(frames + 1, u64::MAX);
+        space
+            .edit_agreement(&states[2].1, details("not yet due"), t(100))
+            .unwrap();
+        assert!(matches!(space.doc, DocState::NotLoaded(_)));
+        assert!(space.compaction_due());
+        space
+            .edit_agreement(&states[2].1, details("due"), t(101))
+            .unwrap();
+        assert!(matches!(space.doc, DocState::Ready(_)), "loaded to write");
+        drop(space);
+        let mut space = Space::open_with(&dir, LoadMode::OnDemand).unwrap();
+        assert_eq!(space.frames_since_snapshot(), 0, "compacted on close");
+        assert_eq!(space.summary(&states[2].1).unwrap().title, "Active");
+        assert_eq!(space.agreement(&states[2].1).unwrap().details, "due");
     }
 }
