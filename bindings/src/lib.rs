@@ -590,8 +590,8 @@ pub fn debug_panic() {
 /// This device's copy of the space without networking, for background jobs with tight memory
 /// limits (rescheduling notifications, a notification's "done" or "accept" action). It loads
 /// the document only when a call needs it: the list, the agenda and reminders come from the
-/// view cache, and an edit or an acceptance is written from the edit cache without loading the
-/// history. It holds the data directory's lock: use it only while no node has the space open,
+/// view cache, and an edit, an acceptance, a done mark or a snooze is written from the edit
+/// cache without loading the history. It holds the data directory's lock: use it only while no node has the space open,
 /// and shut it down when done.
 #[derive(uniffi::Object)]
 pub struct AccordLocalSpace {

@@ -25,7 +25,7 @@ use std::time::Instant;
 pub const AGREEMENTS: usize = 500;
 /// Changes in the fixture's document (default).
 pub const CHANGES: usize = 50_000;
-const VERSION: &str = "accord-bench-fixture-v8";
+const VERSION: &str = "accord-bench-fixture-v9";
 const MARKER: &str = "complete.txt";
 /// Writes between two exchanges of changes between the partners.
 const BATCH: usize = 200;

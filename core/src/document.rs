@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 #[path = "document_unloaded.rs"]
 mod unloaded;
 pub(crate) use unloaded::{
-    write_without_document, DocumentTip, EntityBasis, NewRecord, UnloadedChange,
+    write_without_document, DocumentTip, EntityBasis, NewRecord, OpRef, UnloadedChange,
 };
 
 /// Op counters a peer's change may reach (far below the engine's 32-bit limit).

@@ -67,6 +67,19 @@ impl EntityBasis {
             .all(|v| !matches!(v.value, Val::Other(_)))
     }
 
+    /// The document's root as the parent of records in its top-level `maps` (no register is
+    /// written through it).
+    pub(crate) fn root(maps: BTreeMap<String, OpRef>) -> EntityBasis {
+        EntityBasis {
+            obj: OpRef {
+                counter: 0,
+                actor: String::new(),
+            },
+            registers: BTreeMap::new(),
+            maps,
+        }
+    }
+
     /// The entity as [`super::Document::entity_registers`] reads it (without a place in a
     /// loaded document: only for deriving views).
     pub(crate) fn to_entity(&self, id: &str) -> Entity {
@@ -155,6 +168,17 @@ impl super::Document {
         }
     }
 
+    /// The top-level maps (`marks`, `log`, ...) by key, as parents of records.
+    pub(crate) fn top_level_maps(&self) -> BTreeMap<String, OpRef> {
+        self.doc
+            .map_range(&automerge::ROOT, ..)
+            .filter(|item| {
+                !item.conflict && matches!(item.value, automerge::ValueRef::Object(ObjType::Map))
+            })
+            .filter_map(|item| Some((item.key.to_string(), OpRef::of(&item.id())?)))
+            .collect()
+    }
+
     /// What writing to the entity `id` of `collection` needs, if it exists.
     pub(crate) fn entity_basis(&self, collection: &str, id: &str) -> Option<EntityBasis> {
         let obj = self.resolve(&[collection, id])?;
@@ -234,7 +258,17 @@ pub(crate) fn write_without_document(
 ) -> Result<UnloadedChange, NeedsDocument> {
     let actor_hex = hex::encode(actor);
     let actor_id = ActorId::from(actor.to_vec());
-    let obj = basis.obj.to_op_id().ok_or(NeedsDocument("entity id"))?;
+    // Counter 0 is no operation's: the root, a parent of records only.
+    let obj = match puts.is_empty() {
+        true => None,
+        false => Some(
+            basis
+                .obj
+                .to_op_id()
+                .filter(|id| id.0 > 0)
+                .ok_or(NeedsDocument("entity id"))?,
+        ),
+    };
     // A damaged cache must not make a change the document would refuse on load.
     let start_op = tip
         .max_op
@@ -277,7 +311,7 @@ pub(crate) fn write_without_document(
                 let others: Vec<&CachedValue> = current.iter().filter(|v| v.op != w.op).collect();
                 operations.push(Op {
                     action: OpType::Delete,
-                    obj: ObjectId::Id(obj.clone()),
+                    obj: ObjectId::Id(obj.clone().ok_or(NeedsDocument("entity id"))?),
                     key: Key::Map((*key).into()),
                     pred: pred(&others)?,
                     insert: false,
@@ -288,7 +322,7 @@ pub(crate) fn write_without_document(
                 let all: Vec<&CachedValue> = current.iter().collect();
                 operations.push(Op {
                     action: OpType::Put(value.to_scalar()),
-                    obj: ObjectId::Id(obj.clone()),
+                    obj: ObjectId::Id(obj.clone().ok_or(NeedsDocument("entity id"))?),
                     key: Key::Map((*key).into()),
                     pred: pred(&all)?,
                     insert: false,
@@ -499,6 +533,50 @@ mod tests {
         let (own, _, _) = doc.last_local_change().unwrap();
         assert!(!doc.heads().contains(&ChangeHash(own)));
         same_change_both_ways(&doc, &[("details", "after B")]);
+    }
+
+    #[test]
+    fn a_record_in_a_top_level_map_is_automerges_own_change() {
+        let mut doc = with_agreement();
+        doc.change("marks", 2, |tx| tx.insert_map(&[], "marks", vec![], &[]))
+            .unwrap();
+        let fields = || vec![("kind", Val::from("done")), ("seq", Val::Int(3))];
+        let mut tip = doc.tip();
+        let mut root = EntityBasis::root(doc.top_level_maps());
+        let built = write_without_document(
+            &mut tip,
+            &A,
+            &mut root,
+            &[],
+            Some(NewRecord {
+                map: "marks",
+                key: "m3",
+                fields: fields(),
+            }),
+            "reminder done",
+            99,
+        )
+        .unwrap();
+        let mut reference = Document::load(&doc.save(), &A).unwrap();
+        reference
+            .change("reminder done", 99, |tx| {
+                tx.insert_record(&["marks"], "m3", fields())
+            })
+            .unwrap();
+        let own = reference.doc.get_last_local_change().unwrap();
+        assert_eq!(built.bytes, own.raw_bytes());
+        assert_eq!(tip, reference.tip());
+        // The root takes no register writes.
+        let refused = write_without_document(
+            &mut tip,
+            &A,
+            &mut root,
+            &[("schema", Val::Int(3))],
+            None,
+            "m",
+            1,
+        );
+        assert_eq!(refused.err(), Some(NeedsDocument("entity id")));
     }
 
     #[test]

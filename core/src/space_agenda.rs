@@ -182,6 +182,16 @@ impl AgendaInputs {
     pub(crate) fn is_partner(&self, partner: &PartnerId) -> bool {
         self.partners.iter().any(|p| &p.id == partner)
     }
+
+    /// The space's partners.
+    pub(crate) fn partner_ids(&self) -> Vec<PartnerId> {
+        self.partners.iter().map(|p| p.id.clone()).collect()
+    }
+
+    /// Done and snooze marks (a write without the document adds its own).
+    pub(crate) fn marks_mut(&mut self) -> &mut Marks {
+        &mut self.marks
+    }
 }
 
 impl Space {
@@ -212,23 +222,13 @@ impl Space {
 #[cfg(test)]
 mod tests {
     use super::super::DocState;
-    use crate::reminders::recurrence::{Frequency, RecurrenceRule};
     use crate::reminders::schedule::Reminder;
+    use crate::test_support::daily;
     use crate::*;
-    use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+    use chrono::{DateTime, Duration, TimeZone, Utc};
 
     fn t(minutes: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap() + Duration::minutes(minutes)
-    }
-
-    fn daily(hh: u32, tz: &str) -> RecurrenceRule {
-        RecurrenceRule {
-            frequency: Frequency::Daily { interval: 1 },
-            time: NaiveTime::from_hms_opt(hh, 0, 0).unwrap(),
-            time_zone: tz.into(),
-            start: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
-            until: None,
-        }
     }
 
     fn concern(agreement: Option<AgreementId>, what: &str) -> NewConcern {

@@ -108,56 +108,62 @@ pub(crate) fn read_reminders(
     }
     for r in doc.records(&["marks"]) {
         state.max_seq = state.max_seq.max(r.int("seq").unwrap_or(0));
-        let partner = match members.record_author(&r) {
-            Ok(author) => author.partner.clone(),
-            Err(why) => {
-                problems.push(Problem::new(
-                    format!("reminder mark {}", r.id),
-                    format!("{why}; ignored"),
-                ));
-                continue;
-            }
-        };
-        match r.str("kind") {
-            Some("done") => match r.str("occurrence") {
-                Some(o) => state.marks.mark_done(o),
-                None => problems.push(Problem::new(
-                    format!("reminder mark {}", r.id),
-                    "names no occurrence",
-                )),
-            },
-            Some("snooze") => {
-                let (Some(reminder), Some(until), Some(due)) =
-                    (r.str("reminder"), r.int("until"), r.int("due"))
-                else {
-                    problems.push(Problem::new(
-                        format!("reminder mark {}", r.id),
-                        "is incomplete",
-                    ));
-                    continue;
-                };
-                // A reminder id includes its partner: only that partner's snoozes count, so
-                // the snoozer is checked when the reminder is computed (see `marks_for`).
-                let _ = partner;
-                let snooze = Snooze {
-                    until: view::time_of(Some(until)),
-                    due: view::time_of(Some(due)),
-                };
-                let later = state
-                    .marks
-                    .snooze_of(reminder)
-                    .is_none_or(|s| s.until < snooze.until);
-                if later {
-                    state.marks.insert_snooze(reminder, snooze);
-                }
-            }
-            _ => problems.push(Problem::new(
-                format!("reminder mark {}", r.id),
-                "has an unknown kind",
-            )),
-        }
+        read_mark(&mut state.marks, &r, members, problems);
     }
     state
+}
+
+/// Takes one `marks/{rec}` record into `marks`: a done occurrence, or a snooze that ends later
+/// than the one known. Records by no valid member, or incomplete, are reported and ignored.
+pub(crate) fn read_mark(
+    marks: &mut Marks,
+    r: &crate::document::Record,
+    members: &Members,
+    problems: &mut Vec<Problem>,
+) {
+    if let Err(why) = members.record_author(r) {
+        problems.push(Problem::new(
+            format!("reminder mark {}", r.id),
+            format!("{why}; ignored"),
+        ));
+        return;
+    }
+    match r.str("kind") {
+        Some("done") => match r.str("occurrence") {
+            Some(o) => marks.mark_done(o),
+            None => problems.push(Problem::new(
+                format!("reminder mark {}", r.id),
+                "names no occurrence",
+            )),
+        },
+        Some("snooze") => {
+            let (Some(reminder), Some(until), Some(due)) =
+                (r.str("reminder"), r.int("until"), r.int("due"))
+            else {
+                problems.push(Problem::new(
+                    format!("reminder mark {}", r.id),
+                    "is incomplete",
+                ));
+                return;
+            };
+            // A reminder id includes its partner: only that partner's snoozes count, so the
+            // snoozer is checked when the reminder is computed (see `marks_for`).
+            let snooze = Snooze {
+                until: view::time_of(Some(until)),
+                due: view::time_of(Some(due)),
+            };
+            let later = marks
+                .snooze_of(reminder)
+                .is_none_or(|s| s.until < snooze.until);
+            if later {
+                marks.insert_snooze(reminder, snooze);
+            }
+        }
+        _ => problems.push(Problem::new(
+            format!("reminder mark {}", r.id),
+            "has an unknown kind",
+        )),
+    }
 }
 
 pub(crate) fn schedule_partners(members: &Members) -> Vec<SchedulePartner> {
@@ -425,13 +431,26 @@ impl Space {
         Ok(compute(self.derived(), now, &me, limit, horizon))
     }
 
-    fn find_reminder(&mut self, id: &str, now: DateTime<Utc>) -> Result<Reminder> {
-        self.ready()?;
+    /// Finds an upcoming reminder of either partner by id, occurrence or id prefix (served
+    /// from the view cache while the document is not loaded, like `upcoming_reminders`).
+    pub(super) fn find_reminder(&mut self, id: &str, now: DateTime<Utc>) -> Result<Reminder> {
+        let partners = match (&self.derived, &self.cached) {
+            (
+                None,
+                Some(ViewCache {
+                    agenda: Some(inputs),
+                    ..
+                }),
+            ) => inputs.partner_ids(),
+            _ => {
+                self.ready()?;
+                self.derived().members.partner_ids()
+            }
+        };
         let id = id.trim();
-        let partners = self.derived().members.partner_ids();
         let horizon = Duration::days(400);
         for partner in partners {
-            let all = compute(self.derived(), now, &partner, usize::MAX, horizon);
+            let all = self.upcoming_reminders(now, Some(&partner), usize::MAX, horizon)?;
             let mut found: Vec<Reminder> = all
                 .into_iter()
                 .filter(|r| {
@@ -453,6 +472,9 @@ impl Space {
 
     /// Marks a reminder's occurrence done, for both partners.
     pub fn mark_reminder_done(&mut self, id: &str, now: DateTime<Utc>) -> Result<()> {
+        if let Some(done) = self.mark_done_unloaded(id, now) {
+            return done;
+        }
         self.writable()?;
         let reminder = self.find_reminder(id, now)?;
         if self.derived().reminders.marks.is_done(&reminder.occurrence) {
@@ -479,6 +501,9 @@ impl Space {
         until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        if let Some(done) = self.snooze_unloaded(id, until, now) {
+            return done;
+        }
         let (me, _) = self.writable()?;
         let reminder = self.find_reminder(id, now)?;
         if reminder.partner != me {

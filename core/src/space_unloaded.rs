@@ -1,23 +1,27 @@
-//! Editing an agreement without loading the document's history.
+//! Editing and accepting an agreement, and marking reminders done or snoozed, without
+//! loading the document's history.
 //!
 //! A process opened with [`LoadMode::OnDemand`] serves the list, the agenda and reminders
-//! from `view.json`. To make an edit too without loading the history (which Automerge builds
-//! at several times the memory of the current state), `edits.json` keeps what an edit reads:
+//! from `view.json`. To write too without loading the history (which Automerge builds at
+//! several times the memory of the current state), `edits.json` keeps what those writes read:
 //! the document's tip (heads, this device's last sequence number, the highest op counter),
-//! the members, and per agreement its registers with the operations that wrote them and its
-//! parsed records. Both caches are written from the loaded views and checked against the
+//! the members, the top-level maps, and per agreement its registers with the operations that
+//! wrote them and its parsed records. Both caches are written from the loaded views and checked against the
 //! stored heads and log, so a stale or missing cache only means loading as before.
 //!
 //! The edit is planned by the same [`FieldWrites::plan`] as with the document loaded, built
 //! by [`crate::document::write_without_document`] as the same change Automerge would make,
 //! appended to the log and fsynced; the agreement's new state is derived by the same
-//! [`view::derive_detached`] the views use. Anything the cache cannot write exactly (a value
+//! [`view::derive_detached`] the views use, a new mark read by the same
+//! [`reminders_impl::read_mark`] as on load. Anything the cache cannot write exactly (a value
 //! of an unknown type, a missing record map, a removed device, a newer schema) falls back to
 //! loading the document, and so does a write once the log is due for compaction (so a space
 //! only ever written on demand is still compacted, when that write's space closes).
 
 use super::*;
-use crate::document::{write_without_document, DocumentTip, EntityBasis, NewRecord};
+use crate::document::{
+    write_without_document, DocumentTip, EntityBasis, NewRecord, OpRef, UnloadedChange,
+};
 use crate::storage::Frame;
 use crate::trust::Checkpoint;
 use crate::view::{ChildKind, ChildRecords, MembersParts};
@@ -36,6 +40,17 @@ pub(super) struct EditCache {
     max_seq: i64,
     members: MembersParts,
     agreements: BTreeMap<AgreementId, AgreementBasis>,
+    /// The top-level maps (`marks`, ...), as parents of records.
+    top_maps: BTreeMap<String, OpRef>,
+}
+
+/// This device as a writer without the document: the members, its partner, itself, and the
+/// causal order of the record it writes next.
+struct Writer {
+    members: Members,
+    me: PartnerId,
+    device: DeviceId,
+    seq: i64,
 }
 
 /// An agreement and the members as a write without the document starts from.
@@ -82,6 +97,7 @@ impl EditCache {
             max_seq: derived.max_seq,
             members: derived.members.parts(),
             agreements,
+            top_maps: doc.top_level_maps(),
         }
     }
 }
@@ -124,10 +140,10 @@ impl Space {
         }))
     }
 
-    /// What a write to agreement `id` needs when the space is not loaded and the caches hold
-    /// all of it; `None` when the caller must load the document (not a member, unknown
-    /// agreement, a value the cache cannot write exactly, ...).
-    fn prepare_unloaded(&mut self, id: &AgreementId) -> Option<Unloaded> {
+    /// Who writes without the document, when the space is not loaded, the caches match the
+    /// stored log, the schema is this build's, this device is a member and the log is not due
+    /// for compaction; `None` otherwise (the caller loads the document).
+    fn unloaded_writer(&mut self) -> Option<Writer> {
         if !matches!(self.doc, DocState::NotLoaded(_)) || self.derived.is_some() {
             return None;
         }
@@ -143,6 +159,25 @@ impl Space {
         }
         let members = Members::from_parts(cache.members.clone(), &trust);
         let me = members.partner_of_device(&device)?.clone();
+        Some(Writer {
+            members,
+            me,
+            device,
+            seq: cache.max_seq.saturating_add(1),
+        })
+    }
+
+    /// What a write to agreement `id` needs when the space is not loaded and the caches hold
+    /// all of it; `None` when the caller must load the document (not a member, unknown
+    /// agreement, a value the cache cannot write exactly, ...).
+    fn prepare_unloaded(&mut self, id: &AgreementId) -> Option<Unloaded> {
+        let Writer {
+            members,
+            me,
+            device,
+            seq,
+        } = self.unloaded_writer()?;
+        let cache = self.edit_cache()?;
         let basis = cache.agreements.get(id)?;
         if !basis.entity.is_plain() {
             return None;
@@ -157,7 +192,7 @@ impl Space {
             device,
             entity,
             state,
-            seq: cache.max_seq.saturating_add(1),
+            seq,
         })
     }
 
@@ -255,25 +290,13 @@ impl Space {
         Some(self.commit_unloaded(id, prepared, built, tip, entity))
     }
 
-    /// Makes an unloaded change durable, then brings both caches to what the document now
-    /// holds.
-    fn commit_unloaded(
-        &mut self,
-        id: &AgreementId,
-        prepared: Unloaded,
-        built: crate::document::UnloadedChange,
-        tip: DocumentTip,
-        entity: EntityBasis,
-    ) -> Result<()> {
-        let Unloaded {
-            members,
-            state: before,
-            seq,
-            ..
-        } = prepared;
+    /// Appends an unloaded change durably, signs it, and moves both caches to the new heads
+    /// (the caller then updates what the change wrote). `Ok(false)` when the caches could
+    /// not follow (they are dropped; the next read loads the document).
+    fn append_unloaded(&mut self, built: &UnloadedChange, tip: &DocumentTip) -> Result<bool> {
         let frame = Frame {
             heads: vec![built.hash],
-            changes: vec![built.bytes],
+            changes: vec![built.bytes.clone()],
         };
         self.storage.append(&frame)?;
         let device = self.identity.device_id();
@@ -288,6 +311,38 @@ impl Space {
         self.unsaved_caches = true;
         self.events
             .push(SpaceEvent::DocumentChanged { remote: false });
+        let frames = self.storage.frames_since_snapshot();
+        let (Some(view), Some(edits)) = (self.cached.as_mut(), self.edits.as_mut()) else {
+            self.cached = None;
+            self.edits = None;
+            return Ok(false);
+        };
+        view.heads = tip.heads.clone();
+        view.log_frames = Some(frames);
+        edits.tip = tip.clone();
+        edits.log_frames = frames;
+        Ok(true)
+    }
+
+    /// Makes an unloaded change to an agreement durable, then brings both caches to what the
+    /// document now holds.
+    fn commit_unloaded(
+        &mut self,
+        id: &AgreementId,
+        prepared: Unloaded,
+        built: UnloadedChange,
+        tip: DocumentTip,
+        entity: EntityBasis,
+    ) -> Result<()> {
+        if !self.append_unloaded(&built, &tip)? {
+            return Ok(());
+        }
+        let Unloaded {
+            members,
+            state: before,
+            seq,
+            ..
+        } = prepared;
         let records = built
             .record
             .map(|r| vec![(ChildKind::Acceptance, r)])
@@ -309,14 +364,9 @@ impl Space {
         if before.reminder_fingerprint() != after.reminder_fingerprint() {
             self.events.push(SpaceEvent::RemindersChanged);
         }
-        let frames = self.storage.frames_since_snapshot();
-        view.heads = tip.heads.clone();
-        view.log_frames = Some(frames);
         if let Some(summary) = view.agreements.iter_mut().find(|a| &a.id == id) {
             *summary = after.summary.clone();
         }
-        edits.tip = tip;
-        edits.log_frames = frames;
         edits.max_seq = edits.max_seq.max(seq).max(after.max_seq);
         edits.agreements.insert(
             id.clone(),
@@ -325,6 +375,136 @@ impl Space {
                 children: after.children,
             },
         );
+        Ok(())
+    }
+
+    /// Marks a reminder's occurrence done without loading the document, when the caches
+    /// hold all it needs; `None` when the caller must load it.
+    pub(super) fn mark_done_unloaded(
+        &mut self,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Option<Result<()>> {
+        let writer = self.unloaded_writer()?;
+        let reminder = match self.find_reminder(id, now) {
+            Ok(r) => r,
+            Err(e) => return Some(Err(e)),
+        };
+        if self
+            .agenda_inputs()?
+            .marks_mut()
+            .is_done(&reminder.occurrence)
+        {
+            return Some(Ok(()));
+        }
+        let fields = vec![
+            ("kind", "done".into()),
+            ("occurrence", reminder.occurrence.clone().into()),
+        ];
+        self.write_mark_unloaded("reminder done", writer, fields, now)
+    }
+
+    /// Snoozes one of this partner's reminders without loading the document, when the caches
+    /// hold all it needs; `None` when the caller must load it.
+    pub(super) fn snooze_unloaded(
+        &mut self,
+        id: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Option<Result<()>> {
+        let writer = self.unloaded_writer()?;
+        let reminder = match self.find_reminder(id, now) {
+            Ok(r) => r,
+            Err(e) => return Some(Err(e)),
+        };
+        if reminder.partner != writer.me {
+            return Some(Err(Error::NotAllowed(
+                "you can snooze only your own reminders".into(),
+            )));
+        }
+        if until <= now {
+            return Some(Err(Error::invalid("snooze", "must end in the future")));
+        }
+        let due = self
+            .agenda_inputs()?
+            .marks_mut()
+            .snooze_of(&reminder.id)
+            .map(|s| s.due)
+            .unwrap_or(reminder.fires_at_utc);
+        let fields = vec![
+            ("kind", "snooze".into()),
+            ("reminder", reminder.id.clone().into()),
+            ("until", until.timestamp_millis().into()),
+            ("due", due.timestamp_millis().into()),
+        ];
+        self.write_mark_unloaded("reminder snooze", writer, fields, now)
+    }
+
+    /// The agenda's inputs in the view cache (marks among them), while not loaded.
+    fn agenda_inputs(&mut self) -> Option<&mut AgendaInputs> {
+        match (&self.derived, self.cached.as_mut()) {
+            (None, Some(view)) => view.agenda.as_mut(),
+            _ => None,
+        }
+    }
+
+    /// Writes a `marks/{rec}` record without the document and takes it into the cached marks.
+    fn write_mark_unloaded(
+        &mut self,
+        op: &str,
+        writer: Writer,
+        fields: Vec<(&'static str, Val)>,
+        now: DateTime<Utc>,
+    ) -> Option<Result<()>> {
+        // Finding the reminder may have loaded the document (without a usable cache).
+        if !matches!(self.doc, DocState::NotLoaded(_)) || self.derived.is_some() {
+            return None;
+        }
+        let actor = self.identity.actor_bytes();
+        let cache = self.edit_cache()?;
+        let mut tip = cache.tip.clone();
+        let mut root = EntityBasis::root(cache.top_maps.clone());
+        let record = RecordId::for_record(&writer.device, writer.seq);
+        let built = write_without_document(
+            &mut tip,
+            &actor,
+            &mut root,
+            &[],
+            Some(NewRecord {
+                map: "marks",
+                key: record.as_str(),
+                fields: Act::new(writer.seq).fields(fields),
+            }),
+            &message(op, None),
+            now_ms(now),
+        )
+        .ok()?;
+        Some(self.commit_mark_unloaded(writer, built, tip))
+    }
+
+    fn commit_mark_unloaded(
+        &mut self,
+        writer: Writer,
+        built: UnloadedChange,
+        tip: DocumentTip,
+    ) -> Result<()> {
+        if !self.append_unloaded(&built, &tip)? {
+            return Ok(());
+        }
+        if let Some(edits) = self.edits.as_mut() {
+            edits.max_seq = edits.max_seq.max(writer.seq);
+        }
+        let Some(inputs) = self.agenda_inputs() else {
+            return Ok(());
+        };
+        let marks = inputs.marks_mut();
+        let before = format!("{marks:?}");
+        if let Some(record) = &built.record {
+            reminders_impl::read_mark(marks, record, &writer.members, &mut Vec::new());
+        }
+        if format!("{marks:?}") != before {
+            self.events.push(SpaceEvent::RemindersChanged);
+        }
         Ok(())
     }
 
@@ -349,7 +529,7 @@ impl Space {
 #[cfg(test)]
 mod tests {
     use super::super::DocState;
-    use crate::test_support::{alex_space, sync};
+    use crate::test_support::{alex_space, daily, sync};
     use crate::*;
     use chrono::{DateTime, TimeZone, Utc};
     use std::path::Path;
@@ -435,6 +615,9 @@ mod tests {
         sam.request_renegotiation(&renegotiate, "not working", t(11))
             .unwrap();
         alex.retire(&retired, "done", t(12)).unwrap();
+        // A daily commitment for both, and a review every week: reminders to mark.
+        alex.add_commitment_rule(&active, daily(19, "Europe/Berlin"), None, t(13))
+            .unwrap();
         sync(&mut alex, &mut sam);
         let states = vec![
             ("draft", draft),
@@ -507,51 +690,81 @@ mod tests {
             .collect()
     }
 
+    /// What the caches serve: the list, the agenda and each partner's reminders.
+    fn cached_views(space: &mut Space) -> String {
+        let partners: Vec<PartnerId> = space
+            .info()
+            .unwrap()
+            .partners
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        let mut out = format!("{:?}\n", space.list(&ListFilter::default()).unwrap());
+        out += &format!("{:?}\n", space.agenda(t(60 * 24 * 9)).unwrap());
+        for p in &partners {
+            let horizon = chrono::Duration::days(30);
+            out += &format!(
+                "{:?}\n",
+                space
+                    .upcoming_reminders(t(200), Some(p), 50, horizon)
+                    .unwrap()
+            );
+        }
+        out
+    }
+
     /// Makes `steps` on a copy of `alex` opened on demand (without loading) and on a copy
     /// opened and loaded; both must end with the same document and the same views, whether
     /// read from the caches or from the loaded document.
     fn same_both_ways(alex: &Path, ids: &[AgreementId], steps: &[Step]) {
+        same_both_ways_by(alex, ids, &|space| {
+            apply(space, steps)
+                .into_iter()
+                .map(|r| format!("{r:?}"))
+                .collect()
+        })
+    }
+
+    /// Like [`same_both_ways`] for any writes `act` makes (returning their outcomes).
+    fn same_both_ways_by(
+        alex: &Path,
+        ids: &[AgreementId],
+        act: &dyn Fn(&mut Space) -> Vec<String>,
+    ) {
         let scratch = TempDir::new().unwrap();
         let (cold, warm) = (scratch.path().join("cold"), scratch.path().join("warm"));
         copy_dir(alex, &cold);
         copy_dir(alex, &warm);
 
         let mut space = Space::open_with(&cold, LoadMode::OnDemand).unwrap();
-        let cold_results = apply(&mut space, steps);
+        let cold_results = act(&mut space);
+        let cold_views = cached_views(&mut space);
         assert!(
             matches!(space.doc, DocState::NotLoaded(_)),
-            "edited without loading"
+            "written and read without loading"
         );
-        let cold_list = space.list(&ListFilter::default()).unwrap();
-        let cold_agenda = space.agenda(t(60 * 24 * 9)).unwrap();
         drop(space);
 
         let mut space = Space::open(&warm).unwrap();
-        let warm_results = apply(&mut space, steps);
+        let warm_results = act(&mut space);
         let expected = seen(&mut space, ids);
-        drop(space);
         assert_eq!(
-            format!("{cold_results:?}"),
-            format!("{warm_results:?}"),
-            "same outcome"
+            cached_views(&mut space),
+            cold_views,
+            "what the caches predicted is what the loaded views say"
         );
+        drop(space);
+        assert_eq!(cold_results, warm_results, "same outcome");
 
         let mut space = Space::open_with(&cold, LoadMode::OnDemand).unwrap();
         assert_eq!(
-            space.list(&ListFilter::default()).unwrap(),
-            cold_list,
-            "the cache written on close"
+            cached_views(&mut space),
+            cold_views,
+            "the caches written on close"
         );
-        assert!(matches!(space.doc, DocState::NotLoaded(_)), "cache valid");
+        assert!(matches!(space.doc, DocState::NotLoaded(_)), "caches valid");
         let loaded = seen(&mut space, ids);
         assert_eq!(loaded, expected);
-        let mut warm_space = Space::open(&warm).unwrap();
-        assert_eq!(
-            warm_space.list(&ListFilter::default()).unwrap(),
-            cold_list,
-            "what the edit predicted is what the loaded views say"
-        );
-        assert_eq!(warm_space.agenda(t(60 * 24 * 9)).unwrap(), cold_agenda);
     }
 
     #[test]
@@ -953,5 +1166,67 @@ mod tests {
         assert_eq!(space.frames_since_snapshot(), 0, "compacted on close");
         assert_eq!(space.summary(&states[2].1).unwrap().title, "Active");
         assert_eq!(space.agreement(&states[2].1).unwrap().details, "due");
+    }
+
+    #[test]
+    fn marking_reminders_done_and_snoozing_is_the_same_with_the_document_loaded_or_not() {
+        let root = TempDir::new().unwrap();
+        let states = every_state(root.path());
+        let ids: Vec<AgreementId> = states.iter().map(|(_, id)| id.clone()).collect();
+        for who in ["alex", "sam"] {
+            let dir = root.path().join(who);
+            same_both_ways_by(&dir, &ids, &|space| {
+                let me = space.info().unwrap().me;
+                let horizon = chrono::Duration::days(30);
+                let mine = space.upcoming_reminders(t(100), None, 10, horizon).unwrap();
+                let partners = space.info().unwrap().partners;
+                let other = partners.iter().find(|p| p.id != me).unwrap().id.clone();
+                let theirs = space
+                    .upcoming_reminders(t(100), Some(&other), 10, horizon)
+                    .unwrap();
+                assert!(mine.len() >= 3 && !theirs.is_empty());
+                vec![
+                    space.mark_reminder_done(&mine[0].id, t(100)),
+                    // Done twice: nothing more to write.
+                    space.mark_reminder_done(&mine[0].occurrence, t(101)),
+                    space.snooze_reminder(&mine[1].id, t(60 * 24 * 3), t(102)),
+                    // Snoozed again, later, then earlier (the later one holds).
+                    space.snooze_reminder(&mine[1].id, t(60 * 24 * 4), t(103)),
+                    space.snooze_reminder(&mine[1].id, t(60 * 24 * 2), t(104)),
+                    space.snooze_reminder_for(&mine[2].id, chrono::Duration::hours(2), t(105)),
+                    space.mark_reminder_done(&theirs[0].id, t(106)),
+                    // Refused: another's reminder, a past time, an unknown id.
+                    space.snooze_reminder(&theirs[0].id, t(60 * 24 * 3), t(107)),
+                    space.snooze_reminder(&mine[2].id, t(50), t(108)),
+                    space.mark_reminder_done("no-such-reminder", t(109)),
+                ]
+                .into_iter()
+                .map(|r| format!("{r:?}"))
+                .collect()
+            });
+        }
+    }
+
+    #[test]
+    fn a_mark_without_the_document_tells_the_app_reminders_changed() {
+        let root = TempDir::new().unwrap();
+        every_state(root.path());
+        let mut space = Space::open_with(&root.path().join("alex"), LoadMode::OnDemand).unwrap();
+        let horizon = chrono::Duration::days(30);
+        let mine = space.upcoming_reminders(t(100), None, 1, horizon).unwrap();
+        space.mark_reminder_done(&mine[0].id, t(100)).unwrap();
+        assert_eq!(
+            space.take_events(),
+            vec![
+                SpaceEvent::DocumentChanged { remote: false },
+                SpaceEvent::RemindersChanged
+            ]
+        );
+        let next = space.upcoming_reminders(t(100), None, 1, horizon).unwrap();
+        assert_ne!(
+            next[0].occurrence, mine[0].occurrence,
+            "done is no longer upcoming"
+        );
+        assert!(matches!(space.doc, DocState::NotLoaded(_)));
     }
 }

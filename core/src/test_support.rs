@@ -1,7 +1,8 @@
 //! Set-up shared by the core's unit tests.
 
+use crate::reminders::recurrence::{Frequency, RecurrenceRule};
 use crate::{CreateSpace, Space};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use std::path::Path;
 
 /// A new space in `dir` whose first partner is Alex, living in `time_zone`.
@@ -24,4 +25,15 @@ pub(crate) fn sync(a: &mut Space, b: &mut Space) {
     b.apply_changes(&c).unwrap();
     let c = b.changes_since(&a.heads().unwrap()).unwrap();
     a.apply_changes(&c).unwrap();
+}
+
+/// Every day at `hh`:00 in `time_zone`, from 2027-01-01.
+pub(crate) fn daily(hh: u32, time_zone: &str) -> RecurrenceRule {
+    RecurrenceRule {
+        frequency: Frequency::Daily { interval: 1 },
+        time: NaiveTime::from_hms_opt(hh, 0, 0).unwrap(),
+        time_zone: time_zone.into(),
+        start: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+        until: None,
+    }
 }
