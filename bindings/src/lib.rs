@@ -177,6 +177,74 @@ impl Drop for Subscription {
     }
 }
 
+/// Runs domain operations on a space: the node's, or one opened on demand. The calls both
+/// [`AccordNode`] and [`AccordLocalSpace`] export convert their values here, once.
+trait WithSpace {
+    /// Runs `f` on the space.
+    fn with_space<R>(&self, f: impl FnOnce(&mut ac::Space) -> ac::Result<R>) -> Res<R>;
+
+    fn space_info(&self) -> Res<SpaceInfo> {
+        self.with_space(|s| s.info()).map(Into::into)
+    }
+
+    fn space_list(&self, status: Option<Status>) -> Res<Vec<AgreementSummary>> {
+        let filter = ac::ListFilter {
+            category: None,
+            status: status.map(Into::into),
+        };
+        Ok(self
+            .with_space(|s| s.list(&filter))?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    fn space_edit(&self, id: String, edit: AgreementEdit) -> Res<()> {
+        let edit = edit.try_into()?;
+        self.with_space(|s| s.edit_agreement(&aid(id), edit, now()))
+    }
+
+    fn space_accept(&self, id: String) -> Res<()> {
+        self.with_space(|s| s.accept(&aid(id), now()))
+    }
+
+    fn space_agenda(&self, now_ms: i64) -> Res<Agenda> {
+        let at = types::from_ms(now_ms)?;
+        self.with_space(|s| s.agenda(at)).map(Into::into)
+    }
+
+    fn space_reminders(&self, now_ms: i64, limit: u32, horizon_days: u32) -> Res<Vec<Reminder>> {
+        let at = types::from_ms(now_ms)?;
+        let horizon = chrono::Duration::days(horizon_days.into());
+        Ok(self
+            .with_space(|s| s.upcoming_reminders(at, None, limit as usize, horizon))?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    fn space_mark_done(&self, id: String) -> Res<()> {
+        self.with_space(|s| s.mark_reminder_done(&id, now()))
+    }
+
+    fn space_snooze(&self, id: String, until_ms: i64) -> Res<()> {
+        let until = types::from_ms(until_ms)?;
+        self.with_space(|s| s.snooze_reminder(&id, until, now()))
+    }
+}
+
+impl WithSpace for AccordNode {
+    fn with_space<R>(&self, f: impl FnOnce(&mut ac::Space) -> ac::Result<R>) -> Res<R> {
+        self.space(f)
+    }
+}
+
+impl WithSpace for AccordLocalSpace {
+    fn with_space<R>(&self, f: impl FnOnce(&mut ac::Space) -> ac::Result<R>) -> Res<R> {
+        self.with(f)
+    }
+}
+
 /// One device's Accord node: its copy of the space plus networking to the couple's devices.
 #[derive(uniffi::Object)]
 pub struct AccordNode {
@@ -273,20 +341,12 @@ impl AccordNode {
 
     /// The space, its partners and devices.
     pub fn info(&self) -> Res<SpaceInfo> {
-        self.space(|s| s.info()).map(Into::into)
+        self.space_info()
     }
 
     /// Agreements, optionally only one status.
     pub fn list(&self, status: Option<Status>) -> Res<Vec<AgreementSummary>> {
-        let filter = ac::ListFilter {
-            category: None,
-            status: status.map(Into::into),
-        };
-        Ok(self
-            .space(|s| s.list(&filter))?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+        self.space_list(status)
     }
 
     /// One agreement with conflicts, acceptances and changes since acceptance.
@@ -302,13 +362,12 @@ impl AccordNode {
 
     /// Edits an agreement (acceptances of the old words no longer count).
     pub fn edit_agreement(&self, id: String, edit: AgreementEdit) -> Res<()> {
-        let edit = edit.try_into()?;
-        self.space(|s| s.edit_agreement(&aid(id), edit, now()))
+        self.space_edit(id, edit)
     }
 
     /// Accepts the agreement's current words as this partner.
     pub fn accept(&self, id: String) -> Res<()> {
-        self.space(|s| s.accept(&aid(id), now()))
+        self.space_accept(id)
     }
 
     /// Settles a conflicted field on `value`.
@@ -436,8 +495,7 @@ impl AccordNode {
 
     /// The check-in agenda as of `now_ms`.
     pub fn agenda(&self, now_ms: i64) -> Res<Agenda> {
-        let at = types::from_ms(now_ms)?;
-        self.space(|s| s.agenda(at)).map(Into::into)
+        self.space_agenda(now_ms)
     }
 
     /// This partner's next reminders after `now_ms`: at most `limit`, within `horizon_days`.
@@ -447,24 +505,17 @@ impl AccordNode {
         limit: u32,
         horizon_days: u32,
     ) -> Res<Vec<Reminder>> {
-        let at = types::from_ms(now_ms)?;
-        let horizon = chrono::Duration::days(horizon_days.into());
-        Ok(self
-            .space(|s| s.upcoming_reminders(at, None, limit as usize, horizon))?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+        self.space_reminders(now_ms, limit, horizon_days)
     }
 
     /// Marks a reminder occurrence done.
     pub fn mark_reminder_done(&self, id: String) -> Res<()> {
-        self.space(|s| s.mark_reminder_done(&id, now()))
+        self.space_mark_done(id)
     }
 
     /// Snoozes a reminder occurrence until `until_ms`.
     pub fn snooze_reminder(&self, id: String, until_ms: i64) -> Res<()> {
-        let until = types::from_ms(until_ms)?;
-        self.space(|s| s.snooze_reminder(&id, until, now()))
+        self.space_snooze(id, until_ms)
     }
 
     /// Attaches a recurring commitment to an agreement; `target_partner` (a partner id, or
@@ -622,26 +673,17 @@ impl AccordLocalSpace {
 
     /// The space, its partners and devices.
     pub fn info(&self) -> Res<SpaceInfo> {
-        self.with(|s| s.info()).map(Into::into)
+        self.space_info()
     }
 
     /// Agreements, optionally only one status.
     pub fn list(&self, status: Option<Status>) -> Res<Vec<AgreementSummary>> {
-        let filter = ac::ListFilter {
-            category: None,
-            status: status.map(Into::into),
-        };
-        Ok(self
-            .with(|s| s.list(&filter))?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+        self.space_list(status)
     }
 
     /// The check-in agenda as of `now_ms`.
     pub fn agenda(&self, now_ms: i64) -> Res<Agenda> {
-        let at = types::from_ms(now_ms)?;
-        self.with(|s| s.agenda(at)).map(Into::into)
+        self.space_agenda(now_ms)
     }
 
     /// This partner's next reminders after `now_ms`: at most `limit`, within `horizon_days`.
@@ -651,35 +693,27 @@ impl AccordLocalSpace {
         limit: u32,
         horizon_days: u32,
     ) -> Res<Vec<Reminder>> {
-        let at = types::from_ms(now_ms)?;
-        let horizon = chrono::Duration::days(horizon_days.into());
-        Ok(self
-            .with(|s| s.upcoming_reminders(at, None, limit as usize, horizon))?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+        self.space_reminders(now_ms, limit, horizon_days)
     }
 
     /// Changes fields of an agreement (a change of wording must be accepted again by both).
     pub fn edit_agreement(&self, id: String, edit: AgreementEdit) -> Res<()> {
-        let edit = edit.try_into()?;
-        self.with(|s| s.edit_agreement(&aid(id), edit, now()))
+        self.space_edit(id, edit)
     }
 
     /// Accepts the agreement's current exact words.
     pub fn accept(&self, id: String) -> Res<()> {
-        self.with(|s| s.accept(&aid(id), now()))
+        self.space_accept(id)
     }
 
     /// Marks a reminder occurrence done.
     pub fn mark_reminder_done(&self, id: String) -> Res<()> {
-        self.with(|s| s.mark_reminder_done(&id, now()))
+        self.space_mark_done(id)
     }
 
     /// Snoozes a reminder occurrence until `until_ms`.
     pub fn snooze_reminder(&self, id: String, until_ms: i64) -> Res<()> {
-        let until = types::from_ms(until_ms)?;
-        self.with(|s| s.snooze_reminder(&id, until, now()))
+        self.space_snooze(id, until_ms)
     }
 
     /// Saves the caches and releases the data directory (a node can open it then). Every

@@ -647,11 +647,10 @@ mod tests {
         assert_eq!((tip, basis), before);
     }
 
-    #[test]
-    fn a_peer_change_numbered_below_the_changes_it_follows_is_refused() {
-        let mut doc = with_agreement();
-        // Device B's change, numbered from 1 though it follows A's operations.
-        let low = automerge::Change::from(ExpandedChange {
+    /// Device B's change number `seq` setting the root's `note`, its one operation numbered
+    /// `start_op` (whatever the changes it follows, `deps`, numbered).
+    fn note_by_b(seq: u64, start_op: u64, deps: Vec<ChangeHash>) -> automerge::Change {
+        automerge::Change::from(ExpandedChange {
             operations: vec![Op {
                 action: OpType::Put("b".into()),
                 obj: ObjectId::Root,
@@ -661,14 +660,21 @@ mod tests {
             }],
             actor_id: ActorId::from(B.to_vec()),
             hash: None,
-            seq: 1,
-            start_op: std::num::NonZeroU64::new(1).unwrap(),
+            seq,
+            start_op: std::num::NonZeroU64::new(start_op).unwrap(),
             time: 5,
             message: None,
-            deps: doc.heads(),
+            deps,
             extra_bytes: Vec::new(),
             author: None,
-        });
+        })
+    }
+
+    #[test]
+    fn a_peer_change_numbered_below_the_changes_it_follows_is_refused() {
+        let mut doc = with_agreement();
+        // Device B's change, numbered from 1 though it follows A's operations.
+        let low = note_by_b(1, 1, doc.heads());
         // From a peer it is refused: a snapshot holding it could not be read back.
         let err = doc
             .apply_raw_changes(&[low.raw_bytes().to_vec()])
@@ -693,24 +699,7 @@ mod tests {
             .unwrap();
         let d = automerge::Change::from_bytes(d).unwrap();
         // B's second change, numbered inside D's operations, sent first: it waits for D.
-        let x = automerge::Change::from(ExpandedChange {
-            operations: vec![Op {
-                action: OpType::Put("x".into()),
-                obj: ObjectId::Root,
-                key: Key::Map("note".into()),
-                pred: SortedVec::new(),
-                insert: false,
-            }],
-            actor_id: ActorId::from(B.to_vec()),
-            hash: None,
-            seq: 2,
-            start_op: std::num::NonZeroU64::new(d.max_op()).unwrap(),
-            time: 5,
-            message: None,
-            deps: vec![d.hash()],
-            extra_bytes: Vec::new(),
-            author: None,
-        });
+        let x = note_by_b(2, d.max_op(), vec![d.hash()]);
         let before = doc.heads();
         doc.apply_raw_changes(&[x.raw_bytes().to_vec()]).unwrap();
         assert_eq!(doc.heads(), before, "x waits for d");

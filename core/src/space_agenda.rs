@@ -349,13 +349,7 @@ mod tests {
     fn opened_on_demand_the_list_agenda_and_reminders_never_load_the_history() {
         let dir = tempfile::TempDir::new().unwrap();
         let mut space = busy_space(dir.path());
-        let partners: Vec<PartnerId> = space
-            .info()
-            .unwrap()
-            .partners
-            .into_iter()
-            .map(|p| p.id)
-            .collect();
+        let partners = crate::test_support::partner_ids(&mut space);
         let list = space.list(&ListFilter::default()).unwrap();
         let agenda = space.agenda(t(10)).unwrap();
         let expected = reminders(&mut space, &partners);

@@ -692,13 +692,7 @@ mod tests {
 
     /// What the caches serve: the list, the agenda and each partner's reminders.
     fn cached_views(space: &mut Space) -> String {
-        let partners: Vec<PartnerId> = space
-            .info()
-            .unwrap()
-            .partners
-            .into_iter()
-            .map(|p| p.id)
-            .collect();
+        let partners = crate::test_support::partner_ids(space);
         let mut out = format!("{:?}\n", space.list(&ListFilter::default()).unwrap());
         out += &format!("{:?}\n", space.agenda(t(60 * 24 * 9)).unwrap());
         for p in &partners {

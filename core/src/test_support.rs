@@ -1,7 +1,7 @@
 //! Set-up shared by the core's unit tests.
 
 use crate::reminders::recurrence::{Frequency, RecurrenceRule};
-use crate::{CreateSpace, Space};
+use crate::{CreateSpace, PartnerId, Space};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use std::path::Path;
 
@@ -36,4 +36,10 @@ pub(crate) fn daily(hh: u32, time_zone: &str) -> RecurrenceRule {
         start: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
         until: None,
     }
+}
+
+/// The ids of the space's partners.
+pub(crate) fn partner_ids(space: &mut Space) -> Vec<PartnerId> {
+    let partners = space.info().expect("info").partners;
+    partners.into_iter().map(|p| p.id).collect()
 }
