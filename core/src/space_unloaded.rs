@@ -269,25 +269,34 @@ impl Space {
         acceptance: Option<(RecordId, Vec<(&'static str, Val)>)>,
         now: DateTime<Utc>,
     ) -> Option<Result<()>> {
-        let actor = self.identity.actor_bytes();
-        let cache = self.edit_cache()?;
-        let mut tip = cache.tip.clone();
-        let mut entity = cache.agreements.get(id)?.entity.clone();
-        let built = write_without_document(
-            &mut tip,
-            &actor,
-            &mut entity,
-            puts,
-            acceptance.as_ref().map(|(record, fields)| NewRecord {
-                map: ChildKind::Acceptance.key(),
-                key: record.as_str(),
-                fields: fields.clone(),
-            }),
-            &message(op, Some(id)),
-            now_ms(now),
-        )
-        .ok()?;
+        let mut entity = self.edit_cache()?.agreements.get(id)?.entity.clone();
+        let record = acceptance.as_ref().map(|(record, fields)| NewRecord {
+            map: ChildKind::Acceptance.key(),
+            key: record.as_str(),
+            fields: fields.clone(),
+        });
+        let message = message(op, Some(id));
+        let (built, tip) = self.build_unloaded(&mut entity, puts, record, &message, now)?;
         Some(self.commit_unloaded(id, prepared, built, tip, entity))
+    }
+
+    /// Builds one change of this device from the edit cache's tip, writing `puts` to `basis`
+    /// and adding `record`; the new tip comes with it. `None` when the cache cannot build it
+    /// exactly (nothing was written).
+    fn build_unloaded(
+        &mut self,
+        basis: &mut EntityBasis,
+        puts: &[(&str, Val)],
+        record: Option<NewRecord<'_>>,
+        message: &str,
+        now: DateTime<Utc>,
+    ) -> Option<(UnloadedChange, DocumentTip)> {
+        let actor = self.identity.actor_bytes();
+        let mut tip = self.edit_cache()?.tip.clone();
+        let built =
+            write_without_document(&mut tip, &actor, basis, puts, record, message, now_ms(now))
+                .ok()?;
+        Some((built, tip))
     }
 
     /// Appends an unloaded change durably, signs it, and moves both caches to the new heads
@@ -460,25 +469,15 @@ impl Space {
         if !matches!(self.doc, DocState::NotLoaded(_)) || self.derived.is_some() {
             return None;
         }
-        let actor = self.identity.actor_bytes();
-        let cache = self.edit_cache()?;
-        let mut tip = cache.tip.clone();
-        let mut root = EntityBasis::root(cache.top_maps.clone());
-        let record = RecordId::for_record(&writer.device, writer.seq);
-        let built = write_without_document(
-            &mut tip,
-            &actor,
-            &mut root,
-            &[],
-            Some(NewRecord {
-                map: "marks",
-                key: record.as_str(),
-                fields: Act::new(writer.seq).fields(fields),
-            }),
-            &message(op, None),
-            now_ms(now),
-        )
-        .ok()?;
+        let mut root = EntityBasis::root(self.edit_cache()?.top_maps.clone());
+        let key = RecordId::for_record(&writer.device, writer.seq);
+        let record = NewRecord {
+            map: "marks",
+            key: key.as_str(),
+            fields: Act::new(writer.seq).fields(fields),
+        };
+        let message = message(op, None);
+        let (built, tip) = self.build_unloaded(&mut root, &[], Some(record), &message, now)?;
         Some(self.commit_mark_unloaded(writer, built, tip))
     }
 
