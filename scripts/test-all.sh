@@ -4,25 +4,37 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export CARGO_TERM_COLOR=never
+# A full run is not an edit loop: incremental caches would only take disk space.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 # Property tests: at least a thousand cases (override with PROPTEST_CASES).
 export PROPTEST_CASES="${PROPTEST_CASES:-1000}"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 
-echo "== Rust: every test of the workspace (unit, integration, end-to-end CLI)"
+started=$SECONDS
+phase_started=$SECONDS
+phase() {
+  [ "$phase_started" = "$SECONDS" ] || echo "   ($((SECONDS - phase_started)) s)"
+  phase_started=$SECONDS
+  echo "== $1"
+}
+
+phase "Rust: build every target once (tests, benches, examples) in the test profile"
+# Benches and examples are only compiled here; `cargo bench` runs them optimised (README).
+cargo test --workspace --all-targets --no-run
+
+phase "Rust: every test of the workspace (unit, integration, end-to-end CLI)"
 cargo test --workspace --lib --bins --tests 2>&1 | tee "$log"
 
-echo "== Network namespaces: discovery, packet loss, link cut (must run when CI is set)"
+phase "Network namespaces: discovery, packet loss, link cut (must run when CI is set)"
 ./tests/netns/run.sh 2>&1 | tee -a "$log"
 
-echo "== Kotlin on a JVM against the real library (and the Swift bindings generated)"
+phase "Kotlin on a JVM against the real library (and the Swift bindings generated)"
 ./scripts/kotlin-tests.sh 2>&1 | tee -a "$log"
 
-echo "== Rust: benches and examples compile (benches are run by hand, see README)"
-# Compiled in the test profile (already built above) to keep CI short; `cargo bench` runs
-# them optimised.
-cargo test --workspace --benches --no-run
-cargo build --workspace --examples
+phase "done"
+target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+echo "build directory: $(du -sh "$target_dir" | cut -f1); total time: $((SECONDS - started)) s"
 
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{ n += $1 } END { print n + 0 }')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{ n += $1 } END { print n + 0 }')

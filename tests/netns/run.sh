@@ -27,7 +27,7 @@ if ! command -v nft >/dev/null; then
     || skip_or_fail "nftables could not be installed"
 fi
 
-cargo build -q -p accord-core --example peer || { echo "0 passed, 1 failed"; exit 1; }
+cargo build -q --workspace --examples || { echo "0 passed, 1 failed"; exit 1; }
 PEER="${CARGO_TARGET_DIR:-target}/debug/examples/peer"
 
 S="$$"
