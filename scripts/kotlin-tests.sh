@@ -12,15 +12,18 @@ case "$(uname -s)" in
   *) lib="$lib_dir/libaccord_ffi.so" ;;
 esac
 
-echo "== cargo build -p accord-ffi"
-cargo build -p accord-ffi
+# The whole workspace with its examples: the same features as the test build, so
+# dependencies built for the tests are reused rather than built again.
+echo "== cargo build --workspace --lib --bins --examples"
+cargo build --workspace --lib --bins --examples
+bindgen="$lib_dir/uniffi-bindgen"
 
 gen="$root/tests/kotlin/target/generated-sources/uniffi"
 rm -rf "$gen" "$root/target/swift-bindings"
 echo "== generating Kotlin bindings into $gen"
-cargo run -q -p accord-ffi --bin uniffi-bindgen -- generate "$lib" --language kotlin --out-dir "$gen" --no-format
+"$bindgen" generate "$lib" --language kotlin --out-dir "$gen" --no-format
 echo "== generating Swift bindings into target/swift-bindings (proves the API is Swift-representable)"
-cargo run -q -p accord-ffi --bin uniffi-bindgen -- generate "$lib" --language swift --out-dir "$root/target/swift-bindings" --no-format
+"$bindgen" generate "$lib" --language swift --out-dir "$root/target/swift-bindings" --no-format
 ls "$root/target/swift-bindings"
 
 echo "== mvn test (tests/kotlin)"

@@ -223,6 +223,12 @@ trait WithSpace {
             .collect())
     }
 
+    fn space_log(&self, id: String, kind: LogKind, text: String) -> Res<String> {
+        Ok(self
+            .with_space(|s| s.log_follow_through(&aid(id), kind.into(), &text, now()))?
+            .0)
+    }
+
     fn space_mark_done(&self, id: String) -> Res<()> {
         self.with_space(|s| s.mark_reminder_done(&id, now()))
     }
@@ -429,9 +435,7 @@ impl AccordNode {
 
     /// Logs follow-through on an agreement; returns the record id.
     pub fn log_follow_through(&self, id: String, kind: LogKind, text: String) -> Res<String> {
-        Ok(self
-            .space(|s| s.log_follow_through(&aid(id), kind.into(), &text, now()))?
-            .0)
+        self.space_log(id, kind, text)
     }
 
     /// The follow-through log, optionally for one agreement.
@@ -704,6 +708,12 @@ impl AccordLocalSpace {
     /// Accepts the agreement's current exact words.
     pub fn accept(&self, id: String) -> Res<()> {
         self.space_accept(id)
+    }
+
+    /// Logs follow-through on an agreement (kept, missed, a note), e.g. from a notification's
+    /// action; returns the record id.
+    pub fn log_follow_through(&self, id: String, kind: LogKind, text: String) -> Res<String> {
+        self.space_log(id, kind, text)
     }
 
     /// Marks a reminder occurrence done.

@@ -346,6 +346,14 @@ fn now_ms(now: DateTime<Utc>) -> i64 {
 
 /// A change's message: the operation and the agreement it concerns, as `op` or
 /// `op@agreement` (short: it travels with every change).
+/// The key of a follow-through entry on agreement `id` by `device` at causal order `seq`. It
+/// starts with the agreement (which the entry then need not repeat), so the entries of one
+/// agreement sit together and compress well.
+fn log_entry_key(id: &AgreementId, device: &DeviceId, seq: i64) -> RecordId {
+    let own = RecordId::for_record(device, seq);
+    RecordId(format!("{}{LOG_KEY_SEPARATOR}{}", id.0, own.0))
+}
+
 fn message(op: &str, agreement: Option<&AgreementId>) -> String {
     match agreement {
         Some(id) => format!("{op}@{id}"),
@@ -1935,14 +1943,14 @@ impl Space {
         text: &str,
         now: DateTime<Utc>,
     ) -> Result<RecordId> {
+        if let Some(done) = self.log_unloaded(id, kind, text, now) {
+            return done;
+        }
         self.writable()?;
         let text = clean_text("text", text, MAX_TEXT_CHARS, false)?;
         self.state(id)?;
         let seq = self.next_seq();
-        // The key starts with the agreement (which the entry then need not repeat), so the
-        // entries of one agreement sit together and compress well.
-        let own = RecordId::for_record(&self.identity().device_id(), seq);
-        let rec = RecordId(format!("{}{LOG_KEY_SEPARATOR}{}", id.0, own.0));
+        let rec = log_entry_key(id, &self.identity().device_id(), seq);
         let r = rec.clone();
         let mut fields = vec![("kind", kind.as_str().into())];
         if !text.is_empty() {

@@ -57,9 +57,7 @@ impl AgendaInputs {
     /// Takes the agenda's inputs from the derived views, as read by partner `me` on a device
     /// that is still `enrolled` or not.
     pub(crate) fn from_derived(derived: &Derived, me: PartnerId, enrolled: bool) -> Self {
-        let last_checkin = derived.checkins.last().cloned();
-        let last_order = last_checkin.as_ref().map(|c| (c.order, c.id.clone()));
-        AgendaInputs {
+        let mut inputs = AgendaInputs {
             me,
             enrolled,
             partners: super::reminders_impl::schedule_partners(&derived.members),
@@ -70,22 +68,20 @@ impl AgendaInputs {
                 .cloned()
                 .collect(),
             schedule_concerns: super::reminders_impl::schedule_concerns(&derived.concerns),
-            missed_since_last_checkin: derived
-                .log
-                .iter()
-                .filter(|e| e.kind == LogKind::Missed)
-                .filter(|e| {
-                    last_order
-                        .as_ref()
-                        .is_none_or(|(o, id)| (e.order, &e.id) > (*o, id))
-                })
-                .cloned()
-                .collect(),
-            last_checkin,
+            missed_since_last_checkin: Vec::new(),
+            last_checkin: derived.checkins.last().cloned(),
             rules: derived.reminders.rules.clone(),
             checkin: derived.reminders.checkin.clone(),
             marks: derived.reminders.marks.clone(),
-        }
+        };
+        inputs.take_missed(
+            derived
+                .log
+                .iter()
+                .filter(|e| e.kind == LogKind::Missed)
+                .cloned(),
+        );
+        inputs
     }
 
     /// The agenda at `now` for these inputs and agreements, in DOMAIN.md's order.
@@ -191,6 +187,20 @@ impl AgendaInputs {
     /// Done and snooze marks (a write without the document adds its own).
     pub(crate) fn marks_mut(&mut self) -> &mut Marks {
         &mut self.marks
+    }
+
+    /// Takes in log entries (all of the log, or those a write without the document just
+    /// added): the missed ones after the last check-in join the agenda's list, in log order.
+    pub(crate) fn take_missed(&mut self, entries: impl IntoIterator<Item = LogEntry>) {
+        let last = self.last_checkin.as_ref().map(|c| (c.order, &c.id));
+        let after_checkin = |e: &LogEntry| last.is_none_or(|(o, id)| (e.order, &e.id) > (o, id));
+        let missed = entries
+            .into_iter()
+            .filter(|e| e.kind == LogKind::Missed)
+            .filter(after_checkin);
+        self.missed_since_last_checkin.extend(missed);
+        self.missed_since_last_checkin
+            .sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.id.cmp(&b.id)));
     }
 }
 

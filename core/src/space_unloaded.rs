@@ -1,5 +1,5 @@
-//! Editing and accepting an agreement, and marking reminders done or snoozed, without
-//! loading the document's history.
+//! Editing and accepting an agreement, logging follow-through, and marking reminders done or
+//! snoozed, without loading the document's history.
 //!
 //! A process opened with [`LoadMode::OnDemand`] serves the list, the agenda and reminders
 //! from `view.json`. To write too without loading the history (which Automerge builds at
@@ -13,14 +13,15 @@
 //! by [`crate::document::write_without_document`] as the same change Automerge would make,
 //! appended to the log and fsynced; the agreement's new state is derived by the same
 //! [`view::derive_detached`] the views use, a new mark read by the same
-//! [`reminders_impl::read_mark`] as on load. Anything the cache cannot write exactly (a value
+//! [`reminders_impl::read_mark`] as on load, a new log entry by the same
+//! [`view::read_log_from`]. Anything the cache cannot write exactly (a value
 //! of an unknown type, a missing record map, a removed device, a newer schema) falls back to
 //! loading the document, and so does a write once the log is due for compaction (so a space
 //! only ever written on demand is still compacted, when that write's space closes).
 
 use super::*;
 use crate::document::{
-    write_without_document, DocumentTip, EntityBasis, NewRecord, OpRef, UnloadedChange,
+    write_without_document, DocumentTip, EntityBasis, NewRecord, OpRef, Record, UnloadedChange,
 };
 use crate::storage::Frame;
 use crate::trust::Checkpoint;
@@ -465,46 +466,93 @@ impl Space {
         fields: Vec<(&'static str, Val)>,
         now: DateTime<Utc>,
     ) -> Option<Result<()>> {
-        // Finding the reminder may have loaded the document (without a usable cache).
+        let key = RecordId::for_record(&writer.device, writer.seq);
+        let written = self.write_record_unloaded(op, None, &writer, "marks", &key, fields, now)?;
+        Some(written.map(|record| {
+            let (Some(record), Some(inputs)) = (record, self.agenda_inputs()) else {
+                return;
+            };
+            let marks = inputs.marks_mut();
+            let before = format!("{marks:?}");
+            reminders_impl::read_mark(marks, &record, &writer.members, &mut Vec::new());
+            if format!("{marks:?}") != before {
+                self.events.push(SpaceEvent::RemindersChanged);
+            }
+        }))
+    }
+
+    /// Appends a kept / missed / note entry to an agreement's log without loading the
+    /// document, when the caches hold all it needs; `None` when the caller must load it.
+    /// Checks, errors and the entry written are those of the loaded path.
+    pub(super) fn log_unloaded(
+        &mut self,
+        id: &AgreementId,
+        kind: LogKind,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Option<Result<RecordId>> {
+        let writer = self.unloaded_writer()?;
+        let text = match clean_text("text", text, MAX_TEXT_CHARS, false) {
+            Ok(text) => text,
+            Err(e) => return Some(Err(e)),
+        };
+        // The view cache lists every agreement the loaded views know.
+        if !self.cached.as_ref()?.agreements.iter().any(|a| &a.id == id) {
+            return Some(Err(Error::not_found("agreement", id.as_str())));
+        }
+        self.edit_cache()?.agreements.get(id)?;
+        let key = log_entry_key(id, &writer.device, writer.seq);
+        let mut fields = vec![("kind", kind.as_str().into())];
+        if !text.is_empty() {
+            fields.push(("text", text.into()));
+        }
+        let written =
+            self.write_record_unloaded("log", Some(id), &writer, "log", &key, fields, now)?;
+        Some(written.map(|record| {
+            if let (Some(record), Some(inputs)) = (record, self.agenda_inputs()) {
+                let entries = view::read_log_from(vec![record], &writer.members, &mut Vec::new());
+                inputs.take_missed(entries);
+            }
+            key
+        }))
+    }
+
+    /// Builds one change adding record `key` with `fields` to top-level map `map` (plus the
+    /// causal order and time every record carries), appends it durably and moves the caches
+    /// to it. The record comes back as a reader of the document sees it; `Ok(None)` when it
+    /// was written but the caches could not follow (the next read loads the document).
+    #[allow(clippy::too_many_arguments)]
+    fn write_record_unloaded(
+        &mut self,
+        op: &str,
+        agreement: Option<&AgreementId>,
+        writer: &Writer,
+        map: &'static str,
+        key: &RecordId,
+        fields: Vec<(&'static str, Val)>,
+        now: DateTime<Utc>,
+    ) -> Option<Result<Option<Record>>> {
+        // Finding what to write may have loaded the document (without a usable cache).
         if !matches!(self.doc, DocState::NotLoaded(_)) || self.derived.is_some() {
             return None;
         }
         let mut root = EntityBasis::root(self.edit_cache()?.top_maps.clone());
-        let key = RecordId::for_record(&writer.device, writer.seq);
         let record = NewRecord {
-            map: "marks",
+            map,
             key: key.as_str(),
             fields: Act::new(writer.seq).fields(fields),
         };
-        let message = message(op, None);
+        let message = message(op, agreement);
         let (built, tip) = self.build_unloaded(&mut root, &[], Some(record), &message, now)?;
-        Some(self.commit_mark_unloaded(writer, built, tip))
-    }
-
-    fn commit_mark_unloaded(
-        &mut self,
-        writer: Writer,
-        built: UnloadedChange,
-        tip: DocumentTip,
-    ) -> Result<()> {
-        if !self.append_unloaded(&built, &tip)? {
-            return Ok(());
-        }
-        if let Some(edits) = self.edits.as_mut() {
-            edits.max_seq = edits.max_seq.max(writer.seq);
-        }
-        let Some(inputs) = self.agenda_inputs() else {
-            return Ok(());
-        };
-        let marks = inputs.marks_mut();
-        let before = format!("{marks:?}");
-        if let Some(record) = &built.record {
-            reminders_impl::read_mark(marks, record, &writer.members, &mut Vec::new());
-        }
-        if format!("{marks:?}") != before {
-            self.events.push(SpaceEvent::RemindersChanged);
-        }
-        Ok(())
+        Some(self.append_unloaded(&built, &tip).map(|followed| {
+            if !followed {
+                return None;
+            }
+            if let Some(edits) = self.edits.as_mut() {
+                edits.max_seq = edits.max_seq.max(writer.seq);
+            }
+            built.record
+        }))
     }
 
     /// Writes both caches after edits made without the document (on close).
@@ -1198,6 +1246,75 @@ mod tests {
                 .collect()
             });
         }
+    }
+
+    #[test]
+    fn logging_follow_through_is_the_same_with_the_document_loaded_or_not() {
+        let root = TempDir::new().unwrap();
+        let states = every_state(root.path());
+        let ids: Vec<AgreementId> = states.iter().map(|(_, id)| id.clone()).collect();
+        let id = |name: &str| states.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+        // A check-in held after a missed entry: only what is missed after it is on the agenda.
+        for who in ["alex", "sam"] {
+            let mut space = Space::open(&root.path().join(who)).unwrap();
+            space
+                .log_follow_through(
+                    &id("active"),
+                    LogKind::Missed,
+                    &format!("{who} before"),
+                    t(20),
+                )
+                .unwrap();
+            space.record_checkin(t(21).date_naive(), "", t(21)).unwrap();
+        }
+        for who in ["alex", "sam"] {
+            let dir = root.path().join(who);
+            same_both_ways_by(&dir, &ids, &|space| {
+                let long = "x".repeat(crate::agreement::MAX_TEXT_CHARS + 1);
+                vec![
+                    space.log_follow_through(&id("active"), LogKind::Missed, "late again", t(100)),
+                    space.log_follow_through(&id("active"), LogKind::Kept, "", t(101)),
+                    space.log_follow_through(&id("by_sam"), LogKind::Note, "  talked  ", t(102)),
+                    space.log_follow_through(&id("retired"), LogKind::Missed, "", t(103)),
+                    space.log_follow_through(&id("draft"), LogKind::Kept, "first try", t(104)),
+                    // Refused: over-long text, an unknown agreement.
+                    space.log_follow_through(&id("active"), LogKind::Note, &long, t(105)),
+                    space.log_follow_through(&AgreementId::from("nope"), LogKind::Kept, "", t(106)),
+                ]
+                .into_iter()
+                .map(|r| format!("{r:?}"))
+                .collect()
+            });
+        }
+        // What was logged without the document is the log the loaded document reads.
+        let scratch = TempDir::new().unwrap();
+        let cold = scratch.path().join("cold");
+        copy_dir(&root.path().join("alex"), &cold);
+        let mut space = Space::open_with(&cold, LoadMode::OnDemand).unwrap();
+        let logged = space
+            .log_follow_through(&id("active"), LogKind::Missed, "cold", t(100))
+            .unwrap();
+        assert_eq!(
+            space.take_events(),
+            vec![SpaceEvent::DocumentChanged { remote: false }],
+            "as on the loaded path: the log does not change reminders"
+        );
+        let agenda = space.agenda(t(60 * 24 * 9)).unwrap();
+        let missed: Vec<&str> = agenda
+            .missed_since_last_checkin
+            .iter()
+            .map(|e| e.text.as_str())
+            .collect();
+        assert_eq!(missed, ["cold"], "not what was missed before the check-in");
+        assert!(matches!(space.doc, DocState::NotLoaded(_)));
+        drop(space);
+        let mut space = Space::open(&cold).unwrap();
+        let log = space.follow_through(Some(&id("active"))).unwrap();
+        let entry = log.iter().find(|e| e.id == logged).unwrap();
+        assert_eq!(
+            (entry.kind, entry.text.as_str(), entry.at),
+            (LogKind::Missed, "cold", t(100))
+        );
     }
 
     #[test]

@@ -254,6 +254,11 @@ class AccordFfiTest {
         assertEquals(Status.PROPOSED, job.list(null).first { it.id == draft }.status)
         assertThrows<AccordException.InvalidInput> { job.editAgreement(proposed, AgreementEdit(title = " ")) }
         assertThrows<AccordException.NotFound> { job.accept("no-such-id") }
+        // A notification's "missed" action logs without the node; it is on the next check-in.
+        val missed = job.logFollowThrough(proposed, LogKind.MISSED, "Phone at the table")
+        val agenda = job.agenda(System.currentTimeMillis())
+        assertEquals(listOf(missed), agenda.missedSinceLastCheckin.map { it.id })
+        assertThrows<AccordException.NotFound> { job.logFollowThrough("no-such-id", LogKind.KEPT, "") }
         job.shutdown()
         assertThrows<AccordException.NotAllowed> { job.list(null) }
         job.close()
@@ -262,7 +267,8 @@ class AccordFfiTest {
         val again = AccordNode.open(dir, NetworkMode.LOOPBACK).also { nodes.add(it) }
         assertEquals("Phones in the drawer", again.agreement(proposed).details)
         assertTrue(again.agreement(draft).summary.acceptedBy.contains(me))
-        assertEquals(listOf("created", "edited"), again.history(proposed).map { it.action })
+        assertEquals(listOf("created", "edited", "logged follow-through"), again.history(proposed).map { it.action })
+        assertEquals(listOf("Phone at the table"), again.followThrough(proposed).map { it.text })
     }
 
     @Test
