@@ -1158,16 +1158,13 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
 
-        /// Random edits and acceptances, by either partner, on agreements in every state:
-        /// written without the document they give the same outcomes, the same document and
-        /// the same views as written with it loaded.
+        /// Random edits, acceptances and follow-through entries, by either partner, on
+        /// agreements in every state: written without the document they give the same
+        /// outcomes, the same document and the same views as written with it loaded.
         #[test]
         fn random_writes_are_the_same_with_the_document_loaded_or_not(
             by_sam: bool,
-            steps in proptest::collection::vec(
-                (0..7usize, proptest::option::weighted(0.75, edit_spec())),
-                1..6,
-            ),
+            steps in proptest::collection::vec((0..7usize, random_write()), 1..6),
         ) {
             let root = TempDir::new().unwrap();
             let states = every_state(root.path());
@@ -1177,12 +1174,48 @@ mod tests {
                 let mut space = Space::open(&dir).unwrap();
                 space.info().unwrap().partners.iter().map(|p| p.id.clone()).collect()
             };
-            let steps: Vec<Step> = steps
-                .iter()
-                .map(|(i, spec)| (ids[*i].clone(), spec.as_ref().map(|s| s.to_edit(&partners))))
-                .collect();
-            same_both_ways(&dir, &ids, &steps);
+            same_both_ways_by(&dir, &ids, &|space| {
+                steps
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (agreement, write))| {
+                        let (id, at) = (&ids[*agreement], t(100 + i as i64));
+                        let outcome = match write {
+                            RandomWrite::Edit(spec) => space
+                                .edit_agreement(id, spec.to_edit(&partners), at)
+                                .map(|()| String::new()),
+                            RandomWrite::Accept => space.accept(id, at).map(|()| String::new()),
+                            RandomWrite::Log(kind) => space
+                                .log_follow_through(id, *kind, "from a notification", at)
+                                .map(|record| record.0),
+                        };
+                        format!("{outcome:?}")
+                    })
+                    .collect()
+            });
         }
+    }
+
+    /// One write of the property test above.
+    #[derive(Debug, Clone)]
+    enum RandomWrite {
+        Edit(EditSpec),
+        Accept,
+        Log(LogKind),
+    }
+
+    fn random_write() -> impl proptest::strategy::Strategy<Value = RandomWrite> {
+        use proptest::prelude::*;
+        prop_oneof![
+            3 => edit_spec().prop_map(RandomWrite::Edit),
+            1 => Just(RandomWrite::Accept),
+            1 => prop_oneof![
+                Just(LogKind::Kept),
+                Just(LogKind::Missed),
+                Just(LogKind::Note)
+            ]
+            .prop_map(RandomWrite::Log),
+        ]
     }
 
     #[test]
