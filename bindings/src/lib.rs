@@ -229,6 +229,13 @@ trait WithSpace {
             .0)
     }
 
+    fn space_checkin(&self, held_on: String, notes: String) -> Res<String> {
+        let held_on = types::parse_date("check-in date", &held_on)?;
+        Ok(self
+            .with_space(|s| s.record_checkin(held_on, &notes, now()))?
+            .0)
+    }
+
     fn space_mark_done(&self, id: String) -> Res<()> {
         self.with_space(|s| s.mark_reminder_done(&id, now()))
     }
@@ -484,8 +491,7 @@ impl AccordNode {
 
     /// Records a check-in held on `held_on` (`YYYY-MM-DD`); returns the record id.
     pub fn record_checkin(&self, held_on: String, notes: String) -> Res<String> {
-        let held_on = types::parse_date("check-in date", &held_on)?;
-        Ok(self.space(|s| s.record_checkin(held_on, &notes, now()))?.0)
+        self.space_checkin(held_on, notes)
     }
 
     /// Recorded check-ins.
@@ -714,6 +720,12 @@ impl AccordLocalSpace {
     /// action; returns the record id.
     pub fn log_follow_through(&self, id: String, kind: LogKind, text: String) -> Res<String> {
         self.space_log(id, kind, text)
+    }
+
+    /// Records a check-in held on `held_on` (`YYYY-MM-DD`), e.g. from the check-in
+    /// reminder's action; returns the record id.
+    pub fn record_checkin(&self, held_on: String, notes: String) -> Res<String> {
+        self.space_checkin(held_on, notes)
     }
 
     /// Marks a reminder occurrence done.

@@ -1,7 +1,9 @@
 //! Peak memory of a process that opens the benchmark fixture (500 agreements, ~50,000
 //! changes; see `benches/fixture.rs`) with `LoadMode::OnDemand`, shows the first list, the
 //! agenda and the next reminders (all served from the view cache), then makes two durable edits
-//! (written from the edit cache, without loading the history) and closes, which saves both
+//! logs a follow-through entry and records a check-in (written from the edit cache, without
+//! loading the history)
+//! and closes, which saves both
 //! caches. For comparison, a second child opens the same way and shows one agreement's
 //! details, which loads the whole document.
 //!
@@ -16,7 +18,7 @@
 #[path = "../benches/fixture.rs"]
 mod fixture;
 
-use accord_core::{AgreementEdit, ListFilter, LoadMode, Space};
+use accord_core::{AgreementEdit, ListFilter, LoadMode, LogKind, Space};
 use std::time::Instant;
 
 fn status_kb(field: &str) -> Option<u64> {
@@ -110,6 +112,24 @@ fn child(dir: &std::path::Path, now_ms: i64) {
         before_edit.elapsed().as_secs_f64() * 1e3
     );
     report("after_second_edit");
+    let before_log = Instant::now();
+    space
+        .log_follow_through(edited, LogKind::Missed, "Logged from a notification", now)
+        .expect("log");
+    println!(
+        "follow_through_entry_ms={:.1}",
+        before_log.elapsed().as_secs_f64() * 1e3
+    );
+    report("after_follow_through_entry");
+    let before_checkin = Instant::now();
+    space
+        .record_checkin(now.date_naive(), "Held after a cold open", now)
+        .expect("check-in");
+    println!(
+        "checkin_ms={:.1}",
+        before_checkin.elapsed().as_secs_f64() * 1e3
+    );
+    report("after_checkin");
     let before_close = Instant::now();
     drop(space);
     println!(

@@ -2141,6 +2141,9 @@ impl Space {
         notes: &str,
         now: DateTime<Utc>,
     ) -> Result<RecordId> {
+        if let Some(done) = self.checkin_unloaded(held_on, notes, now) {
+            return done;
+        }
         self.writable()?;
         let notes = clean_text("notes", notes, MAX_TEXT_CHARS, false)?;
         let seq = self.next_seq();

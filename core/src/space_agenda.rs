@@ -189,6 +189,26 @@ impl AgendaInputs {
         &mut self.marks
     }
 
+    /// Takes in check-ins this device just recorded (a write without the document): the
+    /// last one held becomes the last check-in, and only what was missed after it stays on
+    /// the agenda.
+    pub(crate) fn take_checkins(&mut self, checkins: impl IntoIterator<Item = CheckIn>) {
+        for checkin in checkins {
+            let later = self
+                .last_checkin
+                .as_ref()
+                .is_none_or(|last| (checkin.order, &checkin.id) > (last.order, &last.id));
+            if later {
+                self.last_checkin = Some(checkin);
+            }
+        }
+        let Some(last) = &self.last_checkin else {
+            return;
+        };
+        self.missed_since_last_checkin
+            .retain(|e| (e.order, &e.id) > (last.order, &last.id));
+    }
+
     /// Takes in log entries (all of the log, or those a write without the document just
     /// added): the missed ones after the last check-in join the agenda's list, in log order.
     pub(crate) fn take_missed(&mut self, entries: impl IntoIterator<Item = LogEntry>) {

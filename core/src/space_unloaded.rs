@@ -1,5 +1,5 @@
-//! Editing and accepting an agreement, logging follow-through, and marking reminders done or
-//! snoozed, without loading the document's history.
+//! Editing and accepting an agreement, logging follow-through, recording a check-in, and
+//! marking reminders done or snoozed, without loading the document's history.
 //!
 //! A process opened with [`LoadMode::OnDemand`] serves the list, the agenda and reminders
 //! from `view.json`. To write too without loading the history (which Automerge builds at
@@ -13,8 +13,8 @@
 //! by [`crate::document::write_without_document`] as the same change Automerge would make,
 //! appended to the log and fsynced; the agreement's new state is derived by the same
 //! [`view::derive_detached`] the views use, a new mark read by the same
-//! [`reminders_impl::read_mark`] as on load, a new log entry by the same
-//! [`view::read_log_from`]. Anything the cache cannot write exactly (a value
+//! [`reminders_impl::read_mark`] as on load, a new log entry or check-in by
+//! the same [`view::read_log_from`] and [`view::read_checkins_from`]. Anything the cache cannot write exactly (a value
 //! of an unknown type, a missing record map, a removed device, a newer schema) falls back to
 //! loading the document, and so does a write once the log is due for compaction (so a space
 //! only ever written on demand is still compacted, when that write's space closes).
@@ -512,6 +512,37 @@ impl Space {
             if let (Some(record), Some(inputs)) = (record, self.agenda_inputs()) {
                 let entries = view::read_log_from(vec![record], &writer.members, &mut Vec::new());
                 inputs.take_missed(entries);
+            }
+            key
+        }))
+    }
+
+    /// Records a check-in held without loading the document, when the caches hold all it
+    /// needs; `None` when the caller must load it. Checks, errors and the record written are
+    /// those of the loaded path.
+    pub(super) fn checkin_unloaded(
+        &mut self,
+        held_on: NaiveDate,
+        notes: &str,
+        now: DateTime<Utc>,
+    ) -> Option<Result<RecordId>> {
+        let writer = self.unloaded_writer()?;
+        let notes = match clean_text("notes", notes, MAX_TEXT_CHARS, false) {
+            Ok(notes) => notes,
+            Err(e) => return Some(Err(e)),
+        };
+        let key = RecordId::for_record(&writer.device, writer.seq);
+        let fields = vec![
+            ("held_on", held_on.to_string().into()),
+            ("notes", notes.into()),
+        ];
+        let written =
+            self.write_record_unloaded("checkin", None, &writer, "checkins", &key, fields, now)?;
+        Some(written.map(|record| {
+            if let (Some(record), Some(inputs)) = (record, self.agenda_inputs()) {
+                let checkins =
+                    view::read_checkins_from(vec![record], &writer.members, &mut Vec::new());
+                inputs.take_checkins(checkins);
             }
             key
         }))
@@ -1158,7 +1189,7 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
 
-        /// Random edits, acceptances and follow-through entries, by either partner, on
+        /// Random edits, acceptances, follow-through entries and check-ins, by either partner, on
         /// agreements in every state: written without the document they give the same
         /// outcomes, the same document and the same views as written with it loaded.
         #[test]
@@ -1188,6 +1219,9 @@ mod tests {
                             RandomWrite::Log(kind) => space
                                 .log_follow_through(id, *kind, "from a notification", at)
                                 .map(|record| record.0),
+                            RandomWrite::CheckIn => space
+                                .record_checkin(at.date_naive(), "held", at)
+                                .map(|record| record.0),
                         };
                         format!("{outcome:?}")
                     })
@@ -1202,6 +1236,7 @@ mod tests {
         Edit(EditSpec),
         Accept,
         Log(LogKind),
+        CheckIn,
     }
 
     fn random_write() -> impl proptest::strategy::Strategy<Value = RandomWrite> {
@@ -1215,6 +1250,7 @@ mod tests {
                 Just(LogKind::Note)
             ]
             .prop_map(RandomWrite::Log),
+            1 => Just(RandomWrite::CheckIn),
         ]
     }
 
@@ -1347,6 +1383,72 @@ mod tests {
         assert_eq!(
             (entry.kind, entry.text.as_str(), entry.at),
             (LogKind::Missed, "cold", t(100))
+        );
+    }
+
+    #[test]
+    fn recording_a_checkin_is_the_same_with_the_document_loaded_or_not() {
+        let root = TempDir::new().unwrap();
+        let states = every_state(root.path());
+        let ids: Vec<AgreementId> = states.iter().map(|(_, id)| id.clone()).collect();
+        let active = states[2].1.clone();
+        for who in ["alex", "sam"] {
+            let mut space = Space::open(&root.path().join(who)).unwrap();
+            space
+                .log_follow_through(&active, LogKind::Missed, "before", t(20))
+                .unwrap();
+        }
+        let day = |d| chrono::NaiveDate::from_ymd_opt(2027, 4, d).unwrap();
+        for who in ["alex", "sam"] {
+            same_both_ways_by(&root.path().join(who), &ids, &|space| {
+                let long = "x".repeat(crate::agreement::MAX_TEXT_CHARS + 1);
+                let missed = |space: &mut Space, text: &str, at| {
+                    space.log_follow_through(&active, LogKind::Missed, text, at)
+                };
+                vec![
+                    space.record_checkin(day(1), "Good talk", t(100)),
+                    missed(space, "after", t(101)),
+                    space.record_checkin(day(2), "", t(102)),
+                    missed(space, "after the second", t(103)),
+                    // Refused: over-long notes.
+                    space.record_checkin(day(3), &long, t(104)),
+                ]
+                .into_iter()
+                .map(|r| format!("{r:?}"))
+                .collect()
+            });
+        }
+        let scratch = TempDir::new().unwrap();
+        let cold = scratch.path().join("cold");
+        copy_dir(&root.path().join("alex"), &cold);
+        let mut space = Space::open_with(&cold, LoadMode::OnDemand).unwrap();
+        let missed = |space: &mut Space| -> Vec<String> {
+            let agenda = space.agenda(t(60 * 24 * 9)).unwrap();
+            agenda
+                .missed_since_last_checkin
+                .iter()
+                .map(|e| e.text.clone())
+                .collect()
+        };
+        assert_eq!(missed(&mut space), ["before"]);
+        let held = space.record_checkin(day(1), "Good talk", t(100)).unwrap();
+        assert_eq!(
+            missed(&mut space),
+            Vec::<String>::new(),
+            "a new check-in starts afresh"
+        );
+        assert_eq!(
+            space.take_events(),
+            vec![SpaceEvent::DocumentChanged { remote: false }]
+        );
+        assert!(matches!(space.doc, DocState::NotLoaded(_)));
+        drop(space);
+        let mut space = Space::open(&cold).unwrap();
+        let checkins = space.checkins().unwrap();
+        let last = checkins.last().unwrap();
+        assert_eq!(
+            (&last.id, last.held_on, last.notes.as_str()),
+            (&held, day(1), "Good talk")
         );
     }
 

@@ -259,6 +259,10 @@ class AccordFfiTest {
         val agenda = job.agenda(System.currentTimeMillis())
         assertEquals(listOf(missed), agenda.missedSinceLastCheckin.map { it.id })
         assertThrows<AccordException.NotFound> { job.logFollowThrough("no-such-id", LogKind.KEPT, "") }
+        // The check-in reminder's action: a check-in held starts the missed list afresh.
+        val held = job.recordCheckin("2026-11-30", "Talked it through")
+        assertEquals(emptyList<LogEntry>(), job.agenda(System.currentTimeMillis()).missedSinceLastCheckin)
+        assertThrows<AccordException.InvalidInput> { job.recordCheckin("30.11.2026", "") }
         job.shutdown()
         assertThrows<AccordException.NotAllowed> { job.list(null) }
         job.close()
@@ -269,6 +273,7 @@ class AccordFfiTest {
         assertTrue(again.agreement(draft).summary.acceptedBy.contains(me))
         assertEquals(listOf("created", "edited", "logged follow-through"), again.history(proposed).map { it.action })
         assertEquals(listOf("Phone at the table"), again.followThrough(proposed).map { it.text })
+        assertEquals(listOf(held), again.checkins().map { it.id })
     }
 
     @Test
