@@ -788,6 +788,16 @@ mod tests {
     /// Makes `steps` on a copy of `alex` opened on demand (without loading) and on a copy
     /// opened and loaded; both must end with the same document and the same views, whether
     /// read from the caches or from the loaded document.
+    /// A copy of the device directory `dir`, opened on demand (the copy is removed with the
+    /// returned directory).
+    fn open_copy_on_demand(dir: &Path) -> (TempDir, std::path::PathBuf, Space) {
+        let scratch = TempDir::new().unwrap();
+        let copy = scratch.path().join("cold");
+        copy_dir(dir, &copy);
+        let space = Space::open_with(&copy, LoadMode::OnDemand).unwrap();
+        (scratch, copy, space)
+    }
+
     fn same_both_ways(alex: &Path, ids: &[AgreementId], steps: &[Step]) {
         same_both_ways_by(alex, ids, &|space| {
             apply(space, steps)
@@ -1356,10 +1366,7 @@ mod tests {
             });
         }
         // What was logged without the document is the log the loaded document reads.
-        let scratch = TempDir::new().unwrap();
-        let cold = scratch.path().join("cold");
-        copy_dir(&root.path().join("alex"), &cold);
-        let mut space = Space::open_with(&cold, LoadMode::OnDemand).unwrap();
+        let (_scratch, cold, mut space) = open_copy_on_demand(&root.path().join("alex"));
         let logged = space
             .log_follow_through(&id("active"), LogKind::Missed, "cold", t(100))
             .unwrap();
@@ -1418,10 +1425,7 @@ mod tests {
                 .collect()
             });
         }
-        let scratch = TempDir::new().unwrap();
-        let cold = scratch.path().join("cold");
-        copy_dir(&root.path().join("alex"), &cold);
-        let mut space = Space::open_with(&cold, LoadMode::OnDemand).unwrap();
+        let (_scratch, cold, mut space) = open_copy_on_demand(&root.path().join("alex"));
         let missed = |space: &mut Space| -> Vec<String> {
             let agenda = space.agenda(t(60 * 24 * 9)).unwrap();
             agenda
