@@ -1,6 +1,6 @@
 //! Peak memory of a process that opens the benchmark fixture (500 agreements, ~50,000
 //! changes; see `benches/fixture.rs`) with `LoadMode::OnDemand`, shows the first list, the
-//! agenda and the next reminders (all served from the view cache), then makes two durable edits
+//! agenda and the next reminders (all served from the view cache), then makes two durable edits,
 //! logs a follow-through entry and records a check-in (written from the edit cache, without
 //! loading the history)
 //! and closes, which saves both

@@ -344,8 +344,6 @@ fn now_ms(now: DateTime<Utc>) -> i64 {
     now.timestamp_millis()
 }
 
-/// A change's message: the operation and the agreement it concerns, as `op` or
-/// `op@agreement` (short: it travels with every change).
 /// The key of a follow-through entry on agreement `id` by `device` at causal order `seq`. It
 /// starts with the agreement (which the entry then need not repeat), so the entries of one
 /// agreement sit together and compress well.
@@ -354,6 +352,8 @@ fn log_entry_key(id: &AgreementId, device: &DeviceId, seq: i64) -> RecordId {
     RecordId(format!("{}{LOG_KEY_SEPARATOR}{}", id.0, own.0))
 }
 
+/// A change's message: the operation and the agreement it concerns, as `op` or
+/// `op@agreement` (short: it travels with every change).
 fn message(op: &str, agreement: Option<&AgreementId>) -> String {
     match agreement {
         Some(id) => format!("{op}@{id}"),

@@ -496,11 +496,11 @@ impl Space {
             Ok(text) => text,
             Err(e) => return Some(Err(e)),
         };
-        // The view cache lists every agreement the loaded views know.
+        // The view cache lists every agreement the loaded views know (an entry reads nothing
+        // else of the agreement).
         if !self.cached.as_ref()?.agreements.iter().any(|a| &a.id == id) {
             return Some(Err(Error::not_found("agreement", id.as_str())));
         }
-        self.edit_cache()?.agreements.get(id)?;
         let key = log_entry_key(id, &writer.device, writer.seq);
         let mut fields = vec![("kind", kind.as_str().into())];
         if !text.is_empty() {
@@ -785,9 +785,6 @@ mod tests {
         out
     }
 
-    /// Makes `steps` on a copy of `alex` opened on demand (without loading) and on a copy
-    /// opened and loaded; both must end with the same document and the same views, whether
-    /// read from the caches or from the loaded document.
     /// A copy of the device directory `dir`, opened on demand (the copy is removed with the
     /// returned directory).
     fn open_copy_on_demand(dir: &Path) -> (TempDir, std::path::PathBuf, Space) {
@@ -797,6 +794,10 @@ mod tests {
         let space = Space::open_with(&copy, LoadMode::OnDemand).unwrap();
         (scratch, copy, space)
     }
+
+    /// Makes `steps` on a copy of `alex` opened on demand (without loading) and on a copy
+    /// opened and loaded; both must end with the same document and the same views, whether
+    /// read from the caches or from the loaded document.
 
     fn same_both_ways(alex: &Path, ids: &[AgreementId], steps: &[Step]) {
         same_both_ways_by(alex, ids, &|space| {
@@ -1035,6 +1036,14 @@ mod tests {
         let mut tablet = Space::open_with(&tablet_dir, LoadMode::OnDemand).unwrap();
         let err = tablet
             .edit_agreement(&states[2].1, details("still mine?"), t(30))
+            .unwrap_err();
+        assert!(matches!(err, Error::NotAMember(_)), "{err}");
+        let err = tablet
+            .log_follow_through(&states[2].1, LogKind::Kept, "", t(31))
+            .unwrap_err();
+        assert!(matches!(err, Error::NotAMember(_)), "{err}");
+        let err = tablet
+            .record_checkin(t(32).date_naive(), "", t(32))
             .unwrap_err();
         assert!(matches!(err, Error::NotAMember(_)), "{err}");
     }
@@ -1333,18 +1342,21 @@ mod tests {
         let states = every_state(root.path());
         let ids: Vec<AgreementId> = states.iter().map(|(_, id)| id.clone()).collect();
         let id = |name: &str| states.iter().find(|(n, _)| *n == name).unwrap().1.clone();
-        // A check-in held after a missed entry: only what is missed after it is on the agenda.
-        for who in ["alex", "sam"] {
-            let mut space = Space::open(&root.path().join(who)).unwrap();
-            space
-                .log_follow_through(
-                    &id("active"),
-                    LogKind::Missed,
-                    &format!("{who} before"),
-                    t(20),
-                )
-                .unwrap();
-            space.record_checkin(t(21).date_naive(), "", t(21)).unwrap();
+        // Both partners logged a missed entry and held a check-in, on their own phones at the
+        // same causal order, then synced: only what is missed after the later check-in (by
+        // order, then id) is on the agenda.
+        {
+            let mut alex = Space::open(&root.path().join("alex")).unwrap();
+            let mut sam = Space::open(&root.path().join("sam")).unwrap();
+            for space in [&mut alex, &mut sam] {
+                let who = space.info().unwrap().me;
+                let text = format!("{who} before");
+                space
+                    .log_follow_through(&id("active"), LogKind::Missed, &text, t(20))
+                    .unwrap();
+                space.record_checkin(t(21).date_naive(), "", t(21)).unwrap();
+            }
+            sync(&mut alex, &mut sam);
         }
         for who in ["alex", "sam"] {
             let dir = root.path().join(who);
@@ -1381,7 +1393,7 @@ mod tests {
             .iter()
             .map(|e| e.text.as_str())
             .collect();
-        assert_eq!(missed, ["cold"], "not what was missed before the check-in");
+        assert_eq!(missed, ["cold"], "not what was missed before the check-ins");
         assert!(matches!(space.doc, DocState::NotLoaded(_)));
         drop(space);
         let mut space = Space::open(&cold).unwrap();
@@ -1399,11 +1411,16 @@ mod tests {
         let states = every_state(root.path());
         let ids: Vec<AgreementId> = states.iter().map(|(_, id)| id.clone()).collect();
         let active = states[2].1.clone();
-        for who in ["alex", "sam"] {
-            let mut space = Space::open(&root.path().join(who)).unwrap();
-            space
-                .log_follow_through(&active, LogKind::Missed, "before", t(20))
-                .unwrap();
+        // Both partners' missed entries, synced: the agenda lists them until a check-in.
+        {
+            let mut alex = Space::open(&root.path().join("alex")).unwrap();
+            let mut sam = Space::open(&root.path().join("sam")).unwrap();
+            for space in [&mut alex, &mut sam] {
+                space
+                    .log_follow_through(&active, LogKind::Missed, "before", t(20))
+                    .unwrap();
+            }
+            sync(&mut alex, &mut sam);
         }
         let day = |d| chrono::NaiveDate::from_ymd_opt(2027, 4, d).unwrap();
         for who in ["alex", "sam"] {
@@ -1434,7 +1451,7 @@ mod tests {
                 .map(|e| e.text.clone())
                 .collect()
         };
-        assert_eq!(missed(&mut space), ["before"]);
+        assert_eq!(missed(&mut space), ["before", "before"]);
         let held = space.record_checkin(day(1), "Good talk", t(100)).unwrap();
         assert_eq!(
             missed(&mut space),
