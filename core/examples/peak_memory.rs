@@ -2,9 +2,7 @@
 //! changes; see `benches/fixture.rs`) with `LoadMode::OnDemand`, shows the first list, the
 //! agenda and the next reminders (all served from the view cache), then makes two durable edits,
 //! logs a follow-through entry and records a check-in (written from the edit cache, without
-//! loading the history)
-//! and closes, which saves both
-//! caches. For comparison, a second child opens the same way and shows one agreement's
+//! loading the history) and closes, which saves both caches. For comparison, a second child opens the same way and shows one agreement's
 //! details, which loads the whole document.
 //!
 //! Run: `cargo run --release -p accord-core --example peak_memory`

@@ -798,7 +798,6 @@ mod tests {
     /// Makes `steps` on a copy of `alex` opened on demand (without loading) and on a copy
     /// opened and loaded; both must end with the same document and the same views, whether
     /// read from the caches or from the loaded document.
-
     fn same_both_ways(alex: &Path, ids: &[AgreementId], steps: &[Step]) {
         same_both_ways_by(alex, ids, &|space| {
             apply(space, steps)
