@@ -344,6 +344,33 @@ fn now_ms(now: DateTime<Utc>) -> i64 {
     now.timestamp_millis()
 }
 
+/// Whether partner `me` may take `step` on concern `id` (`None`: closed); `Ok(false)` when
+/// there is nothing to write (acknowledged already).
+fn check_concern_step(
+    concern: Option<&Concern>,
+    id: &ConcernId,
+    me: &PartnerId,
+    step: ConcernStep,
+) -> Result<bool> {
+    let Some(concern) = concern.filter(|c| c.state.is_open()) else {
+        return Err(Error::NotAllowed(format!("concern {id} is already closed")));
+    };
+    match step {
+        ConcernStep::Acknowledged if &concern.raised_by == me => Err(Error::NotAllowed(
+            "the partner who raised a concern cannot acknowledge it; your partner does".into(),
+        )),
+        ConcernStep::Acknowledged if concern.acknowledged => Ok(false),
+        ConcernStep::Resolved if &concern.raised_by != me => Err(Error::NotAllowed(
+            "only the partner who raised a concern can say it is resolved".into(),
+        )),
+        ConcernStep::Renegotiation if concern.agreement.is_none() => Err(Error::NotAllowed(
+            "this concern is about no agreement; raise a renegotiation on an agreement instead"
+                .into(),
+        )),
+        _ => Ok(true),
+    }
+}
+
 /// The key of a follow-through entry on agreement `id` by `device` at causal order `seq`. It
 /// starts with the agreement (which the entry then need not repeat), so the entries of one
 /// agreement sit together and compress well.
@@ -2036,23 +2063,13 @@ impl Space {
         text: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        if let Some(done) = self.concern_step_unloaded(id, step, text, now) {
+            return done;
+        }
         let (me, _) = self.writable()?;
         let concern = self.concern_state(id)?.clone();
-        if !concern.state.is_open() {
-            return Err(Error::NotAllowed(format!("concern {id} is already closed")));
-        }
-        match step {
-            ConcernStep::Acknowledged if concern.raised_by == me => {
-                return Err(Error::NotAllowed("the partner who raised a concern cannot acknowledge it; your partner does".into()))
-            }
-            ConcernStep::Acknowledged if concern.acknowledged => return Ok(()),
-            ConcernStep::Resolved if concern.raised_by != me => {
-                return Err(Error::NotAllowed("only the partner who raised a concern can say it is resolved".into()))
-            }
-            ConcernStep::Renegotiation if concern.agreement.is_none() => {
-                return Err(Error::NotAllowed("this concern is about no agreement; raise a renegotiation on an agreement instead".into()))
-            }
-            _ => {}
+        if !check_concern_step(Some(&concern), id, &me, step)? {
+            return Ok(());
         }
         let text = clean_text("text", text, MAX_TEXT_CHARS, step == ConcernStep::Responded)?;
         let renegotiation = match (&concern.agreement, step) {
@@ -2063,7 +2080,11 @@ impl Space {
             _ => None,
         };
         let seq = self.next_seq();
-        let rseq = self.next_seq();
+        // Only a renegotiation writes a second record.
+        let rseq = match renegotiation {
+            Some(_) => self.next_seq(),
+            None => seq,
+        };
         let rec = RecordId::for_record(&self.identity().device_id(), seq);
         let cid = id.clone();
         let touched_agreement = renegotiation.as_ref().map(|(a, _)| a.clone());

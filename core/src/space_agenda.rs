@@ -7,9 +7,9 @@ use super::{Derived, Space, ViewCache};
 use crate::agreement::{AgreementSummary, Status};
 use crate::checkin::{Agenda, CheckIn, Upcoming, Waiting, APPRECIATION_PROMPT};
 use crate::concern::Concern;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::followthrough::{LogEntry, LogKind};
-use crate::ids::PartnerId;
+use crate::ids::{ConcernId, PartnerId};
 use crate::reminders::recurrence::RecurrenceRule;
 use crate::reminders::schedule::{
     CommitmentRule, Marks, ReminderKind, ScheduleConcern, SchedulePartner,
@@ -187,6 +187,39 @@ impl AgendaInputs {
     /// Done and snooze marks (a write without the document adds its own).
     pub(crate) fn marks_mut(&mut self) -> &mut Marks {
         &mut self.marks
+    }
+
+    /// The concern `id`: `Ok(Some)` while open, `Ok(None)` when closed, an error when no
+    /// concern has that id (the loaded path's error).
+    pub(crate) fn open_concern(&self, id: &ConcernId) -> Result<Option<&Concern>> {
+        if let Some(open) = self.open_concerns.iter().find(|c| &c.id == id) {
+            return Ok(Some(open));
+        }
+        match self.schedule_concerns.iter().any(|c| &c.id == id) {
+            true => Ok(None),
+            false => Err(Error::not_found("concern", id.as_str())),
+        }
+    }
+
+    /// Takes in a concern after a step this device just took (a write without the
+    /// document); whether what reminders are computed from changed.
+    pub(crate) fn take_concern(&mut self, concern: Concern) -> bool {
+        let mut reminders_changed = false;
+        let scheduled = super::reminders_impl::schedule_concerns(std::slice::from_ref(&concern));
+        let entry = self
+            .schedule_concerns
+            .iter_mut()
+            .find(|c| c.id == concern.id);
+        if let (Some(entry), Some(scheduled)) = (entry, scheduled.into_iter().next()) {
+            reminders_changed = *entry != scheduled;
+            *entry = scheduled;
+        }
+        self.open_concerns
+            .retain(|c| c.id != concern.id || concern.state.is_open());
+        if let Some(open) = self.open_concerns.iter_mut().find(|c| c.id == concern.id) {
+            *open = concern;
+        }
+        reminders_changed
     }
 
     /// Takes in check-ins this device just recorded (a write without the document): the

@@ -1,5 +1,6 @@
-//! Editing and accepting an agreement, logging follow-through, recording a check-in, and
-//! marking reminders done or snoozed, without loading the document's history.
+//! Editing and accepting an agreement, logging follow-through, recording a check-in, taking
+//! a step on a concern, and marking reminders done or snoozed, without loading the
+//! document's history.
 //!
 //! A process opened with [`LoadMode::OnDemand`] serves the list, the agenda and reminders
 //! from `view.json`. To write too without loading the history (which Automerge builds at
@@ -43,6 +44,10 @@ pub(super) struct EditCache {
     agreements: BTreeMap<AgreementId, AgreementBasis>,
     /// The top-level maps (`marks`, ...), as parents of records.
     top_maps: BTreeMap<String, OpRef>,
+    /// Each open concern's map with its `events` map (the parent of a new step); no
+    /// registers, which a step does not write.
+    #[serde(default)]
+    concerns: BTreeMap<ConcernId, EntityBasis>,
 }
 
 /// This device as a writer without the document: the members, its partner, itself, and the
@@ -90,6 +95,16 @@ impl EditCache {
                 ))
             })
             .collect();
+        let concerns = derived
+            .concerns
+            .iter()
+            .filter(|c| c.state.is_open())
+            .filter_map(|c| {
+                let mut basis = doc.entity_basis("concerns", c.id.as_str())?;
+                basis.registers.clear();
+                Some((c.id.clone(), basis))
+            })
+            .collect();
         EditCache {
             space_id: doc.root_str("space_id").unwrap_or_default(),
             tip: doc.tip(),
@@ -99,6 +114,7 @@ impl EditCache {
             members: derived.members.parts(),
             agreements,
             top_maps: doc.top_level_maps(),
+            concerns,
         }
     }
 }
@@ -546,6 +562,80 @@ impl Space {
             }
             key
         }))
+    }
+
+    /// Takes a step on an open concern (acknowledge, respond, resolve) without loading the
+    /// document, when the caches hold all it needs; `None` when the caller must load it (a
+    /// renegotiation, which also writes to the agreement, always does). Checks, errors and
+    /// the record written are those of the loaded path.
+    pub(super) fn concern_step_unloaded(
+        &mut self,
+        id: &ConcernId,
+        step: ConcernStep,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Option<Result<()>> {
+        if step == ConcernStep::Renegotiation {
+            return None;
+        }
+        let writer = self.unloaded_writer()?;
+        let concern = match self.agenda_inputs()?.open_concern(id) {
+            Ok(concern) => concern.cloned(),
+            Err(e) => return Some(Err(e)),
+        };
+        match check_concern_step(concern.as_ref(), id, &writer.me, step) {
+            Ok(true) => {}
+            Ok(false) => return Some(Ok(())),
+            Err(e) => return Some(Err(e)),
+        }
+        let concern = concern?;
+        let text = match clean_text("text", text, MAX_TEXT_CHARS, step == ConcernStep::Responded) {
+            Ok(text) => text,
+            Err(e) => return Some(Err(e)),
+        };
+        let mut basis = self.edit_cache()?.concerns.get(id)?.clone();
+        let key = RecordId::for_record(&writer.device, writer.seq);
+        let record = NewRecord {
+            map: "events",
+            key: key.as_str(),
+            fields: Act::new(writer.seq)
+                .fields(vec![("step", step.as_str().into()), ("text", text.into())]),
+        };
+        let message = message("concern step", concern.agreement.as_ref());
+        let (built, tip) = self.build_unloaded(&mut basis, &[], Some(record), &message, now)?;
+        Some(self.commit_concern_step_unloaded(&writer, &concern, built, tip))
+    }
+
+    fn commit_concern_step_unloaded(
+        &mut self,
+        writer: &Writer,
+        concern: &Concern,
+        built: UnloadedChange,
+        tip: DocumentTip,
+    ) -> Result<()> {
+        if !self.append_unloaded(&built, &tip)? {
+            return Ok(());
+        }
+        let after = built
+            .record
+            .as_ref()
+            .and_then(|step| view::concern_after_step(concern, step, &writer.members));
+        let (Some(after), Some(edits)) = (after, self.edits.as_mut()) else {
+            // Saved, but the caches cannot follow: the next read loads the document.
+            self.cached = None;
+            self.edits = None;
+            return Ok(());
+        };
+        edits.max_seq = edits.max_seq.max(writer.seq);
+        if !after.state.is_open() {
+            edits.concerns.remove(&after.id);
+        }
+        if let Some(inputs) = self.agenda_inputs() {
+            if inputs.take_concern(after) {
+                self.events.push(SpaceEvent::RemindersChanged);
+            }
+        }
+        Ok(())
     }
 
     /// Builds one change adding record `key` with `fields` to top-level map `map` (plus the
@@ -1470,6 +1560,148 @@ mod tests {
             (&last.id, last.held_on, last.notes.as_str()),
             (&held, day(1), "Good talk")
         );
+    }
+
+    /// Concerns raised by both partners, on an agreement and in general, one of them
+    /// acknowledged, synced; by raiser's name and what happened.
+    fn concerns(root: &Path, active: &AgreementId) -> Vec<(&'static str, ConcernId)> {
+        let mut alex = Space::open(&root.join("alex")).unwrap();
+        let mut sam = Space::open(&root.join("sam")).unwrap();
+        let raise = |space: &mut Space, agreement: Option<&AgreementId>, what: &str| {
+            let concern = NewConcern {
+                agreement: agreement.cloned(),
+                what_happened: what.into(),
+                how_i_felt: "unheard".into(),
+                what_i_need: "a plan".into(),
+            };
+            space.raise_concern(concern, t(30)).unwrap()
+        };
+        let by_alex = raise(&mut alex, Some(active), "late again");
+        let by_alex_general = raise(&mut alex, None, "no time together");
+        let by_sam = raise(&mut sam, Some(active), "phone at dinner");
+        let by_sam_acknowledged = raise(&mut sam, None, "forgot the date");
+        sync(&mut alex, &mut sam);
+        alex.acknowledge_concern(&by_sam_acknowledged, t(31))
+            .unwrap();
+        sync(&mut alex, &mut sam);
+        vec![
+            ("alex", by_alex),
+            ("alex general", by_alex_general),
+            ("sam", by_sam),
+            ("sam acknowledged", by_sam_acknowledged),
+        ]
+    }
+
+    #[test]
+    fn concern_steps_are_the_same_with_the_document_loaded_or_not() {
+        let root = TempDir::new().unwrap();
+        let states = every_state(root.path());
+        let ids: Vec<AgreementId> = states.iter().map(|(_, id)| id.clone()).collect();
+        let concerns = concerns(root.path(), &states[2].1);
+        let concern = |name: &str| concerns.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+        for (me, other) in [("alex", "sam"), ("sam", "alex")] {
+            let mine = concern(me);
+            let theirs = concern(other);
+            let own_general = concern(if me == "alex" {
+                "alex general"
+            } else {
+                "sam acknowledged"
+            });
+            let acknowledged = concern("sam acknowledged");
+            same_both_ways_by(&root.path().join(me), &ids, &|space| {
+                let long = "x".repeat(crate::agreement::MAX_TEXT_CHARS + 1);
+                // Sam's acknowledged concern: Alex responds, then Sam says it is resolved.
+                let settle = match me {
+                    "sam" => space.resolve_concern(&acknowledged, t(99)),
+                    _ => space.respond_to_concern(&acknowledged, "we'll plan it", t(99)),
+                };
+                vec![
+                    settle,
+                    space.acknowledge_concern(&theirs, t(100)),
+                    // Acknowledged already: nothing more to write.
+                    space.acknowledge_concern(&theirs, t(101)),
+                    space.respond_to_concern(&theirs, "I'm sorry; I'll set an alarm", t(102)),
+                    space.respond_to_concern(&mine, "thank you", t(103)),
+                    space.resolve_concern(&mine, t(104)),
+                    // Refused: acknowledging one's own, resolving the other's, an empty or
+                    // over-long response, any step on a closed concern, an unknown concern.
+                    space.acknowledge_concern(&own_general, t(105)),
+                    space.resolve_concern(&theirs, t(106)),
+                    space.respond_to_concern(&theirs, "  ", t(107)),
+                    space.respond_to_concern(&theirs, &long, t(108)),
+                    space.respond_to_concern(&mine, "after all", t(109)),
+                    space.acknowledge_concern(&ConcernId::from("nope"), t(110)),
+                ]
+                .into_iter()
+                .map(|r| format!("{r:?}"))
+                .collect()
+            });
+        }
+    }
+
+    #[test]
+    fn a_concern_step_without_the_document_updates_the_agenda_and_reminders() {
+        let root = TempDir::new().unwrap();
+        let states = every_state(root.path());
+        let concerns = concerns(root.path(), &states[2].1);
+        let by_sam = concerns[2].1.clone();
+        let (_scratch, cold, mut space) = open_copy_on_demand(&root.path().join("alex"));
+        let unanswered = |space: &mut Space| {
+            let horizon = chrono::Duration::days(30);
+            let reminders = space.upcoming_reminders(t(31), None, 100, horizon).unwrap();
+            let nudge = crate::reminders::schedule::ReminderTarget::Concern(by_sam.clone());
+            reminders.iter().filter(|r| r.target == nudge).count()
+        };
+        assert_eq!(
+            unanswered(&mut space),
+            1,
+            "alex has not answered sam's concern"
+        );
+        space.acknowledge_concern(&by_sam, t(100)).unwrap();
+        assert_eq!(
+            space.take_events(),
+            vec![
+                SpaceEvent::DocumentChanged { remote: false },
+                SpaceEvent::RemindersChanged
+            ]
+        );
+        assert_eq!(unanswered(&mut space), 0);
+        let agenda = space.agenda(t(100)).unwrap();
+        let open = agenda
+            .open_concerns
+            .iter()
+            .find(|c| c.id == by_sam)
+            .unwrap();
+        assert_eq!(open.state, ConcernState::Acknowledged);
+        // A response changes nothing reminders are computed from.
+        space
+            .respond_to_concern(&by_sam, "I'm sorry", t(101))
+            .unwrap();
+        assert_eq!(
+            space.take_events(),
+            vec![SpaceEvent::DocumentChanged { remote: false }]
+        );
+        // A renegotiation also writes to the agreement: it loads the document.
+        space
+            .renegotiate_from_concern(&concerns[0].1, "let's rethink it", t(102))
+            .unwrap();
+        assert!(!matches!(space.doc, DocState::NotLoaded(_)));
+        drop(space);
+        let mut space = Space::open(&cold).unwrap();
+        let concern = space.concern(&by_sam).unwrap();
+        let steps: Vec<_> = concern
+            .events
+            .iter()
+            .map(|e| (e.step, e.text.as_str()))
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                (ConcernStep::Acknowledged, ""),
+                (ConcernStep::Responded, "I'm sorry")
+            ]
+        );
+        assert_eq!(concern.state, ConcernState::Responded);
     }
 
     #[test]

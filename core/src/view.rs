@@ -1199,60 +1199,14 @@ pub(crate) fn read_concerns_from(
         let mut events = Vec::new();
         for e in r.children.get("events").map(Vec::as_slice).unwrap_or(&[]) {
             *max_seq = (*max_seq).max(e.int("seq").unwrap_or(0));
-            let step = e.str("step").and_then(ConcernStep::from_stored);
-            let author = members.record_author(e);
-            match (step, author) {
-                (Some(step), Ok(author)) => {
-                    let partner = author.partner.clone();
-                    let allowed = match step {
-                        ConcernStep::Acknowledged => partner != raised_by,
-                        ConcernStep::Resolved => partner == raised_by,
-                        ConcernStep::Responded | ConcernStep::Renegotiation => true,
-                    };
-                    if !allowed {
-                        problems.push(Problem::new(
-                            format!("concern step {}", e.id),
-                            format!(
-                                "{} by this partner is not allowed; it does not count",
-                                step.as_str()
-                            ),
-                        ));
-                        continue;
-                    }
-                    events.push((
-                        e.int("seq").unwrap_or(0),
-                        ConcernEvent {
-                            id: RecordId(e.id.clone()),
-                            step,
-                            partner,
-                            text: e.str("text").unwrap_or_default().to_owned(),
-                            at: time_of(e.int("at")),
-                        },
-                    ));
-                }
-                (None, _) => problems.push(Problem::new(
-                    format!("concern step {}", e.id),
-                    "has an invalid step; ignored",
-                )),
-                (_, Err(why)) => problems.push(Problem::new(
-                    format!("concern step {}", e.id),
-                    format!("{why}; it does not count"),
-                )),
+            match read_concern_event(e, &raised_by, members) {
+                Ok(event) => events.push(event),
+                Err(problem) => problems.push(problem),
             }
         }
         events.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
-        let has = |s: ConcernStep| events.iter().any(|(_, e)| e.step == s);
-        let state = if has(ConcernStep::Resolved) {
-            ConcernState::Resolved
-        } else if has(ConcernStep::Renegotiation) {
-            ConcernState::Renegotiation
-        } else if has(ConcernStep::Responded) {
-            ConcernState::Responded
-        } else if has(ConcernStep::Acknowledged) {
-            ConcernState::Acknowledged
-        } else {
-            ConcernState::Open
-        };
+        let events: Vec<ConcernEvent> = events.into_iter().map(|(_, e)| e).collect();
+        let (state, acknowledged) = concern_state(&events);
         out.push(Concern {
             id: ConcernId(r.id.clone()),
             agreement: r
@@ -1264,14 +1218,92 @@ pub(crate) fn read_concerns_from(
             what_i_need: r.str("what_i_need").unwrap_or_default().to_owned(),
             raised_by,
             raised_at: time_of(r.int("at")),
-            acknowledged: has(ConcernStep::Acknowledged),
+            acknowledged,
             state,
-            events: events.into_iter().map(|(_, e)| e).collect(),
+            events,
             order,
         });
     }
     out.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.id.cmp(&b.id)));
     out
+}
+
+/// One step of a concern raised by `raised_by`, with its causal order; a problem when it is
+/// malformed or taken by a partner who may not take it (it then does not count).
+fn read_concern_event(
+    e: &Record,
+    raised_by: &PartnerId,
+    members: &Members,
+) -> std::result::Result<(i64, ConcernEvent), Problem> {
+    let step = e.str("step").and_then(ConcernStep::from_stored);
+    let Some(step) = step else {
+        return Err(Problem::new(
+            format!("concern step {}", e.id),
+            "has an invalid step; ignored",
+        ));
+    };
+    let partner = match members.record_author(e) {
+        Ok(author) => author.partner.clone(),
+        Err(why) => {
+            return Err(Problem::new(
+                format!("concern step {}", e.id),
+                format!("{why}; it does not count"),
+            ))
+        }
+    };
+    let allowed = match step {
+        ConcernStep::Acknowledged => &partner != raised_by,
+        ConcernStep::Resolved => &partner == raised_by,
+        ConcernStep::Responded | ConcernStep::Renegotiation => true,
+    };
+    if !allowed {
+        return Err(Problem::new(
+            format!("concern step {}", e.id),
+            format!(
+                "{} by this partner is not allowed; it does not count",
+                step.as_str()
+            ),
+        ));
+    }
+    let event = ConcernEvent {
+        id: RecordId(e.id.clone()),
+        step,
+        partner,
+        text: e.str("text").unwrap_or_default().to_owned(),
+        at: time_of(e.int("at")),
+    };
+    Ok((e.int("seq").unwrap_or(0), event))
+}
+
+/// A concern's state and whether it was acknowledged, from its steps.
+fn concern_state(events: &[ConcernEvent]) -> (ConcernState, bool) {
+    let has = |s: ConcernStep| events.iter().any(|e| e.step == s);
+    let state = if has(ConcernStep::Resolved) {
+        ConcernState::Resolved
+    } else if has(ConcernStep::Renegotiation) {
+        ConcernState::Renegotiation
+    } else if has(ConcernStep::Responded) {
+        ConcernState::Responded
+    } else if has(ConcernStep::Acknowledged) {
+        ConcernState::Acknowledged
+    } else {
+        ConcernState::Open
+    };
+    (state, has(ConcernStep::Acknowledged))
+}
+
+/// `concern` after step `e`, which this device just added with the highest causal order
+/// (a write without the document); `None` when the step does not count.
+pub(crate) fn concern_after_step(
+    concern: &Concern,
+    e: &Record,
+    members: &Members,
+) -> Option<Concern> {
+    let (_, event) = read_concern_event(e, &concern.raised_by, members).ok()?;
+    let mut after = concern.clone();
+    after.events.push(event);
+    (after.state, after.acknowledged) = concern_state(&after.events);
+    Some(after)
 }
 
 /// The highest Lamport counter among records outside agreements.
