@@ -236,6 +236,18 @@ trait WithSpace {
             .0)
     }
 
+    fn space_acknowledge(&self, id: String) -> Res<()> {
+        self.with_space(|s| s.acknowledge_concern(&cid(id), now()))
+    }
+
+    fn space_respond(&self, id: String, text: String) -> Res<()> {
+        self.with_space(|s| s.respond_to_concern(&cid(id), &text, now()))
+    }
+
+    fn space_resolve(&self, id: String) -> Res<()> {
+        self.with_space(|s| s.resolve_concern(&cid(id), now()))
+    }
+
     fn space_mark_done(&self, id: String) -> Res<()> {
         self.with_space(|s| s.mark_reminder_done(&id, now()))
     }
@@ -462,17 +474,17 @@ impl AccordNode {
 
     /// Acknowledges the partner's concern.
     pub fn acknowledge_concern(&self, id: String) -> Res<()> {
-        self.space(|s| s.acknowledge_concern(&cid(id), now()))
+        self.space_acknowledge(id)
     }
 
     /// Responds to a concern.
     pub fn respond_to_concern(&self, id: String, text: String) -> Res<()> {
-        self.space(|s| s.respond_to_concern(&cid(id), &text, now()))
+        self.space_respond(id, text)
     }
 
     /// Marks a concern resolved.
     pub fn resolve_concern(&self, id: String) -> Res<()> {
-        self.space(|s| s.resolve_concern(&cid(id), now()))
+        self.space_resolve(id)
     }
 
     /// Turns a concern into a renegotiation of its agreement.
@@ -726,6 +738,21 @@ impl AccordLocalSpace {
     /// reminder's action; returns the record id.
     pub fn record_checkin(&self, held_on: String, notes: String) -> Res<String> {
         self.space_checkin(held_on, notes)
+    }
+
+    /// Acknowledges the partner's concern, e.g. from the concern nudge's action.
+    pub fn acknowledge_concern(&self, id: String) -> Res<()> {
+        self.space_acknowledge(id)
+    }
+
+    /// Responds to a concern (an apology, a plan; not empty).
+    pub fn respond_to_concern(&self, id: String, text: String) -> Res<()> {
+        self.space_respond(id, text)
+    }
+
+    /// Says a concern this partner raised is resolved.
+    pub fn resolve_concern(&self, id: String) -> Res<()> {
+        self.space_resolve(id)
     }
 
     /// Marks a reminder occurrence done.

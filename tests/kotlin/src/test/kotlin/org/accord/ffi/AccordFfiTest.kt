@@ -240,6 +240,7 @@ class AccordFfiTest {
         val draft = alex.createAgreement(proposal("Draft rule").copy(draft = true))
         val proposed = alex.createAgreement(proposal("Phones away at dinner"))
         val me = alex.info().me
+        val concern = alex.raiseConcern(NewConcern(proposed, "Phone at dinner", "ignored", "a plan"))
         // While the node has the space, a background job cannot open it.
         assertThrows<AccordException.InUse> { AccordLocalSpace.open(dir) }
         alex.shutdown()
@@ -263,6 +264,12 @@ class AccordFfiTest {
         val held = job.recordCheckin("2026-11-30", "Talked it through")
         assertEquals(emptyList<LogEntry>(), job.agenda(System.currentTimeMillis()).missedSinceLastCheckin)
         assertThrows<AccordException.InvalidInput> { job.recordCheckin("30.11.2026", "") }
+        // Repair from a notification: the one who raised it cannot acknowledge it, but answers
+        // and resolves it.
+        assertThrows<AccordException.NotAllowed> { job.acknowledgeConcern(concern) }
+        job.respondToConcern(concern, "Phones in the drawer from now on")
+        job.resolveConcern(concern)
+        assertEquals(emptyList<Concern>(), job.agenda(System.currentTimeMillis()).openConcerns)
         job.shutdown()
         assertThrows<AccordException.NotAllowed> { job.list(null) }
         job.close()
@@ -271,9 +278,13 @@ class AccordFfiTest {
         val again = AccordNode.open(dir, NetworkMode.LOOPBACK).also { nodes.add(it) }
         assertEquals("Phones in the drawer", again.agreement(proposed).details)
         assertTrue(again.agreement(draft).summary.acceptedBy.contains(me))
-        assertEquals(listOf("created", "edited", "logged follow-through"), again.history(proposed).map { it.action })
+        assertEquals(
+            listOf("created", "raised a concern", "edited", "logged follow-through", "concern step", "concern step"),
+            again.history(proposed).map { it.action },
+        )
         assertEquals(listOf("Phone at the table"), again.followThrough(proposed).map { it.text })
         assertEquals(listOf(held), again.checkins().map { it.id })
+        assertEquals(ConcernState.RESOLVED, again.concerns().single { it.id == concern }.state)
     }
 
     @Test
