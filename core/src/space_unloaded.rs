@@ -1297,9 +1297,10 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
 
-        /// Random edits, acceptances, follow-through entries and check-ins, by either partner, on
-        /// agreements in every state: written without the document they give the same
-        /// outcomes, the same document and the same views as written with it loaded.
+        /// Random edits, acceptances, follow-through entries, check-ins and concern steps, by
+        /// either partner, on agreements in every state: written without the document they
+        /// give the same outcomes, the same document and the same views as written with it
+        /// loaded.
         #[test]
         fn random_writes_are_the_same_with_the_document_loaded_or_not(
             by_sam: bool,
@@ -1308,6 +1309,7 @@ mod tests {
             let root = TempDir::new().unwrap();
             let states = every_state(root.path());
             let ids: Vec<AgreementId> = states.iter().map(|(_, id)| id.clone()).collect();
+            let concerns = concerns(root.path(), &ids[2]);
             let dir = root.path().join(if by_sam { "sam" } else { "alex" });
             let partners: Vec<PartnerId> = {
                 let mut space = Space::open(&dir).unwrap();
@@ -1330,6 +1332,15 @@ mod tests {
                             RandomWrite::CheckIn => space
                                 .record_checkin(at.date_naive(), "held", at)
                                 .map(|record| record.0),
+                            RandomWrite::Concern(which, step) => {
+                                let id = &concerns[*which % concerns.len()].1;
+                                match step {
+                                    ConcernStep::Acknowledged => space.acknowledge_concern(id, at),
+                                    ConcernStep::Responded => space.respond_to_concern(id, "sorry", at),
+                                    _ => space.resolve_concern(id, at),
+                                }
+                                .map(|()| String::new())
+                            }
                         };
                         format!("{outcome:?}")
                     })
@@ -1345,6 +1356,8 @@ mod tests {
         Accept,
         Log(LogKind),
         CheckIn,
+        /// A step on one of the concerns (by index).
+        Concern(usize, ConcernStep),
     }
 
     fn random_write() -> impl proptest::strategy::Strategy<Value = RandomWrite> {
@@ -1359,6 +1372,15 @@ mod tests {
             ]
             .prop_map(RandomWrite::Log),
             1 => Just(RandomWrite::CheckIn),
+            2 => (
+                0..4usize,
+                prop_oneof![
+                    Just(ConcernStep::Acknowledged),
+                    Just(ConcernStep::Responded),
+                    Just(ConcernStep::Resolved)
+                ]
+            )
+                .prop_map(|(which, step)| RandomWrite::Concern(which, step)),
         ]
     }
 
