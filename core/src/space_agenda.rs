@@ -424,16 +424,17 @@ mod tests {
         assert_eq!(space.agenda(t(10)).unwrap(), agenda);
         assert_eq!(reminders(&mut space, &partners), expected);
         assert!(matches!(space.doc, DocState::NotLoaded(_)));
-        // A write loads the document on this thread, then goes through as usual.
-        space
-            .log_follow_through(&list[0].id, LogKind::Kept, "loaded on demand", t(20))
+        // A write the caches cannot make loads the document on this thread, then goes
+        // through as usual.
+        let created = space
+            .create_agreement(NewAgreement::titled("Loaded on demand"), t(20))
             .unwrap();
         assert!(matches!(space.doc, DocState::Ready(_)));
         assert_eq!(space.open_report().unwrap(), OpenReport::default());
         drop(space);
         let mut space = Space::open_with(dir.path(), LoadMode::OnDemand).unwrap();
-        let log = space.follow_through(Some(&list[0].id)).unwrap();
-        assert!(log.iter().any(|e| e.text == "loaded on demand"));
+        let list = space.list(&ListFilter::default()).unwrap();
+        assert!(list.iter().any(|a| a.id == created));
     }
 
     #[test]
