@@ -1471,6 +1471,9 @@ impl Space {
 
     /// Finds the concern whose id starts with `prefix`.
     pub fn find_concern(&mut self, prefix: &str) -> Result<ConcernId> {
+        if let Some(ids) = self.concern_ids_unloaded() {
+            return unique_prefix("concern", prefix, ids.iter());
+        }
         self.ready()?;
         let ids: Vec<&ConcernId> = self.derived().concerns.iter().map(|c| &c.id).collect();
         unique_prefix("concern", prefix, ids.into_iter())
@@ -1962,7 +1965,7 @@ impl Space {
 
     // ----- follow-through -------------------------------------------------------------------
 
-    /// Appends a kept / missed / note entry to an agreement's log.
+    /// Appends a kept / missed / note entry to an agreement's log; returns its record id.
     pub fn log_follow_through(
         &mut self,
         id: &AgreementId,
@@ -1970,9 +1973,37 @@ impl Space {
         text: &str,
         now: DateTime<Utc>,
     ) -> Result<RecordId> {
-        if let Some(done) = self.log_unloaded(id, kind, text, now) {
-            return done;
-        }
+        self.add_log_entry(id, kind, text, now)
+            .map(|entry| entry.id)
+    }
+
+    /// Like [`Space::log_follow_through`], returning the entry as stored (without loading the
+    /// history when the write did not need it).
+    pub fn add_log_entry(
+        &mut self,
+        id: &AgreementId,
+        kind: LogKind,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<LogEntry> {
+        let key = match self.log_unloaded(id, kind, text, now) {
+            Some(Ok((_, Some(entry)))) => return Ok(entry),
+            Some(Ok((key, None))) => key,
+            Some(Err(e)) => return Err(e),
+            None => self.write_log_entry(id, kind, text, now)?,
+        };
+        self.ready()?;
+        let entry = self.derived().log.iter().find(|e| e.id == key).cloned();
+        entry.ok_or_else(|| Error::not_found("log entry", key.as_str()))
+    }
+
+    fn write_log_entry(
+        &mut self,
+        id: &AgreementId,
+        kind: LogKind,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<RecordId> {
         self.writable()?;
         let text = clean_text("text", text, MAX_TEXT_CHARS, false)?;
         self.state(id)?;
@@ -2149,22 +2180,56 @@ impl Space {
 
     /// One concern.
     pub fn concern(&mut self, id: &ConcernId) -> Result<Concern> {
+        if let Some(open) = self.concern_unloaded(id) {
+            return Ok(open);
+        }
         self.ready()?;
         self.concern_state(id).cloned()
     }
 
     // ----- check-ins -----------------------------------------------------------------------
 
-    /// Records a check-in held on `held_on`.
+    /// Records a check-in held on `held_on`; returns its record id.
     pub fn record_checkin(
         &mut self,
         held_on: NaiveDate,
         notes: &str,
         now: DateTime<Utc>,
     ) -> Result<RecordId> {
-        if let Some(done) = self.checkin_unloaded(held_on, notes, now) {
-            return done;
-        }
+        self.add_checkin(held_on, notes, now)
+            .map(|checkin| checkin.id)
+    }
+
+    /// Like [`Space::record_checkin`], returning the check-in as stored (without loading the
+    /// history when the write did not need it).
+    pub fn add_checkin(
+        &mut self,
+        held_on: NaiveDate,
+        notes: &str,
+        now: DateTime<Utc>,
+    ) -> Result<CheckIn> {
+        let key = match self.checkin_unloaded(held_on, notes, now) {
+            Some(Ok((_, Some(checkin)))) => return Ok(checkin),
+            Some(Ok((key, None))) => key,
+            Some(Err(e)) => return Err(e),
+            None => self.write_checkin(held_on, notes, now)?,
+        };
+        self.ready()?;
+        let checkin = self
+            .derived()
+            .checkins
+            .iter()
+            .find(|c| c.id == key)
+            .cloned();
+        checkin.ok_or_else(|| Error::not_found("check-in", key.as_str()))
+    }
+
+    fn write_checkin(
+        &mut self,
+        held_on: NaiveDate,
+        notes: &str,
+        now: DateTime<Utc>,
+    ) -> Result<RecordId> {
         self.writable()?;
         let notes = clean_text("notes", notes, MAX_TEXT_CHARS, false)?;
         let seq = self.next_seq();

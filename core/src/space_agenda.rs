@@ -201,6 +201,14 @@ impl AgendaInputs {
         }
     }
 
+    /// Every concern's id, open or not.
+    pub(crate) fn concern_ids(&self) -> Vec<ConcernId> {
+        self.schedule_concerns
+            .iter()
+            .map(|c| c.id.clone())
+            .collect()
+    }
+
     /// Takes in a concern after a step this device just took (a write without the
     /// document); whether what reminders are computed from changed.
     pub(crate) fn take_concern(&mut self, concern: Concern) -> bool {

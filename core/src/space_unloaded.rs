@@ -484,8 +484,8 @@ impl Space {
     ) -> Option<Result<()>> {
         let key = RecordId::for_record(&writer.device, writer.seq);
         let written = self.write_record_unloaded(op, None, &writer, "marks", &key, fields, now)?;
-        Some(written.map(|record| {
-            let (Some(record), Some(inputs)) = (record, self.agenda_inputs()) else {
+        Some(written.map(|(record, follows)| {
+            let (Some(record), true, Some(inputs)) = (record, follows, self.agenda_inputs()) else {
                 return;
             };
             let marks = inputs.marks_mut();
@@ -506,7 +506,7 @@ impl Space {
         kind: LogKind,
         text: &str,
         now: DateTime<Utc>,
-    ) -> Option<Result<RecordId>> {
+    ) -> Option<Result<(RecordId, Option<LogEntry>)>> {
         let writer = self.unloaded_writer()?;
         let text = match clean_text("text", text, MAX_TEXT_CHARS, false) {
             Ok(text) => text,
@@ -524,12 +524,14 @@ impl Space {
         }
         let written =
             self.write_record_unloaded("log", Some(id), &writer, "log", &key, fields, now)?;
-        Some(written.map(|record| {
-            if let (Some(record), Some(inputs)) = (record, self.agenda_inputs()) {
-                let entries = view::read_log_from(vec![record], &writer.members, &mut Vec::new());
-                inputs.take_missed(entries);
+        Some(written.map(|(record, follows)| {
+            let entries = record
+                .map(|r| view::read_log_from(vec![r], &writer.members, &mut Vec::new()))
+                .unwrap_or_default();
+            if let (true, Some(inputs)) = (follows, self.agenda_inputs()) {
+                inputs.take_missed(entries.clone());
             }
-            key
+            (key, entries.into_iter().next())
         }))
     }
 
@@ -541,7 +543,7 @@ impl Space {
         held_on: NaiveDate,
         notes: &str,
         now: DateTime<Utc>,
-    ) -> Option<Result<RecordId>> {
+    ) -> Option<Result<(RecordId, Option<CheckIn>)>> {
         let writer = self.unloaded_writer()?;
         let notes = match clean_text("notes", notes, MAX_TEXT_CHARS, false) {
             Ok(notes) => notes,
@@ -554,13 +556,14 @@ impl Space {
         ];
         let written =
             self.write_record_unloaded("checkin", None, &writer, "checkins", &key, fields, now)?;
-        Some(written.map(|record| {
-            if let (Some(record), Some(inputs)) = (record, self.agenda_inputs()) {
-                let checkins =
-                    view::read_checkins_from(vec![record], &writer.members, &mut Vec::new());
-                inputs.take_checkins(checkins);
+        Some(written.map(|(record, follows)| {
+            let checkins = record
+                .map(|r| view::read_checkins_from(vec![r], &writer.members, &mut Vec::new()))
+                .unwrap_or_default();
+            if let (true, Some(inputs)) = (follows, self.agenda_inputs()) {
+                inputs.take_checkins(checkins.clone());
             }
-            key
+            (key, checkins.into_iter().next())
         }))
     }
 
@@ -640,8 +643,8 @@ impl Space {
 
     /// Builds one change adding record `key` with `fields` to top-level map `map` (plus the
     /// causal order and time every record carries), appends it durably and moves the caches
-    /// to it. The record comes back as a reader of the document sees it; `Ok(None)` when it
-    /// was written but the caches could not follow (the next read loads the document).
+    /// to it. The record comes back as a reader of the document sees it, with whether the
+    /// caches could follow (if not, the next read loads the document).
     #[allow(clippy::too_many_arguments)]
     fn write_record_unloaded(
         &mut self,
@@ -652,7 +655,7 @@ impl Space {
         key: &RecordId,
         fields: Vec<(&'static str, Val)>,
         now: DateTime<Utc>,
-    ) -> Option<Result<Option<Record>>> {
+    ) -> Option<Result<(Option<Record>, bool)>> {
         // Finding what to write may have loaded the document (without a usable cache).
         if !matches!(self.doc, DocState::NotLoaded(_)) || self.derived.is_some() {
             return None;
@@ -665,15 +668,24 @@ impl Space {
         };
         let message = message(op, agreement);
         let (built, tip) = self.build_unloaded(&mut root, &[], Some(record), &message, now)?;
-        Some(self.append_unloaded(&built, &tip).map(|followed| {
-            if !followed {
-                return None;
-            }
-            if let Some(edits) = self.edits.as_mut() {
+        Some(self.append_unloaded(&built, &tip).map(|follows| {
+            if let (true, Some(edits)) = (follows, self.edits.as_mut()) {
                 edits.max_seq = edits.max_seq.max(writer.seq);
             }
-            built.record
+            (built.record, follows)
         }))
+    }
+
+    /// Concern `id` from the agenda's cached inputs while not loaded, if it is open; `None`
+    /// when the caller must load the document.
+    pub(super) fn concern_unloaded(&mut self, id: &ConcernId) -> Option<Concern> {
+        self.agenda_inputs()?.open_concern(id).ok()?.cloned()
+    }
+
+    /// Every concern's id from the agenda's cached inputs while not loaded; `None` when the
+    /// caller must load the document.
+    pub(super) fn concern_ids_unloaded(&mut self) -> Option<Vec<ConcernId>> {
+        Some(self.agenda_inputs()?.concern_ids())
     }
 
     /// Writes both caches after edits made without the document (on close).
@@ -1491,7 +1503,7 @@ mod tests {
         // What was logged without the document is the log the loaded document reads.
         let (_scratch, cold, mut space) = open_copy_on_demand(&root.path().join("alex"));
         let logged = space
-            .log_follow_through(&id("active"), LogKind::Missed, "cold", t(100))
+            .add_log_entry(&id("active"), LogKind::Missed, "cold", t(100))
             .unwrap();
         assert_eq!(
             space.take_events(),
@@ -1509,7 +1521,8 @@ mod tests {
         drop(space);
         let mut space = Space::open(&cold).unwrap();
         let log = space.follow_through(Some(&id("active"))).unwrap();
-        let entry = log.iter().find(|e| e.id == logged).unwrap();
+        let entry = log.iter().find(|e| e.id == logged.id).unwrap();
+        assert_eq!(entry, &logged, "the entry returned is the one stored");
         assert_eq!(
             (entry.kind, entry.text.as_str(), entry.at),
             (LogKind::Missed, "cold", t(100))
@@ -1563,7 +1576,7 @@ mod tests {
                 .collect()
         };
         assert_eq!(missed(&mut space), ["before", "before"]);
-        let held = space.record_checkin(day(1), "Good talk", t(100)).unwrap();
+        let held = space.add_checkin(day(1), "Good talk", t(100)).unwrap();
         assert_eq!(
             missed(&mut space),
             Vec::<String>::new(),
@@ -1578,10 +1591,8 @@ mod tests {
         let mut space = Space::open(&cold).unwrap();
         let checkins = space.checkins().unwrap();
         let last = checkins.last().unwrap();
-        assert_eq!(
-            (&last.id, last.held_on, last.notes.as_str()),
-            (&held, day(1), "Good talk")
-        );
+        assert_eq!(last, &held, "the check-in returned is the one stored");
+        assert_eq!((last.held_on, last.notes.as_str()), (day(1), "Good talk"));
     }
 
     /// Concerns raised by both partners, on an agreement and in general, one of them
@@ -1695,6 +1706,12 @@ mod tests {
             .find(|c| c.id == by_sam)
             .unwrap();
         assert_eq!(open.state, ConcernState::Acknowledged);
+        // Found by a prefix and read from the caches too.
+        assert_eq!(space.find_concern(&by_sam.as_str()[..5]).unwrap(), by_sam);
+        let err = space.find_concern("zzzz").unwrap_err();
+        assert!(matches!(err, Error::NotFound { .. }), "{err}");
+        let acknowledged = space.concern(&by_sam).unwrap();
+        assert_eq!(&acknowledged, open);
         // A response changes nothing reminders are computed from.
         space
             .respond_to_concern(&by_sam, "I'm sorry", t(101))
@@ -1703,6 +1720,8 @@ mod tests {
             space.take_events(),
             vec![SpaceEvent::DocumentChanged { remote: false }]
         );
+        let responded = space.concern(&by_sam).unwrap();
+        assert!(matches!(space.doc, DocState::NotLoaded(_)));
         // A renegotiation also writes to the agreement: it loads the document.
         space
             .renegotiate_from_concern(&concerns[0].1, "let's rethink it", t(102))
@@ -1711,6 +1730,10 @@ mod tests {
         drop(space);
         let mut space = Space::open(&cold).unwrap();
         let concern = space.concern(&by_sam).unwrap();
+        assert_eq!(
+            concern, responded,
+            "what the caches said is what the document says"
+        );
         let steps: Vec<_> = concern
             .events
             .iter()

@@ -470,11 +470,7 @@ pub fn log(ctx: &Ctx, a: &LogArgs) -> CliResult<Report> {
         LogKindArg::Missed => LogKind::Missed,
         LogKindArg::Note => LogKind::Note,
     };
-    let rec = space.log_follow_through(&id, kind, &a.text, ctx.now)?;
-    let entry = space
-        .follow_through(Some(&id))?
-        .into_iter()
-        .find(|e| e.id == rec);
+    let entry = space.add_log_entry(&id, kind, &a.text, ctx.now)?;
     let s = summary(&mut space, &id)?;
     let what = match kind {
         LogKind::Kept => "kept",
@@ -482,7 +478,7 @@ pub fn log(ctx: &Ctx, a: &LogArgs) -> CliResult<Report> {
         LogKind::Note => "a note",
     };
     Ok(Report::new(
-        json!({ "id": rec, "entry": entry }),
+        json!({ "id": entry.id, "entry": entry }),
         format!("Logged {what} for \"{}\"\n", s.title),
     ))
 }

@@ -15,8 +15,7 @@ pub fn checkin(ctx: &Ctx, a: &CheckinArgs) -> CliResult<Report> {
             Some(d) => parse_date("--on", d)?,
             None => today(&names, ctx.now),
         };
-        let rec = space.record_checkin(on, &a.notes, ctx.now)?;
-        let held = space.checkins()?.into_iter().find(|c| c.id == rec);
+        let held = space.add_checkin(on, &a.notes, ctx.now)?;
         return Ok(Report::new(
             &held,
             format!(
