@@ -2704,8 +2704,11 @@ fn reminders_fingerprint(derived: &Derived) -> u64 {
     for a in derived.agreements.values() {
         a.reminder_fingerprint().hash(&mut h);
     }
+    // What the schedule reads of a concern (a response changes nothing it shows).
     for c in &derived.concerns {
-        (&c.id, c.acknowledged, c.state, c.raised_at, &c.agreement).hash(&mut h);
+        let open = c.state.is_open();
+        (&c.id, c.acknowledged, open, c.raised_at, &c.agreement).hash(&mut h);
+        (&c.raised_by, &c.what_happened).hash(&mut h);
     }
     format!(
         "{:?}{:?}{:?}",

@@ -582,6 +582,10 @@ impl Space {
             return None;
         }
         let writer = self.unloaded_writer()?;
+        // At the largest order (a peer pushed it there) the new step no longer sorts last.
+        if writer.seq == i64::MAX {
+            return None;
+        }
         let concern = match self.agenda_inputs()?.open_concern(id) {
             Ok(concern) => concern.cloned(),
             Err(e) => return Some(Err(e)),
@@ -1678,6 +1682,19 @@ mod tests {
         let states = every_state(root.path());
         let concerns = concerns(root.path(), &states[2].1);
         let by_sam = concerns[2].1.clone();
+        // The events the loaded path sends for the same steps.
+        let loaded_events = {
+            let scratch = TempDir::new().unwrap();
+            copy_dir(&root.path().join("alex"), scratch.path());
+            let mut space = Space::open(scratch.path()).unwrap();
+            space.take_events();
+            space.acknowledge_concern(&by_sam, t(100)).unwrap();
+            let acknowledged = space.take_events();
+            space
+                .respond_to_concern(&by_sam, "I'm sorry", t(101))
+                .unwrap();
+            (acknowledged, space.take_events())
+        };
         let (_scratch, cold, mut space) = open_copy_on_demand(&root.path().join("alex"));
         let unanswered = |space: &mut Space| {
             let horizon = chrono::Duration::days(30);
@@ -1691,12 +1708,17 @@ mod tests {
             "alex has not answered sam's concern"
         );
         space.acknowledge_concern(&by_sam, t(100)).unwrap();
+        let acknowledged_events = space.take_events();
         assert_eq!(
-            space.take_events(),
+            acknowledged_events,
             vec![
                 SpaceEvent::DocumentChanged { remote: false },
                 SpaceEvent::RemindersChanged
             ]
+        );
+        assert_eq!(
+            acknowledged_events, loaded_events.0,
+            "as on the loaded path"
         );
         assert_eq!(unanswered(&mut space), 0);
         let agenda = space.agenda(t(100)).unwrap();
@@ -1716,10 +1738,12 @@ mod tests {
         space
             .respond_to_concern(&by_sam, "I'm sorry", t(101))
             .unwrap();
+        let responded_events = space.take_events();
         assert_eq!(
-            space.take_events(),
+            responded_events,
             vec![SpaceEvent::DocumentChanged { remote: false }]
         );
+        assert_eq!(responded_events, loaded_events.1, "as on the loaded path");
         let responded = space.concern(&by_sam).unwrap();
         assert!(matches!(space.doc, DocState::NotLoaded(_)));
         // A renegotiation also writes to the agreement: it loads the document.
