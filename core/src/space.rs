@@ -2087,16 +2087,31 @@ impl Space {
             .ok_or_else(|| Error::not_found("concern", id.as_str()))
     }
 
-    fn concern_step(
+    /// Takes `step` on concern `id` (with the response's or renegotiation's `text`); returns
+    /// the concern after it (without loading the history when the write did not need it).
+    pub fn take_concern_step(
+        &mut self,
+        id: &ConcernId,
+        step: ConcernStep,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Concern> {
+        match self.concern_step_unloaded(id, step, text, now) {
+            Some(Ok(Some(after))) => return Ok(after),
+            Some(Ok(None)) => {}
+            Some(Err(e)) => return Err(e),
+            None => self.write_concern_step(id, step, text, now)?,
+        }
+        self.concern(id)
+    }
+
+    fn write_concern_step(
         &mut self,
         id: &ConcernId,
         step: ConcernStep,
         text: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        if let Some(done) = self.concern_step_unloaded(id, step, text, now) {
-            return done;
-        }
         let (me, _) = self.writable()?;
         let concern = self.concern_state(id)?.clone();
         if !check_concern_step(Some(&concern), id, &me, step)? {
@@ -2144,7 +2159,8 @@ impl Space {
 
     /// The other partner acknowledges a concern.
     pub fn acknowledge_concern(&mut self, id: &ConcernId, now: DateTime<Utc>) -> Result<()> {
-        self.concern_step(id, ConcernStep::Acknowledged, "", now)
+        self.take_concern_step(id, ConcernStep::Acknowledged, "", now)
+            .map(|_| ())
     }
 
     /// Responds to a concern (an apology, a plan).
@@ -2154,12 +2170,14 @@ impl Space {
         text: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        self.concern_step(id, ConcernStep::Responded, text, now)
+        self.take_concern_step(id, ConcernStep::Responded, text, now)
+            .map(|_| ())
     }
 
     /// The partner who raised the concern says it is repaired.
     pub fn resolve_concern(&mut self, id: &ConcernId, now: DateTime<Utc>) -> Result<()> {
-        self.concern_step(id, ConcernStep::Resolved, "", now)
+        self.take_concern_step(id, ConcernStep::Resolved, "", now)
+            .map(|_| ())
     }
 
     /// Turns the concern into a renegotiation of its agreement.
@@ -2169,7 +2187,8 @@ impl Space {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        self.concern_step(id, ConcernStep::Renegotiation, reason, now)
+        self.take_concern_step(id, ConcernStep::Renegotiation, reason, now)
+            .map(|_| ())
     }
 
     /// Every concern, oldest first.

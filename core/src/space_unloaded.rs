@@ -577,7 +577,7 @@ impl Space {
         step: ConcernStep,
         text: &str,
         now: DateTime<Utc>,
-    ) -> Option<Result<()>> {
+    ) -> Option<Result<Option<Concern>>> {
         if step == ConcernStep::Renegotiation {
             return None;
         }
@@ -592,7 +592,7 @@ impl Space {
         };
         match check_concern_step(concern.as_ref(), id, &writer.me, step) {
             Ok(true) => {}
-            Ok(false) => return Some(Ok(())),
+            Ok(false) => return Some(Ok(concern)),
             Err(e) => return Some(Err(e)),
         }
         let concern = concern?;
@@ -613,15 +613,17 @@ impl Space {
         Some(self.commit_concern_step_unloaded(&writer, &concern, built, tip))
     }
 
+    /// Makes an unloaded concern step durable and brings the caches to it; the concern after
+    /// the step when the caches could follow.
     fn commit_concern_step_unloaded(
         &mut self,
         writer: &Writer,
         concern: &Concern,
         built: UnloadedChange,
         tip: DocumentTip,
-    ) -> Result<()> {
+    ) -> Result<Option<Concern>> {
         if !self.append_unloaded(&built, &tip)? {
-            return Ok(());
+            return Ok(None);
         }
         let after = built
             .record
@@ -631,18 +633,18 @@ impl Space {
             // Saved, but the caches cannot follow: the next read loads the document.
             self.cached = None;
             self.edits = None;
-            return Ok(());
+            return Ok(None);
         };
         edits.max_seq = edits.max_seq.max(writer.seq);
         if !after.state.is_open() {
             edits.concerns.remove(&after.id);
         }
         if let Some(inputs) = self.agenda_inputs() {
-            if inputs.take_concern(after) {
+            if inputs.take_concern(after.clone()) {
                 self.events.push(SpaceEvent::RemindersChanged);
             }
         }
-        Ok(())
+        Ok(Some(after))
     }
 
     /// Builds one change adding record `key` with `fields` to top-level map `map` (plus the
@@ -1745,6 +1747,11 @@ mod tests {
         );
         assert_eq!(responded_events, loaded_events.1, "as on the loaded path");
         let responded = space.concern(&by_sam).unwrap();
+        // Resolving closes alex's own concern: what comes back is the closed concern.
+        let resolved = space
+            .take_concern_step(&concerns[1].1, ConcernStep::Resolved, "", t(101))
+            .unwrap();
+        assert_eq!(resolved.state, ConcernState::Resolved);
         assert!(matches!(space.doc, DocState::NotLoaded(_)));
         // A renegotiation also writes to the agreement: it loads the document.
         space
@@ -1758,6 +1765,7 @@ mod tests {
             concern, responded,
             "what the caches said is what the document says"
         );
+        assert_eq!(space.concern(&concerns[1].1).unwrap(), resolved);
         let steps: Vec<_> = concern
             .events
             .iter()

@@ -87,7 +87,11 @@ fn next_step(c: &Concern, names: &Names) -> String {
 
 pub fn concern(ctx: &Ctx, cmd: &ConcernCommand) -> CliResult<Report> {
     let mut space = ctx.open()?;
-    let (id, verb) = match cmd {
+    let step = |space: &mut Space, prefix: &str, step: ConcernStep, text: &str| {
+        let id = space.find_concern(prefix)?;
+        CliResult::Ok(space.take_concern_step(&id, step, text, ctx.now)?)
+    };
+    let (c, verb) = match cmd {
         ConcernCommand::Raise(a) => {
             let agreement =
                 a.id.as_deref()
@@ -102,28 +106,24 @@ pub fn concern(ctx: &Ctx, cmd: &ConcernCommand) -> CliResult<Report> {
                 },
                 ctx.now,
             )?;
-            (id, "Raised")
+            (space.concern(&id)?, "Raised")
         }
-        ConcernCommand::Ack(a) => {
-            let id = space.find_concern(&a.id)?;
-            space.acknowledge_concern(&id, ctx.now)?;
-            (id, "Acknowledged")
-        }
-        ConcernCommand::Respond(a) => {
-            let id = space.find_concern(&a.id)?;
-            space.respond_to_concern(&id, &a.text, ctx.now)?;
-            (id, "Responded to")
-        }
-        ConcernCommand::Resolve(a) => {
-            let id = space.find_concern(&a.id)?;
-            space.resolve_concern(&id, ctx.now)?;
-            (id, "Resolved")
-        }
-        ConcernCommand::Renegotiate(a) => {
-            let id = space.find_concern(&a.id)?;
-            space.renegotiate_from_concern(&id, &a.reason, ctx.now)?;
-            (id, "Turned into a renegotiation")
-        }
+        ConcernCommand::Ack(a) => (
+            step(&mut space, &a.id, ConcernStep::Acknowledged, "")?,
+            "Acknowledged",
+        ),
+        ConcernCommand::Respond(a) => (
+            step(&mut space, &a.id, ConcernStep::Responded, &a.text)?,
+            "Responded to",
+        ),
+        ConcernCommand::Resolve(a) => (
+            step(&mut space, &a.id, ConcernStep::Resolved, "")?,
+            "Resolved",
+        ),
+        ConcernCommand::Renegotiate(a) => (
+            step(&mut space, &a.id, ConcernStep::Renegotiation, &a.reason)?,
+            "Turned into a renegotiation",
+        ),
         ConcernCommand::Show(a) => {
             let id = space.find_concern(&a.id)?;
             let names = names(&mut space)?;
@@ -133,7 +133,6 @@ pub fn concern(ctx: &Ctx, cmd: &ConcernCommand) -> CliResult<Report> {
         }
     };
     let names = names(&mut space)?;
-    let c = space.concern(&id)?;
     let text = format!(
         "{verb}: concern {} about {} ({}). {}\n",
         short(c.id.as_str()),
