@@ -81,9 +81,16 @@ meet() {
   in1 add "$A" alex 20 && in2 add "$B" sam 20 || return 1
   in1 forget "$A"; in2 forget "$B"
   serve_a
-  in2 sync "$B" 30 >"$WORK/meet.out" 2>&1 || { echo "  sync: $(tail -c 600 "$WORK/meet.out")"; echo "  serve: $(tail -c 400 "$WORK/serve.log")"; stop_a; return 1; }
+  # As in the tests below, a sync whose connection drops is tried again (seen once in CI:
+  # the serving side lost the connection mid-session and this side waited out its timeout).
+  local ok=1
+  for attempt in 1 2 3; do
+    if in2 sync "$B" 30 >"$WORK/meet.out" 2>&1; then ok=0; break; fi
+    echo "  attempt $attempt: sync: $(tail -c 600 "$WORK/meet.out")"
+    echo "  serve: $(tail -c 400 "$WORK/serve.log")"
+  done
   stop_a
-  summary_equal 40
+  [ $ok = 0 ] && summary_equal 40
 }
 check meet
 
