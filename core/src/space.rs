@@ -371,6 +371,28 @@ fn check_concern_step(
     }
 }
 
+/// A follow-through entry's fields (besides the causal order and time every record carries).
+fn log_entry_fields(kind: LogKind, text: String) -> Vec<(&'static str, Val)> {
+    let mut fields = vec![("kind", kind.as_str().into())];
+    if !text.is_empty() {
+        fields.push(("text", text.into()));
+    }
+    fields
+}
+
+/// A check-in's fields (besides the causal order and time every record carries).
+fn checkin_fields(held_on: NaiveDate, notes: String) -> Vec<(&'static str, Val)> {
+    vec![
+        ("held_on", held_on.to_string().into()),
+        ("notes", notes.into()),
+    ]
+}
+
+/// A concern step's fields (besides the causal order and time every record carries).
+fn concern_step_fields(step: ConcernStep, text: String) -> Vec<(&'static str, Val)> {
+    vec![("step", step.as_str().into()), ("text", text.into())]
+}
+
 /// The key of a follow-through entry on agreement `id` by `device` at causal order `seq`. It
 /// starts with the agreement (which the entry then need not repeat), so the entries of one
 /// agreement sit together and compress well.
@@ -2010,10 +2032,7 @@ impl Space {
         let seq = self.next_seq();
         let rec = log_entry_key(id, &self.identity().device_id(), seq);
         let r = rec.clone();
-        let mut fields = vec![("kind", kind.as_str().into())];
-        if !text.is_empty() {
-            fields.push(("text", text.into()));
-        }
+        let fields = log_entry_fields(kind, text);
         self.write(
             "log",
             Some(id),
@@ -2144,10 +2163,7 @@ impl Space {
                 tx.insert_record(
                     &["concerns", cid.as_str(), "events"],
                     rec.as_str(),
-                    Act::new(seq).fields(vec![
-                        ("step", step.as_str().into()),
-                        ("text", text.clone().into()),
-                    ]),
+                    Act::new(seq).fields(concern_step_fields(step, text.clone())),
                 )?;
                 if let Some((aid, revision)) = &renegotiation {
                     write_renegotiation(tx, &device, aid, revision, &text, rseq)?;
@@ -2263,10 +2279,7 @@ impl Space {
                 tx.insert_record(
                     &["checkins"],
                     r.as_str(),
-                    Act::new(seq).fields(vec![
-                        ("held_on", held_on.to_string().into()),
-                        ("notes", notes.into()),
-                    ]),
+                    Act::new(seq).fields(checkin_fields(held_on, notes)),
                 )
             },
         )?;

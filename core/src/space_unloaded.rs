@@ -59,6 +59,16 @@ struct Writer {
     seq: i64,
 }
 
+/// A record this device adds to a top-level map (`marks`, `log`, `checkins`), with the
+/// change's operation and agreement (its message).
+struct TopRecord<'a> {
+    op: &'a str,
+    agreement: Option<&'a AgreementId>,
+    map: &'static str,
+    key: RecordId,
+    fields: Vec<(&'static str, Val)>,
+}
+
 /// An agreement and the members as a write without the document starts from.
 struct Unloaded {
     members: Members,
@@ -482,8 +492,14 @@ impl Space {
         fields: Vec<(&'static str, Val)>,
         now: DateTime<Utc>,
     ) -> Option<Result<()>> {
-        let key = RecordId::for_record(&writer.device, writer.seq);
-        let written = self.write_record_unloaded(op, None, &writer, "marks", &key, fields, now)?;
+        let record = TopRecord {
+            op,
+            agreement: None,
+            map: "marks",
+            key: RecordId::for_record(&writer.device, writer.seq),
+            fields,
+        };
+        let written = self.write_record_unloaded(&writer, &record, now)?;
         Some(written.map(|(record, follows)| {
             let (Some(record), true, Some(inputs)) = (record, follows, self.agenda_inputs()) else {
                 return;
@@ -517,22 +533,20 @@ impl Space {
         if !self.cached.as_ref()?.agreements.iter().any(|a| &a.id == id) {
             return Some(Err(Error::not_found("agreement", id.as_str())));
         }
-        let key = log_entry_key(id, &writer.device, writer.seq);
-        let mut fields = vec![("kind", kind.as_str().into())];
-        if !text.is_empty() {
-            fields.push(("text", text.into()));
-        }
-        let written =
-            self.write_record_unloaded("log", Some(id), &writer, "log", &key, fields, now)?;
-        Some(written.map(|(record, follows)| {
-            let entries = record
-                .map(|r| view::read_log_from(vec![r], &writer.members, &mut Vec::new()))
-                .unwrap_or_default();
-            if let (true, Some(inputs)) = (follows, self.agenda_inputs()) {
-                inputs.take_missed(entries.clone());
-            }
-            (key, entries.into_iter().next())
-        }))
+        let record = TopRecord {
+            op: "log",
+            agreement: Some(id),
+            map: "log",
+            key: log_entry_key(id, &writer.device, writer.seq),
+            fields: log_entry_fields(kind, text),
+        };
+        self.write_entry_unloaded(
+            &writer,
+            record,
+            now,
+            view::read_log_from,
+            |inputs, entries| inputs.take_missed(entries),
+        )
     }
 
     /// Records a check-in held without loading the document, when the caches hold all it
@@ -549,22 +563,20 @@ impl Space {
             Ok(notes) => notes,
             Err(e) => return Some(Err(e)),
         };
-        let key = RecordId::for_record(&writer.device, writer.seq);
-        let fields = vec![
-            ("held_on", held_on.to_string().into()),
-            ("notes", notes.into()),
-        ];
-        let written =
-            self.write_record_unloaded("checkin", None, &writer, "checkins", &key, fields, now)?;
-        Some(written.map(|(record, follows)| {
-            let checkins = record
-                .map(|r| view::read_checkins_from(vec![r], &writer.members, &mut Vec::new()))
-                .unwrap_or_default();
-            if let (true, Some(inputs)) = (follows, self.agenda_inputs()) {
-                inputs.take_checkins(checkins.clone());
-            }
-            (key, checkins.into_iter().next())
-        }))
+        let record = TopRecord {
+            op: "checkin",
+            agreement: None,
+            map: "checkins",
+            key: RecordId::for_record(&writer.device, writer.seq),
+            fields: checkin_fields(held_on, notes),
+        };
+        self.write_entry_unloaded(
+            &writer,
+            record,
+            now,
+            view::read_checkins_from,
+            |inputs, checkins| inputs.take_checkins(checkins),
+        )
     }
 
     /// Takes a step on an open concern (acknowledge, respond, resolve) without loading the
@@ -605,8 +617,7 @@ impl Space {
         let record = NewRecord {
             map: "events",
             key: key.as_str(),
-            fields: Act::new(writer.seq)
-                .fields(vec![("step", step.as_str().into()), ("text", text.into())]),
+            fields: Act::new(writer.seq).fields(concern_step_fields(step, text)),
         };
         let message = message("concern step", concern.agreement.as_ref());
         let (built, tip) = self.build_unloaded(&mut basis, &[], Some(record), &message, now)?;
@@ -647,19 +658,37 @@ impl Space {
         Ok(Some(after))
     }
 
-    /// Builds one change adding record `key` with `fields` to top-level map `map` (plus the
-    /// causal order and time every record carries), appends it durably and moves the caches
-    /// to it. The record comes back as a reader of the document sees it, with whether the
-    /// caches could follow (if not, the next read loads the document).
-    #[allow(clippy::too_many_arguments)]
+    /// Writes `record` without the document (see [`Space::write_record_unloaded`]) and
+    /// reads it back with `read`; while the caches follow, `take` brings the agenda's inputs
+    /// to it. The record's key and, as read back, the record.
+    fn write_entry_unloaded<T: Clone>(
+        &mut self,
+        writer: &Writer,
+        record: TopRecord<'_>,
+        now: DateTime<Utc>,
+        read: fn(Vec<Record>, &Members, &mut Vec<Problem>) -> Vec<T>,
+        take: impl FnOnce(&mut AgendaInputs, Vec<T>),
+    ) -> Option<Result<(RecordId, Option<T>)>> {
+        let written = self.write_record_unloaded(writer, &record, now)?;
+        Some(written.map(|(stored, follows)| {
+            let entries = stored
+                .map(|r| read(vec![r], &writer.members, &mut Vec::new()))
+                .unwrap_or_default();
+            if let (true, Some(inputs)) = (follows, self.agenda_inputs()) {
+                take(inputs, entries.clone());
+            }
+            (record.key, entries.into_iter().next())
+        }))
+    }
+
+    /// Builds one change adding `record` to its top-level map (with the causal order and time
+    /// every record carries), appends it durably and moves the caches to it. The record comes
+    /// back as a reader of the document sees it, with whether the caches could follow (if
+    /// not, the next read loads the document).
     fn write_record_unloaded(
         &mut self,
-        op: &str,
-        agreement: Option<&AgreementId>,
         writer: &Writer,
-        map: &'static str,
-        key: &RecordId,
-        fields: Vec<(&'static str, Val)>,
+        record: &TopRecord<'_>,
         now: DateTime<Utc>,
     ) -> Option<Result<(Option<Record>, bool)>> {
         // Finding what to write may have loaded the document (without a usable cache).
@@ -667,13 +696,13 @@ impl Space {
             return None;
         }
         let mut root = EntityBasis::root(self.edit_cache()?.top_maps.clone());
-        let record = NewRecord {
-            map,
-            key: key.as_str(),
-            fields: Act::new(writer.seq).fields(fields),
+        let new = NewRecord {
+            map: record.map,
+            key: record.key.as_str(),
+            fields: Act::new(writer.seq).fields(record.fields.clone()),
         };
-        let message = message(op, agreement);
-        let (built, tip) = self.build_unloaded(&mut root, &[], Some(record), &message, now)?;
+        let message = message(record.op, record.agreement);
+        let (built, tip) = self.build_unloaded(&mut root, &[], Some(new), &message, now)?;
         Some(self.append_unloaded(&built, &tip).map(|follows| {
             if let (true, Some(edits)) = (follows, self.edits.as_mut()) {
                 edits.max_seq = edits.max_seq.max(writer.seq);
