@@ -922,6 +922,11 @@ mod tests {
         out
     }
 
+    /// Each outcome as text, for comparing the two paths (errors included).
+    fn outcomes<T: std::fmt::Debug>(results: impl IntoIterator<Item = Result<T>>) -> Vec<String> {
+        results.into_iter().map(|r| format!("{r:?}")).collect()
+    }
+
     /// A copy of the device directory `dir`, opened on demand (the copy is removed with the
     /// returned directory).
     fn open_copy_on_demand(dir: &Path) -> (TempDir, std::path::PathBuf, Space) {
@@ -936,12 +941,7 @@ mod tests {
     /// opened and loaded; both must end with the same document and the same views, whether
     /// read from the caches or from the loaded document.
     fn same_both_ways(alex: &Path, ids: &[AgreementId], steps: &[Step]) {
-        same_both_ways_by(alex, ids, &|space| {
-            apply(space, steps)
-                .into_iter()
-                .map(|r| format!("{r:?}"))
-                .collect()
-        })
+        same_both_ways_by(alex, ids, &|space| outcomes(apply(space, steps)))
     }
 
     /// Like [`same_both_ways`] for any writes `act` makes (returning their outcomes).
@@ -1472,7 +1472,7 @@ mod tests {
                     .upcoming_reminders(t(100), Some(&other), 10, horizon)
                     .unwrap();
                 assert!(mine.len() >= 3 && !theirs.is_empty());
-                vec![
+                outcomes(vec![
                     space.mark_reminder_done(&mine[0].id, t(100)),
                     // Done twice: nothing more to write.
                     space.mark_reminder_done(&mine[0].occurrence, t(101)),
@@ -1486,10 +1486,7 @@ mod tests {
                     space.snooze_reminder(&theirs[0].id, t(60 * 24 * 3), t(107)),
                     space.snooze_reminder(&mine[2].id, t(50), t(108)),
                     space.mark_reminder_done("no-such-reminder", t(109)),
-                ]
-                .into_iter()
-                .map(|r| format!("{r:?}"))
-                .collect()
+                ])
             });
         }
     }
@@ -1520,7 +1517,7 @@ mod tests {
             let dir = root.path().join(who);
             same_both_ways_by(&dir, &ids, &|space| {
                 let long = "x".repeat(crate::agreement::MAX_TEXT_CHARS + 1);
-                vec![
+                outcomes(vec![
                     space.log_follow_through(&id("active"), LogKind::Missed, "late again", t(100)),
                     space.log_follow_through(&id("active"), LogKind::Kept, "", t(101)),
                     space.log_follow_through(&id("by_sam"), LogKind::Note, "  talked  ", t(102)),
@@ -1529,10 +1526,7 @@ mod tests {
                     // Refused: over-long text, an unknown agreement.
                     space.log_follow_through(&id("active"), LogKind::Note, &long, t(105)),
                     space.log_follow_through(&AgreementId::from("nope"), LogKind::Kept, "", t(106)),
-                ]
-                .into_iter()
-                .map(|r| format!("{r:?}"))
-                .collect()
+                ])
             });
         }
         // What was logged without the document is the log the loaded document reads.
@@ -1588,17 +1582,14 @@ mod tests {
                 let missed = |space: &mut Space, text: &str, at| {
                     space.log_follow_through(&active, LogKind::Missed, text, at)
                 };
-                vec![
+                outcomes(vec![
                     space.record_checkin(day(1), "Good talk", t(100)),
                     missed(space, "after", t(101)),
                     space.record_checkin(day(2), "", t(102)),
                     missed(space, "after the second", t(103)),
                     // Refused: over-long notes.
                     space.record_checkin(day(3), &long, t(104)),
-                ]
-                .into_iter()
-                .map(|r| format!("{r:?}"))
-                .collect()
+                ])
             });
         }
         let (_scratch, cold, mut space) = open_copy_on_demand(&root.path().join("alex"));
@@ -1683,7 +1674,7 @@ mod tests {
                     "sam" => space.resolve_concern(&acknowledged, t(99)),
                     _ => space.respond_to_concern(&acknowledged, "we'll plan it", t(99)),
                 };
-                vec![
+                outcomes(vec![
                     settle,
                     space.acknowledge_concern(&theirs, t(100)),
                     // Acknowledged already: nothing more to write.
@@ -1699,10 +1690,7 @@ mod tests {
                     space.respond_to_concern(&theirs, &long, t(108)),
                     space.respond_to_concern(&mine, "after all", t(109)),
                     space.acknowledge_concern(&ConcernId::from("nope"), t(110)),
-                ]
-                .into_iter()
-                .map(|r| format!("{r:?}"))
-                .collect()
+                ])
             });
         }
     }
