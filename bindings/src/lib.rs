@@ -108,7 +108,7 @@ impl From<ac::Error> for AccordError {
     fn from(e: ac::Error) -> Self {
         let message = e.to_string();
         use ac::Error as E;
-        #[allow(unreachable_patterns)]
+        // No catch-all: a new core error is mapped on purpose.
         match e {
             E::NotFound { .. } => AccordError::NotFound { message },
             E::InvalidInput { .. } => AccordError::InvalidInput { message },
@@ -118,11 +118,10 @@ impl From<ac::Error> for AccordError {
             | E::AlreadyInitialized(_)
             | E::NotInitialized(_) => AccordError::NotAllowed { message },
             E::Conflicted { .. } => AccordError::Conflict { message },
-            E::ReadOnly { .. } => AccordError::ReadOnly { message },
+            E::ReadOnly { .. } | E::NewerVersion { .. } => AccordError::ReadOnly { message },
             E::InUse(_) => AccordError::InUse { message },
             E::Corrupt { .. } | E::Io { .. } => AccordError::Storage { message },
             E::InvalidRemoteData(_) => AccordError::Network { message },
-            _ => AccordError::NotAllowed { message },
         }
     }
 }
@@ -595,6 +594,13 @@ impl AccordNode {
         .await
     }
 
+    /// Writes the space's caches now (call when the app goes to the background: it may be
+    /// killed without a shutdown), so the next cold start shows the list at once.
+    pub fn flush(&self) -> Res<()> {
+        self.node()?.flush();
+        Ok(())
+    }
+
     /// Tells the node the network changed (call from the OS's network callback).
     pub async fn network_changed(&self) -> Res<()> {
         let node = self.node()?;
@@ -769,6 +775,17 @@ impl AccordLocalSpace {
     /// later call fails with `NotAllowed`.
     pub fn shutdown(&self) {
         let taken = self.space.lock().unwrap_or_else(|p| p.into_inner()).take();
-        drop(taken);
+        if let Some(space) = taken {
+            space.shutdown();
+        }
+    }
+
+    /// Writes the caches now (call when the app goes to the background: it may be killed
+    /// without a shutdown), so the next cold start shows the list at once.
+    pub fn flush(&self) -> Res<()> {
+        self.with(|space| {
+            space.flush();
+            Ok(())
+        })
     }
 }

@@ -56,6 +56,7 @@ impl CliError {
                 Error::NotInitialized(_) => "not_initialized",
                 Error::InUse(_) => "in_use",
                 Error::Corrupt { .. } => "corrupt",
+                Error::NewerVersion { .. } => "newer_version",
                 Error::Io { .. } => "io",
                 Error::InvalidRemoteData(_) => "invalid_remote_data",
             },

@@ -68,13 +68,13 @@ fn timed_open(fx: &fixture::Fixture, first: FirstView) -> Duration {
     }
     let elapsed = started.elapsed();
     if let FirstView::EditOnDemand = first {
-        drop(space);
+        space.shutdown();
         drop(guard);
         return elapsed;
     }
     // Let the background load finish before the next iteration, then close.
     space.open_report().expect("load");
-    drop(space);
+    space.shutdown();
     drop(guard);
     elapsed
 }

@@ -681,12 +681,12 @@ fn build(dir: &Path, target: usize) -> (usize, DateTime<Utc>) {
     b.send(0);
     b.send(1);
     let [mut alex, sam] = b.spaces;
-    drop(sam);
+    sam.shutdown();
     let counted = count_changes(&mut alex);
     assert_eq!(counted, b.changes, "every write is one change");
     let listed = alex.list(&Default::default()).expect("list").len();
     assert_eq!(listed, AGREEMENTS, "every agreement is listed");
     alex.compact().expect("compact");
-    drop(alex); // writes view.json
+    alex.shutdown(); // writes view.json
     (counted, b.clock)
 }

@@ -62,7 +62,7 @@ fn fixture() -> (tempfile::TempDir, Space) {
         };
         alex.add_commitment_rule(id, rule, None, now).unwrap();
     }
-    drop(sam);
+    sam.shutdown();
     (dir, alex)
 }
 

@@ -52,7 +52,7 @@ fn child_full_load(dir: &std::path::Path) {
     report("after_details_full_load");
     // Closing a loaded space writes view.json and edits.json from the loaded views.
     let before_close = Instant::now();
-    drop(space);
+    space.shutdown();
     println!(
         "close_loaded_saving_caches_ms={:.1}",
         before_close.elapsed().as_secs_f64() * 1e3
@@ -129,7 +129,7 @@ fn child(dir: &std::path::Path, now_ms: i64) {
     );
     report("after_checkin");
     let before_close = Instant::now();
-    drop(space);
+    space.shutdown();
     println!(
         "close_saving_caches_ms={:.1}",
         before_close.elapsed().as_secs_f64() * 1e3

@@ -442,9 +442,24 @@ pub struct AgreementEdit {
     /// New "who it concerns".
     pub concerns: Option<Concerns>,
     /// New review cadence (`Some(None)` removes it).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present_even_if_null"
+    )]
     pub review_every: Option<Option<ReviewCadence>>,
     /// New next review date.
     pub next_review: Option<NaiveDate>,
+}
+
+/// Reads a field that is present as `Some`, even when its value is `null` (so `Some(None)`,
+/// "remove it", survives a round trip; an absent field is `None`, "leave it").
+fn present_even_if_null<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 impl AgreementEdit {

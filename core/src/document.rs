@@ -27,12 +27,6 @@ use automerge::{
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-#[path = "document_unloaded.rs"]
-mod unloaded;
-pub(crate) use unloaded::{
-    write_without_document, DocumentTip, EntityBasis, NewRecord, OpRef, UnloadedChange,
-};
-
 /// Op counters a peer's change may reach (far below the engine's 32-bit limit).
 const MAX_OP_COUNTER: u64 = 1 << 31;
 
@@ -347,7 +341,7 @@ mod packed {
 
 /// Every concurrent value of one key, each with the actor (hex) that wrote it, sorted so that
 /// every replica lists them in the same order. More than one value means a conflict.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Register {
     pub(crate) values: Vec<(Val, String)>,
 }
@@ -386,6 +380,30 @@ pub(crate) struct Record {
 pub(crate) struct Origin(ObjId);
 
 impl Record {
+    /// A record this device is about to write (a pending intent), as a reader of the
+    /// document will see it once written: every value is `actor`'s. Its op counter is 0,
+    /// which no record read from a document has (counters start at 1): see
+    /// [`crate::view::TrustContext::check_authentic`].
+    pub(crate) fn pending(id: String, fields: Vec<(&str, Val)>, actor: String, at: i64) -> Record {
+        let mut fields: BTreeMap<String, Val> =
+            fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        fields.insert("at".to_owned(), Val::Int(at));
+        Record {
+            id,
+            fields,
+            children: BTreeMap::new(),
+            actor,
+            counter: 0,
+            foreign: false,
+            obj: ROOT,
+        }
+    }
+
+    /// Whether this is a record this device is about to write (see [`Record::pending`]).
+    pub(crate) fn is_pending(&self) -> bool {
+        self.counter == 0
+    }
+
     /// Where this record sits in the document.
     pub(crate) fn origin(&self) -> Origin {
         Origin(self.obj.clone())
@@ -415,6 +433,17 @@ pub(crate) struct Entity {
 }
 
 impl Entity {
+    /// An entity with these registers outside any loaded document (for deriving views from
+    /// a cache; it has no place to write to).
+    pub(crate) fn detached(id: &str, registers: BTreeMap<String, Register>) -> Entity {
+        Entity {
+            id: id.to_owned(),
+            registers,
+            children: BTreeMap::new(),
+            obj: ROOT,
+        }
+    }
+
     pub(crate) fn single(&self, key: &str) -> Option<&Val> {
         self.registers.get(key).and_then(Register::single)
     }
@@ -1647,115 +1676,5 @@ mod change_lookup_tests {
         let unknown = super::heads_from_bytes(&[[1; 32]]);
         assert!(!doc.has_all(&unknown));
         assert!(!doc.has_all(&[heads[0], unknown[0]]));
-    }
-}
-
-/// The assumption the next step for editing without loading the history rests on: an edit
-/// built as an `ExpandedChange` from facts a cache can hold (the edited objects' ids, each
-/// field's current op ids, the heads, this actor's sequence number and the highest op
-/// counter) is the very change Automerge's own transaction makes, byte for byte.
-#[cfg(test)]
-mod expanded_change_tests {
-    use automerge::legacy::{Key, ObjectId, Op, OpId, OpType, SortedVec};
-    use automerge::transaction::{CommitOptions, Transactable};
-    use automerge::{ActorId, Automerge, ExpandedChange, ObjId, ObjType, ReadDoc, ScalarValue};
-
-    fn op_id(id: &ObjId) -> OpId {
-        match id {
-            ObjId::Id(counter, actor, _) => OpId(*counter, actor.clone()),
-            ObjId::Root => unreachable!("not the root"),
-        }
-    }
-
-    fn put(obj: &OpId, key: &str, value: ScalarValue, pred: Vec<OpId>) -> Op {
-        Op {
-            action: OpType::Put(value),
-            obj: ObjectId::Id(obj.clone()),
-            key: Key::Map(key.into()),
-            pred: SortedVec::from(pred),
-            insert: false,
-        }
-    }
-
-    #[test]
-    fn an_edit_built_from_cached_op_ids_is_automerges_own_change() {
-        let (a, b) = (ActorId::from(vec![1u8; 16]), ActorId::from(vec![2u8; 16]));
-        let mut doc = Automerge::new().with_actor(a.clone());
-        let mut tx = doc.transaction();
-        let agreements = tx
-            .put_object(automerge::ROOT, "agreements", ObjType::Map)
-            .unwrap();
-        let x = tx.put_object(&agreements, "x", ObjType::Map).unwrap();
-        tx.put(&x, "details", "old").unwrap();
-        let acceptances = tx.put_object(&x, "acceptances", ObjType::Map).unwrap();
-        tx.commit();
-        // Two offline rewrites: the edit settles the conflict (both are its predecessors).
-        let mut other = doc.fork().with_actor(b);
-        let mut tx = other.transaction();
-        tx.put(&x, "details", "theirs").unwrap();
-        tx.commit();
-        let mut tx = doc.transaction();
-        tx.put(&x, "details", "mine").unwrap();
-        tx.commit();
-        doc.merge(&mut other).unwrap();
-
-        // What a cache would hold.
-        let pred: Vec<OpId> = doc
-            .get_all(&x, "details")
-            .unwrap()
-            .iter()
-            .map(|(_, id)| op_id(id))
-            .collect();
-        assert_eq!(pred.len(), 2);
-        let changes = doc.get_changes(&[]);
-        let max_op = changes.iter().map(|c| c.max_op()).max().unwrap();
-        let seq = changes.iter().filter(|c| c.actor_id() == &a).count() as u64 + 1;
-
-        // Automerge's own edit: the new wording and an acceptance record.
-        let mut reference = doc.fork().with_actor(a.clone());
-        let mut tx = reference.transaction();
-        tx.put(&x, "details", "new").unwrap();
-        let record = tx.put_object(&acceptances, "r1", ObjType::Map).unwrap();
-        tx.put(&record, "hash", "abc").unwrap();
-        tx.put(&record, "seq", 7i64).unwrap();
-        let options = CommitOptions::default()
-            .with_message("edit@x")
-            .with_time(1234);
-        let hash = tx.commit_with(options).0.unwrap();
-
-        // The same edit from the cached facts alone.
-        let record_id = OpId(max_op + 2, a.clone());
-        let built = automerge::Change::from(ExpandedChange {
-            operations: vec![
-                put(&op_id(&x), "details", "new".into(), pred),
-                Op {
-                    action: OpType::Make(ObjType::Map),
-                    obj: ObjectId::Id(op_id(&acceptances)),
-                    key: Key::Map("r1".into()),
-                    pred: SortedVec::new(),
-                    insert: false,
-                },
-                put(&record_id, "hash", "abc".into(), Vec::new()),
-                put(&record_id, "seq", ScalarValue::Int(7), Vec::new()),
-            ],
-            actor_id: a,
-            hash: None,
-            seq,
-            start_op: std::num::NonZeroU64::new(max_op + 1).unwrap(),
-            time: 1234,
-            message: Some("edit@x".into()),
-            deps: doc.get_heads(),
-            extra_bytes: Vec::new(),
-            author: None,
-        });
-        assert_eq!(built.hash(), hash);
-        assert_eq!(
-            built.raw_bytes(),
-            reference.get_change_by_hash(&hash).unwrap().raw_bytes()
-        );
-        let mut applied = doc.fork();
-        applied.apply_changes([built]).unwrap();
-        assert_eq!(applied.get_heads(), reference.get_heads());
-        assert_eq!(applied.get_all(&x, "details").unwrap().len(), 1);
     }
 }

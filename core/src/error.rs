@@ -63,6 +63,15 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A stored file was written by a newer version of Accord in a format this build cannot
+    /// read; it was left untouched (nothing in it is dropped).
+    #[error("{path} was written by a newer version of Accord ({what}); nothing was changed or dropped: update the app to open this space")]
+    NewerVersion {
+        /// The file.
+        path: PathBuf,
+        /// What is newer.
+        what: String,
+    },
     /// Reading or writing a file failed.
     #[error("could not access {path}: {source}")]
     Io {

@@ -659,10 +659,9 @@ fn spawn_maintenance(
                         && now.duration_since(since) >= QUIET_BEFORE_COMPACTING =>
                 {
                     let compacting = inner.clone();
-                    let result = tokio::task::spawn_blocking(move || {
-                        compacting.with_space(|s| s.compact_if_due())
-                    })
-                    .await;
+                    let result =
+                        tokio::task::spawn_blocking(move || compacting.with_space(|s| s.tidy()))
+                            .await;
                     failed_at = match result {
                         Ok(Ok(_)) => None,
                         Ok(Err(e)) => {
@@ -1150,6 +1149,12 @@ impl Node {
         Ok(())
     }
 
+    /// Writes the space's view cache now if it is out of date (apps call it when going to the
+    /// background: a phone may kill the app without a shutdown).
+    pub fn flush(&self) {
+        self.inner.with_space(|s| s.flush())
+    }
+
     /// Tells the network layer the OS saw a network change (mobile apps call this).
     pub async fn network_changed(&self) {
         self.inner.endpoint.network_change().await;
@@ -1180,9 +1185,10 @@ impl Node {
         let _ = self.maintenance.await;
         let _ = self.router.shutdown().await;
         self.inner.endpoint.close().await;
-        // Closing is a quiet moment: compact a due log off the async threads.
+        // Closing is a quiet moment: compact a due log (or save the caches) off the async
+        // threads.
         let inner = self.inner.clone();
-        let _ = tokio::task::spawn_blocking(move || inner.with_space(|s| s.compact_if_due())).await;
+        let _ = tokio::task::spawn_blocking(move || inner.with_space(|s| s.close())).await;
     }
 }
 

@@ -31,7 +31,7 @@ fn a_newer_schema_opens_read_only_with_a_clear_message() {
     space
         .raw_change(|tx| tx.put(&[], "schema", Val::Int(SCHEMA_VERSION as i64 + 1)))
         .unwrap();
-    drop(space);
+    space.shutdown();
     let mut space = Space::open(dir.path()).unwrap();
     // Reads work.
     assert_eq!(space.list(&ListFilter::default()).unwrap().len(), 1);
@@ -205,7 +205,7 @@ fn an_acceptance_without_a_valid_content_hash_does_not_count() {
     assert_eq!(details.acceptances.len(), 1, "{details:?}");
     assert!(details.acceptances[0].current);
     // The same holds after reopening (views derived from scratch).
-    drop(space);
+    space.shutdown();
     let mut space = Space::open(dir.path()).unwrap();
     assert_eq!(space.agreement(&id).unwrap().acceptances.len(), 1);
     assert_eq!(format!("{:?}", space.problems().unwrap()), problems);

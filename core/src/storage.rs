@@ -6,12 +6,13 @@
 //! - `changes.log`: changes since the snapshot, appended as frames `[len u32][crc32 u32][payload]`
 //!   and fsynced before an edit returns; each frame also records the heads after it, so the
 //!   current heads are known without loading the document;
-//! - `view.json`: a cache of the derived list view, valid only for the heads it names;
-//! - `edits.json`: what an edit reads of the document (see `space_unloaded.rs`), valid only
-//!   for the same heads.
+//! - `intents.log`: writes made while the document was not loaded (see `space/intents.rs`),
+//!   appended as frames like the change log's and fsynced; emptied once replayed;
+//! - `view.json`: a cache of the derived views, valid only for the heads it names.
 //!
-//! On open, a torn or corrupt tail of the log is cut off (the cut bytes are kept in a
-//! `changes.log.damaged-*` file) and reported; a damaged snapshot is an error naming the file.
+//! On open, a torn or corrupt tail of either log is cut off (the cut bytes are kept in a
+//! `*.damaged-*` file) and reported; a damaged snapshot is an error naming the file; an intent
+//! log of a newer format is an error that leaves it as it is.
 
 use crate::error::{Error, Result};
 use std::fs::{self, File, OpenOptions};
@@ -26,9 +27,11 @@ const LOCK_FILE: &str = "accord.lock";
 const LOG_FILE: &str = "changes.log";
 const SNAPSHOT_FILE: &str = "snapshot.bin";
 const VIEW_FILE: &str = "view.json";
-/// What an edit needs of the document, to edit without loading the history (a cache like
-/// `view.json`, checked against the same heads).
-const EDIT_CACHE_FILE: &str = "edits.json";
+const INTENT_LOG_FILE: &str = "intents.log";
+/// The intent log's start; the last two digits are its format version.
+const INTENT_MAGIC: &[u8; 8] = b"ACCINT01";
+/// The part of [`INTENT_MAGIC`] every version shares.
+const INTENT_MAGIC_FAMILY: &[u8; 6] = b"ACCINT";
 
 /// A change set appended to the log: the raw changes and the document heads after them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -248,22 +251,8 @@ impl Storage {
 
     /// Appends a frame and fsyncs it: when this returns, the changes survive a crash.
     pub(crate) fn append(&mut self, frame: &Frame) -> Result<()> {
-        let payload = frame.encode();
-        let mut bytes = Vec::with_capacity(payload.len() + 8);
-        bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        bytes.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-        bytes.extend_from_slice(&payload);
         let path = self.dir.join(LOG_FILE);
-        if let Err(e) = self
-            .log
-            .write_all(&bytes)
-            .and_then(|_| self.log.sync_data())
-        {
-            // Leave no partial frame behind for the next append to follow.
-            let _ = self.log.set_len(self.log_len);
-            return Err(Error::io(path, e));
-        }
-        self.log_len += bytes.len() as u64;
+        self.log_len = append_frame(&mut self.log, &path, self.log_len, &frame.encode())?;
         self.frames_since_snapshot += 1;
         Ok(())
     }
@@ -313,16 +302,71 @@ impl Storage {
     pub(crate) fn read_view_cache(dir: &Path) -> Option<Vec<u8>> {
         fs::read(dir.join(VIEW_FILE)).ok()
     }
+}
 
-    /// Replaces the edit cache (best effort, like the view cache).
-    pub(crate) fn write_edit_cache(&self, bytes: &[u8]) -> Result<()> {
-        write_atomic(&self.dir.join(EDIT_CACHE_FILE), bytes, false)
+/// `intents.log`: an append-only, fsynced log of payloads (see `space/intents.rs` for what
+/// they hold), in frames like the change log's.
+pub(crate) struct IntentLog {
+    path: PathBuf,
+    file: File,
+    len: u64,
+}
+
+impl IntentLog {
+    /// Opens (or starts) the intent log of `dir`, cutting a damaged tail: the payloads of the
+    /// intact frames, and what was cut. A log of a newer format is an error (left untouched).
+    pub(crate) fn open(dir: &Path) -> Result<(IntentLog, Vec<Vec<u8>>, Option<TornTail>)> {
+        let path = dir.join(INTENT_LOG_FILE);
+        if let Ok(mut file) = File::open(&path) {
+            let mut magic = [0u8; 8];
+            if file.read_exact(&mut magic).is_ok()
+                && magic.starts_with(INTENT_MAGIC_FAMILY)
+                && &magic != INTENT_MAGIC
+            {
+                return Err(Error::NewerVersion {
+                    path,
+                    what: format!(
+                        "intent log format {}",
+                        String::from_utf8_lossy(&magic[INTENT_MAGIC_FAMILY.len()..])
+                    ),
+                });
+            }
+        }
+        let (file, len, payloads, torn) =
+            open_framed(&path, INTENT_MAGIC, "intent log", |p| Some(p.to_vec()))?;
+        Ok((IntentLog { path, file, len }, payloads, torn))
     }
 
-    /// Reads the edit cache, if any.
-    pub(crate) fn read_edit_cache(&self) -> Option<Vec<u8>> {
-        fs::read(self.dir.join(EDIT_CACHE_FILE)).ok()
+    /// Appends one payload and fsyncs it: when this returns, it survives a crash.
+    pub(crate) fn append(&mut self, payload: &[u8]) -> Result<()> {
+        self.len = append_frame(&mut self.file, &self.path, self.len, payload)?;
+        Ok(())
     }
+
+    /// Empties the log durably (every intent in it was replayed).
+    pub(crate) fn clear(&mut self) -> Result<()> {
+        write_atomic(&self.path, INTENT_MAGIC, true)?;
+        self.file = OpenOptions::new()
+            .append(true)
+            .open(&self.path)
+            .map_err(io(&self.path))?;
+        self.len = INTENT_MAGIC.len() as u64;
+        Ok(())
+    }
+}
+
+/// Appends `payload` as a frame to `file` (of `len` bytes) and fsyncs it; the new length. On
+/// failure no partial frame is left behind for the next append to follow.
+fn append_frame(file: &mut File, path: &Path, len: u64, payload: &[u8]) -> Result<u64> {
+    let mut bytes = Vec::with_capacity(payload.len() + 8);
+    bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    bytes.extend_from_slice(payload);
+    if let Err(e) = file.write_all(&bytes).and_then(|_| file.sync_data()) {
+        let _ = file.set_len(len);
+        return Err(Error::io(path, e));
+    }
+    Ok(len + bytes.len() as u64)
 }
 
 /// Reads and checks the snapshot of the device directory `dir` (checksum included).
@@ -403,9 +447,20 @@ fn read_snapshot(path: &Path) -> Result<Option<Snapshot>> {
     Ok(Some((heads, rest.to_vec())))
 }
 
-type OpenedLog = (File, u64, Vec<Frame>, Option<TornTail>);
+type OpenedLog<T> = (File, u64, Vec<T>, Option<TornTail>);
 
-fn open_log(path: &Path) -> Result<OpenedLog> {
+fn open_log(path: &Path) -> Result<OpenedLog<Frame>> {
+    open_framed(path, LOG_MAGIC, "change log", Frame::decode)
+}
+
+/// Opens a framed log starting with `magic` (`what` names it in errors), reading its frames
+/// with `decode` up to the first damaged one; a damaged tail is cut off and kept beside it.
+fn open_framed<T>(
+    path: &Path,
+    magic: &[u8; 8],
+    what: &str,
+    decode: impl Fn(&[u8]) -> Option<T>,
+) -> Result<OpenedLog<T>> {
     let mut bytes = Vec::new();
     match File::open(path) {
         Ok(mut f) => {
@@ -414,31 +469,31 @@ fn open_log(path: &Path) -> Result<OpenedLog> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(Error::io(path, e)),
     }
-    if bytes.len() < LOG_MAGIC.len() {
-        if !bytes.is_empty() && !LOG_MAGIC.starts_with(&bytes) {
+    if bytes.len() < magic.len() {
+        if !bytes.is_empty() && !magic.starts_with(&bytes) {
             return Err(Error::Corrupt {
                 path: path.to_path_buf(),
-                reason: "not an Accord change log".into(),
+                reason: format!("not an Accord {what}"),
             });
         }
         // Missing or torn while being created: start it (again).
-        write_atomic(path, LOG_MAGIC, true)?;
+        write_atomic(path, magic, true)?;
         let log = OpenOptions::new()
             .append(true)
             .open(path)
             .map_err(io(path))?;
-        return Ok((log, LOG_MAGIC.len() as u64, Vec::new(), None));
+        return Ok((log, magic.len() as u64, Vec::new(), None));
     }
-    if &bytes[..8] != LOG_MAGIC {
+    if &bytes[..8] != magic {
         return Err(Error::Corrupt {
             path: path.to_path_buf(),
-            reason: "not an Accord change log".into(),
+            reason: format!("not an Accord {what}"),
         });
     }
     let mut frames = Vec::new();
-    let mut offset = LOG_MAGIC.len();
+    let mut offset = magic.len();
     while offset < bytes.len() {
-        match parse_frame(&bytes[offset..]) {
+        match parse_frame(&bytes[offset..], &decode) {
             Some((frame, used)) => {
                 frames.push(frame);
                 offset += used;
@@ -448,8 +503,12 @@ fn open_log(path: &Path) -> Result<OpenedLog> {
     }
     let mut torn = None;
     if offset < bytes.len() {
+        let extension = path
+            .extension()
+            .map(|e| e.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let kept_in = path.with_extension(format!(
-            "log.damaged-{}",
+            "{extension}.damaged-{}",
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis())
@@ -475,7 +534,9 @@ fn open_log(path: &Path) -> Result<OpenedLog> {
     Ok((log, offset as u64, frames, torn))
 }
 
-fn parse_frame(bytes: &[u8]) -> Option<(Frame, usize)> {
+/// Reads one frame (`[len u32][crc32 u32][payload]`) and decodes its payload; `None` when it
+/// is torn, damaged or does not decode.
+fn parse_frame<T>(bytes: &[u8], decode: impl Fn(&[u8]) -> Option<T>) -> Option<(T, usize)> {
     let len = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
     let crc = u32::from_le_bytes(bytes.get(4..8)?.try_into().ok()?);
     if len > MAX_FRAME_BYTES {
@@ -485,7 +546,7 @@ fn parse_frame(bytes: &[u8]) -> Option<(Frame, usize)> {
     if crc32fast::hash(payload) != crc {
         return None;
     }
-    Some((Frame::decode(payload)?, 8 + len))
+    Some((decode(payload)?, 8 + len))
 }
 
 /// Truncates the log to `offset` (used when a checksummed frame's changes turn out invalid).
@@ -494,7 +555,7 @@ pub(crate) fn cut_log_at(storage: &mut Storage, frame_index: usize) -> Result<Op
     let bytes = fs::read(&path).map_err(io(&path))?;
     let mut offset = LOG_MAGIC.len();
     for _ in 0..frame_index {
-        match parse_frame(&bytes[offset..]) {
+        match parse_frame(&bytes[offset..], Frame::decode) {
             Some((_, used)) => offset += used,
             None => break,
         }

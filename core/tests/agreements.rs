@@ -196,7 +196,7 @@ fn replacing_a_losing_conflict_value_updates_the_candidates() {
     assert_eq!(candidates(&mut alex.space), ["finances", "household"]);
     // The same as a view derived from scratch.
     let Replica { dir, space } = alex;
-    drop(space);
+    space.shutdown();
     let mut reopened = Space::open(dir.path()).unwrap();
     assert_eq!(candidates(&mut reopened), ["finances", "household"]);
 }

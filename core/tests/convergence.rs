@@ -316,7 +316,7 @@ proptest! {
         // when its directory is reopened.
         for (i, (replica, expected)) in replicas.into_iter().zip([&v0, &v1, &v2]).enumerate() {
             let Replica { dir, space } = replica;
-            drop(space);
+            space.shutdown();
             let mut reopened = Space::open(dir.path()).unwrap();
             prop_assert_eq!(&views(&mut reopened), expected, "replica {} differs from its reopened copy", i);
         }

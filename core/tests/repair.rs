@@ -323,7 +323,7 @@ fn record_times_come_from_their_change_on_every_replica() {
     send(&mut alex.space, &mut sam.space);
     let path = sam.path();
     let Replica { dir: _keep, space } = sam;
-    drop(space);
+    space.shutdown();
     let mut reopened = Space::open(&path).unwrap();
     for space in [&mut alex.space, &mut reopened] {
         let log = space.follow_through(Some(&id)).unwrap();

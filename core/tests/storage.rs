@@ -86,7 +86,7 @@ fn a_torn_last_frame_is_cut_at_every_offset_and_nothing_before_it_is_lost() {
         space
             .create_agreement(new_agreement("Third"), t(3))
             .unwrap();
-        drop(space);
+        space.shutdown();
         let mut space = Space::open(dir.path()).unwrap();
         assert_eq!(
             titles(&mut space),
@@ -247,12 +247,12 @@ fn a_stale_view_cache_is_not_used() {
     let stale = fs::read(path.join("view.json")).unwrap();
     let mut space = Space::open(&path).unwrap();
     space.create_agreement(new_agreement("Two"), t(2)).unwrap();
-    drop(space);
+    space.shutdown();
     fs::write(path.join("view.json"), stale).unwrap();
     let mut space = Space::open(&path).unwrap();
     assert_eq!(titles(&mut space), ["One", "Two"]);
     fs::write(path.join("view.json"), b"garbage").unwrap();
-    drop(space);
+    space.shutdown();
     let mut space = Space::open(&path).unwrap();
     assert_eq!(titles(&mut space), ["One", "Two"]);
 }

@@ -61,6 +61,16 @@ impl std::ops::DerefMut for SpaceHandle<'_> {
     }
 }
 
+impl Drop for SpaceHandle<'_> {
+    /// A one-shot command's space is closed when the command is done (the served one stays
+    /// with the node).
+    fn drop(&mut self) {
+        if let SpaceHandle::Owned(space) = self {
+            space.close();
+        }
+    }
+}
+
 impl Ctx<'_> {
     /// Opens the space (fails if the directory holds none or another process has it open);
     /// inside `accord serve`, the node's space. A one-shot command loads the document only if

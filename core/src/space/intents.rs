@@ -1,57 +1,135 @@
-//! Editing and accepting an agreement, logging follow-through, recording a check-in, taking
-//! a step on a concern, and marking reminders done or snoozed, without loading the
-//! document's history.
+//! Writes made while the document is not loaded, kept as **intents** until it is.
 //!
-//! A process opened with [`LoadMode::OnDemand`] serves the list, the agenda and reminders
-//! from `view.json`. To write too without loading the history (which Automerge builds at
-//! several times the memory of the current state), `edits.json` keeps what those writes read:
-//! the document's tip (heads, this device's last sequence number, the highest op counter),
-//! the members, the top-level maps, and per agreement its registers with the operations that
-//! wrote them and its parsed records. Both caches are written from the loaded views and checked against the
-//! stored heads and log, so a stale or missing cache only means loading as before.
+//! A process opened with [`LoadMode::OnDemand`] (a one-shot command, an app's background job
+//! or notification action) serves the list, the agenda and reminders from `view.json`. Loading
+//! the history to write would cost several times the memory of the current state, so the
+//! writes such a process makes most (an agreement edit, an acceptance, a follow-through entry,
+//! a check-in, a concern step, a reminder marked done or snoozed) are validated and planned
+//! by the loaded path's own code against the views the cache holds ([`WriteBasis`]), appended
+//! to `intents.log` (fsynced: the write is durable when the call returns), and applied to the
+//! cached views so later reads show them.
 //!
-//! The edit is planned by the same [`FieldWrites::plan`] as with the document loaded, built
-//! by [`crate::document::write_without_document`] as the same change Automerge would make,
-//! appended to the log and fsynced; the agreement's new state is derived by the same
-//! [`view::derive_detached`] the views use, a new mark read by the same
-//! [`reminders_impl::read_mark`] as on load, a new log entry or check-in by
-//! the same [`view::read_log_from`] and [`view::read_checkins_from`]. Anything the cache cannot write exactly (a value
-//! of an unknown type, a missing record map, a removed device, a newer schema) falls back to
-//! loading the document, and so does a write once the log is due for compaction (so a space
-//! only ever written on demand is still compacted, when that write's space closes).
+//! The next process that loads the document replays the pending intents through the one
+//! loaded write path (the same public write calls, at the intent's time and causal order, so
+//! the records get the ids already handed back) **before** anything else uses the document:
+//! sync, other writes. The change an intent became records the intent's id in the same log
+//! frame, so a crash at any point applies it exactly once; the intent log is emptied after the
+//! last one. Nothing else (trust writes, enrolment, removal, positions) is ever an intent.
 
+use super::reminders::{done_mark_fields, snooze_mark_fields};
 use super::*;
-use crate::document::{
-    write_without_document, DocumentTip, EntityBasis, NewRecord, OpRef, Record, UnloadedChange,
-};
-use crate::storage::Frame;
-use crate::trust::Checkpoint;
 use crate::view::{ChildKind, ChildRecords, MembersParts};
 
-/// `edits.json`: what an edit reads of the document, valid for the heads and log it names.
-#[derive(Serialize, Deserialize)]
-pub(super) struct EditCache {
-    /// The space id the document holds.
-    space_id: String,
-    tip: DocumentTip,
-    /// Frames in the log when written (as in [`ViewCache`]).
-    log_frames: usize,
-    /// The schema version stored in the document.
-    schema: Option<u64>,
-    /// The highest causal order of any record (the next record takes the one after).
-    max_seq: i64,
-    members: MembersParts,
-    agreements: BTreeMap<AgreementId, AgreementBasis>,
-    /// The top-level maps (`marks`, ...), as parents of records.
-    top_maps: BTreeMap<String, OpRef>,
-    /// Each open concern's map with its `events` map (the parent of a new step); no
-    /// registers, which a step does not write.
-    #[serde(default)]
-    concerns: BTreeMap<ConcernId, EntityBasis>,
+/// Pending intents past which a write loads the document and replays them instead (a device
+/// only ever written on demand still gets them into the document).
+pub(super) const MAX_PENDING_INTENTS: usize = 1_000;
+
+/// A domain write made without the document: the call and its arguments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum Intent {
+    /// [`Space::edit_agreement`].
+    AgreementEdit {
+        agreement: AgreementId,
+        edit: AgreementEdit,
+    },
+    /// [`Space::accept`].
+    Acceptance { agreement: AgreementId },
+    /// [`Space::add_log_entry`].
+    FollowThrough {
+        agreement: AgreementId,
+        entry: LogKind,
+        text: String,
+    },
+    /// [`Space::add_checkin`].
+    CheckIn { held_on: NaiveDate, notes: String },
+    /// [`Space::take_concern_step`] (not a renegotiation, which writes to the agreement).
+    ConcernStep {
+        concern: ConcernId,
+        step: ConcernStep,
+        text: String,
+    },
+    /// [`Space::mark_reminder_done`].
+    ReminderDone { reminder: String },
+    /// [`Space::snooze_reminder`].
+    ReminderSnooze {
+        reminder: String,
+        until: DateTime<Utc>,
+    },
 }
 
-/// This device as a writer without the document: the members, its partner, itself, and the
-/// causal order of the record it writes next.
+/// An intent as the log keeps it: its id, when it was made (its record's time), and the
+/// causal order its record takes (so replay gives the record the id handed back).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct PendingIntent {
+    pub(crate) id: String,
+    pub(crate) at: DateTime<Utc>,
+    pub(crate) seq: i64,
+    pub(crate) intent: Intent,
+}
+
+impl PendingIntent {
+    /// Reads one payload of the intent log. An intent this build does not know (written by a
+    /// newer one) is an error, never skipped.
+    pub(crate) fn decode(payload: &[u8], dir: &Path) -> Result<PendingIntent> {
+        serde_json::from_slice(payload).map_err(|e| Error::NewerVersion {
+            path: dir.join("intents.log"),
+            what: format!("an intent this version cannot read: {e}"),
+        })
+    }
+}
+
+/// What planning a write reads when the document is not loaded, kept in `view.json` beside
+/// the views it was derived with.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct WriteBasis {
+    /// The space id the document holds.
+    pub(crate) space_id: String,
+    /// The schema version stored in the document.
+    pub(crate) schema: Option<u64>,
+    /// The highest causal order of any record (the next record takes the one after).
+    pub(crate) max_seq: i64,
+    pub(crate) members: MembersParts,
+    pub(crate) agreements: BTreeMap<AgreementId, AgreementBasis>,
+}
+
+/// One agreement as planning a write reads it: its registers, and the records its summary
+/// can depend on.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct AgreementBasis {
+    registers: BTreeMap<String, crate::document::Register>,
+    children: ChildRecords,
+}
+
+impl WriteBasis {
+    /// Takes the basis from the loaded document and its views.
+    pub(crate) fn from_loaded(doc: &Document, derived: &Derived) -> WriteBasis {
+        let agreements = derived
+            .agreements
+            .iter()
+            .filter_map(|(id, state)| {
+                let entity = doc.entity_registers("agreements", id.as_str())?;
+                Some((
+                    id.clone(),
+                    AgreementBasis {
+                        registers: entity.registers,
+                        children: state.children.for_summary(&state.revision),
+                    },
+                ))
+            })
+            .collect();
+        WriteBasis {
+            space_id: doc.root_str("space_id").unwrap_or_default(),
+            schema: derived.schema,
+            max_seq: derived.max_seq,
+            members: derived.members.parts(),
+            agreements,
+        }
+    }
+}
+
+/// This device as a writer of intents: the members, its partner, itself, and the causal
+/// order of the record it writes next.
 struct Writer {
     members: Members,
     me: PartnerId,
@@ -59,107 +137,76 @@ struct Writer {
     seq: i64,
 }
 
-/// A record this device adds to a top-level map (`marks`, `log`, `checkins`), with the
-/// change's operation and agreement (its message).
-struct TopRecord<'a> {
-    op: &'a str,
-    agreement: Option<&'a AgreementId>,
-    map: &'static str,
-    key: RecordId,
-    fields: Vec<(&'static str, Val)>,
+/// What an intent changes in the cached views.
+pub(super) enum Effect {
+    Agreement {
+        id: AgreementId,
+        basis: AgreementBasis,
+        summary: AgreementSummary,
+        reminders_changed: bool,
+    },
+    LogEntry(LogEntry),
+    CheckIn(CheckIn),
+    Concern(Concern),
+    Mark(Record),
 }
 
-/// An agreement and the members as a write without the document starts from.
-struct Unloaded {
-    members: Members,
-    me: PartnerId,
-    device: DeviceId,
-    /// The agreement's registers and state, derived from the cache.
-    entity: Entity,
-    state: AgreementState,
-    /// The causal order of the record the write adds.
-    seq: i64,
-}
-
-/// One agreement as an edit needs it.
-#[derive(Serialize, Deserialize)]
-struct AgreementBasis {
-    entity: EntityBasis,
-    children: ChildRecords,
-}
-
-impl EditCache {
-    /// Takes the cache from the loaded document and its views.
-    pub(super) fn from_loaded(doc: &Document, derived: &Derived, log_frames: usize) -> EditCache {
-        let agreements = derived
-            .agreements
-            .iter()
-            .filter_map(|(id, state)| {
-                let entity = doc.entity_basis("agreements", id.as_str())?;
-                Some((
-                    id.clone(),
-                    AgreementBasis {
-                        entity,
-                        children: state.children.for_summary(&state.revision),
-                    },
-                ))
-            })
-            .collect();
-        let concerns = derived
-            .concerns
-            .iter()
-            .filter(|c| c.state.is_open())
-            .filter_map(|c| {
-                let mut basis = doc.entity_basis("concerns", c.id.as_str())?;
-                basis.registers.clear();
-                Some((c.id.clone(), basis))
-            })
-            .collect();
-        EditCache {
-            space_id: doc.root_str("space_id").unwrap_or_default(),
-            tip: doc.tip(),
-            log_frames,
-            schema: derived.schema,
-            max_seq: derived.max_seq,
-            members: derived.members.parts(),
-            agreements,
-            top_maps: doc.top_level_maps(),
-            concerns,
-        }
-    }
+/// What planning an intent found: something to write, nothing to write (the loaded path
+/// would write nothing either), or a write the cache cannot plan (the caller loads).
+enum Plan {
+    Write(Effect),
+    Nothing,
+    NeedsDocument,
 }
 
 impl Space {
-    /// The edit cache, read on first use, if it matches the view cache (which matches the
-    /// stored log).
-    fn edit_cache(&mut self) -> Option<&mut EditCache> {
-        let view = self.cached.as_ref()?;
-        if self.edits.is_none() {
-            let cache: EditCache = serde_json::from_slice(&self.storage.read_edit_cache()?).ok()?;
-            self.edits = Some(Box::new(cache));
-        }
-        let edits = self.edits.as_deref_mut()?;
-        (edits.tip.heads == view.heads && Some(edits.log_frames) == view.log_frames)
-            .then_some(edits)
-    }
-
-    /// The space's members and this device's place in it from the edit cache, when the
-    /// space is opened on demand and not loaded; `None` when the caller must load it.
-    pub(super) fn info_unloaded(&mut self) -> Option<Result<SpaceInfo>> {
+    /// Who writes intents: `Some` when the space is not loaded, fewer than
+    /// [`MAX_PENDING_INTENTS`] wait, and the view cache can plan writes ([`Space::cache_writer`]);
+    /// `None` otherwise (the caller loads the document).
+    fn intent_writer(&self) -> Option<Writer> {
         if !matches!(self.doc, DocState::NotLoaded(_)) || self.derived.is_some() {
             return None;
         }
-        let trust = self.trust.clone();
+        if self.pending.len() >= self.max_pending_intents {
+            return None;
+        }
+        self.cache_writer()
+    }
+
+    /// This device as the view cache sees it, when the cache holds a write basis of this
+    /// build's schema and this device is a member.
+    fn cache_writer(&self) -> Option<Writer> {
+        let basis = self.cached.as_ref()?.basis.as_ref()?;
+        if basis.schema != Some(SCHEMA_VERSION) {
+            return None;
+        }
+        let device = self.identity.device_id();
+        let members = Members::from_parts(basis.members.clone(), &self.trust);
+        let me = members.partner_of_device(&device)?.clone();
+        Some(Writer {
+            members,
+            me,
+            device,
+            seq: basis.max_seq.saturating_add(1),
+        })
+    }
+
+    /// The space's members and this device's place in it from the view cache, when the
+    /// space is not loaded; `None` when the caller must load it.
+    pub(super) fn info_from_cache(&self) -> Option<Result<SpaceInfo>> {
+        if !matches!(self.doc, DocState::NotLoaded(_)) || self.derived.is_some() {
+            return None;
+        }
+        let basis = self.cached.as_ref()?.basis.as_ref()?;
+        let members = Members::from_parts(basis.members.clone(), &self.trust);
         let my_device = self.identity.device_id();
-        let cache = self.edit_cache()?;
-        let members = Members::from_parts(cache.members.clone(), &trust);
         let Some(me) = members.devices.get(&my_device).map(|d| d.partner.clone()) else {
             return Some(Err(Error::NotAMember(format!("this device ({my_device})"))));
         };
         Some(Ok(SpaceInfo {
-            id: SpaceId(cache.space_id.clone()),
-            schema_version: cache.schema.unwrap_or(0),
-            read_only: read_only_reason(cache.schema),
+            id: SpaceId(basis.space_id.clone()),
+            schema_version: basis.schema.unwrap_or(0),
+            read_only: read_only_reason(basis.schema),
             my_device,
             me,
             partners: members.partners.clone(),
@@ -167,576 +214,460 @@ impl Space {
         }))
     }
 
-    /// Who writes without the document, when the space is not loaded, the caches match the
-    /// stored log, the schema is this build's, this device is a member and the log is not due
-    /// for compaction; `None` otherwise (the caller loads the document).
-    fn unloaded_writer(&mut self) -> Option<Writer> {
-        if !matches!(self.doc, DocState::NotLoaded(_)) || self.derived.is_some() {
-            return None;
-        }
-        // A due log is compacted by a loaded space (on close): load rather than let it grow.
-        if self.compaction_due() {
-            return None;
-        }
-        let trust = self.trust.clone();
-        let device = self.identity.device_id();
-        let cache = self.edit_cache()?;
-        if cache.schema != Some(SCHEMA_VERSION) {
-            return None;
-        }
-        let members = Members::from_parts(cache.members.clone(), &trust);
-        let me = members.partner_of_device(&device)?.clone();
-        Some(Writer {
-            members,
-            me,
-            device,
-            seq: cache.max_seq.saturating_add(1),
-        })
-    }
-
-    /// What a write to agreement `id` needs when the space is not loaded and the caches hold
-    /// all of it; `None` when the caller must load the document (not a member, unknown
-    /// agreement, a value the cache cannot write exactly, ...).
-    fn prepare_unloaded(&mut self, id: &AgreementId) -> Option<Unloaded> {
-        let Writer {
-            members,
-            me,
-            device,
-            seq,
-        } = self.unloaded_writer()?;
-        let cache = self.edit_cache()?;
-        let basis = cache.agreements.get(id)?;
-        if !basis.entity.is_plain() {
-            return None;
-        }
-        let entity = basis.entity.to_entity(id.as_str());
-        let state =
-            view::derive_detached(entity.clone(), basis.children.clone(), Vec::new(), &members)
-                .ok()?;
-        Some(Unloaded {
-            members,
-            me,
-            device,
-            entity,
-            state,
-            seq,
-        })
-    }
-
-    /// Makes the edit without loading the document when [`Space::prepare_unloaded`] can;
-    /// `None` when the caller must load it. Checks and errors are those of the loaded path.
-    pub(super) fn edit_unloaded(
+    /// Makes `intent` as this device's next write without loading the document: planned
+    /// against the cached views, appended durably to the intent log, then applied to the
+    /// cache. `None` when it cannot be planned from the cache (the caller loads and writes
+    /// as usual); the error of the loaded path when it is refused.
+    pub(super) fn write_intent(
         &mut self,
-        id: &AgreementId,
-        edit: &AgreementEdit,
+        intent: Intent,
         now: DateTime<Utc>,
-    ) -> Option<Result<()>> {
-        let prepared = self.prepare_unloaded(id)?;
-        if edit.is_empty() {
-            return Some(Err(Error::invalid(
-                "edit",
-                "changes nothing: give at least one field",
-            )));
-        }
-        if let Err(e) = check_editable(&prepared.state) {
+    ) -> Option<Result<Option<Effect>>> {
+        let writer = self.intent_writer()?;
+        let effect = match self.plan_intent(&intent, &writer, now) {
+            Ok(Plan::Write(effect)) => effect,
+            Ok(Plan::Nothing) => return Some(Ok(None)),
+            Ok(Plan::NeedsDocument) => return None,
+            Err(e) => return Some(Err(e)),
+        };
+        let pending = PendingIntent {
+            id: crate::ids::random_hex(16),
+            at: now,
+            seq: writer.seq,
+            intent,
+        };
+        let appended = serde_json::to_vec(&pending)
+            .map_err(|e| Error::invalid("intent", e.to_string()))
+            .and_then(|payload| self.intents.append(&payload));
+        if let Err(e) = appended {
             return Some(Err(e));
         }
-        let puts = match edit_puts(edit, &prepared.members) {
-            Ok(puts) => changed_fields(&prepared.entity, puts),
-            Err(e) => return Some(Err(e)),
-        };
-        if puts.is_empty() {
-            return Some(Ok(()));
-        }
-        let writes = FieldWrites::plan(
-            &prepared.entity,
-            &EditBasis::of(&prepared.state),
-            puts,
-            "edit",
-            prepared.seq,
-            &prepared.device,
-        );
-        let puts = writes.register_puts();
-        self.write_unloaded(id, "edit", prepared, &puts, writes.acceptance, now)
-    }
-
-    /// Records this partner's acceptance without loading the document when
-    /// [`Space::prepare_unloaded`] can; `None` when the caller must load it.
-    pub(super) fn accept_unloaded(
-        &mut self,
-        id: &AgreementId,
-        now: DateTime<Utc>,
-    ) -> Option<Result<()>> {
-        let prepared = self.prepare_unloaded(id)?;
-        let acceptance = match acceptance_to_write(&prepared.state, &prepared.me) {
-            Ok(Some(a)) => a,
-            Ok(None) => return Some(Ok(())),
-            Err(e) => return Some(Err(e)),
-        };
-        let record = (
-            RecordId::for_record(&prepared.device, prepared.seq),
-            acceptance_fields(
-                &acceptance.hash,
-                &acceptance.revision,
-                &acceptance.closes,
-                prepared.seq,
-            ),
-        );
-        self.write_unloaded(id, "accept", prepared, &[], Some(record), now)
-    }
-
-    /// Builds the change from the cache and commits it; `None` when the cache cannot build
-    /// it exactly (nothing was written).
-    fn write_unloaded(
-        &mut self,
-        id: &AgreementId,
-        op: &str,
-        prepared: Unloaded,
-        puts: &[(&str, Val)],
-        acceptance: Option<(RecordId, Vec<(&'static str, Val)>)>,
-        now: DateTime<Utc>,
-    ) -> Option<Result<()>> {
-        let mut entity = self.edit_cache()?.agreements.get(id)?.entity.clone();
-        let record = acceptance.as_ref().map(|(record, fields)| NewRecord {
-            map: ChildKind::Acceptance.key(),
-            key: record.as_str(),
-            fields: fields.clone(),
-        });
-        let message = message(op, Some(id));
-        let (built, tip) = self.build_unloaded(&mut entity, puts, record, &message, now)?;
-        Some(self.commit_unloaded(id, prepared, built, tip, entity))
-    }
-
-    /// Builds one change of this device from the edit cache's tip, writing `puts` to `basis`
-    /// and adding `record`; the new tip comes with it. `None` when the cache cannot build it
-    /// exactly (nothing was written).
-    fn build_unloaded(
-        &mut self,
-        basis: &mut EntityBasis,
-        puts: &[(&str, Val)],
-        record: Option<NewRecord<'_>>,
-        message: &str,
-        now: DateTime<Utc>,
-    ) -> Option<(UnloadedChange, DocumentTip)> {
-        let actor = self.identity.actor_bytes();
-        let mut tip = self.edit_cache()?.tip.clone();
-        let built =
-            write_without_document(&mut tip, &actor, basis, puts, record, message, now_ms(now))
-                .ok()?;
-        Some((built, tip))
-    }
-
-    /// Appends an unloaded change durably, signs it, and moves both caches to the new heads
-    /// (the caller then updates what the change wrote). `Ok(false)` when the caches could
-    /// not follow (they are dropped; the next read loads the document).
-    fn append_unloaded(&mut self, built: &UnloadedChange, tip: &DocumentTip) -> Result<bool> {
-        let frame = Frame {
-            heads: vec![built.hash],
-            changes: vec![built.bytes.clone()],
-        };
-        self.storage.append(&frame)?;
-        let device = self.identity.device_id();
-        let checkpoint = Checkpoint::sign(&self.identity, &self.trust.space_id, built.hash);
-        self.trust
-            .checkpoints
-            .set_own(&device, checkpoint, tip.seq, tip.max_op);
-        if let DocState::NotLoaded(source) = &mut self.doc {
-            source.frames.push(frame);
-        }
-        self.persisted_heads = heads_from_bytes(&[built.hash]);
-        self.unsaved_caches = true;
         self.events
             .push(SpaceEvent::DocumentChanged { remote: false });
-        let frames = self.storage.frames_since_snapshot();
-        let (Some(view), Some(edits)) = (self.cached.as_mut(), self.edits.as_mut()) else {
-            self.cached = None;
-            self.edits = None;
-            return Ok(false);
-        };
-        view.heads = tip.heads.clone();
-        view.log_frames = Some(frames);
-        edits.tip = tip.clone();
-        edits.log_frames = frames;
-        Ok(true)
+        self.take_effect(&pending, &effect);
+        self.pending.push(pending);
+        self.unsaved_caches = true;
+        Some(Ok(Some(effect)))
     }
 
-    /// Makes an unloaded change to an agreement durable, then brings both caches to what the
-    /// document now holds.
-    fn commit_unloaded(
+    /// Plans `intent` as record `writer.seq` at `now` with the loaded path's own checks and
+    /// planning, reading the cached views.
+    fn plan_intent(
         &mut self,
-        id: &AgreementId,
-        prepared: Unloaded,
-        built: UnloadedChange,
-        tip: DocumentTip,
-        entity: EntityBasis,
-    ) -> Result<()> {
-        if !self.append_unloaded(&built, &tip)? {
-            return Ok(());
-        }
-        let Unloaded {
-            members,
-            state: before,
-            seq,
-            ..
-        } = prepared;
-        let records = built
-            .record
-            .map(|r| vec![(ChildKind::Acceptance, r)])
-            .unwrap_or_default();
-        let after = view::derive_detached(
-            entity.to_entity(id.as_str()),
-            before.children.clone(),
-            records,
-            &members,
-        );
-        let (Ok(after), Some(view), Some(edits)) =
-            (after, self.cached.as_mut(), self.edits.as_mut())
-        else {
-            // Saved, but the caches cannot follow: the next read loads the document.
-            self.cached = None;
-            self.edits = None;
-            return Ok(());
+        intent: &Intent,
+        writer: &Writer,
+        now: DateTime<Utc>,
+    ) -> Result<Plan> {
+        // Reminders are found in the schedule computed from the cache (before reading it).
+        let reminder = match intent {
+            Intent::ReminderDone { reminder } | Intent::ReminderSnooze { reminder, .. } => {
+                if self.cached_agenda().is_none() {
+                    return Ok(Plan::NeedsDocument);
+                }
+                Some(self.find_reminder(reminder, now)?)
+            }
+            _ => None,
         };
-        if before.reminder_fingerprint() != after.reminder_fingerprint() {
+        let Some(cache) = self.cached.as_ref() else {
+            return Ok(Plan::NeedsDocument);
+        };
+        let at = now_ms(now);
+        let actor = writer.device.0.clone();
+        let inputs = cache.agenda.as_ref();
+        match intent {
+            Intent::AgreementEdit { agreement, edit } => {
+                let Some((entity, before)) = self.cached_agreement(agreement, writer) else {
+                    return Ok(Plan::NeedsDocument);
+                };
+                if edit.is_empty() {
+                    return Err(Error::invalid(
+                        "edit",
+                        "changes nothing: give at least one field",
+                    ));
+                }
+                check_editable(&before)?;
+                let puts = changed_fields(&entity, edit_puts(edit, &writer.members)?);
+                if puts.is_empty() {
+                    return Ok(Plan::Nothing);
+                }
+                let writes = FieldWrites::plan(
+                    &entity,
+                    &EditBasis::of(&before),
+                    puts,
+                    "edit",
+                    writer.seq,
+                    &writer.device,
+                );
+                let mut registers = entity.registers;
+                for (key, value) in writes.register_puts() {
+                    let values = vec![(value, actor.clone())];
+                    registers.insert(key.to_owned(), crate::document::Register { values });
+                }
+                let records = writes
+                    .acceptance
+                    .map(|(record, fields)| Record::pending(record.0, fields, actor.clone(), at));
+                Ok(agreement_after(
+                    agreement, registers, &before, records, writer,
+                ))
+            }
+            Intent::Acceptance { agreement } => {
+                let Some((entity, before)) = self.cached_agreement(agreement, writer) else {
+                    return Ok(Plan::NeedsDocument);
+                };
+                let Some(acceptance) = acceptance_to_write(&before, &writer.me)? else {
+                    return Ok(Plan::Nothing);
+                };
+                let fields = acceptance_fields(
+                    &acceptance.hash,
+                    &acceptance.revision,
+                    &acceptance.closes,
+                    writer.seq,
+                );
+                let record = RecordId::for_record(&writer.device, writer.seq).0;
+                let record = Record::pending(record, fields, actor, at);
+                Ok(agreement_after(
+                    agreement,
+                    entity.registers,
+                    &before,
+                    Some(record),
+                    writer,
+                ))
+            }
+            Intent::FollowThrough {
+                agreement,
+                entry,
+                text,
+            } => {
+                let text = clean_text("text", text, MAX_TEXT_CHARS, false)?;
+                // The view cache lists every agreement the loaded views know (an entry reads
+                // nothing else of the agreement).
+                if !cache.agreements.iter().any(|a| &a.id == agreement) {
+                    return Err(Error::not_found("agreement", agreement.as_str()));
+                }
+                let key = log_entry_key(agreement, &writer.device, writer.seq);
+                let fields = Act::new(writer.seq).fields(log_entry_fields(*entry, text));
+                let record = Record::pending(key.0, fields, actor, at);
+                let read = view::read_log_from(vec![record], &writer.members, &mut Vec::new());
+                Ok(read
+                    .into_iter()
+                    .next()
+                    .map_or(Plan::NeedsDocument, |e| Plan::Write(Effect::LogEntry(e))))
+            }
+            Intent::CheckIn { held_on, notes } => {
+                let notes = clean_text("notes", notes, MAX_TEXT_CHARS, false)?;
+                let key = RecordId::for_record(&writer.device, writer.seq);
+                let fields = Act::new(writer.seq).fields(checkin_fields(*held_on, notes));
+                let record = Record::pending(key.0, fields, actor, at);
+                let read = view::read_checkins_from(vec![record], &writer.members, &mut Vec::new());
+                Ok(read
+                    .into_iter()
+                    .next()
+                    .map_or(Plan::NeedsDocument, |c| Plan::Write(Effect::CheckIn(c))))
+            }
+            Intent::ConcernStep {
+                concern: id,
+                step,
+                text,
+            } => {
+                // At the largest order (a peer pushed it there) the new step no longer sorts
+                // last; a renegotiation also writes to the agreement.
+                let Some(inputs) = inputs.filter(|_| writer.seq != i64::MAX) else {
+                    return Ok(Plan::NeedsDocument);
+                };
+                if *step == ConcernStep::Renegotiation {
+                    return Ok(Plan::NeedsDocument);
+                }
+                let concern = inputs.open_concern(id)?;
+                if !check_concern_step(concern, id, &writer.me, *step)? {
+                    return Ok(Plan::Nothing);
+                }
+                let Some(concern) = concern else {
+                    return Ok(Plan::NeedsDocument);
+                };
+                let text = clean_text(
+                    "text",
+                    text,
+                    MAX_TEXT_CHARS,
+                    *step == ConcernStep::Responded,
+                )?;
+                let key = RecordId::for_record(&writer.device, writer.seq);
+                let fields = Act::new(writer.seq).fields(concern_step_fields(*step, text));
+                let record = Record::pending(key.0, fields, actor, at);
+                Ok(view::concern_after_step(concern, &record, &writer.members)
+                    .map_or(Plan::NeedsDocument, |c| Plan::Write(Effect::Concern(c))))
+            }
+            Intent::ReminderDone { .. } => {
+                let (Some(inputs), Some(reminder)) = (inputs, reminder) else {
+                    return Ok(Plan::NeedsDocument);
+                };
+                if inputs.marks().is_done(&reminder.occurrence) {
+                    return Ok(Plan::Nothing);
+                }
+                let fields = done_mark_fields(&reminder);
+                Ok(Plan::Write(Effect::Mark(mark_record(writer, fields, at))))
+            }
+            Intent::ReminderSnooze { until, .. } => {
+                let (Some(inputs), Some(reminder)) = (inputs, reminder) else {
+                    return Ok(Plan::NeedsDocument);
+                };
+                let fields =
+                    snooze_mark_fields(&reminder, &writer.me, inputs.marks(), *until, now)?;
+                Ok(Plan::Write(Effect::Mark(mark_record(writer, fields, at))))
+            }
+        }
+    }
+
+    /// Agreement `id` as the cache holds it: its registers and its state derived from them.
+    fn cached_agreement(
+        &self,
+        id: &AgreementId,
+        writer: &Writer,
+    ) -> Option<(Entity, AgreementState)> {
+        let basis = self.cached.as_ref()?.basis.as_ref()?.agreements.get(id)?;
+        let entity = Entity::detached(id.as_str(), basis.registers.clone());
+        let state = view::derive_detached(
+            entity.clone(),
+            basis.children.clone(),
+            Vec::new(),
+            &writer.members,
+        )
+        .ok()?;
+        Some((entity, state))
+    }
+
+    /// Applies `effect` of intent `pending` to the cached views.
+    fn take_effect(&mut self, pending: &PendingIntent, effect: &Effect) {
+        let members = self.cache_writer().map(|w| w.members);
+        let Some(cache) = self.cached.as_mut() else {
+            return;
+        };
+        cache.intents.push(pending.id.clone());
+        if let Some(basis) = cache.basis.as_mut() {
+            basis.max_seq = basis.max_seq.max(pending.seq);
+        }
+        let mut reminders_changed = false;
+        match effect {
+            Effect::Agreement {
+                id,
+                basis,
+                summary,
+                reminders_changed: changed,
+            } => {
+                if let Some(entry) = cache.agreements.iter_mut().find(|a| &a.id == id) {
+                    *entry = summary.clone();
+                }
+                if let Some(write_basis) = cache.basis.as_mut() {
+                    write_basis.agreements.insert(id.clone(), basis.clone());
+                }
+                reminders_changed = *changed;
+            }
+            Effect::LogEntry(entry) => {
+                if let Some(inputs) = cache.agenda.as_mut() {
+                    inputs.take_missed([entry.clone()]);
+                }
+            }
+            Effect::CheckIn(checkin) => {
+                if let Some(inputs) = cache.agenda.as_mut() {
+                    inputs.take_checkins([checkin.clone()]);
+                }
+            }
+            Effect::Concern(after) => {
+                if let Some(inputs) = cache.agenda.as_mut() {
+                    reminders_changed = inputs.take_concern(after.clone());
+                }
+            }
+            Effect::Mark(record) => {
+                if let (Some(inputs), Some(members)) = (cache.agenda.as_mut(), members) {
+                    let marks = inputs.marks_mut();
+                    let before = format!("{marks:?}");
+                    reminders::read_mark(marks, record, &members, &mut Vec::new());
+                    reminders_changed = format!("{marks:?}") != before;
+                }
+            }
+        }
+        if reminders_changed {
             self.events.push(SpaceEvent::RemindersChanged);
         }
-        if let Some(summary) = view.agreements.iter_mut().find(|a| &a.id == id) {
-            *summary = after.summary.clone();
+    }
+
+    /// At open: applies the pending intents the view cache does not hold yet (written after
+    /// it was saved) to it, by the same planning; drops the cache if one cannot be applied.
+    pub(super) fn bring_cache_to_intents(&mut self) {
+        let Some(cache) = self.cached.as_ref() else {
+            return;
+        };
+        let done = cache.intents.len();
+        let prefix_ok = self.pending.len() >= done
+            && self
+                .pending
+                .iter()
+                .zip(&cache.intents)
+                .all(|(p, id)| &p.id == id);
+        if !prefix_ok {
+            self.cached = None;
+            return;
         }
-        edits.max_seq = edits.max_seq.max(seq).max(after.max_seq);
-        edits.agreements.insert(
-            id.clone(),
-            AgreementBasis {
-                entity,
-                children: after.children,
-            },
-        );
+        let missing: Vec<PendingIntent> = self.pending[done..].to_vec();
+        for pending in missing {
+            let planned = self.cache_writer().map(|writer| {
+                let writer = Writer {
+                    seq: pending.seq,
+                    ..writer
+                };
+                self.plan_intent(&pending.intent, &writer, pending.at)
+            });
+            match planned {
+                Some(Ok(Plan::Write(effect))) => self.take_effect(&pending, &effect),
+                Some(Ok(Plan::Nothing)) => {
+                    if let Some(cache) = self.cached.as_mut() {
+                        cache.intents.push(pending.id.clone());
+                    }
+                }
+                _ => {
+                    self.cached = None;
+                    return;
+                }
+            }
+            self.unsaved_caches = true;
+        }
+        // Opening reports no change: the events are for writes made now.
+        self.events.clear();
+    }
+
+    /// Replays the pending intents through the loaded write path, in order, once the
+    /// document is loaded and derived (before any other use of it), then empties the log.
+    /// An intent whose change the log already holds (a crash came between them) is skipped.
+    pub(super) fn replay_intents(&mut self, applied: &BTreeSet<String>) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        for pending in std::mem::take(&mut self.pending) {
+            if applied.contains(&pending.id) {
+                continue;
+            }
+            self.replaying = Some(Replaying {
+                id: pending.id.clone(),
+                seq: Some(pending.seq),
+            });
+            let replayed = self.replay(&pending);
+            self.replaying = None;
+            if let Err(e) = replayed {
+                let problem = Problem::new(
+                    format!(
+                        "a write made while the space was not loaded ({})",
+                        pending.id
+                    ),
+                    format!("could not be applied: {e}"),
+                );
+                if let Some(derived) = self.derived.as_mut() {
+                    derived
+                        .problems
+                        .entry("intents".into())
+                        .or_default()
+                        .push(problem);
+                }
+            }
+        }
+        self.intents.clear()?;
+        if let Some(cache) = self.cached.as_mut() {
+            cache.intents.clear();
+        }
         Ok(())
     }
 
-    /// Marks a reminder's occurrence done without loading the document, when the caches
-    /// hold all it needs; `None` when the caller must load it.
-    pub(super) fn mark_done_unloaded(
-        &mut self,
-        id: &str,
-        now: DateTime<Utc>,
-    ) -> Option<Result<()>> {
-        let writer = self.unloaded_writer()?;
-        let reminder = match self.find_reminder(id, now) {
-            Ok(r) => r,
-            Err(e) => return Some(Err(e)),
-        };
-        if self
-            .agenda_inputs()?
-            .marks_mut()
-            .is_done(&reminder.occurrence)
-        {
-            return Some(Ok(()));
+    /// Makes one intent's write with the document loaded, at its time.
+    fn replay(&mut self, pending: &PendingIntent) -> Result<()> {
+        let at = pending.at;
+        match pending.intent.clone() {
+            Intent::AgreementEdit { agreement, edit } => self.edit_agreement(&agreement, edit, at),
+            Intent::Acceptance { agreement } => self.accept(&agreement, at),
+            Intent::FollowThrough {
+                agreement,
+                entry,
+                text,
+            } => self.add_log_entry(&agreement, entry, &text, at).map(|_| ()),
+            Intent::CheckIn { held_on, notes } => self.add_checkin(held_on, &notes, at).map(|_| ()),
+            Intent::ConcernStep {
+                concern,
+                step,
+                text,
+            } => self
+                .take_concern_step(&concern, step, &text, at)
+                .map(|_| ()),
+            Intent::ReminderDone { reminder } => self.mark_reminder_done(&reminder, at),
+            Intent::ReminderSnooze { reminder, until } => {
+                self.snooze_reminder(&reminder, until, at)
+            }
         }
-        let fields = vec![
-            ("kind", "done".into()),
-            ("occurrence", reminder.occurrence.clone().into()),
-        ];
-        self.write_mark_unloaded("reminder done", writer, fields, now)
     }
 
-    /// Snoozes one of this partner's reminders without loading the document, when the caches
-    /// hold all it needs; `None` when the caller must load it.
-    pub(super) fn snooze_unloaded(
-        &mut self,
-        id: &str,
-        until: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Option<Result<()>> {
-        let writer = self.unloaded_writer()?;
-        let reminder = match self.find_reminder(id, now) {
-            Ok(r) => r,
-            Err(e) => return Some(Err(e)),
-        };
-        if reminder.partner != writer.me {
-            return Some(Err(Error::NotAllowed(
-                "you can snooze only your own reminders".into(),
-            )));
-        }
-        if until <= now {
-            return Some(Err(Error::invalid("snooze", "must end in the future")));
-        }
-        let due = self
-            .agenda_inputs()?
-            .marks_mut()
-            .snooze_of(&reminder.id)
-            .map(|s| s.due)
-            .unwrap_or(reminder.fires_at_utc);
-        let fields = vec![
-            ("kind", "snooze".into()),
-            ("reminder", reminder.id.clone().into()),
-            ("until", until.timestamp_millis().into()),
-            ("due", due.timestamp_millis().into()),
-        ];
-        self.write_mark_unloaded("reminder snooze", writer, fields, now)
+    /// How many writes made without the document wait to be replayed into it.
+    pub fn pending_intents(&self) -> usize {
+        self.pending.len()
     }
+}
 
-    /// The agenda's inputs in the view cache (marks among them), while not loaded.
-    fn agenda_inputs(&mut self) -> Option<&mut AgendaInputs> {
-        match (&self.derived, self.cached.as_mut()) {
-            (None, Some(view)) => view.agenda.as_mut(),
+/// An intent being replayed: its id (recorded in the frame of the change it becomes) and the
+/// causal order its record takes (taken by the first record the write numbers).
+pub(super) struct Replaying {
+    pub(super) id: String,
+    pub(super) seq: Option<i64>,
+}
+
+/// The agreement after this device writes `registers` and adds `record` to it (as the loaded
+/// views will derive it).
+fn agreement_after(
+    id: &AgreementId,
+    registers: BTreeMap<String, crate::document::Register>,
+    before: &AgreementState,
+    record: Option<Record>,
+    writer: &Writer,
+) -> Plan {
+    let records = record
+        .map(|r| vec![(ChildKind::Acceptance, r)])
+        .unwrap_or_default();
+    let entity = Entity::detached(id.as_str(), registers.clone());
+    let Ok(after) =
+        view::derive_detached(entity, before.children.clone(), records, &writer.members)
+    else {
+        return Plan::NeedsDocument;
+    };
+    Plan::Write(Effect::Agreement {
+        id: id.clone(),
+        reminders_changed: before.reminder_fingerprint() != after.reminder_fingerprint(),
+        summary: after.summary.clone(),
+        basis: AgreementBasis {
+            registers,
+            children: after.children.for_summary(&after.revision),
+        },
+    })
+}
+
+/// A `marks` record of `writer` with `fields`, as it will be written.
+fn mark_record(writer: &Writer, fields: Vec<(&'static str, Val)>, at: i64) -> Record {
+    let key = RecordId::for_record(&writer.device, writer.seq);
+    let fields = Act::new(writer.seq).fields(fields);
+    Record::pending(key.0, fields, writer.device.0.clone(), at)
+}
+
+impl Effect {
+    /// The follow-through entry, check-in or concern the write made, for the caller.
+    pub(super) fn into_log_entry(self) -> Option<LogEntry> {
+        match self {
+            Effect::LogEntry(entry) => Some(entry),
             _ => None,
         }
     }
-
-    /// Writes a `marks/{rec}` record without the document and takes it into the cached marks.
-    fn write_mark_unloaded(
-        &mut self,
-        op: &str,
-        writer: Writer,
-        fields: Vec<(&'static str, Val)>,
-        now: DateTime<Utc>,
-    ) -> Option<Result<()>> {
-        let record = TopRecord {
-            op,
-            agreement: None,
-            map: "marks",
-            key: RecordId::for_record(&writer.device, writer.seq),
-            fields,
-        };
-        let written = self.write_record_unloaded(&writer, &record, now)?;
-        Some(written.map(|(record, follows)| {
-            let (Some(record), true, Some(inputs)) = (record, follows, self.agenda_inputs()) else {
-                return;
-            };
-            let marks = inputs.marks_mut();
-            let before = format!("{marks:?}");
-            reminders_impl::read_mark(marks, &record, &writer.members, &mut Vec::new());
-            if format!("{marks:?}") != before {
-                self.events.push(SpaceEvent::RemindersChanged);
-            }
-        }))
+    pub(super) fn into_checkin(self) -> Option<CheckIn> {
+        match self {
+            Effect::CheckIn(checkin) => Some(checkin),
+            _ => None,
+        }
     }
-
-    /// Appends a kept / missed / note entry to an agreement's log without loading the
-    /// document, when the caches hold all it needs; `None` when the caller must load it.
-    /// Checks, errors and the entry written are those of the loaded path.
-    pub(super) fn log_unloaded(
-        &mut self,
-        id: &AgreementId,
-        kind: LogKind,
-        text: &str,
-        now: DateTime<Utc>,
-    ) -> Option<Result<(RecordId, Option<LogEntry>)>> {
-        let writer = self.unloaded_writer()?;
-        let text = match clean_text("text", text, MAX_TEXT_CHARS, false) {
-            Ok(text) => text,
-            Err(e) => return Some(Err(e)),
-        };
-        // The view cache lists every agreement the loaded views know (an entry reads nothing
-        // else of the agreement).
-        if !self.cached.as_ref()?.agreements.iter().any(|a| &a.id == id) {
-            return Some(Err(Error::not_found("agreement", id.as_str())));
-        }
-        let record = TopRecord {
-            op: "log",
-            agreement: Some(id),
-            map: "log",
-            key: log_entry_key(id, &writer.device, writer.seq),
-            fields: log_entry_fields(kind, text),
-        };
-        self.write_entry_unloaded(
-            &writer,
-            record,
-            now,
-            view::read_log_from,
-            |inputs, entries| inputs.take_missed(entries),
-        )
-    }
-
-    /// Records a check-in held without loading the document, when the caches hold all it
-    /// needs; `None` when the caller must load it. Checks, errors and the record written are
-    /// those of the loaded path.
-    pub(super) fn checkin_unloaded(
-        &mut self,
-        held_on: NaiveDate,
-        notes: &str,
-        now: DateTime<Utc>,
-    ) -> Option<Result<(RecordId, Option<CheckIn>)>> {
-        let writer = self.unloaded_writer()?;
-        let notes = match clean_text("notes", notes, MAX_TEXT_CHARS, false) {
-            Ok(notes) => notes,
-            Err(e) => return Some(Err(e)),
-        };
-        let record = TopRecord {
-            op: "checkin",
-            agreement: None,
-            map: "checkins",
-            key: RecordId::for_record(&writer.device, writer.seq),
-            fields: checkin_fields(held_on, notes),
-        };
-        self.write_entry_unloaded(
-            &writer,
-            record,
-            now,
-            view::read_checkins_from,
-            |inputs, checkins| inputs.take_checkins(checkins),
-        )
-    }
-
-    /// Takes a step on an open concern (acknowledge, respond, resolve) without loading the
-    /// document, when the caches hold all it needs; `None` when the caller must load it (a
-    /// renegotiation, which also writes to the agreement, always does). Checks, errors and
-    /// the record written are those of the loaded path.
-    pub(super) fn concern_step_unloaded(
-        &mut self,
-        id: &ConcernId,
-        step: ConcernStep,
-        text: &str,
-        now: DateTime<Utc>,
-    ) -> Option<Result<Option<Concern>>> {
-        if step == ConcernStep::Renegotiation {
-            return None;
-        }
-        let writer = self.unloaded_writer()?;
-        // At the largest order (a peer pushed it there) the new step no longer sorts last.
-        if writer.seq == i64::MAX {
-            return None;
-        }
-        let concern = match self.agenda_inputs()?.open_concern(id) {
-            Ok(concern) => concern.cloned(),
-            Err(e) => return Some(Err(e)),
-        };
-        match check_concern_step(concern.as_ref(), id, &writer.me, step) {
-            Ok(true) => {}
-            Ok(false) => return Some(Ok(concern)),
-            Err(e) => return Some(Err(e)),
-        }
-        let concern = concern?;
-        let text = match clean_text("text", text, MAX_TEXT_CHARS, step == ConcernStep::Responded) {
-            Ok(text) => text,
-            Err(e) => return Some(Err(e)),
-        };
-        let mut basis = self.edit_cache()?.concerns.get(id)?.clone();
-        let key = RecordId::for_record(&writer.device, writer.seq);
-        let record = NewRecord {
-            map: "events",
-            key: key.as_str(),
-            fields: Act::new(writer.seq).fields(concern_step_fields(step, text)),
-        };
-        let message = message("concern step", concern.agreement.as_ref());
-        let (built, tip) = self.build_unloaded(&mut basis, &[], Some(record), &message, now)?;
-        Some(self.commit_concern_step_unloaded(&writer, &concern, built, tip))
-    }
-
-    /// Makes an unloaded concern step durable and brings the caches to it; the concern after
-    /// the step when the caches could follow.
-    fn commit_concern_step_unloaded(
-        &mut self,
-        writer: &Writer,
-        concern: &Concern,
-        built: UnloadedChange,
-        tip: DocumentTip,
-    ) -> Result<Option<Concern>> {
-        if !self.append_unloaded(&built, &tip)? {
-            return Ok(None);
-        }
-        let after = built
-            .record
-            .as_ref()
-            .and_then(|step| view::concern_after_step(concern, step, &writer.members));
-        let (Some(after), Some(edits)) = (after, self.edits.as_mut()) else {
-            // Saved, but the caches cannot follow: the next read loads the document.
-            self.cached = None;
-            self.edits = None;
-            return Ok(None);
-        };
-        edits.max_seq = edits.max_seq.max(writer.seq);
-        if !after.state.is_open() {
-            edits.concerns.remove(&after.id);
-        }
-        if let Some(inputs) = self.agenda_inputs() {
-            if inputs.take_concern(after.clone()) {
-                self.events.push(SpaceEvent::RemindersChanged);
-            }
-        }
-        Ok(Some(after))
-    }
-
-    /// Writes `record` without the document (see [`Space::write_record_unloaded`]) and
-    /// reads it back with `read`; while the caches follow, `take` brings the agenda's inputs
-    /// to it. The record's key and, as read back, the record.
-    fn write_entry_unloaded<T: Clone>(
-        &mut self,
-        writer: &Writer,
-        record: TopRecord<'_>,
-        now: DateTime<Utc>,
-        read: fn(Vec<Record>, &Members, &mut Vec<Problem>) -> Vec<T>,
-        take: impl FnOnce(&mut AgendaInputs, Vec<T>),
-    ) -> Option<Result<(RecordId, Option<T>)>> {
-        let written = self.write_record_unloaded(writer, &record, now)?;
-        Some(written.map(|(stored, follows)| {
-            let entries = stored
-                .map(|r| read(vec![r], &writer.members, &mut Vec::new()))
-                .unwrap_or_default();
-            if let (true, Some(inputs)) = (follows, self.agenda_inputs()) {
-                take(inputs, entries.clone());
-            }
-            (record.key, entries.into_iter().next())
-        }))
-    }
-
-    /// Builds one change adding `record` to its top-level map (with the causal order and time
-    /// every record carries), appends it durably and moves the caches to it. The record comes
-    /// back as a reader of the document sees it, with whether the caches could follow (if
-    /// not, the next read loads the document).
-    fn write_record_unloaded(
-        &mut self,
-        writer: &Writer,
-        record: &TopRecord<'_>,
-        now: DateTime<Utc>,
-    ) -> Option<Result<(Option<Record>, bool)>> {
-        // Finding what to write may have loaded the document (without a usable cache).
-        if !matches!(self.doc, DocState::NotLoaded(_)) || self.derived.is_some() {
-            return None;
-        }
-        let mut root = EntityBasis::root(self.edit_cache()?.top_maps.clone());
-        let new = NewRecord {
-            map: record.map,
-            key: record.key.as_str(),
-            fields: Act::new(writer.seq).fields(record.fields.clone()),
-        };
-        let message = message(record.op, record.agreement);
-        let (built, tip) = self.build_unloaded(&mut root, &[], Some(new), &message, now)?;
-        Some(self.append_unloaded(&built, &tip).map(|follows| {
-            if let (true, Some(edits)) = (follows, self.edits.as_mut()) {
-                edits.max_seq = edits.max_seq.max(writer.seq);
-            }
-            (built.record, follows)
-        }))
-    }
-
-    /// Concern `id` from the agenda's cached inputs while not loaded, if it is open; `None`
-    /// when the caller must load the document.
-    pub(super) fn concern_unloaded(&mut self, id: &ConcernId) -> Option<Concern> {
-        self.agenda_inputs()?.open_concern(id).ok()?.cloned()
-    }
-
-    /// Every concern's id from the agenda's cached inputs while not loaded; `None` when the
-    /// caller must load the document.
-    pub(super) fn concern_ids_unloaded(&mut self) -> Option<Vec<ConcernId>> {
-        Some(self.agenda_inputs()?.concern_ids())
-    }
-
-    /// Writes both caches after edits made without the document (on close).
-    pub(super) fn save_unloaded_caches(&mut self) {
-        if !std::mem::take(&mut self.unsaved_caches) {
-            return;
-        }
-        if let Some(edits) = &self.edits {
-            if let Ok(bytes) = serde_json::to_vec(edits) {
-                let _ = self.storage.write_edit_cache(&bytes);
-            }
-        }
-        if let Some(view) = &self.cached {
-            if let Ok(bytes) = serde_json::to_vec(view) {
-                let _ = self.storage.write_view_cache(&bytes);
-            }
+    pub(super) fn into_concern(self) -> Option<Concern> {
+        match self {
+            Effect::Concern(concern) => Some(concern),
+            _ => None,
         }
     }
 }
@@ -852,6 +783,8 @@ mod tests {
         assert_eq!(status(&states[4].1), Status::NeedsRenegotiation);
         assert_eq!(status(&states[5].1), Status::Retired);
         assert_eq!(status(&states[6].1), Status::Proposed);
+        alex.shutdown();
+        sam.shutdown();
         states
     }
 
@@ -962,7 +895,7 @@ mod tests {
             matches!(space.doc, DocState::NotLoaded(_)),
             "written and read without loading"
         );
-        drop(space);
+        space.shutdown();
 
         let mut space = Space::open(&warm).unwrap();
         let warm_results = act(&mut space);
@@ -972,7 +905,7 @@ mod tests {
             cold_views,
             "what the caches predicted is what the loaded views say"
         );
-        drop(space);
+        space.shutdown();
         assert_eq!(cold_results, warm_results, "same outcome");
 
         let mut space = Space::open_with(&cold, LoadMode::OnDemand).unwrap();
@@ -984,6 +917,32 @@ mod tests {
         assert!(matches!(space.doc, DocState::NotLoaded(_)), "caches valid");
         let loaded = seen(&mut space, ids);
         assert_eq!(loaded, expected);
+    }
+
+    #[test]
+    fn intents_round_trip_through_the_log_format_and_unknown_ones_are_refused() {
+        let dir = Path::new("/nowhere");
+        let removal = AgreementEdit {
+            review_every: Some(None),
+            ..Default::default()
+        };
+        for edit in [removal, AgreementEdit::default(), edits()[1].clone()] {
+            let pending = super::PendingIntent {
+                id: "i1".into(),
+                at: t(1),
+                seq: 7,
+                intent: super::Intent::AgreementEdit {
+                    agreement: AgreementId::from("a1"),
+                    edit,
+                },
+            };
+            let bytes = serde_json::to_vec(&pending).unwrap();
+            assert_eq!(super::PendingIntent::decode(&bytes, dir).unwrap(), pending);
+        }
+        let newer = br#"{"id":"i2","at":"2027-03-01T09:00:00Z","seq":3,"intent":{"kind":"hug"}}"#;
+        let err = super::PendingIntent::decode(newer, dir).unwrap_err();
+        assert!(matches!(err, Error::NewerVersion { .. }), "{err}");
+        assert!(err.to_string().contains("intents.log"), "{err}");
     }
 
     #[test]
@@ -1066,7 +1025,7 @@ mod tests {
             .unwrap();
         assert!(matches!(space.doc, DocState::NotLoaded(_)));
         assert!(space.take_events().is_empty());
-        drop(space);
+        space.shutdown();
         assert!(before.is_some());
         assert_eq!(log_len(), before, "nothing written");
 
@@ -1110,46 +1069,50 @@ mod tests {
     }
 
     #[test]
-    fn without_a_matching_edit_cache_the_edit_loads_the_document_and_is_kept() {
+    fn without_a_write_basis_the_edit_loads_the_document_and_a_stale_cache_catches_up() {
         let root = TempDir::new().unwrap();
         let states = every_state(root.path());
         let dir = root.path().join("alex");
         let active = &states[2].1;
-        std::fs::remove_file(dir.join("edits.json")).unwrap();
+        // A cache of an earlier build, without the write basis: writes load the document.
+        let view = dir.join("view.json");
+        let mut cache: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&view).unwrap()).unwrap();
+        cache.as_object_mut().unwrap().remove("basis");
+        std::fs::write(&view, serde_json::to_vec(&cache).unwrap()).unwrap();
         let mut space = Space::open_with(&dir, LoadMode::OnDemand).unwrap();
         space
             .edit_agreement(active, details("loaded"), t(100))
             .unwrap();
         assert!(matches!(space.doc, DocState::Ready(_)), "loaded to edit");
-        drop(space);
-        assert!(dir.join("edits.json").exists(), "written again on close");
+        space.shutdown();
 
-        // A crash after the edit was saved, before the caches were: they name older heads.
-        let saved: Vec<(String, Vec<u8>)> = ["view.json", "edits.json"]
-            .iter()
-            .map(|f| (f.to_string(), std::fs::read(dir.join(f)).unwrap()))
-            .collect();
+        // Killed after the intent was fsynced, before the cache was saved: the next open
+        // applies the pending intent to the older cache, by the same planning.
+        let older = std::fs::read(&view).unwrap();
         let mut space = Space::open_with(&dir, LoadMode::OnDemand).unwrap();
+        let entry = space
+            .add_log_entry(active, LogKind::Missed, "cold", t(101))
+            .unwrap();
         space
-            .edit_agreement(active, details("cold"), t(101))
+            .edit_agreement(active, details("cold"), t(102))
             .unwrap();
         assert!(matches!(space.doc, DocState::NotLoaded(_)));
+        let expected = cached_views(&mut space);
         drop(space);
-        for (file, bytes) in &saved {
-            std::fs::write(dir.join(file), bytes).unwrap();
-        }
+        std::fs::write(&view, &older).unwrap();
         let mut space = Space::open_with(&dir, LoadMode::OnDemand).unwrap();
-        space
-            .edit_agreement(active, details("after"), t(102))
-            .unwrap();
-        assert!(
-            matches!(space.doc, DocState::Ready(_)),
-            "stale caches are not used"
-        );
-        let details_now = space.agreement(active).unwrap().details;
-        assert_eq!(details_now, "after");
+        assert_eq!(space.pending_intents(), 2);
+        assert_eq!(cached_views(&mut space), expected, "the cache caught up");
+        assert!(matches!(space.doc, DocState::NotLoaded(_)));
+        // Loading replays them: the entry keeps the id handed back, the edit its time.
+        assert_eq!(space.agreement(active).unwrap().details, "cold");
+        assert_eq!(space.pending_intents(), 0);
+        let log = space.follow_through(Some(active)).unwrap();
+        let replayed = log.iter().find(|e| e.id == entry.id).unwrap();
+        assert_eq!(replayed, &entry);
         let history = space.history(active).unwrap();
-        assert!(history.len() >= 3, "the cold edit is in the history");
+        assert_eq!(history.last().unwrap().at, t(102));
     }
 
     #[test]
@@ -1167,8 +1130,8 @@ mod tests {
         sync(&mut alex, &mut tablet);
         alex.remove_device(&tablet_id, t(21)).unwrap();
         sync(&mut alex, &mut tablet);
-        drop(tablet);
-        drop(alex);
+        tablet.shutdown();
+        alex.shutdown();
         let mut tablet = Space::open_with(&tablet_dir, LoadMode::OnDemand).unwrap();
         let err = tablet
             .edit_agreement(&states[2].1, details("still mine?"), t(30))
@@ -1257,7 +1220,7 @@ mod tests {
         let mut loaded = Space::open(&dir).unwrap();
         let info = loaded.info().unwrap();
         let summary = loaded.summary(&states[2].1).unwrap();
-        drop(loaded);
+        loaded.shutdown();
 
         let mut space = Space::open_with(&dir, LoadMode::OnDemand).unwrap();
         assert_eq!(space.info().unwrap(), info);
@@ -1432,27 +1395,39 @@ mod tests {
     }
 
     #[test]
-    fn once_the_log_is_due_for_compaction_the_write_loads_and_closing_compacts() {
+    fn past_the_limit_of_pending_intents_the_write_loads_and_replays_them() {
         let root = TempDir::new().unwrap();
         let states = every_state(root.path());
         let dir = root.path().join("alex");
         let mut space = Space::open_with(&dir, LoadMode::OnDemand).unwrap();
-        let frames = space.frames_since_snapshot();
-        space.set_compaction_limits(frames + 1, u64::MAX);
-        space
-            .edit_agreement(&states[2].1, details("not yet due"), t(100))
-            .unwrap();
+        space.set_max_pending_intents(2);
+        for (i, words) in ["one", "two"].iter().enumerate() {
+            space
+                .edit_agreement(&states[2].1, details(words), t(100 + i as i64))
+                .unwrap();
+        }
         assert!(matches!(space.doc, DocState::NotLoaded(_)));
-        assert!(space.compaction_due());
         space
-            .edit_agreement(&states[2].1, details("due"), t(101))
+            .edit_agreement(&states[2].1, details("three"), t(102))
             .unwrap();
         assert!(matches!(space.doc, DocState::Ready(_)), "loaded to write");
-        drop(space);
+        assert_eq!(space.pending_intents(), 0, "replayed");
+        space.shutdown();
         let mut space = Space::open_with(&dir, LoadMode::OnDemand).unwrap();
-        assert_eq!(space.frames_since_snapshot(), 0, "compacted on close");
+        assert_eq!(space.pending_intents(), 0);
         assert_eq!(space.summary(&states[2].1).unwrap().title, "Active");
-        assert_eq!(space.agreement(&states[2].1).unwrap().details, "due");
+        assert_eq!(space.agreement(&states[2].1).unwrap().details, "three");
+        let history = space.history(&states[2].1).unwrap();
+        let times: Vec<_> = history
+            .iter()
+            .map(|h| h.at)
+            .filter(|at| *at >= t(100))
+            .collect();
+        assert_eq!(
+            times,
+            vec![t(100), t(101), t(102)],
+            "each write once, at its time"
+        );
     }
 
     #[test]
@@ -1512,6 +1487,8 @@ mod tests {
                 space.record_checkin(t(21).date_naive(), "", t(21)).unwrap();
             }
             sync(&mut alex, &mut sam);
+            alex.shutdown();
+            sam.shutdown();
         }
         for who in ["alex", "sam"] {
             let dir = root.path().join(who);
@@ -1547,7 +1524,7 @@ mod tests {
             .collect();
         assert_eq!(missed, ["cold"], "not what was missed before the check-ins");
         assert!(matches!(space.doc, DocState::NotLoaded(_)));
-        drop(space);
+        space.shutdown();
         let mut space = Space::open(&cold).unwrap();
         let log = space.follow_through(Some(&id("active"))).unwrap();
         let entry = log.iter().find(|e| e.id == logged.id).unwrap();
@@ -1574,6 +1551,8 @@ mod tests {
                     .unwrap();
             }
             sync(&mut alex, &mut sam);
+            alex.shutdown();
+            sam.shutdown();
         }
         let day = |d| chrono::NaiveDate::from_ymd_opt(2027, 4, d).unwrap();
         for who in ["alex", "sam"] {
@@ -1613,7 +1592,7 @@ mod tests {
             vec![SpaceEvent::DocumentChanged { remote: false }]
         );
         assert!(matches!(space.doc, DocState::NotLoaded(_)));
-        drop(space);
+        space.shutdown();
         let mut space = Space::open(&cold).unwrap();
         let checkins = space.checkins().unwrap();
         let last = checkins.last().unwrap();
@@ -1643,6 +1622,8 @@ mod tests {
         alex.acknowledge_concern(&by_sam_acknowledged, t(31))
             .unwrap();
         sync(&mut alex, &mut sam);
+        alex.shutdown();
+        sam.shutdown();
         vec![
             ("alex", by_alex),
             ("alex general", by_alex_general),
@@ -1775,7 +1756,7 @@ mod tests {
             .renegotiate_from_concern(&concerns[0].1, "let's rethink it", t(102))
             .unwrap();
         assert!(!matches!(space.doc, DocState::NotLoaded(_)));
-        drop(space);
+        space.shutdown();
         let mut space = Space::open(&cold).unwrap();
         let concern = space.concern(&by_sam).unwrap();
         assert_eq!(

@@ -8,7 +8,7 @@
 //! holds signed records: `done` (an occurrence, shared by both partners, so the partner's
 //! phone does not nag about something already done) and `snooze` (one partner's reminder).
 
-use super::{Act, Derived, Space, Touched, ViewCache};
+use super::{Act, Derived, Intent, Space, Touched, ViewCache};
 use crate::agreement::AgreementSummary;
 use crate::concern::Concern;
 use crate::document::{Document, Val};
@@ -472,25 +472,32 @@ impl Space {
 
     /// Marks a reminder's occurrence done, for both partners.
     pub fn mark_reminder_done(&mut self, id: &str, now: DateTime<Utc>) -> Result<()> {
-        if let Some(done) = self.mark_done_unloaded(id, now) {
-            return done;
+        let intent = Intent::ReminderDone {
+            reminder: id.to_owned(),
+        };
+        if let Some(done) = self.write_intent(intent, now) {
+            return done.map(|_| ());
         }
         self.writable()?;
         let reminder = self.find_reminder(id, now)?;
         if self.derived().reminders.marks.is_done(&reminder.occurrence) {
             return Ok(());
         }
+        let fields = done_mark_fields(&reminder);
+        self.write_mark("reminder done", fields, now)
+    }
+
+    /// Writes a `marks` record of this device with `fields`.
+    fn write_mark(
+        &mut self,
+        op: &str,
+        fields: Vec<(&'static str, Val)>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let seq = self.next_seq();
         let rec = RecordId::for_record(&self.identity().device_id(), seq);
-        self.write("reminder done", None, now, Touched::Reminders, |tx| {
-            tx.insert_record(
-                &["marks"],
-                rec.as_str(),
-                Act::new(seq).fields(vec![
-                    ("kind", "done".into()),
-                    ("occurrence", reminder.occurrence.clone().into()),
-                ]),
-            )
+        self.write(op, None, now, Touched::Reminders, |tx| {
+            tx.insert_record(&["marks"], rec.as_str(), Act::new(seq).fields(fields))
         })
     }
 
@@ -501,40 +508,18 @@ impl Space {
         until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        if let Some(done) = self.snooze_unloaded(id, until, now) {
-            return done;
+        let intent = Intent::ReminderSnooze {
+            reminder: id.to_owned(),
+            until,
+        };
+        if let Some(done) = self.write_intent(intent, now) {
+            return done.map(|_| ());
         }
         let (me, _) = self.writable()?;
         let reminder = self.find_reminder(id, now)?;
-        if reminder.partner != me {
-            return Err(Error::NotAllowed(
-                "you can snooze only your own reminders".into(),
-            ));
-        }
-        if until <= now {
-            return Err(Error::invalid("snooze", "must end in the future"));
-        }
-        let due = self
-            .derived()
-            .reminders
-            .marks
-            .snooze_of(&reminder.id)
-            .map(|s| s.due)
-            .unwrap_or(reminder.fires_at_utc);
-        let seq = self.next_seq();
-        let rec = RecordId::for_record(&self.identity().device_id(), seq);
-        self.write("reminder snooze", None, now, Touched::Reminders, |tx| {
-            tx.insert_record(
-                &["marks"],
-                rec.as_str(),
-                Act::new(seq).fields(vec![
-                    ("kind", "snooze".into()),
-                    ("reminder", reminder.id.clone().into()),
-                    ("until", until.timestamp_millis().into()),
-                    ("due", due.timestamp_millis().into()),
-                ]),
-            )
-        })
+        let fields =
+            snooze_mark_fields(&reminder, &me, &self.derived().reminders.marks, until, now)?;
+        self.write_mark("reminder snooze", fields, now)
     }
 
     /// Snoozes one of this partner's reminders by `duration`, from its fire time or from `now`
@@ -555,4 +540,41 @@ impl Space {
         let from = reminder.fires_at_utc.max(now);
         self.snooze_reminder(&reminder.id, from + duration, now)
     }
+}
+
+/// The fields of a mark saying `reminder`'s occurrence is done (for both partners).
+pub(super) fn done_mark_fields(reminder: &Reminder) -> Vec<(&'static str, Val)> {
+    vec![
+        ("kind", "done".into()),
+        ("occurrence", reminder.occurrence.clone().into()),
+    ]
+}
+
+/// The fields of a mark snoozing `reminder` until `until`, checked: only partner `me`'s own
+/// reminders, only into the future. The due time is the one already snoozed, if it was.
+pub(super) fn snooze_mark_fields(
+    reminder: &Reminder,
+    me: &PartnerId,
+    marks: &Marks,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(&'static str, Val)>> {
+    if &reminder.partner != me {
+        return Err(Error::NotAllowed(
+            "you can snooze only your own reminders".into(),
+        ));
+    }
+    if until <= now {
+        return Err(Error::invalid("snooze", "must end in the future"));
+    }
+    let due = marks
+        .snooze_of(&reminder.id)
+        .map(|s| s.due)
+        .unwrap_or(reminder.fires_at_utc);
+    Ok(vec![
+        ("kind", "snooze".into()),
+        ("reminder", reminder.id.clone().into()),
+        ("until", until.timestamp_millis().into()),
+        ("due", due.timestamp_millis().into()),
+    ])
 }

@@ -2,7 +2,7 @@
 //! views, or from the view cache written at the stored heads, so a cold start shows the
 //! agenda without waiting for the document to load (like the list).
 
-use super::reminders_impl::{schedule_from, ScheduleParts};
+use super::reminders::{schedule_from, ScheduleParts};
 use super::{Derived, Space, ViewCache};
 use crate::agreement::{AgreementSummary, Status};
 use crate::checkin::{Agenda, CheckIn, Upcoming, Waiting, APPRECIATION_PROMPT};
@@ -60,14 +60,14 @@ impl AgendaInputs {
         let mut inputs = AgendaInputs {
             me,
             enrolled,
-            partners: super::reminders_impl::schedule_partners(&derived.members),
+            partners: super::reminders::schedule_partners(&derived.members),
             open_concerns: derived
                 .concerns
                 .iter()
                 .filter(|c| c.state.is_open())
                 .cloned()
                 .collect(),
-            schedule_concerns: super::reminders_impl::schedule_concerns(&derived.concerns),
+            schedule_concerns: super::reminders::schedule_concerns(&derived.concerns),
             missed_since_last_checkin: Vec::new(),
             last_checkin: derived.checkins.last().cloned(),
             rules: derived.reminders.rules.clone(),
@@ -184,7 +184,12 @@ impl AgendaInputs {
         self.partners.iter().map(|p| p.id.clone()).collect()
     }
 
-    /// Done and snooze marks (a write without the document adds its own).
+    /// Done and snooze marks.
+    pub(crate) fn marks(&self) -> &Marks {
+        &self.marks
+    }
+
+    /// Done and snooze marks (an intent adds its own).
     pub(crate) fn marks_mut(&mut self) -> &mut Marks {
         &mut self.marks
     }
@@ -213,7 +218,7 @@ impl AgendaInputs {
     /// document); whether what reminders are computed from changed.
     pub(crate) fn take_concern(&mut self, concern: Concern) -> bool {
         let mut reminders_changed = false;
-        let scheduled = super::reminders_impl::schedule_concerns(std::slice::from_ref(&concern));
+        let scheduled = super::reminders::schedule_concerns(std::slice::from_ref(&concern));
         let entry = self
             .schedule_concerns
             .iter_mut()
@@ -370,7 +375,7 @@ mod tests {
         assert_eq!(expected[0].waiting_for_partner.len(), 2);
         assert!(!expected[0].upcoming.is_empty());
         assert!(expected[2].due_for_review.len() == 1);
-        drop(space);
+        space.shutdown();
 
         let mut space = Space::open(dir.path()).unwrap();
         for (now, expected) in instants().into_iter().zip(&expected) {
@@ -425,7 +430,7 @@ mod tests {
         let agenda = space.agenda(t(10)).unwrap();
         let expected = reminders(&mut space, &partners);
         assert!(expected.iter().any(|r| !r.is_empty()));
-        drop(space);
+        space.shutdown();
 
         let mut space = Space::open_with(dir.path(), LoadMode::OnDemand).unwrap();
         assert_eq!(space.list(&ListFilter::default()).unwrap(), list);
@@ -439,7 +444,7 @@ mod tests {
             .unwrap();
         assert!(matches!(space.doc, DocState::Ready(_)));
         assert_eq!(space.open_report().unwrap(), OpenReport::default());
-        drop(space);
+        space.shutdown();
         let mut space = Space::open_with(dir.path(), LoadMode::OnDemand).unwrap();
         let list = space.list(&ListFilter::default()).unwrap();
         assert!(list.iter().any(|a| a.id == created));
@@ -451,13 +456,13 @@ mod tests {
         let mut space = busy_space(dir.path());
         let list = space.list(&ListFilter::default()).unwrap();
         space.compact().unwrap();
-        drop(space);
+        space.shutdown();
         // No cache: the list loads the document.
         std::fs::remove_file(dir.path().join("view.json")).unwrap();
         let mut space = Space::open_with(dir.path(), LoadMode::OnDemand).unwrap();
         assert_eq!(space.list(&ListFilter::default()).unwrap(), list);
         assert!(space.derived.is_some());
-        drop(space);
+        space.shutdown();
         // A damaged snapshot: the call that needs the document names the file, and the file
         // is left as it was.
         std::fs::remove_file(dir.path().join("view.json")).unwrap();
@@ -473,7 +478,7 @@ mod tests {
         // Later calls repeat why.
         let again = space.agenda(t(10)).unwrap_err();
         assert!(again.to_string().contains("snapshot.bin"), "{again}");
-        drop(space);
+        space.shutdown();
         assert_eq!(std::fs::read(&snapshot).unwrap(), bytes);
     }
 
@@ -503,7 +508,7 @@ mod tests {
                 .unwrap_err()
         ));
         let agenda = tablet.agenda(t(42)).unwrap();
-        drop(tablet);
+        tablet.shutdown();
         let mut tablet = Space::open_with(tablet_dir.path(), LoadMode::OnDemand).unwrap();
         assert!(stranger(
             tablet
@@ -518,7 +523,7 @@ mod tests {
     fn a_cache_without_the_agenda_or_a_stale_one_waits_for_the_load() {
         let dir = tempfile::TempDir::new().unwrap();
         let space = busy_space(dir.path());
-        drop(space);
+        space.shutdown();
         let view = dir.path().join("view.json");
         // A cache written by an earlier build has no agenda: the agenda waits for the load.
         let mut cache: serde_json::Value =
@@ -534,12 +539,12 @@ mod tests {
         space
             .raise_concern(concern(None, "and this"), t(11))
             .unwrap();
-        drop(space);
+        space.shutdown();
         std::fs::write(&view, stale).unwrap();
         let mut space = Space::open(dir.path()).unwrap();
         assert_eq!(space.agenda(t(12)).unwrap().open_concerns.len(), 2);
         assert!(space.derived.is_some());
-        drop(space);
+        space.shutdown();
         // A cache written for another log (e.g. before a frame that only added checkpoints,
         // which leaves the heads as they were) is not used either.
         let mut cache: serde_json::Value =

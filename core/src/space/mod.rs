@@ -12,7 +12,7 @@ use crate::agreement::{
 };
 use crate::checkin::CheckIn;
 use crate::concern::{Concern, ConcernStep, NewConcern};
-use crate::document::{heads_from_bytes, heads_to_bytes, Document, Entity, Heads, Val};
+use crate::document::{heads_from_bytes, heads_to_bytes, Document, Entity, Heads, Record, Val};
 use crate::error::{Error, Result};
 use crate::followthrough::{LogEntry, LogKind};
 use crate::identity::DeviceIdentity;
@@ -20,7 +20,7 @@ use crate::ids::{
     AgreementId, ConcernId, DeviceId, PartnerId, RecordId, SpaceId, LOG_KEY_SEPARATOR,
 };
 use crate::position::{PartnerSecret, Position, PositionState};
-use crate::storage::{cut_log_at, Frame, Storage, TornTail};
+use crate::storage::{cut_log_at, Frame, IntentLog, Storage, TornTail};
 use crate::trust::{Anchor, Checkpoint, Checkpoints, Role, CHECKPOINT_BYTES};
 use crate::view::{
     self, display_val, field_value_ok, AgreementState, Device, Members, Partner, Problem,
@@ -28,24 +28,21 @@ use crate::view::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 
 pub use crate::document::SCHEMA_VERSION;
 
-#[path = "space_agenda.rs"]
-mod agenda_impl;
-#[path = "space_reminders.rs"]
-mod reminders_impl;
-#[path = "space_sync.rs"]
-mod sync_impl;
-#[path = "space_unloaded.rs"]
-mod unloaded_impl;
-use agenda_impl::AgendaInputs;
-use reminders_impl::ReminderState;
-pub use reminders_impl::DEFAULT_HORIZON_DAYS;
-pub use sync_impl::PeerSyncState;
+mod agenda;
+mod intents;
+mod reminders;
+mod sync;
+use agenda::AgendaInputs;
+use intents::{Intent, PendingIntent, Replaying, WriteBasis};
+use reminders::ReminderState;
+pub use reminders::DEFAULT_HORIZON_DAYS;
+pub use sync::PeerSyncState;
 
 /// The log is due for compaction into a snapshot after this many appended frames
 /// ([`Space::compact_if_due`] at a quiet moment: the node when idle, closing the space) ...
@@ -109,6 +106,9 @@ pub struct OpenReport {
     pub torn_tail: Option<TornTail>,
     /// Why the space is read-only, if it is.
     pub read_only: Option<String>,
+    /// A torn or corrupt tail of the intent log (writes made without the document) that was
+    /// cut off; the intents before it were kept.
+    pub damaged_intents: Option<TornTail>,
 }
 
 /// Filter for [`Space::list`].
@@ -157,6 +157,12 @@ struct ViewCache {
     /// who counts as a member) leaves the heads as they were.
     #[serde(default)]
     log_frames: Option<usize>,
+    /// What planning a write reads without the document (absent: such writes load it).
+    #[serde(default)]
+    basis: Option<WriteBasis>,
+    /// The pending intents already applied to these views, oldest first.
+    #[serde(default)]
+    intents: Vec<String>,
 }
 
 /// Views derived from the document at `heads`.
@@ -248,9 +254,17 @@ impl Touched {
     }
 }
 
-/// The loaded document, the index of the first bad log frame (if any) and the checkpoints
-/// stored in the log.
-type LoadResult = std::result::Result<(Document, Option<usize>, Vec<Checkpoint>), Error>;
+/// What loading read besides the document: the index of the first bad log frame (if any),
+/// the checkpoints stored in the log and the ids of the intents its changes made.
+#[derive(Default)]
+struct LoadedExtras {
+    bad_frame: Option<usize>,
+    checkpoints: Vec<Checkpoint>,
+    intents: BTreeSet<String>,
+}
+
+/// The loaded document and what else the log held.
+type LoadResult = std::result::Result<(Document, LoadedExtras), Error>;
 
 enum DocState {
     /// Opened on demand: loaded by the first call that needs the document.
@@ -280,18 +294,21 @@ impl DocumentSource {
             }
             None => Document::empty(&self.actor),
         };
-        let mut checkpoints = Vec::new();
+        let mut extras = LoadedExtras::default();
         for (i, frame) in self.frames.iter().enumerate() {
-            let Ok((changes, stored)) = split_checkpoint_items(&frame.changes) else {
-                return Ok((doc, Some(i), checkpoints));
+            let Ok(items) = FrameItems::split(&frame.changes) else {
+                extras.bad_frame = Some(i);
+                return Ok((doc, extras));
             };
-            if doc.apply_stored_changes(&changes).is_err() {
-                return Ok((doc, Some(i), checkpoints));
+            if doc.apply_stored_changes(&items.changes).is_err() {
+                extras.bad_frame = Some(i);
+                return Ok((doc, extras));
             }
-            checkpoints.extend(stored);
+            extras.checkpoints.extend(items.checkpoints);
+            extras.intents.extend(items.intents);
         }
         doc.prepare_for_peers();
-        Ok((doc, None, checkpoints))
+        Ok((doc, extras))
     }
 }
 
@@ -334,10 +351,18 @@ pub struct Space {
     compaction: CompactionLimits,
     /// Why loading the document failed, repeated to every later call that needs it.
     load_failure: Option<String>,
-    /// `edits.json` once read (edits without the document loaded).
-    edits: Option<Box<unloaded_impl::EditCache>>,
-    /// Edits were made without the document since the caches were written.
+    /// `intents.log`: writes made without the document, until they are replayed into it.
+    intents: IntentLog,
+    /// The intents in the log, oldest first (replayed when the document loads).
+    pending: Vec<PendingIntent>,
+    /// The intent being replayed, if one is.
+    replaying: Option<Replaying>,
+    /// Pending intents past which a write loads the document and replays them.
+    max_pending_intents: usize,
+    /// The view cache changed since it was written (intents applied to it).
     unsaved_caches: bool,
+    /// Whether the space was closed by [`Space::shutdown`] (dropping it unclosed only logs).
+    closed: bool,
 }
 
 fn now_ms(now: DateTime<Utc>) -> i64 {
@@ -432,6 +457,9 @@ fn parse_message(text: &str) -> OpMessage {
 const EXPORT_MAGIC: &[u8; 4] = b"ACX1";
 /// Start of a checkpoint item in a change list (never the start of an Automerge change).
 const CHECKPOINT_ITEM_MAGIC: &[u8; 4] = b"ACKP";
+/// Start of an item of a stored log frame naming the intent its changes made (only in this
+/// device's own log, never from a peer).
+const INTENT_ITEM_MAGIC: &[u8; 4] = b"ACIN";
 
 /// A checkpoint as an item of a change list or log frame.
 fn checkpoint_item(checkpoint: &Checkpoint) -> Vec<u8> {
@@ -440,20 +468,39 @@ fn checkpoint_item(checkpoint: &Checkpoint) -> Vec<u8> {
     item
 }
 
-/// Separates the checkpoint items of a change list from the changes.
-fn split_checkpoint_items(items: &[Vec<u8>]) -> Result<(Vec<Vec<u8>>, Vec<Checkpoint>)> {
-    let mut checkpoints = Vec::new();
-    let mut changes = Vec::with_capacity(items.len());
-    for item in items {
-        match item.strip_prefix(CHECKPOINT_ITEM_MAGIC) {
-            Some(rest) => checkpoints.extend(
-                Checkpoint::decode_all(rest)
-                    .ok_or_else(|| Error::InvalidRemoteData("a checkpoint is malformed".into()))?,
-            ),
-            None => changes.push(item.clone()),
+/// A change list (a stored log frame, or a peer's message) split into its parts.
+struct FrameItems {
+    changes: Vec<Vec<u8>>,
+    checkpoints: Vec<Checkpoint>,
+    /// The intents these changes made (only this device's own log holds them).
+    intents: Vec<String>,
+}
+
+impl FrameItems {
+    /// Separates the checkpoint and intent items of a change list from the changes.
+    fn split(items: &[Vec<u8>]) -> Result<FrameItems> {
+        let mut split = FrameItems {
+            changes: Vec::with_capacity(items.len()),
+            checkpoints: Vec::new(),
+            intents: Vec::new(),
+        };
+        for item in items {
+            if let Some(rest) = item.strip_prefix(CHECKPOINT_ITEM_MAGIC) {
+                split.checkpoints.extend(
+                    Checkpoint::decode_all(rest).ok_or_else(|| {
+                        Error::InvalidRemoteData("a checkpoint is malformed".into())
+                    })?,
+                );
+            } else if let Some(rest) = item.strip_prefix(INTENT_ITEM_MAGIC) {
+                split
+                    .intents
+                    .push(String::from_utf8_lossy(rest).into_owned());
+            } else {
+                split.changes.push(item.clone());
+            }
         }
+        Ok(split)
     }
-    Ok((changes, checkpoints))
 }
 
 /// Splits an export into its checkpoints and document (a bare document has none).
@@ -637,6 +684,7 @@ impl Space {
     ) -> Result<Space> {
         anchor.save(dir)?;
         let (mut storage, _) = Storage::open(dir, lock)?;
+        let (intents, _, _) = IntentLog::open(dir)?;
         let heads = doc.heads();
         // A document received whole is stored as it came (it is a saved document already).
         match saved {
@@ -663,8 +711,12 @@ impl Space {
             unstored_checkpoints: Vec::new(),
             compaction: CompactionLimits::default(),
             load_failure: None,
-            edits: None,
+            intents,
+            pending: Vec::new(),
+            replaying: None,
+            max_pending_intents: intents::MAX_PENDING_INTENTS,
             unsaved_caches: false,
+            closed: false,
         };
         space.refresh_own_checkpoint();
         space.trust.checkpoints.save(dir)?;
@@ -692,6 +744,11 @@ impl Space {
             reason: "missing: this device's record of which space it belongs to".into(),
         })?;
         let (storage, loaded) = Storage::open(dir, lock)?;
+        let (intents, payloads, damaged_intents) = IntentLog::open(dir)?;
+        let pending = payloads
+            .iter()
+            .map(|payload| PendingIntent::decode(payload, dir))
+            .collect::<Result<Vec<_>>>()?;
         let stored_heads = loaded.heads().map(heads_from_bytes).unwrap_or_default();
         let cache = Storage::read_view_cache(dir)
             .and_then(|bytes| serde_json::from_slice::<ViewCache>(&bytes).ok())
@@ -719,7 +776,7 @@ impl Space {
                     .map_err(|e| Error::io(dir, e))?,
             ),
         };
-        Ok(Space {
+        let mut space = Space {
             storage,
             trust: TrustContext {
                 space_id: anchor.space_id.clone(),
@@ -735,6 +792,7 @@ impl Space {
             report: OpenReport {
                 torn_tail: torn,
                 read_only: None,
+                damaged_intents,
             },
             events: Vec::new(),
             reminders_fingerprint: 0,
@@ -742,9 +800,15 @@ impl Space {
             unstored_checkpoints: Vec::new(),
             compaction: CompactionLimits::default(),
             load_failure: None,
-            edits: None,
+            intents,
+            pending,
+            replaying: None,
+            max_pending_intents: intents::MAX_PENDING_INTENTS,
             unsaved_caches: false,
-        })
+            closed: false,
+        };
+        space.bring_cache_to_intents();
+        Ok(space)
     }
 
     /// Waits for the document to be loaded and derived.
@@ -767,25 +831,30 @@ impl Space {
                 }
                 _ => unreachable!("checked above"),
             };
-            let (doc, bad_frame, stored_checkpoints) = match loaded {
+            let (doc, extras) = match loaded {
                 Ok(loaded) => loaded,
                 Err(e) => {
                     self.load_failure = Some(e.to_string());
                     return Err(e);
                 }
             };
-            if let Some(index) = bad_frame {
+            if let Some(index) = extras.bad_frame {
                 if let Some(torn) = cut_log_at(&mut self.storage, index)? {
                     self.report.torn_tail = Some(torn);
                 }
             }
             self.persisted_heads = doc.heads();
             self.doc = DocState::Ready(Box::new(doc));
-            self.trust.checkpoints.add(&stored_checkpoints);
+            self.trust.checkpoints.add(&extras.checkpoints);
             self.refresh_own_checkpoint();
             self.resolve_checkpoints();
             self.derive_all()?;
             self.reminders_fingerprint = reminders_fingerprint(self.derived());
+            // Before anything else uses the document: the writes made without it.
+            self.replay_intents(&extras.intents)?;
+            // A cache that did not match (or held intents now replayed) is written anew at
+            // the next quiet moment.
+            self.unsaved_caches = true;
         }
         match self.doc {
             DocState::Ready(_) if self.derived.is_some() => Ok(()),
@@ -812,6 +881,14 @@ impl Space {
         self.derived.as_ref().expect("callers call ready() first")
     }
 
+    /// The agenda's inputs in the view cache, while the document is not loaded.
+    fn cached_agenda(&self) -> Option<&AgendaInputs> {
+        match (&self.derived, &self.cached) {
+            (None, Some(cache)) => cache.agenda.as_ref(),
+            _ => None,
+        }
+    }
+
     /// What opening found and repaired (complete once the document has loaded).
     pub fn open_report(&mut self) -> Result<OpenReport> {
         self.ready()?;
@@ -830,6 +907,7 @@ impl Space {
     }
 
     fn note_change(&mut self, remote: bool) {
+        self.unsaved_caches = true;
         self.events.push(SpaceEvent::DocumentChanged { remote });
         if !std::mem::take(&mut self.reminders_dirty) {
             return;
@@ -881,7 +959,7 @@ impl Space {
         problems.insert("concerns".to_owned(), std::mem::take(&mut p));
         crate::position::read_positions(doc, &members, &self.trust.space_id, &mut p, &mut max_seq);
         problems.insert("positions".to_owned(), std::mem::take(&mut p));
-        let reminders = reminders_impl::read_reminders(doc, &members, &mut p);
+        let reminders = reminders::read_reminders(doc, &members, &mut p);
         problems.insert("reminders".to_owned(), p);
         max_seq = max_seq.max(reminders.max_seq);
         max_seq = max_seq.max(view::max_record_seq(&log, &checkins, &concerns));
@@ -902,7 +980,6 @@ impl Space {
             schema,
         });
         self.cached = None;
-        self.edits = None;
         Ok(())
     }
 
@@ -974,7 +1051,7 @@ impl Space {
                 derived.problems.insert("checkins".into(), p);
             }
             Touched::Reminders => {
-                derived.reminders = reminders_impl::read_reminders(doc, &derived.members, &mut p);
+                derived.reminders = reminders::read_reminders(doc, &derived.members, &mut p);
                 derived.max_seq = derived.max_seq.max(derived.reminders.max_seq);
                 derived.problems.insert("reminders".into(), p);
             }
@@ -1108,6 +1185,14 @@ impl Space {
 
     fn next_seq(&mut self) -> i64 {
         let derived = self.derived.as_mut().expect("ready");
+        // A replayed intent's record takes the order it was given when it was made (and so
+        // the id handed back then).
+        if let Some(seq) = self.replaying.as_mut().and_then(|r| r.seq.take()) {
+            if seq > derived.max_seq {
+                derived.max_seq = seq;
+                return seq;
+            }
+        }
         // Saturating: a peer's record may claim any order, even the largest.
         derived.max_seq = derived.max_seq.saturating_add(1);
         derived.max_seq
@@ -1146,6 +1231,12 @@ impl Space {
         }
         let mut changes = doc.changes_after(&self.persisted_heads);
         changes.extend(self.unstored_checkpoints.iter().map(checkpoint_item));
+        // Recorded with the change it became, so replay applies an intent exactly once.
+        if let Some(replaying) = &self.replaying {
+            let mut item = INTENT_ITEM_MAGIC.to_vec();
+            item.extend_from_slice(replaying.id.as_bytes());
+            changes.push(item);
+        }
         let frame = Frame {
             heads: heads_to_bytes(&heads),
             changes,
@@ -1184,8 +1275,8 @@ impl Space {
                 None => Document::empty(&actor),
             };
             for frame in &loaded.frames {
-                let (changes, _) = split_checkpoint_items(&frame.changes).ok()?;
-                doc.apply_stored_changes(&changes).ok()?;
+                let items = FrameItems::split(&frame.changes).ok()?;
+                doc.apply_stored_changes(&items.changes).ok()?;
             }
             Some(doc)
         });
@@ -1233,6 +1324,7 @@ impl Space {
         self.storage.compact(&heads_to_bytes(&heads), &bytes)?;
         self.persisted_heads = heads;
         self.write_view_cache();
+        self.unsaved_caches = false;
         Ok(())
     }
 
@@ -1244,7 +1336,9 @@ impl Space {
         if derived.heads != self.persisted_heads {
             return;
         }
-        let log_frames = self.storage.frames_since_snapshot();
+        let DocState::Ready(doc) = &self.doc else {
+            return;
+        };
         let cache = ViewCache {
             heads: derived.heads.iter().map(|h| h.to_string()).collect(),
             schema: SCHEMA_VERSION,
@@ -1257,28 +1351,65 @@ impl Space {
                 .me_for_reading()
                 .ok()
                 .map(|(me, _)| AgendaInputs::from_derived(derived, me, self.me().is_ok())),
-            log_frames: Some(log_frames),
+            log_frames: Some(self.storage.frames_since_snapshot()),
+            basis: Some(WriteBasis::from_loaded(doc, derived)),
+            intents: Vec::new(),
         };
-        if let (Ok(bytes), DocState::Ready(doc)) = (serde_json::to_vec(&cache), &self.doc) {
-            // The edit cache first: a view cache without it only means loading to edit.
-            let edits = unloaded_impl::EditCache::from_loaded(doc, derived, log_frames);
-            if let Ok(edit_bytes) = serde_json::to_vec(&edits) {
-                let _ = self.storage.write_edit_cache(&edit_bytes);
-            }
+        if let Ok(bytes) = serde_json::to_vec(&cache) {
             let _ = self.storage.write_view_cache(&bytes);
         }
     }
 
-    /// Closes the space, saving the list cache for a fast next open.
-    pub fn shutdown(self) {
-        drop(self)
+    /// Writes the view cache now if it is not up to date (the apps call it when going to the
+    /// background: a phone may kill the app without closing it), so the next cold start shows
+    /// the list, the agenda and reminders without loading the history.
+    pub fn flush(&mut self) {
+        if !std::mem::take(&mut self.unsaved_caches) {
+            return;
+        }
+        if self.derived.is_some() {
+            self.write_view_cache();
+        } else if let Some(bytes) = self
+            .cached
+            .as_ref()
+            .and_then(|c| serde_json::to_vec(c).ok())
+        {
+            let _ = self.storage.write_view_cache(&bytes);
+        }
+    }
+
+    /// What a quiet moment is for (the node calls it when no change came for a while):
+    /// compacts the log if it is due, else brings the view cache up to date. Returns whether
+    /// it compacted.
+    pub fn tidy(&mut self) -> Result<bool> {
+        if self.compact_if_due()? {
+            return Ok(true);
+        }
+        self.flush();
+        Ok(false)
+    }
+
+    /// Closes the space in place (for an owner that cannot give it up, like the node): as
+    /// [`Space::shutdown`]. Later calls still work; closing again writes only what changed.
+    pub fn close(&mut self) {
+        self.closed = true;
+        if let Err(e) = self.tidy() {
+            tracing::warn!("compacting the log on close failed (it stays valid): {e}");
+            self.flush();
+        }
+    }
+
+    /// Closes the space: compacts the log if it is due (a quiet moment), else saves the view
+    /// cache for a fast next open. Dropping a space without it writes nothing.
+    pub fn shutdown(mut self) {
+        self.close();
     }
 
     // ----- members -------------------------------------------------------------------------
 
     /// The space, its partners and devices.
     pub fn info(&mut self) -> Result<SpaceInfo> {
-        if let Some(info) = self.info_unloaded() {
+        if let Some(info) = self.info_from_cache() {
             return info;
         }
         self.ready()?;
@@ -1493,8 +1624,8 @@ impl Space {
 
     /// Finds the concern whose id starts with `prefix`.
     pub fn find_concern(&mut self, prefix: &str) -> Result<ConcernId> {
-        if let Some(ids) = self.concern_ids_unloaded() {
-            return unique_prefix("concern", prefix, ids.iter());
+        if let Some(inputs) = self.cached_agenda() {
+            return unique_prefix("concern", prefix, inputs.concern_ids().iter());
         }
         self.ready()?;
         let ids: Vec<&ConcernId> = self.derived().concerns.iter().map(|c| &c.id).collect();
@@ -1591,8 +1722,12 @@ impl Space {
         edit: AgreementEdit,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        if let Some(done) = self.edit_unloaded(id, &edit, now) {
-            return done;
+        let intent = Intent::AgreementEdit {
+            agreement: id.clone(),
+            edit: edit.clone(),
+        };
+        if let Some(done) = self.write_intent(intent, now) {
+            return done.map(|_| ());
         }
         self.writable()?;
         if edit.is_empty() {
@@ -1713,8 +1848,11 @@ impl Space {
 
     /// Records this partner's consent to the agreement's current exact words.
     pub fn accept(&mut self, id: &AgreementId, now: DateTime<Utc>) -> Result<()> {
-        if let Some(done) = self.accept_unloaded(id, now) {
-            return done;
+        let intent = Intent::Acceptance {
+            agreement: id.clone(),
+        };
+        if let Some(done) = self.write_intent(intent, now) {
+            return done.map(|_| ());
         }
         let (me, _) = self.writable()?;
         let Some(acceptance) = acceptance_to_write(self.state(id)?, &me)? else {
@@ -2008,12 +2146,17 @@ impl Space {
         text: &str,
         now: DateTime<Utc>,
     ) -> Result<LogEntry> {
-        let key = match self.log_unloaded(id, kind, text, now) {
-            Some(Ok((_, Some(entry)))) => return Ok(entry),
-            Some(Ok((key, None))) => key,
-            Some(Err(e)) => return Err(e),
-            None => self.write_log_entry(id, kind, text, now)?,
+        let intent = Intent::FollowThrough {
+            agreement: id.clone(),
+            entry: kind,
+            text: text.to_owned(),
         };
+        if let Some(done) = self.write_intent(intent, now) {
+            if let Some(entry) = done?.and_then(|effect| effect.into_log_entry()) {
+                return Ok(entry);
+            }
+        }
+        let key = self.write_log_entry(id, kind, text, now)?;
         self.ready()?;
         let entry = self.derived().log.iter().find(|e| e.id == key).cloned();
         entry.ok_or_else(|| Error::not_found("log entry", key.as_str()))
@@ -2115,10 +2258,17 @@ impl Space {
         text: &str,
         now: DateTime<Utc>,
     ) -> Result<Concern> {
-        match self.concern_step_unloaded(id, step, text, now) {
-            Some(Ok(Some(after))) => return Ok(after),
-            Some(Ok(None)) => {}
-            Some(Err(e)) => return Err(e),
+        let intent = Intent::ConcernStep {
+            concern: id.clone(),
+            step,
+            text: text.to_owned(),
+        };
+        match self.write_intent(intent, now) {
+            Some(done) => {
+                if let Some(after) = done?.and_then(|effect| effect.into_concern()) {
+                    return Ok(after);
+                }
+            }
             None => self.write_concern_step(id, step, text, now)?,
         }
         self.concern(id)
@@ -2215,8 +2365,8 @@ impl Space {
 
     /// One concern.
     pub fn concern(&mut self, id: &ConcernId) -> Result<Concern> {
-        if let Some(open) = self.concern_unloaded(id) {
-            return Ok(open);
+        if let Some(Ok(Some(open))) = self.cached_agenda().map(|inputs| inputs.open_concern(id)) {
+            return Ok(open.clone());
         }
         self.ready()?;
         self.concern_state(id).cloned()
@@ -2243,12 +2393,16 @@ impl Space {
         notes: &str,
         now: DateTime<Utc>,
     ) -> Result<CheckIn> {
-        let key = match self.checkin_unloaded(held_on, notes, now) {
-            Some(Ok((_, Some(checkin)))) => return Ok(checkin),
-            Some(Ok((key, None))) => key,
-            Some(Err(e)) => return Err(e),
-            None => self.write_checkin(held_on, notes, now)?,
+        let intent = Intent::CheckIn {
+            held_on,
+            notes: notes.to_owned(),
         };
+        if let Some(done) = self.write_intent(intent, now) {
+            if let Some(checkin) = done?.and_then(|effect| effect.into_checkin()) {
+                return Ok(checkin);
+            }
+        }
+        let key = self.write_checkin(held_on, notes, now)?;
         self.ready()?;
         let checkin = self
             .derived()
@@ -2357,7 +2511,16 @@ impl Space {
     /// reuse another device's op counters change nothing.
     pub fn apply_changes(&mut self, changes: &[Vec<u8>]) -> Result<bool> {
         self.ready()?;
-        let (plain, checkpoints) = split_checkpoint_items(changes)?;
+        let FrameItems {
+            changes: plain,
+            checkpoints,
+            intents,
+        } = FrameItems::split(changes)?;
+        if !intents.is_empty() {
+            return Err(Error::InvalidRemoteData(
+                "a peer's changes name intents of this device's log; they were refused".into(),
+            ));
+        }
         self.receive_checkpoints(&checkpoints);
         let DocState::Ready(doc) = &mut self.doc else {
             return Err(Error::NotAllowed("the space is not loaded".into()));
@@ -2657,6 +2820,11 @@ impl Space {
         self.compaction = CompactionLimits { frames, bytes };
     }
 
+    /// Loads and replays the pending intents once `limit` wait, instead of the default.
+    pub(crate) fn set_max_pending_intents(&mut self, limit: usize) {
+        self.max_pending_intents = limit;
+    }
+
     /// Frames appended since the last snapshot.
     pub(crate) fn frames_since_snapshot(&self) -> usize {
         self.storage.frames_since_snapshot()
@@ -2674,14 +2842,12 @@ impl Space {
 
 impl Drop for Space {
     fn drop(&mut self) {
-        // Closing is a quiet moment: compact if due (best effort; the log stays valid).
-        if !std::thread::panicking() && matches!(self.compact_if_due(), Ok(true)) {
-            return;
-        }
-        if self.derived.is_some() {
-            self.write_view_cache();
-        } else {
-            self.save_unloaded_caches();
+        // No I/O here: everything written is durable already; only the caches may be older.
+        if !self.closed {
+            tracing::debug!(
+                dir = %self.storage.dir().display(),
+                "space dropped without shutdown(); its view cache was not refreshed"
+            );
         }
     }
 }
@@ -3233,7 +3399,7 @@ mod compaction_tests {
         assert_eq!(space.frames_since_snapshot(), 0);
         assert!(!space.compaction_due());
         assert!(!space.compact_if_due().unwrap());
-        drop(space);
+        space.shutdown();
         let mut space = Space::open(dir.path()).unwrap();
         assert_eq!(space.list(&ListFilter::default()).unwrap().len(), 6);
     }
@@ -3253,7 +3419,7 @@ mod compaction_tests {
         let dir = tempfile::TempDir::new().unwrap();
         let mut space = space(dir.path());
         write(&mut space, 7);
-        drop(space);
+        space.shutdown();
         let mut space = Space::open(dir.path()).unwrap();
         assert_eq!(space.frames_since_snapshot(), 0);
         assert_eq!(space.list(&ListFilter::default()).unwrap().len(), 7);
@@ -3266,7 +3432,7 @@ mod compaction_tests {
         let mut space = space(dir.path());
         space.set_compaction_limits(usize::MAX, u64::MAX);
         write(&mut space, 3);
-        drop(space);
+        space.shutdown();
         let mut space = Space::open_with(dir.path(), LoadMode::OnDemand).unwrap();
         space.set_compaction_limits(2, u64::MAX);
         assert!(space.compaction_due());
