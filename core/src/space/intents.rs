@@ -141,8 +141,8 @@ struct Writer {
 pub(super) enum Effect {
     Agreement {
         id: AgreementId,
-        basis: AgreementBasis,
-        summary: AgreementSummary,
+        basis: Box<AgreementBasis>,
+        summary: Box<AgreementSummary>,
         reminders_changed: bool,
     },
     LogEntry(LogEntry),
@@ -154,7 +154,7 @@ pub(super) enum Effect {
 /// What planning an intent found: something to write, nothing to write (the loaded path
 /// would write nothing either), or a write the cache cannot plan (the caller loads).
 enum Plan {
-    Write(Effect),
+    Write(Box<Effect>),
     Nothing,
     NeedsDocument,
 }
@@ -225,7 +225,7 @@ impl Space {
     ) -> Option<Result<Option<Effect>>> {
         let writer = self.intent_writer()?;
         let effect = match self.plan_intent(&intent, &writer, now) {
-            Ok(Plan::Write(effect)) => effect,
+            Ok(Plan::Write(effect)) => *effect,
             Ok(Plan::Nothing) => return Some(Ok(None)),
             Ok(Plan::NeedsDocument) => return None,
             Err(e) => return Some(Err(e)),
@@ -348,10 +348,9 @@ impl Space {
                 let fields = Act::new(writer.seq).fields(log_entry_fields(*entry, text));
                 let record = Record::pending(key.0, fields, actor, at);
                 let read = view::read_log_from(vec![record], &writer.members, &mut Vec::new());
-                Ok(read
-                    .into_iter()
-                    .next()
-                    .map_or(Plan::NeedsDocument, |e| Plan::Write(Effect::LogEntry(e))))
+                Ok(read.into_iter().next().map_or(Plan::NeedsDocument, |e| {
+                    Plan::Write(Box::new(Effect::LogEntry(e)))
+                }))
             }
             Intent::CheckIn { held_on, notes } => {
                 let notes = clean_text("notes", notes, MAX_TEXT_CHARS, false)?;
@@ -359,10 +358,9 @@ impl Space {
                 let fields = Act::new(writer.seq).fields(checkin_fields(*held_on, notes));
                 let record = Record::pending(key.0, fields, actor, at);
                 let read = view::read_checkins_from(vec![record], &writer.members, &mut Vec::new());
-                Ok(read
-                    .into_iter()
-                    .next()
-                    .map_or(Plan::NeedsDocument, |c| Plan::Write(Effect::CheckIn(c))))
+                Ok(read.into_iter().next().map_or(Plan::NeedsDocument, |c| {
+                    Plan::Write(Box::new(Effect::CheckIn(c)))
+                }))
             }
             Intent::ConcernStep {
                 concern: id,
@@ -394,7 +392,9 @@ impl Space {
                 let fields = Act::new(writer.seq).fields(concern_step_fields(*step, text));
                 let record = Record::pending(key.0, fields, actor, at);
                 Ok(view::concern_after_step(concern, &record, &writer.members)
-                    .map_or(Plan::NeedsDocument, |c| Plan::Write(Effect::Concern(c))))
+                    .map_or(Plan::NeedsDocument, |c| {
+                        Plan::Write(Box::new(Effect::Concern(c)))
+                    }))
             }
             Intent::ReminderDone { .. } => {
                 let (Some(inputs), Some(reminder)) = (inputs, reminder) else {
@@ -404,7 +404,9 @@ impl Space {
                     return Ok(Plan::Nothing);
                 }
                 let fields = done_mark_fields(&reminder);
-                Ok(Plan::Write(Effect::Mark(mark_record(writer, fields, at))))
+                Ok(Plan::Write(Box::new(Effect::Mark(mark_record(
+                    writer, fields, at,
+                )))))
             }
             Intent::ReminderSnooze { until, .. } => {
                 let (Some(inputs), Some(reminder)) = (inputs, reminder) else {
@@ -412,7 +414,9 @@ impl Space {
                 };
                 let fields =
                     snooze_mark_fields(&reminder, &writer.me, inputs.marks(), *until, now)?;
-                Ok(Plan::Write(Effect::Mark(mark_record(writer, fields, at))))
+                Ok(Plan::Write(Box::new(Effect::Mark(mark_record(
+                    writer, fields, at,
+                )))))
             }
         }
     }
@@ -454,10 +458,10 @@ impl Space {
                 reminders_changed: changed,
             } => {
                 if let Some(entry) = cache.agreements.iter_mut().find(|a| &a.id == id) {
-                    *entry = summary.clone();
+                    *entry = (**summary).clone();
                 }
                 if let Some(write_basis) = cache.basis.as_mut() {
-                    write_basis.agreements.insert(id.clone(), basis.clone());
+                    write_basis.agreements.insert(id.clone(), (**basis).clone());
                 }
                 reminders_changed = *changed;
             }
@@ -632,15 +636,15 @@ fn agreement_after(
     else {
         return Plan::NeedsDocument;
     };
-    Plan::Write(Effect::Agreement {
+    Plan::Write(Box::new(Effect::Agreement {
         id: id.clone(),
         reminders_changed: before.reminder_fingerprint() != after.reminder_fingerprint(),
-        summary: after.summary.clone(),
-        basis: AgreementBasis {
+        summary: Box::new(after.summary.clone()),
+        basis: Box::new(AgreementBasis {
             registers,
             children: after.children.for_summary(&after.revision),
-        },
-    })
+        }),
+    }))
 }
 
 /// A `marks` record of `writer` with `fields`, as it will be written.

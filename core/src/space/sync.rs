@@ -3,14 +3,10 @@
 //! endpoint an enrolled, non-removed device?). Remote changes go through the same durable
 //! storage as local ones before anything is acknowledged.
 
-use super::{DocState, Space};
+use super::*;
 use crate::document::{actors_of, SyncState};
-use crate::error::{Error, Result};
-use crate::ids::DeviceId;
 use crate::storage::{ensure_private_dir, write_atomic};
-use crate::trust::{Checkpoint, CHECKPOINT_BYTES};
-use crate::view::Device;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 
 /// What this device knows about a peer device's copy: persisted between sessions so a
 /// reconnecting device sends what the peer lacks without a full handshake.
@@ -209,5 +205,151 @@ impl Space {
             .unwrap_or_default();
         theirs.sort();
         ours == theirs
+    }
+}
+
+/// Exchanging changes with peers: heads, exports, changes since, applying theirs.
+impl Space {
+    /// The document heads (hex change hashes).
+    pub fn heads(&mut self) -> Result<Vec<String>> {
+        self.ready()?;
+        Ok(self.doc().heads().iter().map(|h| h.to_string()).collect())
+    }
+
+    /// The whole document with every device's checkpoint (to send to a newly enrolled
+    /// device; [`Space::join`] reads it).
+    pub fn export_document(&mut self) -> Result<Vec<u8>> {
+        self.ready()?;
+        let checkpoints = self.trust.checkpoints.encode_all();
+        let mut out = Vec::with_capacity(8 + checkpoints.len());
+        out.extend_from_slice(EXPORT_MAGIC);
+        out.extend_from_slice(&((checkpoints.len() / CHECKPOINT_BYTES) as u32).to_be_bytes());
+        out.extend_from_slice(&checkpoints);
+        out.extend_from_slice(&self.doc().save());
+        Ok(out)
+    }
+
+    /// The changes a replica with `heads` (hex) lacks, each as raw bytes, followed by the
+    /// checkpoints that confirm them. Unknown heads are ignored (then more is sent than needed,
+    /// never less).
+    pub fn changes_since(&mut self, heads: &[String]) -> Result<Vec<Vec<u8>>> {
+        self.ready()?;
+        let heads: Vec<Heads> = heads
+            .iter()
+            .filter_map(|h| crate::document::parse_hash(h))
+            .collect();
+        let mut changes = self.doc().changes_after(&heads);
+        changes.extend(self.checkpoint_items());
+        Ok(changes)
+    }
+
+    /// Every verified checkpoint as an item of a change list (see [`Space::apply_changes`]).
+    pub(crate) fn checkpoint_items(&self) -> Vec<Vec<u8>> {
+        self.trust
+            .checkpoints
+            .verified()
+            .into_iter()
+            .map(|(_, c)| checkpoint_item(&c))
+            .collect()
+    }
+
+    /// Applies changes (and checkpoints) from another device, durably. Returns whether
+    /// anything new arrived. Malformed input, changes in this device's name and changes that
+    /// reuse another device's op counters change nothing.
+    pub fn apply_changes(&mut self, changes: &[Vec<u8>]) -> Result<bool> {
+        self.ready()?;
+        let FrameItems {
+            changes: plain,
+            checkpoints,
+            intents,
+        } = FrameItems::split(changes)?;
+        if !intents.is_empty() {
+            return Err(Error::InvalidRemoteData(
+                "a peer's changes name intents of this device's log; they were refused".into(),
+            ));
+        }
+        self.receive_checkpoints(&checkpoints);
+        let DocState::Ready(doc) = &mut self.doc else {
+            return Err(Error::NotAllowed("the space is not loaded".into()));
+        };
+        let before = doc.heads();
+        let moved = match doc.apply_raw_changes(&plain) {
+            Ok(moved) => moved,
+            Err(e) => {
+                self.recover_if_damaged();
+                return Err(e);
+            }
+        };
+        self.after_remote_input(&before, moved)?;
+        Ok(moved)
+    }
+
+    /// Queues checkpoints from a peer (verified once their changes are here).
+    pub(crate) fn receive_checkpoints(&mut self, list: &[Checkpoint]) {
+        if !list.is_empty() {
+            let added = self.trust.checkpoints.add(list);
+            self.unstored_checkpoints.extend(added);
+        }
+    }
+
+    /// After remote input: persist (changes and received checkpoints in one durable frame),
+    /// verify waiting checkpoints, re-derive what changed.
+    pub(crate) fn after_remote_input(&mut self, before: &[Heads], moved: bool) -> Result<()> {
+        if moved || !self.unstored_checkpoints.is_empty() {
+            self.persist()?;
+        }
+        let (grew, problems) = self.resolve_checkpoints();
+        if grew && self.trust.checkpoints.take_uncovered_seen() {
+            // Records that arrived before their checkpoint count now.
+            self.derive_all()?;
+        } else if moved {
+            self.rederive_remote(before)?;
+        }
+        if let Some(derived) = self.derived.as_mut() {
+            if !problems.is_empty() {
+                derived
+                    .problems
+                    .entry("checkpoints".into())
+                    .or_default()
+                    .extend(problems.into_iter().map(|p| Problem::new("checkpoint", p)));
+            }
+        }
+        if moved || grew {
+            self.note_change(true);
+            self.publish_due_position_keys(Utc::now())?;
+        }
+        Ok(())
+    }
+
+    /// Verifies the checkpoints whose changes have arrived.
+    pub(super) fn resolve_checkpoints(&mut self) -> (bool, Vec<String>) {
+        let DocState::Ready(doc) = &self.doc else {
+            return (false, Vec::new());
+        };
+        self.trust
+            .checkpoints
+            .resolve(&self.trust.space_id, |h| doc.change_facts(h))
+    }
+
+    /// Signs this device's newest change if its checkpoint does not cover it yet.
+    pub(super) fn refresh_own_checkpoint(&mut self) {
+        let DocState::Ready(doc) = &self.doc else {
+            return;
+        };
+        let Some((hash, seq, max_op)) = doc.last_local_change() else {
+            return;
+        };
+        let me = self.identity.device_id();
+        if self.trust.checkpoints.seq_of(&me).is_some_and(|s| s >= seq) {
+            return;
+        }
+        let checkpoint = Checkpoint::sign(&self.identity, &self.trust.space_id, hash);
+        self.trust.checkpoints.set_own(&me, checkpoint, seq, max_op);
+    }
+
+    /// Changes received whose dependencies have not arrived yet.
+    pub fn missing_changes(&mut self) -> Result<usize> {
+        self.ready()?;
+        Ok(self.doc().missing_deps().len())
     }
 }

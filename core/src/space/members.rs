@@ -1,0 +1,198 @@
+//! Partners and devices: the space's members, enrolment, removal and one's own profile.
+
+use super::*;
+
+pub(super) fn check_device_id(device: &DeviceId) -> Result<()> {
+    device
+        .as_str()
+        .parse::<iroh_base::PublicKey>()
+        .map(|_| ())
+        .map_err(|_| Error::invalid("device id", format!("'{device}' is not a device id")))
+}
+
+impl Space {
+    /// The space, its partners and devices.
+    pub fn info(&mut self) -> Result<SpaceInfo> {
+        if let Some(info) = self.info_from_cache() {
+            return info;
+        }
+        self.ready()?;
+        let (me, my_device) = self.me_for_reading()?;
+        let derived = self.derived();
+        Ok(SpaceInfo {
+            id: SpaceId(self.doc().root_str("space_id").unwrap_or_default()),
+            schema_version: self.doc().schema_version().unwrap_or(0),
+            read_only: self.report.read_only.clone(),
+            my_device,
+            me,
+            partners: derived.members.partners.clone(),
+            devices: derived.members.devices.values().cloned().collect(),
+        })
+    }
+
+    /// The other partner, if they joined.
+    pub fn partner(&mut self) -> Result<Option<Partner>> {
+        let info = self.info()?;
+        Ok(info.partners.into_iter().find(|p| p.id != info.me))
+    }
+
+    /// Enrolls the other partner and their first device (run on the inviting device, once,
+    /// while the space has one partner). Returns the new partner's id.
+    pub fn add_partner(
+        &mut self,
+        name: &str,
+        time_zone: &str,
+        device: &DeviceId,
+        device_name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<PartnerId> {
+        self.writable()?;
+        let name = clean_text("partner name", name, MAX_NAME_CHARS, true)?;
+        let tz = check_time_zone(time_zone)?;
+        if self.derived().members.partners.len() >= 2 {
+            return Err(Error::ThirdPartner);
+        }
+        let partner = PartnerId::random();
+        let record = vec![("name", name.into()), ("time_zone", tz.into())];
+        self.enrol(
+            device,
+            device_name,
+            &partner,
+            Role::Partner,
+            Some(record),
+            now,
+        )?;
+        Ok(partner)
+    }
+
+    /// Enrolls another device of this device's partner.
+    pub fn add_device(&mut self, device: &DeviceId, name: &str, now: DateTime<Utc>) -> Result<()> {
+        let (me, _) = self.writable()?;
+        self.enrol(device, name, &me, Role::Device, None, now)
+    }
+
+    /// Enrols a replacement device for the other partner, who lost all of theirs (run on a
+    /// device of this partner). Their previous devices are removed and never valid again.
+    pub fn add_returning_partner_device(
+        &mut self,
+        device: &DeviceId,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let (me, _) = self.writable()?;
+        let other = self
+            .derived()
+            .members
+            .partners
+            .iter()
+            .find(|p| p.id != me)
+            .map(|p| p.id.clone())
+            .ok_or_else(|| Error::NotAllowed("the space has no other partner to return".into()))?;
+        self.enrol(device, name, &other, Role::Returning, None, now)
+    }
+
+    /// Writes a device enrolment signed by this device (and, for a new partner, their record).
+    pub(super) fn enrol(
+        &mut self,
+        device: &DeviceId,
+        device_name: &str,
+        partner: &PartnerId,
+        role: Role,
+        new_partner: Option<Vec<(&str, Val)>>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let (_, my_device) = self.writable()?;
+        let device_name = clean_text("device name", device_name, MAX_NAME_CHARS, false)?;
+        check_device_id(device)?;
+        if self.derived().members.devices.contains_key(device) {
+            return Err(Error::NotAllowed(format!(
+                "device {device} is already enrolled"
+            )));
+        }
+        let seq = self.next_seq();
+        let at = now_ms(now);
+        let touched = match role {
+            Role::Device => Touched::DeviceAdded(device.clone()),
+            _ => Touched::All,
+        };
+        self.write(role.as_str(), None, now, touched, |tx| {
+            if let Some(mut fields) = new_partner {
+                fields.push(("seq", seq.into()));
+                fields.push(("at", at.into()));
+                tx.insert_map(&["partners"], partner.as_str(), fields, &[])?;
+            }
+            tx.insert_map(
+                &["devices"],
+                device.as_str(),
+                vec![
+                    ("partner", partner.0.clone().into()),
+                    ("name", device_name.into()),
+                    ("role", role.as_str().into()),
+                    ("seq", seq.into()),
+                    ("enrolled_by", my_device.0.clone().into()),
+                    ("at", at.into()),
+                ],
+                &["removals"],
+            )
+        })
+    }
+
+    /// Removes a device (unpair): it is never valid again. What the remaining devices hold is
+    /// kept; the removed device keeps its own copy.
+    pub fn remove_device(&mut self, device: &DeviceId, now: DateTime<Utc>) -> Result<()> {
+        let (_, my_device) = self.writable()?;
+        let known = self
+            .derived()
+            .members
+            .devices
+            .get(device)
+            .ok_or_else(|| Error::not_found("device", device.as_str()))?;
+        if known.removed {
+            return Ok(());
+        }
+        let seq = self.next_seq();
+        let at = now_ms(now);
+        let rec = RecordId::for_record(&self.identity().device_id(), seq);
+        self.write("remove device", None, now, Touched::All, |tx| {
+            tx.insert_record(
+                &["devices", device.as_str(), "removals"],
+                rec.as_str(),
+                vec![
+                    ("by", my_device.0.clone().into()),
+                    ("seq", seq.into()),
+                    ("at", at.into()),
+                ],
+            )
+        })
+    }
+
+    /// Finds the device whose id starts with `prefix`.
+    pub fn find_device(&mut self, prefix: &str) -> Result<DeviceId> {
+        self.ready()?;
+        let ids: Vec<&DeviceId> = self.derived().members.devices.keys().collect();
+        unique_prefix("device", prefix, ids.into_iter())
+    }
+
+    /// Changes this partner's display name or time zone.
+    pub fn update_me(
+        &mut self,
+        name: Option<&str>,
+        time_zone: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let (me, _) = self.writable()?;
+        let name = name
+            .map(|n| clean_text("partner name", n, MAX_NAME_CHARS, true))
+            .transpose()?;
+        let tz = time_zone.map(check_time_zone).transpose()?;
+        self.write("update partner", None, now, Touched::All, |tx| {
+            if let Some(n) = name {
+                tx.put(&["partners", me.as_str()], "name", n)?;
+            }
+            if let Some(t) = tz {
+                tx.put(&["partners", me.as_str()], "time_zone", t)?;
+            }
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,390 @@
+//! Opening a device directory: creating or joining a space, opening one, and loading the
+//! document (at once on a thread, or on demand), then replaying pending intents.
+
+use super::*;
+
+impl DocumentSource {
+    /// Loads the snapshot and applies the log's frames, stopping at the first bad frame.
+    pub(super) fn load(self) -> LoadResult {
+        let snapshot = crate::storage::read_snapshot_file(&self.dir)?;
+        let mut doc = match &snapshot {
+            Some((_, bytes)) => {
+                Document::load(bytes, &self.actor).map_err(|reason| Error::Corrupt {
+                    path: self.dir.join("snapshot.bin"),
+                    reason,
+                })?
+            }
+            None => Document::empty(&self.actor),
+        };
+        let mut extras = LoadedExtras::default();
+        for (i, frame) in self.frames.iter().enumerate() {
+            let Ok(items) = FrameItems::split(&frame.changes) else {
+                extras.bad_frame = Some(i);
+                return Ok((doc, extras));
+            };
+            if doc.apply_stored_changes(&items.changes).is_err() {
+                extras.bad_frame = Some(i);
+                return Ok((doc, extras));
+            }
+            extras.checkpoints.extend(items.checkpoints);
+            extras.intents.extend(items.intents);
+        }
+        doc.prepare_for_peers();
+        Ok((doc, extras))
+    }
+}
+
+/// Splits an export into its checkpoints and document (a bare document has none).
+pub(super) fn split_export(bytes: &[u8]) -> Result<(Vec<Checkpoint>, &[u8])> {
+    let Some(rest) = bytes.strip_prefix(EXPORT_MAGIC) else {
+        return Ok((Vec::new(), bytes));
+    };
+    let bad = || Error::InvalidRemoteData("the exported space is truncated".into());
+    let count = u32::from_be_bytes(
+        rest.get(..4)
+            .ok_or_else(bad)?
+            .try_into()
+            .map_err(|_| bad())?,
+    ) as usize;
+    let len = count.checked_mul(CHECKPOINT_BYTES).ok_or_else(bad)?;
+    let list = rest.get(4..4 + len).ok_or_else(bad)?;
+    let checkpoints = Checkpoint::decode_all(list).ok_or_else(bad)?;
+    Ok((checkpoints, &rest[4 + len..]))
+}
+
+impl Space {
+    /// Creates a new space in the empty device directory `dir`, founded by this device.
+    pub fn create(dir: &Path, input: CreateSpace, now: DateTime<Utc>) -> Result<Space> {
+        let name = clean_text("partner name", &input.partner_name, MAX_NAME_CHARS, true)?;
+        let device_name = clean_text("device name", &input.device_name, MAX_NAME_CHARS, false)?;
+        let tz = check_time_zone(&input.time_zone)?;
+        let lock = Storage::lock(dir)?;
+        if Storage::exists(dir) {
+            return Err(Error::AlreadyInitialized(dir.to_path_buf()));
+        }
+        let identity = DeviceIdentity::load_or_create(dir)?;
+        let space_id = SpaceId::random();
+        let partner = PartnerId::random();
+        let device = identity.device_id();
+        let anchor = Anchor {
+            space_id: space_id.0.clone(),
+            founder_device: device.0.clone(),
+        };
+        let mut doc = Document::create(
+            &identity.actor_bytes(),
+            space_id.as_str(),
+            device.as_str(),
+            now_ms(now),
+        )?;
+        doc.change(&message("found", None), now_ms(now), |tx| {
+            tx.insert_map(
+                &["partners"],
+                partner.as_str(),
+                vec![
+                    ("name", name.into()),
+                    ("time_zone", tz.into()),
+                    ("seq", 1i64.into()),
+                    ("at", now_ms(now).into()),
+                ],
+                &[],
+            )?;
+            tx.insert_map(
+                &["devices"],
+                device.as_str(),
+                vec![
+                    ("partner", partner.0.clone().into()),
+                    ("name", device_name.into()),
+                    ("role", Role::Founder.as_str().into()),
+                    ("seq", 2i64.into()),
+                    ("enrolled_by", device.0.clone().into()),
+                    ("at", now_ms(now).into()),
+                ],
+                &["removals"],
+            )
+        })?;
+        PartnerSecret::generate().save(dir)?;
+        Self::from_new_document(
+            dir,
+            lock,
+            identity,
+            doc,
+            anchor,
+            Checkpoints::default(),
+            None,
+        )
+    }
+
+    /// Sets up this (empty) device directory from a copy of a space in which this device was
+    /// already enrolled (by the inviting device).
+    ///
+    /// The first device of a partner creates that partner's private secret; a further device
+    /// of the same partner receives it (`partner_secret`) over the paired connection.
+    pub fn join(dir: &Path, document: &[u8]) -> Result<Space> {
+        Self::join_with_secret(dir, document, None)
+    }
+
+    /// Like [`Space::join`], with the partner's private secret from another device of theirs.
+    pub fn join_with_secret(
+        dir: &Path,
+        document: &[u8],
+        partner_secret: Option<[u8; 32]>,
+    ) -> Result<Space> {
+        let lock = Storage::lock(dir)?;
+        if Storage::exists(dir) {
+            return Err(Error::AlreadyInitialized(dir.to_path_buf()));
+        }
+        let identity = DeviceIdentity::load_or_create(dir)?;
+        let (checkpoint_list, document) = split_export(document)?;
+        let doc = Document::load(document, &identity.actor_bytes())
+            .map_err(|e| Error::InvalidRemoteData(format!("the space could not be read: {e}")))?;
+        // A joining device has written nothing: changes in its name are forged, and it would
+        // confirm them with its first checkpoint.
+        if doc.last_local_change().is_some() {
+            return Err(Error::InvalidRemoteData(
+                "the received space holds changes in this device's name; it was refused".into(),
+            ));
+        }
+        let (Some(space_id), Some(founder)) =
+            (doc.root_str("space_id"), doc.root_str("founder_device"))
+        else {
+            return Err(Error::InvalidRemoteData(
+                "the space names no id or founder".into(),
+            ));
+        };
+        let anchor = Anchor {
+            space_id,
+            founder_device: founder,
+        };
+        let checkpoints = Checkpoints::default();
+        checkpoints.add(&checkpoint_list);
+        checkpoints.resolve(&anchor.space_id, |h| doc.change_facts(h));
+        let trust = TrustContext {
+            space_id: anchor.space_id.clone(),
+            founder: DeviceId(anchor.founder_device.clone()),
+            checkpoints: checkpoints.clone(),
+        };
+        let mut problems = Vec::new();
+        let members = view::read_members(&doc, &trust, &mut problems);
+        let Some(partner) = members.partner_of_device(&identity.device_id()).cloned() else {
+            return Err(Error::NotAMember(format!(
+                "this device ({})",
+                identity.device_id()
+            )));
+        };
+        let first_of_partner = !members
+            .devices
+            .values()
+            .any(|d| d.partner == partner && !d.removed && d.id != identity.device_id());
+        match partner_secret {
+            Some(bytes) => PartnerSecret(bytes).save(dir)?,
+            None if first_of_partner => PartnerSecret::generate().save(dir)?,
+            None => {}
+        }
+        Self::from_new_document(
+            dir,
+            lock,
+            identity,
+            doc,
+            anchor,
+            checkpoints,
+            Some(document),
+        )
+    }
+
+    pub(super) fn from_new_document(
+        dir: &Path,
+        lock: std::fs::File,
+        identity: DeviceIdentity,
+        doc: Document,
+        anchor: Anchor,
+        checkpoints: Checkpoints,
+        saved: Option<&[u8]>,
+    ) -> Result<Space> {
+        anchor.save(dir)?;
+        let (mut storage, _) = Storage::open(dir, lock)?;
+        let (intents, _, _) = IntentLog::open(dir)?;
+        let heads = doc.heads();
+        // A document received whole is stored as it came (it is a saved document already).
+        match saved {
+            Some(bytes) => storage.compact(&heads_to_bytes(&heads), bytes)?,
+            None => storage.compact(&heads_to_bytes(&heads), &doc.save())?,
+        }
+        let mut space = Space {
+            storage,
+            trust: TrustContext {
+                space_id: anchor.space_id.clone(),
+                founder: DeviceId(anchor.founder_device.clone()),
+                checkpoints,
+            },
+            secret: PartnerSecret::load(dir)?,
+            identity,
+            doc: DocState::Ready(Box::new(doc)),
+            derived: None,
+            cached: None,
+            persisted_heads: heads,
+            report: OpenReport::default(),
+            events: Vec::new(),
+            reminders_fingerprint: 0,
+            reminders_dirty: true,
+            unstored_checkpoints: Vec::new(),
+            compaction: CompactionLimits::default(),
+            load_failure: None,
+            intents,
+            pending: Vec::new(),
+            replaying: None,
+            max_pending_intents: intents::MAX_PENDING_INTENTS,
+            unsaved_caches: false,
+            closed: false,
+        };
+        space.refresh_own_checkpoint();
+        space.trust.checkpoints.save(dir)?;
+        space.derive_all()?;
+        space.reminders_fingerprint = reminders_fingerprint(space.derived());
+        space.write_view_cache();
+        Ok(space)
+    }
+
+    /// Opens the space in `dir`. Returns at once: the list and the agenda are served from a
+    /// cache checked against the stored heads while the document loads in the background.
+    pub fn open(dir: &Path) -> Result<Space> {
+        Self::open_with(dir, LoadMode::Background)
+    }
+
+    /// Opens the space in `dir`, loading the whole document as `mode` says.
+    pub fn open_with(dir: &Path, mode: LoadMode) -> Result<Space> {
+        if !Storage::exists(dir) {
+            return Err(Error::NotInitialized(dir.to_path_buf()));
+        }
+        let lock = Storage::lock(dir)?;
+        let identity = DeviceIdentity::load_or_create(dir)?;
+        let anchor = Anchor::load(dir)?.ok_or_else(|| Error::Corrupt {
+            path: dir.join("space.json"),
+            reason: "missing: this device's record of which space it belongs to".into(),
+        })?;
+        let (storage, loaded) = Storage::open(dir, lock)?;
+        let (intents, payloads, damaged_intents) = IntentLog::open(dir)?;
+        let pending = payloads
+            .iter()
+            .map(|payload| PendingIntent::decode(payload, dir))
+            .collect::<Result<Vec<_>>>()?;
+        let stored_heads = loaded.heads().map(heads_from_bytes).unwrap_or_default();
+        let cache = Storage::read_view_cache(dir)
+            .and_then(|bytes| serde_json::from_slice::<ViewCache>(&bytes).ok())
+            .filter(|cache| {
+                cache.schema <= SCHEMA_VERSION
+                    && cache.log_frames == Some(loaded.frames.len())
+                    && cache.heads
+                        == stored_heads
+                            .iter()
+                            .map(|h| h.to_string())
+                            .collect::<Vec<_>>()
+            });
+        let torn = loaded.torn;
+        let source = DocumentSource {
+            dir: dir.to_path_buf(),
+            actor: identity.actor_bytes(),
+            frames: loaded.frames,
+        };
+        let doc = match mode {
+            LoadMode::OnDemand => DocState::NotLoaded(Box::new(source)),
+            LoadMode::Background => DocState::Loading(
+                std::thread::Builder::new()
+                    .name("accord-load".into())
+                    .spawn(move || source.load())
+                    .map_err(|e| Error::io(dir, e))?,
+            ),
+        };
+        let mut space = Space {
+            storage,
+            trust: TrustContext {
+                space_id: anchor.space_id.clone(),
+                founder: DeviceId(anchor.founder_device.clone()),
+                checkpoints: Checkpoints::load(dir),
+            },
+            secret: PartnerSecret::load(dir)?,
+            identity,
+            doc,
+            derived: None,
+            cached: cache,
+            persisted_heads: stored_heads,
+            report: OpenReport {
+                torn_tail: torn,
+                read_only: None,
+                damaged_intents,
+            },
+            events: Vec::new(),
+            reminders_fingerprint: 0,
+            reminders_dirty: true,
+            unstored_checkpoints: Vec::new(),
+            compaction: CompactionLimits::default(),
+            load_failure: None,
+            intents,
+            pending,
+            replaying: None,
+            max_pending_intents: intents::MAX_PENDING_INTENTS,
+            unsaved_caches: false,
+            closed: false,
+        };
+        space.bring_cache_to_intents();
+        Ok(space)
+    }
+
+    /// Waits for the document to be loaded and derived.
+    pub(super) fn ready(&mut self) -> Result<()> {
+        if let DocState::Loading(_) | DocState::NotLoaded(_) = self.doc {
+            let loaded = match std::mem::replace(&mut self.doc, DocState::Poisoned) {
+                DocState::Loading(handle) => handle.join().map_err(|_| Error::Corrupt {
+                    path: self.storage.dir().to_path_buf(),
+                    reason: "loading the document failed unexpectedly".into(),
+                })?,
+                // As on the loader thread, a panic inside the engine is an error, not a crash.
+                DocState::NotLoaded(source) => {
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| source.load()))
+                        .unwrap_or_else(|_| {
+                            Err(Error::Corrupt {
+                                path: self.storage.dir().to_path_buf(),
+                                reason: "loading the document failed unexpectedly".into(),
+                            })
+                        })
+                }
+                _ => unreachable!("checked above"),
+            };
+            let (doc, extras) = match loaded {
+                Ok(loaded) => loaded,
+                Err(e) => {
+                    self.load_failure = Some(e.to_string());
+                    return Err(e);
+                }
+            };
+            if let Some(index) = extras.bad_frame {
+                if let Some(torn) = cut_log_at(&mut self.storage, index)? {
+                    self.report.torn_tail = Some(torn);
+                }
+            }
+            self.persisted_heads = doc.heads();
+            self.doc = DocState::Ready(Box::new(doc));
+            self.trust.checkpoints.add(&extras.checkpoints);
+            self.refresh_own_checkpoint();
+            self.resolve_checkpoints();
+            self.derive_all()?;
+            self.reminders_fingerprint = reminders_fingerprint(self.derived());
+            // Before anything else uses the document: the writes made without it.
+            self.replay_intents(&extras.intents)?;
+            // A cache that did not match (or held intents now replayed) is written anew at
+            // the next quiet moment.
+            self.unsaved_caches = true;
+        }
+        match self.doc {
+            DocState::Ready(_) if self.derived.is_some() => Ok(()),
+            _ => Err(Error::Corrupt {
+                path: self.storage.dir().to_path_buf(),
+                reason: match &self.load_failure {
+                    Some(failure) => {
+                        format!("the space could not be loaded ({failure}); reopen it")
+                    }
+                    None => "the space could not be loaded; reopen it".into(),
+                },
+            }),
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! Sealed positions: written encrypted, marked ready, revealed together.
+
+use super::*;
+
+impl Space {
+    pub(crate) fn position_records(&self) -> Vec<crate::position::TopicPosition> {
+        let mut problems = Vec::new();
+        let mut max = 0;
+        crate::position::read_positions(
+            self.doc(),
+            &self.derived().members,
+            &self.trust.space_id,
+            &mut problems,
+            &mut max,
+        )
+    }
+
+    pub(super) fn secret(&self) -> Result<&PartnerSecret> {
+        self.secret.as_ref().ok_or_else(|| {
+            Error::NotAllowed(
+                "this device has not received your private key yet: pair it again from another of your devices".into(),
+            )
+        })
+    }
+
+    /// This partner's private secret, to hand to another of their devices over the paired,
+    /// authenticated connection (never through the document).
+    pub fn partner_secret(&self) -> Option<[u8; 32]> {
+        self.secret.as_ref().map(|s| s.0)
+    }
+
+    /// Stores the private secret received from another device of this partner.
+    pub fn import_partner_secret(&mut self, secret: [u8; 32]) -> Result<()> {
+        let secret = PartnerSecret(secret);
+        secret.save(self.storage.dir())?;
+        self.secret = Some(secret);
+        Ok(())
+    }
+
+    /// Writes (or rewrites) this partner's sealed position on `topic` (an agreement id or a
+    /// draft's name). Refused once this partner marked it ready.
+    pub fn write_position(&mut self, topic: &str, text: &str, now: DateTime<Utc>) -> Result<()> {
+        let (me, _) = self.writable()?;
+        let topic = clean_text("topic", topic, MAX_TITLE_CHARS, true)?;
+        let text = clean_text("position", text, MAX_TEXT_CHARS, true)?;
+        if self
+            .position_records()
+            .iter()
+            .any(|p| p.topic == topic && p.partner == me && p.is_ready())
+        {
+            return Err(Error::NotAllowed(format!(
+                "your position on '{topic}' is marked ready, which is final"
+            )));
+        }
+        let id = RecordId::random();
+        let key = self
+            .secret()?
+            .position_key(&self.trust.space_id, &topic, id.as_str());
+        let (nonce, ciphertext) =
+            crate::position::seal(&key, &self.trust.space_id, &topic, id.as_str(), &me, &text)?;
+        let seq = self.next_seq();
+        self.write("position", None, now, Touched::Positions, |tx| {
+            tx.insert_record(
+                &["positions"],
+                id.as_str(),
+                Act::new(seq).fields(vec![
+                    ("kind", "text".into()),
+                    ("topic", topic.clone().into()),
+                    ("nonce", nonce.into()),
+                    ("ciphertext", ciphertext.into()),
+                ]),
+            )
+        })
+    }
+
+    /// Marks this partner's position on `topic` ready: final, committed to its current text.
+    /// When both partners are ready, both positions are revealed.
+    pub fn mark_position_ready(&mut self, topic: &str, now: DateTime<Utc>) -> Result<()> {
+        let (me, _) = self.writable()?;
+        let topic = topic.trim().to_owned();
+        let mine = self
+            .position_records()
+            .into_iter()
+            .find(|p| p.topic == topic && p.partner == me)
+            .ok_or_else(|| Error::not_found("position of yours on", topic.clone()))?;
+        if mine.is_ready() {
+            return Ok(());
+        }
+        let Some(latest) = mine.latest else {
+            return Err(Error::not_found("position of yours on", topic));
+        };
+        let digest = crate::position::digest(&latest.ciphertext);
+        let seq = self.next_seq();
+        let rec = RecordId::for_record(&self.identity().device_id(), seq);
+        self.write("position ready", None, now, Touched::Positions, |tx| {
+            tx.insert_record(
+                &["positions"],
+                rec.as_str(),
+                Act::new(seq).fields(vec![
+                    ("kind", "ready".into()),
+                    ("topic", topic.clone().into()),
+                    ("position", latest.id.clone().into()),
+                    ("digest", digest.into()),
+                ]),
+            )
+        })?;
+        self.publish_due_position_keys(now)
+    }
+
+    /// Publishes the key of each of this partner's ready positions whose topic the other
+    /// partner is ready on too (only that position's key, never the partner secret).
+    pub(super) fn publish_due_position_keys(&mut self, now: DateTime<Utc>) -> Result<()> {
+        let Ok((me, _)) = self.writable() else {
+            return Ok(());
+        };
+        let Some(secret) = self.secret.clone() else {
+            return Ok(());
+        };
+        let records = self.position_records();
+        let due: Vec<(String, String)> = records
+            .iter()
+            .filter(|p| p.partner == me && p.key.is_none())
+            .filter_map(|p| {
+                p.committed
+                    .as_ref()
+                    .map(|c| (p.topic.clone(), c.id.clone()))
+            })
+            .filter(|(topic, _)| {
+                records
+                    .iter()
+                    .any(|o| &o.topic == topic && o.partner != me && o.is_ready())
+            })
+            .collect();
+        for (topic, position) in due {
+            let key = secret.position_key(&self.trust.space_id, &topic, &position);
+            let seq = self.next_seq();
+            let rec = RecordId::for_record(&self.identity().device_id(), seq);
+            self.write("position key", None, now, Touched::Positions, |tx| {
+                tx.insert_record(
+                    &["positions"],
+                    rec.as_str(),
+                    Act::new(seq).fields(vec![
+                        ("kind", "key".into()),
+                        ("topic", topic.clone().into()),
+                        ("position", position.clone().into()),
+                        ("key", key.to_vec().into()),
+                    ]),
+                )
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Both partners' positions on `topic` (or on every topic), as this device may see them:
+    /// its own partner's always, the other's only once both are ready and it was revealed.
+    pub fn positions(&mut self, topic: Option<&str>) -> Result<Vec<Position>> {
+        self.ready()?;
+        let (me, _) = self.me_for_reading()?;
+        let records = self.position_records();
+        let space_id = self.trust.space_id.clone();
+        let mut out = Vec::new();
+        for p in records
+            .iter()
+            .filter(|p| topic.is_none_or(|t| p.topic == t.trim()))
+        {
+            let both_ready = records
+                .iter()
+                .filter(|o| o.topic == p.topic && o.is_ready())
+                .count()
+                >= 2;
+            let state = match (&p.committed, &p.key) {
+                (Some(_), Some(_)) if both_ready => PositionState::Revealed,
+                (Some(_), _) => PositionState::Ready,
+                (None, _) => PositionState::Draft,
+            };
+            let shown = p.committed.as_ref().or(p.latest.as_ref());
+            let text = shown.and_then(|sealed| {
+                let key: Vec<u8> = if p.partner == me {
+                    self.secret
+                        .as_ref()?
+                        .position_key(&space_id, &p.topic, &sealed.id)
+                        .to_vec()
+                } else if state == PositionState::Revealed {
+                    p.key.clone()?
+                } else {
+                    return None;
+                };
+                crate::position::open(
+                    &key,
+                    &space_id,
+                    &p.topic,
+                    &sealed.id,
+                    &p.partner,
+                    &sealed.nonce,
+                    &sealed.ciphertext,
+                )
+            });
+            out.push(Position {
+                topic: p.topic.clone(),
+                partner: p.partner.clone(),
+                state,
+                text,
+            });
+        }
+        Ok(out)
+    }
+}
