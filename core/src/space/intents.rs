@@ -949,6 +949,123 @@ mod tests {
         assert!(err.to_string().contains("intents.log"), "{err}");
     }
 
+    /// Alex's space (from [`every_state`]) with two follow-through entries written as
+    /// intents and closed; the entries as handed back.
+    fn two_intents(root: &Path) -> (std::path::PathBuf, AgreementId, Vec<LogEntry>) {
+        let states = every_state(root);
+        let dir = root.join("alex");
+        let active = states[2].1.clone();
+        let mut space = Space::open_with(&dir, LoadMode::OnDemand).unwrap();
+        let entries = ["first", "second"]
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                space
+                    .add_log_entry(&active, LogKind::Note, text, t(100 + i as i64))
+                    .unwrap()
+            })
+            .collect();
+        assert!(matches!(space.doc, DocState::NotLoaded(_)));
+        assert_eq!(space.pending_intents(), 2);
+        space.shutdown();
+        (dir, active, entries)
+    }
+
+    #[test]
+    fn a_damaged_intent_log_is_cut_at_the_damage_and_reported() {
+        let root = TempDir::new().unwrap();
+        let (dir, active, entries) = two_intents(root.path());
+        let log = dir.join("intents.log");
+        let mut bytes = std::fs::read(&log).unwrap();
+        let last = bytes.len() - 3;
+        bytes[last] ^= 0xff;
+        std::fs::write(&log, &bytes).unwrap();
+        let mut space = Space::open_with(&dir, LoadMode::OnDemand).unwrap();
+        assert_eq!(space.pending_intents(), 1, "the intact intent is kept");
+        let report = space.open_report().unwrap();
+        let damaged = report.damaged_intents.expect("reported");
+        assert!(damaged.bytes_cut > 0);
+        assert!(damaged.kept_in.exists(), "the cut bytes are kept");
+        let texts: Vec<String> = space
+            .follow_through(Some(&active))
+            .unwrap()
+            .into_iter()
+            .map(|e| e.text)
+            .collect();
+        assert!(texts.contains(&"first".to_string()));
+        assert!(!texts.contains(&"second".to_string()));
+        let first = space.follow_through(Some(&active)).unwrap();
+        assert!(
+            first.contains(&entries[0]),
+            "replayed with the id handed back"
+        );
+    }
+
+    #[test]
+    fn an_intent_log_of_a_newer_format_is_refused_and_left_as_it_is() {
+        let root = TempDir::new().unwrap();
+        let (dir, _, _) = two_intents(root.path());
+        let log = dir.join("intents.log");
+        let mut bytes = std::fs::read(&log).unwrap();
+        bytes[6..8].copy_from_slice(b"02");
+        std::fs::write(&log, &bytes).unwrap();
+        for mode in [LoadMode::OnDemand, LoadMode::Background] {
+            let err = Space::open_with(&dir, mode).err().expect("refused");
+            assert!(matches!(err, Error::NewerVersion { .. }), "{err}");
+            assert!(err.to_string().contains("update"), "{err}");
+        }
+        assert_eq!(std::fs::read(&log).unwrap(), bytes, "nothing dropped");
+    }
+
+    #[test]
+    fn an_intent_is_applied_once_when_a_crash_came_between_its_change_and_emptying_the_log() {
+        let root = TempDir::new().unwrap();
+        let (dir, active, entries) = two_intents(root.path());
+        let log = dir.join("intents.log");
+        let pending = std::fs::read(&log).unwrap();
+        let mut space = Space::open(&dir).unwrap();
+        assert_eq!(space.follow_through(Some(&active)).unwrap().len(), 2);
+        assert_eq!(space.pending_intents(), 0);
+        space.shutdown();
+        // As if killed after the replayed changes were stored, before the log was emptied.
+        std::fs::write(&log, &pending).unwrap();
+        let mut space = Space::open(&dir).unwrap();
+        let log_now = space.follow_through(Some(&active)).unwrap();
+        assert_eq!(log_now, entries, "each once, with the ids handed back");
+        assert_eq!(space.pending_intents(), 0);
+        space.shutdown();
+        assert_eq!(std::fs::read(&log).unwrap(), b"ACCINT01", "emptied");
+    }
+
+    #[test]
+    fn a_peer_cannot_send_intent_markers() {
+        let root = TempDir::new().unwrap();
+        every_state(root.path());
+        let mut space = Space::open(&root.path().join("alex")).unwrap();
+        let err = space.apply_changes(&[b"ACINforged".to_vec()]).unwrap_err();
+        assert!(matches!(err, Error::InvalidRemoteData(_)), "{err}");
+    }
+
+    #[test]
+    fn writes_between_open_and_replay_do_not_reorder_pending_intents() {
+        // A write the cache cannot make loads the document: the pending intents are
+        // replayed first, so the new record comes after them.
+        let root = TempDir::new().unwrap();
+        let (dir, active, entries) = two_intents(root.path());
+        let mut space = Space::open_with(&dir, LoadMode::OnDemand).unwrap();
+        space
+            .create_agreement(NewAgreement::titled("After the intents"), t(200))
+            .unwrap();
+        assert!(matches!(space.doc, DocState::Ready(_)), "loaded to create");
+        assert_eq!(space.pending_intents(), 0);
+        let later = space
+            .add_log_entry(&active, LogKind::Kept, "", t(201))
+            .unwrap();
+        let log = space.follow_through(Some(&active)).unwrap();
+        assert_eq!(log[..2], entries[..], "the intents first, with their ids");
+        assert!(later.order > entries[1].order, "then what came after");
+    }
+
     #[test]
     fn every_edit_and_acceptance_on_every_state_is_the_same_with_the_document_loaded_or_not() {
         let root = TempDir::new().unwrap();
