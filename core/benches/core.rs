@@ -6,7 +6,8 @@
 //! - `cold_open_to_agenda`: `Space::open` + the first `agenda` (also served from the view cache).
 //! - `cold_open_full_load`: `Space::open`, waiting for the whole document, then `agenda`.
 //! - `cold_open_on_demand_to_durable_edit`: `Space::open_with(LoadMode::OnDemand)` + one
-//!   fsynced edit, written from the edit cache without loading the history.
+//!   fsynced edit, written as an intent (planned from the view cache, without loading the
+//!   history).
 //! - `durable_edit`: one fsynced `edit_agreement` of an agreement's details. Target <= 2 ms median.
 //! - `list_500`: `list` on a loaded space. Target <= 1 ms.
 //! - `agenda`: `agenda` on a loaded space.

@@ -25,8 +25,9 @@ use std::time::Instant;
 pub const AGREEMENTS: usize = 500;
 /// Changes in the fixture's document (default).
 pub const CHANGES: usize = 50_000;
-/// Bumped when the stored caches change format (v10: open concerns in `edits.json`).
-const VERSION: &str = "accord-bench-fixture-v10";
+/// Bumped when the stored caches change format (v11: the write basis in `view.json`, no
+/// `edits.json`).
+const VERSION: &str = "accord-bench-fixture-v11";
 const MARKER: &str = "complete.txt";
 /// Writes between two exchanges of changes between the partners.
 const BATCH: usize = 200;

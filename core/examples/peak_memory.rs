@@ -1,9 +1,11 @@
 //! Peak memory of a process that opens the benchmark fixture (500 agreements, ~50,000
 //! changes; see `benches/fixture.rs`) with `LoadMode::OnDemand`, shows the first list, the
 //! agenda and the next reminders (all served from the view cache), then makes two durable edits,
-//! logs a follow-through entry and records a check-in (written from the edit cache, without
-//! loading the history) and closes, which saves both caches. For comparison, a second child opens the same way and shows one agreement's
-//! details, which loads the whole document.
+//! logs a follow-through entry and records a check-in (each an intent: planned from the view
+//! cache, fsynced to `intents.log`, without loading the history) and closes, which saves the
+//! view cache. For comparison, a second child opens the same way and shows one agreement's
+//! details, which loads the whole document; a third writes 100 intents, and the time loading
+//! takes with them pending is compared with loading a copy without them (the replay).
 //!
 //! Run: `cargo run --release -p accord-core --example peak_memory`
 //!
@@ -50,7 +52,7 @@ fn child_full_load(dir: &std::path::Path) {
         started.elapsed().as_secs_f64() * 1e3
     );
     report("after_details_full_load");
-    // Closing a loaded space writes view.json and edits.json from the loaded views.
+    // Closing a loaded space writes view.json from the loaded views.
     let before_close = Instant::now();
     space.shutdown();
     println!(
@@ -139,10 +141,50 @@ fn child(dir: &std::path::Path, now_ms: i64) {
         "open_to_close_ms={:.1}",
         started.elapsed().as_secs_f64() * 1e3
     );
-    // The caches written on close are valid: the next process reads the edits from them.
+    // The cache written on close holds the intents: the next process shows them at once.
     let mut space = Space::open_with(dir, LoadMode::OnDemand).expect("reopen");
     let list = space.list(&ListFilter::default()).expect("list");
     assert!(list.iter().any(|a| a.title == "Renamed after a cold open"));
+}
+
+/// Loads the document (timed), with whatever intents are pending in `dir` replayed first.
+fn child_load(dir: &std::path::Path) {
+    let mut space = Space::open_with(dir, LoadMode::OnDemand).expect("open");
+    let pending = space.pending_intents();
+    let started = Instant::now();
+    space.heads().expect("load");
+    println!(
+        "load_with_{pending}_pending_ms={:.1}",
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    assert_eq!(space.pending_intents(), 0);
+    if let Some(replayed) = space.open_report().expect("report").replayed {
+        println!(
+            "replay_of_{}_intents_ms={:.1}",
+            replayed.intents,
+            replayed.micros as f64 / 1e3
+        );
+    }
+    space.shutdown();
+}
+
+/// Writes `count` follow-through entries as intents (without loading) and closes.
+fn child_write_intents(dir: &std::path::Path, count: usize, now_ms: i64) {
+    let now = chrono::DateTime::from_timestamp_millis(now_ms).expect("now");
+    let mut space = Space::open_with(dir, LoadMode::OnDemand).expect("open");
+    let list = space.list(&ListFilter::default()).expect("list");
+    let mut times = Vec::new();
+    for i in 0..count {
+        let started = Instant::now();
+        space
+            .log_follow_through(&list[i % list.len()].id, LogKind::Kept, "", now)
+            .expect("log");
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    assert_eq!(space.pending_intents(), count, "written as intents");
+    times.sort_by(f64::total_cmp);
+    println!("intent_write_ms_median={:.2}", times[times.len() / 2]);
+    space.shutdown();
 }
 
 /// Child runs: the first gives the reported figures; all give the first-list times.
@@ -152,6 +194,18 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() == 3 && args[1] == "--child-full-load" {
         child_full_load(std::path::Path::new(&args[2]));
+        return;
+    }
+    if args.len() == 3 && args[1] == "--child-load" {
+        child_load(std::path::Path::new(&args[2]));
+        return;
+    }
+    if args.len() == 4 && args[1] == "--child-write-intents" {
+        child_write_intents(
+            std::path::Path::new(&args[2]),
+            100,
+            args[3].parse().expect("now"),
+        );
         return;
     }
     if args.len() == 4 && args[1] == "--child" {
@@ -197,6 +251,25 @@ fn main() {
     drop(guard);
     assert!(out.status.success(), "full-load child failed");
     print!("{}", String::from_utf8_lossy(&out.stdout));
+    // Replay: loading with 100 pending intents, against loading the same copy without them.
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(std::env::current_exe().expect("current exe"))
+            .args(args)
+            .output()
+            .expect("run child");
+        assert!(out.status.success(), "child {args:?} failed");
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+    };
+    for pending in [false, true] {
+        let (guard, dir) = fixture::fresh_copy(&fx);
+        let dir = dir.to_str().expect("utf-8 path").to_owned();
+        if pending {
+            let now = fx.now().timestamp_millis().to_string();
+            run(&["--child-write-intents", &dir, &now]);
+        }
+        run(&["--child-load", &dir]);
+        drop(guard);
+    }
     first_list_ms.sort_by(f64::total_cmp);
     println!(
         "first_list_ms_over_{RUNS}_fresh_processes={}",

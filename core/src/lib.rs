@@ -44,8 +44,8 @@ pub use node::{
 pub use pairing::{InviteRole, Ticket};
 pub use position::{Position, PositionState};
 pub use space::{
-    CreateSpace, HistoryEntry, ListFilter, LoadMode, OpenReport, PeerSyncState, Space, SpaceEvent,
-    SpaceInfo, SCHEMA_VERSION,
+    CreateSpace, HistoryEntry, ListFilter, LoadMode, OpenReport, PeerSyncState, ReplayReport,
+    Space, SpaceEvent, SpaceInfo, SCHEMA_VERSION,
 };
 pub use storage::TornTail;
 pub use view::{Device, Partner, Problem};

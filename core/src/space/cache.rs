@@ -60,7 +60,7 @@ impl Space {
                 .ok()
                 .map(|(me, _)| AgendaInputs::from_derived(derived, me, self.me().is_ok())),
             log_frames: Some(self.storage.frames_since_snapshot()),
-            basis: Some(WriteBasis::from_loaded(doc, derived)),
+            basis: Some(Deferred::Parsed(WriteBasis::from_loaded(doc, derived))),
             intents: Vec::new(),
         };
         if let Ok(bytes) = serde_json::to_vec(&cache) {

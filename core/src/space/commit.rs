@@ -180,6 +180,10 @@ impl Space {
     /// Appends every change not yet on disk and fsyncs it; on failure reloads from disk so
     /// memory never shows what is not saved.
     pub(super) fn persist(&mut self) -> Result<()> {
+        // A replay stores all its changes in one frame at its end (see `replay_intents`).
+        if self.replaying.is_some() {
+            return Ok(());
+        }
         let DocState::Ready(doc) = &self.doc else {
             return Ok(());
         };
@@ -189,10 +193,10 @@ impl Space {
         }
         let mut changes = doc.changes_after(&self.persisted_heads);
         changes.extend(self.unstored_checkpoints.iter().map(checkpoint_item));
-        // Recorded with the change it became, so replay applies an intent exactly once.
-        if let Some(replaying) = &self.replaying {
+        // Recorded with the changes they became, so replay applies an intent exactly once.
+        for id in &self.unstored_intents {
             let mut item = INTENT_ITEM_MAGIC.to_vec();
-            item.extend_from_slice(replaying.id.as_bytes());
+            item.extend_from_slice(id.as_bytes());
             changes.push(item);
         }
         let frame = Frame {
@@ -204,6 +208,7 @@ impl Space {
             return Err(e);
         }
         self.unstored_checkpoints.clear();
+        self.unstored_intents.clear();
         self.persisted_heads = heads;
         let limits = self.compaction;
         if self.storage.frames_since_snapshot() as u64

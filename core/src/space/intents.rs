@@ -128,6 +128,55 @@ impl WriteBasis {
     }
 }
 
+/// A part of `view.json` parsed only when first needed.
+pub(crate) enum Deferred<T> {
+    /// As read, not parsed yet.
+    Raw(Box<serde_json::value::RawValue>),
+    Parsed(T),
+    /// Did not parse (written by another build): as if absent.
+    Unreadable,
+}
+
+impl<T: serde::de::DeserializeOwned> Deferred<T> {
+    /// The value, parsing it on first use.
+    fn get(&mut self) -> Option<&mut T> {
+        if let Deferred::Raw(raw) = self {
+            *self = match serde_json::from_str(raw.get()) {
+                Ok(value) => Deferred::Parsed(value),
+                Err(_) => Deferred::Unreadable,
+            };
+        }
+        match self {
+            Deferred::Parsed(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// The value if it was parsed.
+    fn parsed(&self) -> Option<&T> {
+        match self {
+            Deferred::Parsed(value) => Some(value),
+            _ => None,
+        }
+    }
+}
+
+impl<T: Serialize> Serialize for Deferred<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Deferred::Raw(raw) => raw.serialize(serializer),
+            Deferred::Parsed(value) => value.serialize(serializer),
+            Deferred::Unreadable => serializer.serialize_none(),
+        }
+    }
+}
+
+impl<'de, T> Deserialize<'de> for Deferred<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Box::<serde_json::value::RawValue>::deserialize(deserializer).map(Deferred::Raw)
+    }
+}
+
 /// This device as a writer of intents: the members, its partner, itself, and the causal
 /// order of the record it writes next.
 struct Writer {
@@ -173,10 +222,17 @@ impl Space {
         self.cache_writer()
     }
 
+    /// Parses the view cache's write basis if it was not yet.
+    fn parse_write_basis(&mut self) {
+        if let Some(basis) = self.cached.as_mut().and_then(|c| c.basis.as_mut()) {
+            basis.get();
+        }
+    }
+
     /// This device as the view cache sees it, when the cache holds a write basis of this
     /// build's schema and this device is a member.
     fn cache_writer(&self) -> Option<Writer> {
-        let basis = self.cached.as_ref()?.basis.as_ref()?;
+        let basis = self.cached.as_ref()?.basis.as_ref()?.parsed()?;
         if basis.schema != Some(SCHEMA_VERSION) {
             return None;
         }
@@ -193,11 +249,11 @@ impl Space {
 
     /// The space's members and this device's place in it from the view cache, when the
     /// space is not loaded; `None` when the caller must load it.
-    pub(super) fn info_from_cache(&self) -> Option<Result<SpaceInfo>> {
+    pub(super) fn info_from_cache(&mut self) -> Option<Result<SpaceInfo>> {
         if !matches!(self.doc, DocState::NotLoaded(_)) || self.derived.is_some() {
             return None;
         }
-        let basis = self.cached.as_ref()?.basis.as_ref()?;
+        let basis = self.cached.as_mut()?.basis.as_mut()?.get()?;
         let members = Members::from_parts(basis.members.clone(), &self.trust);
         let my_device = self.identity.device_id();
         let Some(me) = members.devices.get(&my_device).map(|d| d.partner.clone()) else {
@@ -223,6 +279,7 @@ impl Space {
         intent: Intent,
         now: DateTime<Utc>,
     ) -> Option<Result<Option<Effect>>> {
+        self.parse_write_basis();
         let writer = self.intent_writer()?;
         let effect = match self.plan_intent(&intent, &writer, now) {
             Ok(Plan::Write(effect)) => *effect,
@@ -427,7 +484,14 @@ impl Space {
         id: &AgreementId,
         writer: &Writer,
     ) -> Option<(Entity, AgreementState)> {
-        let basis = self.cached.as_ref()?.basis.as_ref()?.agreements.get(id)?;
+        let basis = self
+            .cached
+            .as_ref()?
+            .basis
+            .as_ref()?
+            .parsed()?
+            .agreements
+            .get(id)?;
         let entity = Entity::detached(id.as_str(), basis.registers.clone());
         let state = view::derive_detached(
             entity.clone(),
@@ -446,7 +510,7 @@ impl Space {
             return;
         };
         cache.intents.push(pending.id.clone());
-        if let Some(basis) = cache.basis.as_mut() {
+        if let Some(basis) = cache.basis.as_mut().and_then(Deferred::get) {
             basis.max_seq = basis.max_seq.max(pending.seq);
         }
         let mut reminders_changed = false;
@@ -460,7 +524,7 @@ impl Space {
                 if let Some(entry) = cache.agreements.iter_mut().find(|a| &a.id == id) {
                     *entry = (**summary).clone();
                 }
-                if let Some(write_basis) = cache.basis.as_mut() {
+                if let Some(write_basis) = cache.basis.as_mut().and_then(Deferred::get) {
                     write_basis.agreements.insert(id.clone(), (**basis).clone());
                 }
                 reminders_changed = *changed;
@@ -512,6 +576,9 @@ impl Space {
             return;
         }
         let missing: Vec<PendingIntent> = self.pending[done..].to_vec();
+        if !missing.is_empty() {
+            self.parse_write_basis();
+        }
         for pending in missing {
             let planned = self.cache_writer().map(|writer| {
                 let writer = Writer {
@@ -545,37 +612,54 @@ impl Space {
         if self.pending.is_empty() {
             return Ok(());
         }
+        let started = std::time::Instant::now();
+        let count = self.pending.len();
+        self.replaying = Some(Replaying { seq: None });
+        let mut replayed = Vec::new();
         for pending in std::mem::take(&mut self.pending) {
             if applied.contains(&pending.id) {
                 continue;
             }
-            self.replaying = Some(Replaying {
-                id: pending.id.clone(),
-                seq: Some(pending.seq),
-            });
-            let replayed = self.replay(&pending);
-            self.replaying = None;
-            if let Err(e) = replayed {
-                let problem = Problem::new(
-                    format!(
-                        "a write made while the space was not loaded ({})",
-                        pending.id
-                    ),
-                    format!("could not be applied: {e}"),
-                );
-                if let Some(derived) = self.derived.as_mut() {
-                    derived
-                        .problems
-                        .entry("intents".into())
-                        .or_default()
-                        .push(problem);
+            if let Some(replaying) = self.replaying.as_mut() {
+                replaying.seq = Some(pending.seq);
+            }
+            match self.replay(&pending) {
+                Ok(()) => replayed.push(pending.id),
+                Err(e) => {
+                    let problem = Problem::new(
+                        format!(
+                            "a write made while the space was not loaded ({})",
+                            pending.id
+                        ),
+                        format!("could not be applied: {e}"),
+                    );
+                    if let Some(derived) = self.derived.as_mut() {
+                        derived
+                            .problems
+                            .entry("intents".into())
+                            .or_default()
+                            .push(problem);
+                    }
                 }
             }
         }
-        self.intents.clear()?;
-        if let Some(cache) = self.cached.as_mut() {
-            cache.intents.clear();
+        // All the changes in one frame with the ids of the intents they became: a crash
+        // before it stores nothing (the intents are replayed again), after it all of them.
+        self.replaying = None;
+        self.unstored_intents = replayed;
+        if let Err(e) = self.persist() {
+            // Nothing of the replay was stored, and the intents are still in their log: refuse
+            // further use (a later write must not come before them) until the space reopens.
+            self.doc = DocState::Poisoned;
+            self.derived = None;
+            self.load_failure = Some(format!("replaying writes made while closed failed: {e}"));
+            return Err(e);
         }
+        self.intents.clear()?;
+        self.report.replayed = Some(ReplayReport {
+            intents: count,
+            micros: started.elapsed().as_micros() as u64,
+        });
         Ok(())
     }
 
@@ -611,10 +695,9 @@ impl Space {
     }
 }
 
-/// An intent being replayed: its id (recorded in the frame of the change it becomes) and the
-/// causal order its record takes (taken by the first record the write numbers).
+/// A replay under way: the causal order the record of the intent being replayed takes (taken
+/// by the first record its write numbers). While it lasts, changes are stored at its end.
 pub(super) struct Replaying {
-    pub(super) id: String,
     pub(super) seq: Option<i64>,
 }
 
@@ -1426,7 +1509,14 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            // PROPTEST_CASES (1,000 in the test command), else a quick 24 in an edit loop.
+            cases: std::env::var("PROPTEST_CASES")
+                .ok()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(24),
+            ..proptest::prelude::ProptestConfig::default()
+        })]
 
         /// Random edits, acceptances, follow-through entries, check-ins and concern steps, by
         /// either partner, on agreements in every state: written without the document they

@@ -52,7 +52,7 @@ mod sync;
 use agenda::AgendaInputs;
 use commit::*;
 use derive::*;
-use intents::{Intent, PendingIntent, Replaying, WriteBasis};
+use intents::{Deferred, Intent, PendingIntent, Replaying, WriteBasis};
 use plan::*;
 use reminders::ReminderState;
 
@@ -127,6 +127,17 @@ pub struct OpenReport {
     /// A torn or corrupt tail of the intent log (writes made without the document) that was
     /// cut off; the intents before it were kept.
     pub damaged_intents: Option<TornTail>,
+    /// Writes made without the document (intents) that loading replayed into it.
+    pub replayed: Option<ReplayReport>,
+}
+
+/// Intents replayed into the document when it loaded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReplayReport {
+    /// How many.
+    pub intents: usize,
+    /// How long replaying them took, in microseconds.
+    pub micros: u64,
 }
 
 /// Filter for [`Space::list`].
@@ -175,9 +186,10 @@ struct ViewCache {
     /// who counts as a member) leaves the heads as they were.
     #[serde(default)]
     log_frames: Option<usize>,
-    /// What planning a write reads without the document (absent: such writes load it).
+    /// What planning a write reads without the document (absent: such writes load it);
+    /// parsed on the first write, as most processes only read the list.
     #[serde(default)]
-    basis: Option<WriteBasis>,
+    basis: Option<Deferred<WriteBasis>>,
     /// The pending intents already applied to these views, oldest first.
     #[serde(default)]
     intents: Vec<String>,
@@ -315,8 +327,10 @@ pub struct Space {
     intents: IntentLog,
     /// The intents in the log, oldest first (replayed when the document loads).
     pending: Vec<PendingIntent>,
-    /// The intent being replayed, if one is.
+    /// The replay of pending intents under way, if one is.
     replaying: Option<Replaying>,
+    /// Ids of replayed intents whose changes are not yet in the log (stored with them).
+    unstored_intents: Vec<String>,
     /// Pending intents past which a write loads the document and replays them.
     max_pending_intents: usize,
     /// The view cache changed since it was written (intents applied to it).

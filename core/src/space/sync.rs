@@ -178,7 +178,9 @@ impl Space {
     /// Whether the peer holds every change this device has, as far as the last exchange
     /// showed (no presence or "last seen": only what was synced).
     pub fn peer_has_all_my_changes(&mut self, state: &PeerSyncState) -> bool {
-        if self.ready().is_err() {
+        // Loading replays pending intents first; one still pending is a change the peer
+        // cannot have.
+        if self.ready().is_err() || !self.pending.is_empty() {
             return false;
         }
         let known = state
