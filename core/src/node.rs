@@ -266,7 +266,30 @@ impl Inner {
     pub(crate) fn after_remote_change(&self) {
         self.changes.send_modify(|n| *n += 1);
     }
+}
 
+impl crate::sync::SessionHost for Inner {
+    fn with_space<R>(&self, f: impl FnOnce(&mut Space) -> R) -> R {
+        Inner::with_space(self, f)
+    }
+
+    fn watch_changes(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    fn after_remote_change(&self) {
+        Inner::after_remote_change(self)
+    }
+
+    fn session_failed(&self, peer: &DeviceId, message: String) {
+        self.emit(NodeEvent::SyncError {
+            device: Some(peer.clone()),
+            message,
+        });
+    }
+}
+
+impl Inner {
     fn remember_addrs(&self, device: &DeviceId, addrs: Vec<SocketAddr>) {
         if addrs.is_empty() {
             return;
@@ -1227,5 +1250,62 @@ mod maintenance_tests {
         node.shutdown().await;
         let mut space = Space::open(dir.path()).unwrap();
         assert_eq!(space.list(&crate::ListFilter::default()).unwrap().len(), 4);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_quiet_moment_after_a_sync_saves_the_cache_a_killed_process_opens_from() {
+        let root = tempfile::TempDir::new().unwrap();
+        let (alex_dir, sam_dir) = (root.path().join("alex"), root.path().join("sam"));
+        let input = CreateSpace {
+            partner_name: "Alex".into(),
+            time_zone: "UTC".into(),
+            device_name: String::new(),
+        };
+        let node = Node::create(&alex_dir, input, NetworkConfig::loopback())
+            .await
+            .unwrap();
+        let sam_id = crate::DeviceIdentity::load_or_create(&sam_dir)
+            .unwrap()
+            .device_id();
+        let export = node
+            .space(|s| {
+                s.add_partner("Sam", "UTC", &sam_id, "", Utc::now())?;
+                s.export_document()
+            })
+            .unwrap();
+        let mut sam = Space::join(&sam_dir, &export).unwrap();
+        let id = sam
+            .create_agreement(NewAgreement::titled("From Sam's phone"), Utc::now())
+            .unwrap();
+        let heads = node.space(|s| s.heads()).unwrap();
+        let changes = sam.changes_since(&heads).unwrap();
+        assert!(node.space(|s| s.apply_changes(&changes)).unwrap());
+        // The node writes the cache once the space has been quiet for a while.
+        let view = alex_dir.join("view.json");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !std::fs::read_to_string(&view)
+            .unwrap_or_default()
+            .contains(id.as_str())
+        {
+            assert!(tokio::time::Instant::now() < deadline, "cache not written");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // What a SIGKILL now leaves: the files as they are (the node is not shut down).
+        let killed = root.path().join("killed");
+        std::fs::create_dir_all(&killed).unwrap();
+        for entry in std::fs::read_dir(&alex_dir).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_file() {
+                std::fs::copy(entry.path(), killed.join(entry.file_name())).unwrap();
+            }
+        }
+        let mut space = Space::open_with(&killed, crate::LoadMode::OnDemand).unwrap();
+        let list = space.list(&crate::ListFilter::default()).unwrap();
+        assert!(
+            list.iter().any(|a| a.id == id),
+            "the synced agreement is listed"
+        );
+        assert!(!space.document_loaded(), "served from the cache");
+        node.shutdown().await;
     }
 }

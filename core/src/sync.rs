@@ -10,7 +10,7 @@
 
 use crate::error::{Error, Result};
 use crate::ids::DeviceId;
-use crate::node::{Inner, NodeEvent};
+use crate::space::Space;
 use iroh::endpoint::{RecvStream, SendStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -136,8 +136,25 @@ impl Frame {
     }
 }
 
+/// What a sync session needs of the node that runs it (the node implements it; this module
+/// does not depend on the node).
+pub(crate) trait SessionHost: Send + Sync + 'static {
+    /// Runs `f` on the space under its lock (its events are delivered after).
+    fn with_space<R>(&self, f: impl FnOnce(&mut Space) -> R) -> R;
+    /// The change generation, bumped on every change to the document.
+    fn watch_changes(&self) -> watch::Receiver<u64>;
+    /// A change from this session's peer was applied: other sessions push it on.
+    fn after_remote_change(&self);
+    /// The session with `peer` ended with an error.
+    fn session_failed(&self, peer: &DeviceId, message: String);
+}
+
 /// Applies a received frame to the space; whether the document moved.
-fn apply_frame(inner: &Inner, state: &mut crate::PeerSyncState, frame: Frame) -> Result<bool> {
+fn apply_frame<H: SessionHost>(
+    inner: &H,
+    state: &mut crate::PeerSyncState,
+    frame: Frame,
+) -> Result<bool> {
     match frame {
         Frame::Changes(changes) => inner.with_space(|s| s.apply_changes(&changes)),
         Frame::Sync(message) => inner.with_space(|s| s.receive_sync_message(state, &message)),
@@ -200,16 +217,16 @@ pub(crate) async fn read_frame(recv: &mut RecvStream, traffic: &Traffic) -> Resu
 
 /// Runs a sync session with `peer` until the stream ends, an error occurs or the node stops.
 /// `in_sync` tells waiters whether the peer was last seen at this device's heads, with the
-/// change generation (see `Inner::changes`) that was computed at.
-pub(crate) async fn run_session(
-    inner: Arc<Inner>,
+/// change generation (see [`SessionHost::watch_changes`]) that was computed at.
+pub(crate) async fn run_session<H: SessionHost>(
+    inner: Arc<H>,
     peer: DeviceId,
     mut send: SendStream,
     mut recv: RecvStream,
     in_sync: watch::Sender<(u64, bool)>,
     traffic: Arc<Traffic>,
 ) -> Result<()> {
-    let mut changed = inner.changes.subscribe();
+    let mut changed = inner.watch_changes();
     let mut state = inner.with_space(|s| s.load_sync_state(&peer));
     // Reconnect shortcut: what the peer lacks since the last exchange, before any handshake.
     let prime = inner.with_space(|s| s.changes_since_last_sync(&mut state))?;
@@ -248,7 +265,7 @@ pub(crate) async fn run_session(
                         let mut lent =
                             std::mem::replace(&mut state, crate::PeerSyncState::blank(peer.clone()));
                         let (back, moved) = tokio::task::spawn_blocking(move || {
-                            let moved = apply_frame(&inner, &mut lent, frame);
+                            let moved = apply_frame(&*inner, &mut lent, frame);
                             (lent, moved)
                         })
                         .await
@@ -256,7 +273,7 @@ pub(crate) async fn run_session(
                         state = back;
                         moved?
                     } else {
-                        apply_frame(&inner, &mut state, frame)?
+                        apply_frame(&*inner, &mut state, frame)?
                     };
                     if moved {
                         inner.after_remote_change();
@@ -275,10 +292,7 @@ pub(crate) async fn run_session(
     let _ = inner.with_space(|s| s.save_sync_state(&state));
     if let Err(e) = &outcome {
         tracing::warn!(peer = %peer, error = %e, "sync session ended with an error");
-        inner.emit(NodeEvent::SyncError {
-            device: Some(peer.clone()),
-            message: e.to_string(),
-        });
+        inner.session_failed(&peer, e.to_string());
     }
     let _ = send.finish();
     outcome

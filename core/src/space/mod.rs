@@ -404,6 +404,11 @@ impl Space {
         self.compaction = CompactionLimits { frames, bytes };
     }
 
+    /// Whether the whole document is loaded (not only the caches).
+    pub(crate) fn document_loaded(&self) -> bool {
+        matches!(self.doc, DocState::Ready(_))
+    }
+
     /// Loads and replays the pending intents once `limit` wait, instead of the default.
     pub(crate) fn set_max_pending_intents(&mut self, limit: usize) {
         self.max_pending_intents = limit;
