@@ -3,6 +3,55 @@
 
 use super::*;
 
+/// A part of `view.json` parsed only when first needed.
+pub(crate) enum Deferred<T> {
+    /// As read, not parsed yet.
+    Raw(Box<serde_json::value::RawValue>),
+    Parsed(T),
+    /// Did not parse (written by another build): as if absent.
+    Unreadable,
+}
+
+impl<T: serde::de::DeserializeOwned> Deferred<T> {
+    /// The value, parsing it on first use.
+    pub(super) fn get(&mut self) -> Option<&mut T> {
+        if let Deferred::Raw(raw) = self {
+            *self = match serde_json::from_str(raw.get()) {
+                Ok(value) => Deferred::Parsed(value),
+                Err(_) => Deferred::Unreadable,
+            };
+        }
+        match self {
+            Deferred::Parsed(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// The value if it was parsed.
+    pub(super) fn parsed(&self) -> Option<&T> {
+        match self {
+            Deferred::Parsed(value) => Some(value),
+            _ => None,
+        }
+    }
+}
+
+impl<T: Serialize> Serialize for Deferred<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Deferred::Raw(raw) => raw.serialize(serializer),
+            Deferred::Parsed(value) => value.serialize(serializer),
+            Deferred::Unreadable => serializer.serialize_none(),
+        }
+    }
+}
+
+impl<'de, T> Deserialize<'de> for Deferred<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Box::<serde_json::value::RawValue>::deserialize(deserializer).map(Deferred::Raw)
+    }
+}
+
 impl Space {
     /// Whether the log has grown enough since the last snapshot to be compacted.
     pub fn compaction_due(&self) -> bool {

@@ -37,6 +37,7 @@ pub use crate::document::SCHEMA_VERSION;
 mod agenda;
 mod agreements;
 mod cache;
+mod cached_writes;
 mod commit;
 mod concerns;
 mod derive;
@@ -50,9 +51,10 @@ mod reminders;
 mod sync;
 
 use agenda::AgendaInputs;
+use cache::Deferred;
 use commit::*;
 use derive::*;
-use intents::{Deferred, Intent, PendingIntent, Replaying, WriteBasis};
+use intents::{Intent, PendingIntent, Replaying, WriteBasis};
 use plan::*;
 use reminders::ReminderState;
 
