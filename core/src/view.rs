@@ -108,7 +108,7 @@ pub(crate) struct Members {
     pub(crate) max_seq: i64,
 }
 
-/// [`Members`] without the trust context, as the edit cache keeps them.
+/// [`Members`] without the trust context, as the view cache's write basis keeps them.
 #[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct MembersParts {
     partners: Vec<Partner>,

@@ -270,8 +270,11 @@ class AccordFfiTest {
         job.respondToConcern(concern, "Phones in the drawer from now on")
         job.resolveConcern(concern)
         assertEquals(emptyList<Concern>(), job.agenda(System.currentTimeMillis()).openConcerns)
+        // Going to the background: the cache is saved now (a job may be killed any time).
+        job.flush()
         job.shutdown()
         assertThrows<AccordException.NotAllowed> { job.list(null) }
+        assertThrows<AccordException.NotAllowed> { job.flush() }
         job.close()
 
         // The node sees what the job wrote.
@@ -285,6 +288,7 @@ class AccordFfiTest {
         assertEquals(listOf("Phone at the table"), again.followThrough(proposed).map { it.text })
         assertEquals(listOf(held), again.checkins().map { it.id })
         assertEquals(ConcernState.RESOLVED, again.concerns().single { it.id == concern }.state)
+        again.flush()
     }
 
     @Test
