@@ -343,6 +343,11 @@ impl IntentLog {
         Ok(())
     }
 
+    /// Whether the log holds no intent.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len <= INTENT_MAGIC.len() as u64
+    }
+
     /// Empties the log durably (every intent in it was replayed).
     pub(crate) fn clear(&mut self) -> Result<()> {
         write_atomic(&self.path, INTENT_MAGIC, true)?;

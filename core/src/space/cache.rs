@@ -63,7 +63,10 @@ impl Space {
     /// calls it when no change came for a while; closing the space calls it), so no edit
     /// waits for it. Returns whether it compacted.
     pub fn compact_if_due(&mut self) -> Result<bool> {
-        if !self.compaction_due() || !matches!(self.doc, DocState::Ready(_)) {
+        if !self.compaction_due()
+            || !matches!(self.doc, DocState::Ready(_))
+            || !self.intents.is_empty()
+        {
             return Ok(false);
         }
         self.compact()?;
@@ -73,6 +76,13 @@ impl Space {
     /// Writes the whole document as a snapshot and empties the log.
     pub fn compact(&mut self) -> Result<()> {
         self.ready()?;
+        // The change log's intent markers must outlive the intents (loading replays and
+        // empties them, so this only fails after a failure to do so).
+        if !self.intents.is_empty() {
+            return Err(Error::NotAllowed(
+                "writes made while the space was not loaded wait to be replayed; reopen it".into(),
+            ));
+        }
         let doc = self.doc();
         let heads = doc.heads();
         let bytes = doc.save();

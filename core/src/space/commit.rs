@@ -189,6 +189,7 @@ impl Space {
         };
         let heads = doc.heads();
         if heads == self.persisted_heads && self.unstored_checkpoints.is_empty() {
+            self.unstored_intents.clear();
             return Ok(());
         }
         let mut changes = doc.changes_after(&self.persisted_heads);
@@ -211,10 +212,11 @@ impl Space {
         self.unstored_intents.clear();
         self.persisted_heads = heads;
         let limits = self.compaction;
-        if self.storage.frames_since_snapshot() as u64
+        let over = self.storage.frames_since_snapshot() as u64
             >= (limits.frames as u64).saturating_mul(COMPACT_NOW_FACTOR)
-            || self.storage.log_len() >= limits.bytes.saturating_mul(COMPACT_NOW_FACTOR)
-        {
+            || self.storage.log_len() >= limits.bytes.saturating_mul(COMPACT_NOW_FACTOR);
+        // Not while intents wait in their log: this frame's markers must outlive them.
+        if over && self.intents.is_empty() {
             self.compact()?;
         }
         Ok(())

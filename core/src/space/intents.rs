@@ -178,7 +178,14 @@ impl Space {
             self.load_failure = Some(format!("replaying writes made while closed failed: {e}"));
             return Err(e);
         }
-        self.intents.clear()?;
+        // Until this succeeds the log's markers are what keeps the intents from applying twice:
+        // compaction (which empties the change log) waits for it, and a failure poisons.
+        if let Err(e) = self.intents.clear() {
+            self.doc = DocState::Poisoned;
+            self.derived = None;
+            self.load_failure = Some(format!("emptying the intent log failed: {e}"));
+            return Err(e);
+        }
         self.report.replayed = Some(ReplayReport {
             intents: count,
             micros: started.elapsed().as_micros() as u64,
@@ -583,6 +590,49 @@ mod tests {
         assert_eq!(space.pending_intents(), 0);
         space.shutdown();
         assert_eq!(std::fs::read(&log).unwrap(), b"ACCINT01", "emptied");
+    }
+
+    #[test]
+    fn a_replay_never_compacts_away_its_markers_before_the_intent_log_is_emptied() {
+        let root = TempDir::new().unwrap();
+        let (dir, active, entries) = two_intents(root.path());
+        let log = dir.join("intents.log");
+        let pending = std::fs::read(&log).unwrap();
+        let mut space = Space::open_with(&dir, LoadMode::OnDemand).unwrap();
+        // The log is far past the limits: storing the replay would compact at once.
+        space.set_compaction_limits(1, 1);
+        assert_eq!(space.follow_through(Some(&active)).unwrap().len(), 2);
+        assert!(
+            space.frames_since_snapshot() > 0,
+            "not compacted during the replay"
+        );
+        drop(space);
+        // Killed before the intent log was emptied (it is restored as it was).
+        std::fs::write(&log, &pending).unwrap();
+        let mut space = Space::open(&dir).unwrap();
+        assert_eq!(
+            space.follow_through(Some(&active)).unwrap(),
+            entries,
+            "once each"
+        );
+        // Once the log is empty, a quiet moment compacts.
+        space.set_compaction_limits(1, 1);
+        assert!(space.tidy().unwrap(), "compacted");
+        assert_eq!(space.follow_through(Some(&active)).unwrap(), entries);
+    }
+
+    #[test]
+    fn a_leftover_intent_log_is_not_replayed_into_a_new_space() {
+        let root = TempDir::new().unwrap();
+        let (dir, _, _) = two_intents(root.path());
+        let fresh = root.path().join("fresh");
+        std::fs::create_dir_all(&fresh).unwrap();
+        std::fs::copy(dir.join("intents.log"), fresh.join("intents.log")).unwrap();
+        let space = alex_space(&fresh, "UTC", t(0));
+        space.shutdown();
+        let mut space = Space::open(&fresh).unwrap();
+        assert_eq!(space.pending_intents(), 0);
+        assert!(space.list(&ListFilter::default()).unwrap().is_empty());
     }
 
     #[test]

@@ -202,7 +202,11 @@ impl Space {
     ) -> Result<Space> {
         anchor.save(dir)?;
         let (mut storage, _) = Storage::open(dir, lock)?;
-        let (intents, _, _) = IntentLog::open(dir)?;
+        // A new space: intents left in the directory belong to no space.
+        let (mut intents, leftover, _) = IntentLog::open(dir)?;
+        if !leftover.is_empty() {
+            intents.clear()?;
+        }
         let heads = doc.heads();
         // A document received whole is stored as it came (it is a saved document already).
         match saved {
