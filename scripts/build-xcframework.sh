@@ -12,12 +12,14 @@ done
 cargo build -p accord-ffi
 cargo run -q -p accord-ffi --bin uniffi-bindgen -- generate target/debug/libaccord_ffi.dylib \
   --language swift --out-dir "$out/swift" --no-format
-cp "$out/swift/AccordFFIFFI.h" "$out/headers/"
-cp "$out/swift/AccordFFIFFI.modulemap" "$out/headers/module.modulemap"
+# Two uniffi components (the core's types and the objects): both headers, one module map.
+cp "$out/swift/AccordCoreFFI.h" "$out/swift/AccordFFIFFI.h" "$out/headers/"
+cat "$out/swift/AccordCoreFFI.modulemap" "$out/swift/AccordFFIFFI.modulemap" \
+  > "$out/headers/module.modulemap"
 lipo -create target/aarch64-apple-ios-sim/release/libaccord_ffi.a \
   target/x86_64-apple-ios/release/libaccord_ffi.a -output "$out/libaccord_ffi_sim.a"
 xcodebuild -create-xcframework \
   -library target/aarch64-apple-ios/release/libaccord_ffi.a -headers "$out/headers" \
   -library "$out/libaccord_ffi_sim.a" -headers "$out/headers" \
   -output "$out/AccordFFI.xcframework"
-echo "Built $out/AccordFFI.xcframework; add $out/swift/AccordFFI.swift to the app target."
+echo "Built $out/AccordFFI.xcframework; add $out/swift/AccordCore.swift and $out/swift/AccordFFI.swift to one target (one module)."

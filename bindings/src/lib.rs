@@ -1,26 +1,43 @@
 //! # accord-ffi
 //!
-//! uniffi bindings (Kotlin, Swift) over `accord-core`. Conversion only: every rule lives in the
-//! core. See [`types`] for the value conventions (instants are `i64` epoch milliseconds, dates
-//! `"YYYY-MM-DD"` strings, ids strings).
+//! uniffi bindings (Kotlin, Swift) over `accord-core`. The values are the core's own types
+//! (derived with the core's `uniffi` feature, custom types for ids, dates and times, errors as
+//! `AccordError`); this crate holds only what cannot be derived: the objects the apps hold, the
+//! runtime they run on, and the listener. The contract for the apps is in `bindings/README.md`.
+//!
+//! - [`AccordNode`]: one device's node (its copy of the space plus networking).
+//! - [`AccordLocalSpace`]: the same copy without networking, for background jobs.
+//! - [`AccordSpace`]: every domain call, written once; both of them hand it out.
 //!
 //! The bindings own one multi-threaded tokio runtime with two workers (sync sessions are
 //! network-bound and short; the app's own calls run on the app's threads), so a phone with
-//! eight cores does not keep eight mostly idle workers and their memory. Async exports spawn their work onto it and await the task, so
-//! cancelling the foreign coroutine never leaves a write half done.
+//! eight cores does not keep eight mostly idle workers and their memory. Async exports spawn
+//! their work onto it and await the task, so cancelling the foreign coroutine never leaves a
+//! write half done.
 
 #![warn(missing_docs)]
 
 use accord_core as ac;
+use accord_core::reminders::recurrence::RecurrenceRule;
+use accord_core::reminders::schedule::{CommitmentRule, Reminder, Targets};
+use accord_core::{
+    Agenda, AgreementDetails, AgreementEdit, AgreementId, AgreementSummary, CalendarDate, CheckIn,
+    Concern, ConcernId, DeviceId, Error, Field, HistoryEntry, InviteRole, ListFilter, LogEntry,
+    LogKind, NewAgreement, NewConcern, NodeEvent, PeerStatus, Position, RecordId, SpaceInfo,
+    SyncReport, Timestamp,
+};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
-pub mod types;
-pub use types::*;
-
 uniffi::setup_scaffolding!();
+// The core's chrono custom types, used here as arguments.
+uniffi::use_remote_type!(accord_core::Timestamp);
+uniffi::use_remote_type!(accord_core::CalendarDate);
+
+/// Every call's result: the core's own error crosses as `AccordException` / `AccordError`.
+type Res<T> = Result<T, Error>;
 
 /// Worker threads of the bindings' runtime.
 const RUNTIME_WORKERS: usize = 2;
@@ -50,101 +67,303 @@ async fn on_runtime<T: Send + 'static>(
     }
 }
 
-/// Every way an Accord call can fail; the message says what was wrong and what to do.
-#[derive(Debug, thiserror::Error, uniffi::Error)]
-#[uniffi(flat_error)]
-pub enum AccordError {
-    /// No object with this id.
-    #[error("{message}")]
-    NotFound {
-        /// Readable message.
-        message: String,
-    },
-    /// An input was rejected.
-    #[error("{message}")]
-    InvalidInput {
-        /// Readable message.
-        message: String,
-    },
-    /// Not allowed for this partner, device or state.
-    #[error("{message}")]
-    NotAllowed {
-        /// Readable message.
-        message: String,
-    },
-    /// Conflicting versions must be resolved first.
-    #[error("{message}")]
-    Conflict {
-        /// Readable message.
-        message: String,
-    },
-    /// The space is open read-only (written by a newer version).
-    #[error("{message}")]
-    ReadOnly {
-        /// Readable message.
-        message: String,
-    },
-    /// The data directory is in use by another process.
-    #[error("{message}")]
-    InUse {
-        /// Readable message.
-        message: String,
-    },
-    /// Reading or writing storage failed, or a stored file is damaged.
-    #[error("{message}")]
-    Storage {
-        /// Readable message.
-        message: String,
-    },
-    /// Networking or data from another device failed.
-    #[error("{message}")]
-    Network {
-        /// Readable message.
-        message: String,
-    },
+fn now() -> Timestamp {
+    chrono::Utc::now()
 }
 
-impl From<ac::Error> for AccordError {
-    fn from(e: ac::Error) -> Self {
-        let message = e.to_string();
-        use ac::Error as E;
-        // No catch-all: a new core error is mapped on purpose.
-        match e {
-            E::NotFound { .. } => AccordError::NotFound { message },
-            E::InvalidInput { .. } => AccordError::InvalidInput { message },
-            E::ThirdPartner
-            | E::NotAMember(_)
-            | E::NotAllowed(_)
-            | E::AlreadyInitialized(_)
-            | E::NotInitialized(_) => AccordError::NotAllowed { message },
-            E::Conflicted { .. } => AccordError::Conflict { message },
-            E::ReadOnly { .. } | E::NewerVersion { .. } => AccordError::ReadOnly { message },
-            E::InUse(_) => AccordError::InUse { message },
-            E::Corrupt { .. } | E::Io { .. } => AccordError::Storage { message },
-            E::InvalidRemoteData(_) => AccordError::Network { message },
+/// How a node reaches the couple's other devices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum NetworkMode {
+    /// n0 relays and internet address lookup plus local-network discovery.
+    Production,
+    /// No relays or internet lookup: LAN (with discovery) and loopback.
+    Local,
+    /// Loopback only (tests, demos on one machine).
+    Loopback,
+}
+
+impl From<NetworkMode> for ac::NetworkConfig {
+    fn from(m: NetworkMode) -> Self {
+        match m {
+            NetworkMode::Production => ac::NetworkConfig::production(),
+            NetworkMode::Local => ac::NetworkConfig::local(),
+            NetworkMode::Loopback => ac::NetworkConfig::loopback(),
         }
     }
 }
 
-type Res<T> = Result<T, AccordError>;
+/// The running node, until `shutdown` takes it.
+type NodeSlot = RwLock<Option<Arc<ac::Node>>>;
+/// The space opened without a node, until `shutdown` takes it.
+type LocalSlot = Mutex<Option<ac::Space>>;
 
-fn now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
+/// Where an [`AccordSpace`] reaches the space: through the node, or opened on demand.
+enum SpaceAccess {
+    Node(Arc<NodeSlot>),
+    Local(Arc<LocalSlot>),
 }
 
-fn aid(id: String) -> ac::AgreementId {
-    ac::AgreementId(id)
+fn node_of(slot: &NodeSlot) -> Res<Arc<ac::Node>> {
+    slot.read()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
+        .ok_or_else(|| Error::NotAllowed("this node was shut down: open it again".into()))
 }
 
-fn cid(id: String) -> ac::ConcernId {
-    ac::ConcernId(id)
+/// The couple's space: every domain call, the same whether the app holds an [`AccordNode`]
+/// or an [`AccordLocalSpace`] (each hands this out with `space()`).
+///
+/// Calls are synchronous and may block: the first call after opening waits for the space to
+/// load (the list, the agenda and reminders come from the view cache without waiting), and
+/// writes return once durable on disk. Call them off the main thread. After the node or local
+/// space is shut down, every call fails with `NotAllowed`.
+#[derive(uniffi::Object)]
+pub struct AccordSpace {
+    access: SpaceAccess,
+}
+
+impl AccordSpace {
+    /// Runs `f` on the space (no foreign callback runs while it holds the space's lock).
+    fn with<R>(&self, f: impl FnOnce(&mut ac::Space) -> Res<R>) -> Res<R> {
+        match &self.access {
+            SpaceAccess::Node(slot) => {
+                let node = node_of(slot)?;
+                let _rt = runtime().enter();
+                node.space(f)
+            }
+            SpaceAccess::Local(slot) => {
+                let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+                let space = guard.as_mut().ok_or_else(|| {
+                    Error::NotAllowed("this space was closed: open it again".into())
+                })?;
+                f(space)
+            }
+        }
+    }
+}
+
+#[uniffi::export]
+impl AccordSpace {
+    /// The space, its partners and devices.
+    pub fn info(&self) -> Res<SpaceInfo> {
+        self.with(|s| s.info())
+    }
+
+    /// Agreements matching `filter` (an empty filter lists all). From the view cache when
+    /// the space has not loaded yet.
+    pub fn list(&self, filter: ListFilter) -> Res<Vec<AgreementSummary>> {
+        self.with(|s| s.list(&filter))
+    }
+
+    /// One agreement with its conflicts, acceptances and what changed since each acceptance.
+    pub fn agreement(&self, id: AgreementId) -> Res<AgreementDetails> {
+        self.with(|s| s.agreement(&id))
+    }
+
+    /// An agreement's history, oldest first.
+    pub fn history(&self, id: AgreementId) -> Res<Vec<HistoryEntry>> {
+        self.with(|s| s.history(&id))
+    }
+
+    /// Proposes (or, with `draft`, saves as a draft) a new agreement; returns its id.
+    pub fn create_agreement(&self, input: NewAgreement) -> Res<AgreementId> {
+        self.with(|s| s.create_agreement(input, now()))
+    }
+
+    /// Changes fields of an agreement (a change of wording must be accepted again by both).
+    /// Without the loaded space it is written as an intent (see `AccordLocalSpace`).
+    pub fn edit_agreement(&self, id: AgreementId, edit: AgreementEdit) -> Res<()> {
+        self.with(|s| s.edit_agreement(&id, edit, now()))
+    }
+
+    /// Accepts the agreement's current exact words as this partner.
+    pub fn accept(&self, id: AgreementId) -> Res<()> {
+        self.with(|s| s.accept(&id, now()))
+    }
+
+    /// Settles a conflicted field on `value` (one of the candidates, or a merged text).
+    pub fn resolve_conflict(&self, id: AgreementId, field: Field, value: String) -> Res<()> {
+        self.with(|s| s.resolve_conflict(&id, field, &value, now()))
+    }
+
+    /// Retires an agreement, with why; it stays in the history.
+    pub fn retire(&self, id: AgreementId, reason: String) -> Res<()> {
+        self.with(|s| s.retire(&id, &reason, now()))
+    }
+
+    /// Asks to renegotiate an agreement, with why.
+    pub fn request_renegotiation(&self, id: AgreementId, reason: String) -> Res<()> {
+        self.with(|s| s.request_renegotiation(&id, &reason, now()))
+    }
+
+    /// Records that the partners reviewed an agreement on `on`; the next review follows its
+    /// cadence.
+    pub fn mark_reviewed(&self, id: AgreementId, on: CalendarDate) -> Res<()> {
+        self.with(|s| s.mark_reviewed(&id, on, now()))
+    }
+
+    /// Every agreement with its details, acceptances, conflicts and retirement, as a JSON
+    /// document (to save, print or bring to a counselling session). The app renders it.
+    pub fn export_json(&self) -> Res<String> {
+        let details = self.with(|s| {
+            let list = s.list(&ListFilter::default())?;
+            list.iter()
+                .map(|a| s.agreement(&a.id))
+                .collect::<Res<Vec<_>>>()
+        })?;
+        serde_json::to_string_pretty(&details)
+            .map_err(|e| Error::NotAllowed(format!("the export could not be written: {e}")))
+    }
+
+    /// Writes (or rewrites) this partner's sealed position on `topic`; the partner reads it
+    /// only once both positions are ready.
+    pub fn write_position(&self, topic: String, text: String) -> Res<()> {
+        self.with(|s| s.write_position(&topic, &text, now()))
+    }
+
+    /// Marks this partner's position on `topic` ready to reveal (final).
+    pub fn mark_position_ready(&self, topic: String) -> Res<()> {
+        self.with(|s| s.mark_position_ready(&topic, now()))
+    }
+
+    /// Positions, optionally on one topic; a text shows only when this device may read it.
+    pub fn positions(&self, topic: Option<String>) -> Res<Vec<Position>> {
+        self.with(|s| s.positions(topic.as_deref()))
+    }
+
+    /// Logs follow-through on an agreement (kept, missed, a note); returns the entry's id.
+    pub fn log_follow_through(
+        &self,
+        id: AgreementId,
+        kind: LogKind,
+        text: String,
+    ) -> Res<RecordId> {
+        self.with(|s| s.log_follow_through(&id, kind, &text, now()))
+    }
+
+    /// The follow-through log, optionally of one agreement.
+    pub fn follow_through(&self, agreement: Option<AgreementId>) -> Res<Vec<LogEntry>> {
+        self.with(|s| s.follow_through(agreement.as_ref()))
+    }
+
+    /// Raises a concern (what happened, how I felt, what I need); returns its id.
+    pub fn raise_concern(&self, input: NewConcern) -> Res<ConcernId> {
+        self.with(|s| s.raise_concern(input, now()))
+    }
+
+    /// Acknowledges the partner's concern.
+    pub fn acknowledge_concern(&self, id: ConcernId) -> Res<()> {
+        self.with(|s| s.acknowledge_concern(&id, now()))
+    }
+
+    /// Responds to a concern (an apology, a plan; not empty).
+    pub fn respond_to_concern(&self, id: ConcernId, text: String) -> Res<()> {
+        self.with(|s| s.respond_to_concern(&id, &text, now()))
+    }
+
+    /// Says a concern this partner raised is resolved.
+    pub fn resolve_concern(&self, id: ConcernId) -> Res<()> {
+        self.with(|s| s.resolve_concern(&id, now()))
+    }
+
+    /// Turns a concern into a renegotiation of its agreement, with why.
+    pub fn renegotiate_from_concern(&self, id: ConcernId, reason: String) -> Res<()> {
+        self.with(|s| s.renegotiate_from_concern(&id, &reason, now()))
+    }
+
+    /// Every concern with its repair so far.
+    pub fn concerns(&self) -> Res<Vec<Concern>> {
+        self.with(|s| s.concerns())
+    }
+
+    /// Records a check-in held on `held_on`; returns its id.
+    pub fn record_checkin(&self, held_on: CalendarDate, notes: String) -> Res<RecordId> {
+        self.with(|s| s.record_checkin(held_on, &notes, now()))
+    }
+
+    /// Recorded check-ins.
+    pub fn checkins(&self) -> Res<Vec<CheckIn>> {
+        self.with(|s| s.checkins())
+    }
+
+    /// The check-in agenda as of `now`.
+    pub fn agenda(&self, now: Timestamp) -> Res<Agenda> {
+        self.with(|s| s.agenda(now))
+    }
+
+    /// Sets the couple's check-in ritual (e.g. Sundays 19:00 in a time zone); `None` stops it.
+    pub fn set_checkin_ritual(&self, rule: Option<RecurrenceRule>) -> Res<()> {
+        self.with(|s| s.set_checkin_ritual(rule, now()))
+    }
+
+    /// The check-in ritual, if one is set.
+    pub fn checkin_ritual(&self) -> Res<Option<RecurrenceRule>> {
+        self.with(|s| s.checkin_ritual())
+    }
+
+    /// Attaches a recurring commitment to an agreement; `targets` `None` reminds whom the
+    /// agreement concerns. Returns the rule's id.
+    pub fn add_commitment_rule(
+        &self,
+        agreement: AgreementId,
+        rule: RecurrenceRule,
+        targets: Option<Targets>,
+    ) -> Res<String> {
+        self.with(|s| s.add_commitment_rule(&agreement, rule, targets, now()))
+    }
+
+    /// Changes a commitment rule's recurrence.
+    pub fn edit_commitment_rule(&self, rule_id: String, rule: RecurrenceRule) -> Res<()> {
+        self.with(|s| s.edit_commitment_rule(&rule_id, rule, now()))
+    }
+
+    /// Removes a commitment rule (its reminders stop).
+    pub fn remove_commitment_rule(&self, rule_id: String) -> Res<()> {
+        self.with(|s| s.remove_commitment_rule(&rule_id, now()))
+    }
+
+    /// Commitment rules, optionally of one agreement.
+    pub fn commitment_rules(&self, agreement: Option<AgreementId>) -> Res<Vec<CommitmentRule>> {
+        self.with(|s| s.commitment_rules(agreement.as_ref()))
+    }
+
+    /// This partner's next reminders after `now`: at most `limit`, within `horizon_days`.
+    /// Schedule them as local notifications keyed by `Reminder.id`.
+    pub fn upcoming_reminders(
+        &self,
+        now: Timestamp,
+        limit: u32,
+        horizon_days: u32,
+    ) -> Res<Vec<Reminder>> {
+        let horizon = chrono::Duration::days(horizon_days.into());
+        self.with(|s| s.upcoming_reminders(now, None, limit as usize, horizon))
+    }
+
+    /// Marks a reminder occurrence done (for both partners).
+    pub fn mark_reminder_done(&self, id: String) -> Res<()> {
+        self.with(|s| s.mark_reminder_done(&id, now()))
+    }
+
+    /// Snoozes a reminder occurrence until `until`.
+    pub fn snooze_reminder(&self, id: String, until: Timestamp) -> Res<()> {
+        self.with(|s| s.snooze_reminder(&id, until, now()))
+    }
+
+    /// Writes the space's caches now (call when the app goes to the background: it may be
+    /// killed without a shutdown), so the next cold start shows the list at once.
+    pub fn flush(&self) -> Res<()> {
+        self.with(|s| {
+            s.flush();
+            Ok(())
+        })
+    }
 }
 
 /// Receives node events. Implemented in Kotlin/Swift; called on a background thread.
 #[uniffi::export(foreign)]
 pub trait NodeListener: Send + Sync {
     /// Called once per event, in order. May call back into the node.
-    fn on_event(&self, event: NodeEventRecord);
+    fn on_event(&self, event: NodeEvent);
 }
 
 /// A live event subscription; `cancel()` (or dropping it) stops delivery at once.
@@ -176,127 +395,21 @@ impl Drop for Subscription {
     }
 }
 
-/// Runs domain operations on a space: the node's, or one opened on demand. The calls both
-/// [`AccordNode`] and [`AccordLocalSpace`] export convert their values here, once.
-trait WithSpace {
-    /// Runs `f` on the space.
-    fn with_space<R>(&self, f: impl FnOnce(&mut ac::Space) -> ac::Result<R>) -> Res<R>;
-
-    fn space_info(&self) -> Res<SpaceInfo> {
-        self.with_space(|s| s.info()).map(Into::into)
-    }
-
-    fn space_list(&self, status: Option<Status>) -> Res<Vec<AgreementSummary>> {
-        let filter = ac::ListFilter {
-            category: None,
-            status: status.map(Into::into),
-        };
-        Ok(self
-            .with_space(|s| s.list(&filter))?
-            .into_iter()
-            .map(Into::into)
-            .collect())
-    }
-
-    fn space_edit(&self, id: String, edit: AgreementEdit) -> Res<()> {
-        let edit = edit.try_into()?;
-        self.with_space(|s| s.edit_agreement(&aid(id), edit, now()))
-    }
-
-    fn space_accept(&self, id: String) -> Res<()> {
-        self.with_space(|s| s.accept(&aid(id), now()))
-    }
-
-    fn space_agenda(&self, now_ms: i64) -> Res<Agenda> {
-        let at = types::from_ms(now_ms)?;
-        self.with_space(|s| s.agenda(at)).map(Into::into)
-    }
-
-    fn space_reminders(&self, now_ms: i64, limit: u32, horizon_days: u32) -> Res<Vec<Reminder>> {
-        let at = types::from_ms(now_ms)?;
-        let horizon = chrono::Duration::days(horizon_days.into());
-        Ok(self
-            .with_space(|s| s.upcoming_reminders(at, None, limit as usize, horizon))?
-            .into_iter()
-            .map(Into::into)
-            .collect())
-    }
-
-    fn space_log(&self, id: String, kind: LogKind, text: String) -> Res<String> {
-        Ok(self
-            .with_space(|s| s.log_follow_through(&aid(id), kind.into(), &text, now()))?
-            .0)
-    }
-
-    fn space_checkin(&self, held_on: String, notes: String) -> Res<String> {
-        let held_on = types::parse_date("check-in date", &held_on)?;
-        Ok(self
-            .with_space(|s| s.record_checkin(held_on, &notes, now()))?
-            .0)
-    }
-
-    fn space_acknowledge(&self, id: String) -> Res<()> {
-        self.with_space(|s| s.acknowledge_concern(&cid(id), now()))
-    }
-
-    fn space_respond(&self, id: String, text: String) -> Res<()> {
-        self.with_space(|s| s.respond_to_concern(&cid(id), &text, now()))
-    }
-
-    fn space_resolve(&self, id: String) -> Res<()> {
-        self.with_space(|s| s.resolve_concern(&cid(id), now()))
-    }
-
-    fn space_mark_done(&self, id: String) -> Res<()> {
-        self.with_space(|s| s.mark_reminder_done(&id, now()))
-    }
-
-    fn space_snooze(&self, id: String, until_ms: i64) -> Res<()> {
-        let until = types::from_ms(until_ms)?;
-        self.with_space(|s| s.snooze_reminder(&id, until, now()))
-    }
-}
-
-impl WithSpace for AccordNode {
-    fn with_space<R>(&self, f: impl FnOnce(&mut ac::Space) -> ac::Result<R>) -> Res<R> {
-        self.space(f)
-    }
-}
-
-impl WithSpace for AccordLocalSpace {
-    fn with_space<R>(&self, f: impl FnOnce(&mut ac::Space) -> ac::Result<R>) -> Res<R> {
-        self.with(f)
-    }
-}
-
 /// One device's Accord node: its copy of the space plus networking to the couple's devices.
 #[derive(uniffi::Object)]
 pub struct AccordNode {
-    node: RwLock<Option<Arc<ac::Node>>>,
+    node: Arc<NodeSlot>,
 }
 
 impl AccordNode {
     fn wrap(node: ac::Node) -> Arc<Self> {
         Arc::new(AccordNode {
-            node: RwLock::new(Some(Arc::new(node))),
+            node: Arc::new(RwLock::new(Some(Arc::new(node)))),
         })
     }
 
     fn node(&self) -> Res<Arc<ac::Node>> {
-        self.node
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .ok_or_else(|| AccordError::NotAllowed {
-                message: "this node was shut down: open it again".into(),
-            })
-    }
-
-    /// Runs a domain operation on the space (no foreign callback runs while it holds the lock).
-    fn space<R>(&self, f: impl FnOnce(&mut ac::Space) -> ac::Result<R>) -> Res<R> {
-        let node = self.node()?;
-        let _rt = runtime().enter();
-        Ok(node.space(f)?)
+        node_of(&self.node)
     }
 }
 
@@ -323,7 +436,8 @@ impl AccordNode {
         .await
     }
 
-    /// Opens the space in `dir` and starts its node.
+    /// Opens the space in `dir` and starts its node (fails with `InUse` while another node
+    /// or an `AccordLocalSpace` has it open).
     #[uniffi::constructor]
     pub async fn open(dir: String, network: NetworkMode) -> Res<Arc<Self>> {
         on_runtime(async move {
@@ -358,220 +472,31 @@ impl AccordNode {
         .await
     }
 
-    /// This device's id.
-    pub fn device_id(&self) -> Res<String> {
-        Ok(self.node()?.device_id().0)
-    }
-
-    /// The space, its partners and devices.
-    pub fn info(&self) -> Res<SpaceInfo> {
-        self.space_info()
-    }
-
-    /// Agreements, optionally only one status.
-    pub fn list(&self, status: Option<Status>) -> Res<Vec<AgreementSummary>> {
-        self.space_list(status)
-    }
-
-    /// One agreement with conflicts, acceptances and changes since acceptance.
-    pub fn agreement(&self, id: String) -> Res<AgreementDetails> {
-        self.space(|s| s.agreement(&aid(id))).map(Into::into)
-    }
-
-    /// Proposes (or drafts) an agreement; returns its id.
-    pub fn create_agreement(&self, input: NewAgreement) -> Res<String> {
-        let input = input.try_into()?;
-        Ok(self.space(|s| s.create_agreement(input, now()))?.0)
-    }
-
-    /// Edits an agreement (acceptances of the old words no longer count).
-    pub fn edit_agreement(&self, id: String, edit: AgreementEdit) -> Res<()> {
-        self.space_edit(id, edit)
-    }
-
-    /// Accepts the agreement's current words as this partner.
-    pub fn accept(&self, id: String) -> Res<()> {
-        self.space_accept(id)
-    }
-
-    /// Settles a conflicted field on `value`.
-    pub fn resolve_conflict(&self, id: String, field: Field, value: String) -> Res<()> {
-        self.space(|s| s.resolve_conflict(&aid(id), field.into(), &value, now()))
-    }
-
-    /// Retires an agreement.
-    pub fn retire(&self, id: String, reason: String) -> Res<()> {
-        self.space(|s| s.retire(&aid(id), &reason, now()))
-    }
-
-    /// Asks to renegotiate an agreement.
-    pub fn request_renegotiation(&self, id: String, reason: String) -> Res<()> {
-        self.space(|s| s.request_renegotiation(&aid(id), &reason, now()))
-    }
-
-    /// An agreement's history.
-    pub fn history(&self, id: String) -> Res<Vec<HistoryEntry>> {
-        Ok(self
-            .space(|s| s.history(&aid(id)))?
-            .into_iter()
-            .map(Into::into)
-            .collect())
-    }
-
-    /// Every agreement with its details, acceptances, conflicts and retirement, as a JSON
-    /// document (to save, print or bring to a counselling session). The app renders it.
-    pub fn export_json(&self) -> Res<String> {
-        let details = self.space(|s| {
-            let list = s.list(&ac::ListFilter::default())?;
-            list.iter()
-                .map(|a| s.agreement(&a.id))
-                .collect::<ac::Result<Vec<_>>>()
-        })?;
-        serde_json::to_string_pretty(&details).map_err(|e| AccordError::Storage {
-            message: format!("the export could not be written: {e}"),
+    /// The space's domain calls, through this node.
+    pub fn space(&self) -> Arc<AccordSpace> {
+        Arc::new(AccordSpace {
+            access: SpaceAccess::Node(self.node.clone()),
         })
     }
 
-    /// Writes (or rewrites) this partner's sealed position on `topic`.
-    pub fn write_position(&self, topic: String, text: String) -> Res<()> {
-        self.space(|s| s.write_position(&topic, &text, now()))
+    /// This device's id.
+    pub fn device_id(&self) -> Res<DeviceId> {
+        Ok(self.node()?.device_id())
     }
 
-    /// Marks this partner's position on `topic` ready to reveal.
-    pub fn mark_position_ready(&self, topic: String) -> Res<()> {
-        self.space(|s| s.mark_position_ready(&topic, now()))
-    }
-
-    /// Positions, optionally on one topic.
-    pub fn positions(&self, topic: Option<String>) -> Res<Vec<Position>> {
-        Ok(self
-            .space(|s| s.positions(topic.as_deref()))?
-            .into_iter()
-            .map(Into::into)
-            .collect())
-    }
-
-    /// Logs follow-through on an agreement; returns the record id.
-    pub fn log_follow_through(&self, id: String, kind: LogKind, text: String) -> Res<String> {
-        self.space_log(id, kind, text)
-    }
-
-    /// The follow-through log, optionally for one agreement.
-    pub fn follow_through(&self, agreement: Option<String>) -> Res<Vec<LogEntry>> {
-        let agreement = agreement.map(aid);
-        Ok(self
-            .space(|s| s.follow_through(agreement.as_ref()))?
-            .into_iter()
-            .map(Into::into)
-            .collect())
-    }
-
-    /// Raises a concern; returns its id.
-    pub fn raise_concern(&self, input: NewConcern) -> Res<String> {
-        Ok(self.space(|s| s.raise_concern(input.into(), now()))?.0)
-    }
-
-    /// Acknowledges the partner's concern.
-    pub fn acknowledge_concern(&self, id: String) -> Res<()> {
-        self.space_acknowledge(id)
-    }
-
-    /// Responds to a concern.
-    pub fn respond_to_concern(&self, id: String, text: String) -> Res<()> {
-        self.space_respond(id, text)
-    }
-
-    /// Marks a concern resolved.
-    pub fn resolve_concern(&self, id: String) -> Res<()> {
-        self.space_resolve(id)
-    }
-
-    /// Turns a concern into a renegotiation of its agreement.
-    pub fn renegotiate_from_concern(&self, id: String, reason: String) -> Res<()> {
-        self.space(|s| s.renegotiate_from_concern(&cid(id), &reason, now()))
-    }
-
-    /// All concerns.
-    pub fn concerns(&self) -> Res<Vec<Concern>> {
-        Ok(self
-            .space(|s| s.concerns())?
-            .into_iter()
-            .map(Into::into)
-            .collect())
-    }
-
-    /// Records a check-in held on `held_on` (`YYYY-MM-DD`); returns the record id.
-    pub fn record_checkin(&self, held_on: String, notes: String) -> Res<String> {
-        self.space_checkin(held_on, notes)
-    }
-
-    /// Recorded check-ins.
-    pub fn checkins(&self) -> Res<Vec<CheckIn>> {
-        Ok(self
-            .space(|s| s.checkins())?
-            .into_iter()
-            .map(Into::into)
-            .collect())
-    }
-
-    /// The check-in agenda as of `now_ms`.
-    pub fn agenda(&self, now_ms: i64) -> Res<Agenda> {
-        self.space_agenda(now_ms)
-    }
-
-    /// This partner's next reminders after `now_ms`: at most `limit`, within `horizon_days`.
-    pub fn upcoming_reminders(
-        &self,
-        now_ms: i64,
-        limit: u32,
-        horizon_days: u32,
-    ) -> Res<Vec<Reminder>> {
-        self.space_reminders(now_ms, limit, horizon_days)
-    }
-
-    /// Marks a reminder occurrence done.
-    pub fn mark_reminder_done(&self, id: String) -> Res<()> {
-        self.space_mark_done(id)
-    }
-
-    /// Snoozes a reminder occurrence until `until_ms`.
-    pub fn snooze_reminder(&self, id: String, until_ms: i64) -> Res<()> {
-        self.space_snooze(id, until_ms)
-    }
-
-    /// Attaches a recurring commitment to an agreement; `target_partner` (a partner id, or
-    /// `None` for the default: whom the agreement concerns). Returns the rule id.
-    pub fn add_commitment_rule(
-        &self,
-        agreement: String,
-        rule: RecurrenceRule,
-        target_partner: Option<String>,
-    ) -> Res<String> {
-        use ac::reminders::schedule::Targets;
-        let rule = rule.try_into()?;
-        let targets = target_partner.map(|p| {
-            if p == "both" {
-                Targets::Both
-            } else {
-                Targets::Partner(ac::PartnerId(p))
-            }
-        });
-        self.space(|s| s.add_commitment_rule(&aid(agreement), rule, targets, now()))
-    }
-
-    /// Creates an invitation ticket (text) valid for `valid_minutes`.
+    /// Creates an invitation ticket (text, also for a QR code) valid for `valid_minutes`.
     pub fn invite(&self, role: InviteRole, valid_minutes: u32) -> Res<String> {
         let node = self.node()?;
         let _rt = runtime().enter();
-        let ticket = node.invite(role.into(), chrono::Duration::minutes(valid_minutes.into()))?;
+        let ticket = node.invite(role, chrono::Duration::minutes(valid_minutes.into()))?;
         Ok(ticket.to_text())
     }
 
     /// Removes a device: it is never authorised again.
-    pub fn unpair(&self, device: String) -> Res<()> {
+    pub fn unpair(&self, device: DeviceId) -> Res<()> {
         let node = self.node()?;
         let _rt = runtime().enter();
-        Ok(node.unpair(&ac::DeviceId(device))?)
+        node.unpair(&device)
     }
 
     /// Keeps sessions with the couple's devices open for live push (retrying in the background).
@@ -585,20 +510,17 @@ impl AccordNode {
     /// Syncs with every known device now; returns when each converged or after `timeout_ms`.
     pub async fn sync_now(&self, timeout_ms: u64) -> Res<SyncReport> {
         let node = self.node()?;
-        on_runtime(async move {
-            Ok(node
-                .sync_now(Duration::from_millis(timeout_ms))
-                .await?
-                .into())
-        })
-        .await
+        on_runtime(async move { node.sync_now(Duration::from_millis(timeout_ms)).await }).await
     }
 
-    /// Writes the space's caches now (call when the app goes to the background: it may be
-    /// killed without a shutdown), so the next cold start shows the list at once.
-    pub fn flush(&self) -> Res<()> {
-        self.node()?.flush();
-        Ok(())
+    /// For each other device of the couple: whether it has all of this device's changes
+    /// ("has all my changes") or not yet ("waiting"), as of the last exchange. Changes written
+    /// while no node ran count as waiting. No time, presence or "last seen" is kept. Read it
+    /// again on `SyncStatusChanged` and `DocumentChanged`.
+    pub fn sync_status(&self) -> Res<Vec<PeerStatus>> {
+        let node = self.node()?;
+        let _rt = runtime().enter();
+        node.sync_status()
     }
 
     /// Tells the node the network changed (call from the OS's network callback).
@@ -629,7 +551,7 @@ impl AccordNode {
                 let flag2 = flag.clone();
                 let _ = tokio::task::spawn_blocking(move || {
                     if !flag2.load(Ordering::SeqCst) {
-                        listener.on_event(event.into());
+                        listener.on_event(event);
                     }
                 })
                 .await;
@@ -642,7 +564,7 @@ impl AccordNode {
     }
 
     /// Stops the node: ends sessions, closes the endpoint, saves and closes the space.
-    /// Every later call fails with `NotAllowed`.
+    /// Every later call (also through `space()`) fails with `NotAllowed`.
     pub async fn shutdown(&self) {
         let taken = self.node.write().unwrap_or_else(|p| p.into_inner()).take();
         let Some(mut node) = taken else { return };
@@ -669,22 +591,13 @@ pub fn debug_panic() {
 /// This device's copy of the space without networking, for background jobs with tight memory
 /// limits (rescheduling notifications, a notification's "done" or "accept" action). It loads
 /// the document only when a call needs it: the list, the agenda and reminders come from the
-/// view cache, and an edit, an acceptance, a done mark or a snooze is written from the edit
-/// cache without loading the history. It holds the data directory's lock: use it only while no node has the space open,
-/// and shut it down when done.
+/// view cache, and an edit, an acceptance, a follow-through entry, a check-in, a concern step,
+/// a done mark or a snooze is written as an intent without loading the history (replayed into
+/// the document the next time it loads). It holds the data directory's lock: use it only
+/// while no node has the space open, and shut it down when done.
 #[derive(uniffi::Object)]
 pub struct AccordLocalSpace {
-    space: Mutex<Option<ac::Space>>,
-}
-
-impl AccordLocalSpace {
-    fn with<R>(&self, f: impl FnOnce(&mut ac::Space) -> ac::Result<R>) -> Res<R> {
-        let mut guard = self.space.lock().unwrap_or_else(|p| p.into_inner());
-        let space = guard.as_mut().ok_or_else(|| AccordError::NotAllowed {
-            message: "this space was closed: open it again".into(),
-        })?;
-        Ok(f(space)?)
-    }
+    space: Arc<LocalSlot>,
 }
 
 #[uniffi::export]
@@ -695,97 +608,23 @@ impl AccordLocalSpace {
     pub fn open(dir: String) -> Res<Arc<Self>> {
         let space = ac::Space::open_with(&PathBuf::from(dir), ac::LoadMode::OnDemand)?;
         Ok(Arc::new(AccordLocalSpace {
-            space: Mutex::new(Some(space)),
+            space: Arc::new(Mutex::new(Some(space))),
         }))
     }
 
-    /// The space, its partners and devices.
-    pub fn info(&self) -> Res<SpaceInfo> {
-        self.space_info()
-    }
-
-    /// Agreements, optionally only one status.
-    pub fn list(&self, status: Option<Status>) -> Res<Vec<AgreementSummary>> {
-        self.space_list(status)
-    }
-
-    /// The check-in agenda as of `now_ms`.
-    pub fn agenda(&self, now_ms: i64) -> Res<Agenda> {
-        self.space_agenda(now_ms)
-    }
-
-    /// This partner's next reminders after `now_ms`: at most `limit`, within `horizon_days`.
-    pub fn upcoming_reminders(
-        &self,
-        now_ms: i64,
-        limit: u32,
-        horizon_days: u32,
-    ) -> Res<Vec<Reminder>> {
-        self.space_reminders(now_ms, limit, horizon_days)
-    }
-
-    /// Changes fields of an agreement (a change of wording must be accepted again by both).
-    pub fn edit_agreement(&self, id: String, edit: AgreementEdit) -> Res<()> {
-        self.space_edit(id, edit)
-    }
-
-    /// Accepts the agreement's current exact words.
-    pub fn accept(&self, id: String) -> Res<()> {
-        self.space_accept(id)
-    }
-
-    /// Logs follow-through on an agreement (kept, missed, a note), e.g. from a notification's
-    /// action; returns the record id.
-    pub fn log_follow_through(&self, id: String, kind: LogKind, text: String) -> Res<String> {
-        self.space_log(id, kind, text)
-    }
-
-    /// Records a check-in held on `held_on` (`YYYY-MM-DD`), e.g. from the check-in
-    /// reminder's action; returns the record id.
-    pub fn record_checkin(&self, held_on: String, notes: String) -> Res<String> {
-        self.space_checkin(held_on, notes)
-    }
-
-    /// Acknowledges the partner's concern, e.g. from the concern nudge's action.
-    pub fn acknowledge_concern(&self, id: String) -> Res<()> {
-        self.space_acknowledge(id)
-    }
-
-    /// Responds to a concern (an apology, a plan; not empty).
-    pub fn respond_to_concern(&self, id: String, text: String) -> Res<()> {
-        self.space_respond(id, text)
-    }
-
-    /// Says a concern this partner raised is resolved.
-    pub fn resolve_concern(&self, id: String) -> Res<()> {
-        self.space_resolve(id)
-    }
-
-    /// Marks a reminder occurrence done.
-    pub fn mark_reminder_done(&self, id: String) -> Res<()> {
-        self.space_mark_done(id)
-    }
-
-    /// Snoozes a reminder occurrence until `until_ms`.
-    pub fn snooze_reminder(&self, id: String, until_ms: i64) -> Res<()> {
-        self.space_snooze(id, until_ms)
+    /// The space's domain calls, on this copy.
+    pub fn space(&self) -> Arc<AccordSpace> {
+        Arc::new(AccordSpace {
+            access: SpaceAccess::Local(self.space.clone()),
+        })
     }
 
     /// Saves the caches and releases the data directory (a node can open it then). Every
-    /// later call fails with `NotAllowed`.
+    /// later call (also through `space()`) fails with `NotAllowed`.
     pub fn shutdown(&self) {
         let taken = self.space.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(space) = taken {
             space.shutdown();
         }
-    }
-
-    /// Writes the caches now (call when the app goes to the background: it may be killed
-    /// without a shutdown), so the next cold start shows the list at once.
-    pub fn flush(&self) -> Res<()> {
-        self.with(|space| {
-            space.flush();
-            Ok(())
-        })
     }
 }

@@ -48,6 +48,7 @@ macro_rules! str_enum {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
+        #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
         pub enum $name { $($(#[$vdoc])* $variant,)* }
 
         impl $name {
@@ -141,6 +142,7 @@ str_enum!(
 /// An agreement's category: one of the standard ones or a custom name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Category {
     /// One of DOMAIN.md's categories.
     Standard(StandardCategory),
@@ -203,6 +205,7 @@ impl Category {
 /// Who an agreement concerns.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Concerns {
     /// Both partners.
     Both,
@@ -241,6 +244,7 @@ impl Concerns {
 /// Unit of a review cadence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum CadenceUnit {
     /// Days.
     Days,
@@ -252,6 +256,7 @@ pub enum CadenceUnit {
 
 /// How often an agreement is reviewed, e.g. every 3 months.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ReviewCadence {
     /// How many units between reviews (1..=120).
     pub every: u32,
@@ -390,10 +395,12 @@ impl Content {
 
 /// What a partner fills in to write a new agreement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewAgreement {
     /// Short title (required).
     pub title: String,
     /// Details (may be empty).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub details: String,
     /// Category.
     pub category: Category,
@@ -404,8 +411,10 @@ pub struct NewAgreement {
     /// Who it concerns.
     pub concerns: Concerns,
     /// How often to review it, if at all.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub review_every: Option<ReviewCadence>,
     /// When `true`, it stays a draft: the author has not accepted it yet.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub draft: bool,
 }
 
@@ -428,38 +437,80 @@ impl NewAgreement {
 
 /// A change to some fields of an agreement; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AgreementEdit {
     /// New title.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub title: Option<String>,
     /// New details.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub details: Option<String>,
     /// New category.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub category: Option<Category>,
     /// New kind.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub kind: Option<Kind>,
     /// New strength.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub strength: Option<Strength>,
     /// New "who it concerns".
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub concerns: Option<Concerns>,
-    /// New review cadence (`Some(None)` removes it).
+    /// A new review cadence, or its removal.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present_even_if_null"
     )]
-    pub review_every: Option<Option<ReviewCadence>>,
+    pub review_every: Option<CadenceChange>,
     /// New next review date.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub next_review: Option<NaiveDate>,
 }
 
-/// Reads a field that is present as `Some`, even when its value is `null` (so `Some(None)`,
-/// "remove it", survives a round trip; an absent field is `None`, "leave it").
-fn present_even_if_null<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+/// A change of an agreement's review cadence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum CadenceChange {
+    /// Review it at this cadence from now on.
+    Set {
+        /// The new cadence.
+        cadence: ReviewCadence,
+    },
+    /// Stop reviewing it on a schedule.
+    Remove,
+}
+
+impl CadenceChange {
+    /// The cadence after the change (`None` once removed).
+    pub fn cadence(self) -> Option<ReviewCadence> {
+        match self {
+            CadenceChange::Set { cadence } => Some(cadence),
+            CadenceChange::Remove => None,
+        }
+    }
+}
+
+// Stored (in the intent log) as the cadence, or `null` for a removal.
+impl Serialize for CadenceChange {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.cadence().serialize(serializer)
+    }
+}
+
+/// Reads a cadence change that is present, even when its value is `null` (a removal); an
+/// absent field is `None`, "leave it".
+fn present_even_if_null<'de, D>(deserializer: D) -> Result<Option<CadenceChange>, D::Error>
 where
     D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
 {
-    Option::<T>::deserialize(deserializer).map(Some)
+    let cadence = Option::<ReviewCadence>::deserialize(deserializer)?;
+    Ok(Some(match cadence {
+        Some(cadence) => CadenceChange::Set { cadence },
+        None => CadenceChange::Remove,
+    }))
 }
 
 impl AgreementEdit {
@@ -472,6 +523,7 @@ impl AgreementEdit {
 /// A field of an agreement that partners edit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Field {
     /// Title (wording).
     Title,
@@ -545,6 +597,7 @@ impl Field {
 /// Where an agreement stands; derived from the data so every replica computes the same.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Status {
     /// Written, not accepted by anyone yet.
     Draft,
@@ -596,6 +649,7 @@ impl Status {
 
 /// One candidate value of a field in conflict, with who wrote it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Candidate {
     /// The value as text.
     pub value: String,
@@ -607,6 +661,7 @@ pub struct Candidate {
 
 /// A field with concurrent values: nothing is lost until a partner resolves it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct FieldConflict {
     /// The field.
     pub field: Field,
@@ -616,6 +671,7 @@ pub struct FieldConflict {
 
 /// A partner's consent to exact words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Acceptance {
     /// The partner who accepted.
     pub partner: PartnerId,
@@ -631,6 +687,7 @@ pub struct Acceptance {
 
 /// A value that changed since a partner accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct FieldChange {
     /// The field.
     pub field: Field,
@@ -640,8 +697,19 @@ pub struct FieldChange {
     pub now: String,
 }
 
+/// What changed since one partner's latest acceptance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct PartnerChanges {
+    /// The partner.
+    pub partner: PartnerId,
+    /// Each field whose value differs from the words they accepted.
+    pub changes: Vec<FieldChange>,
+}
+
 /// A retirement of an agreement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Retirement {
     /// Who retired it.
     pub partner: PartnerId,
@@ -653,6 +721,7 @@ pub struct Retirement {
 
 /// The list view of an agreement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AgreementSummary {
     /// Id.
     pub id: AgreementId,
@@ -678,6 +747,7 @@ pub struct AgreementSummary {
 
 /// Everything about one agreement, for its detail screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AgreementDetails {
     /// The list view fields.
     pub summary: AgreementSummary,
@@ -694,7 +764,7 @@ pub struct AgreementDetails {
     /// Each partner's latest acceptance.
     pub acceptances: Vec<Acceptance>,
     /// For each partner whose latest acceptance is not of the current wording: what changed since.
-    pub changes_since_acceptance: Vec<(PartnerId, Vec<FieldChange>)>,
+    pub changes_since_acceptance: Vec<PartnerChanges>,
     /// Retirement, if retired.
     pub retirement: Option<Retirement>,
     /// Whether someone asked to renegotiate and the partners have not both re-accepted.

@@ -14,6 +14,7 @@ pub const APPRECIATION_PROMPT: &str =
 
 /// A check-in that was held.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CheckIn {
     /// Record id.
     pub id: RecordId,
@@ -31,6 +32,7 @@ pub struct CheckIn {
 
 /// A draft or proposal waiting for a partner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Waiting {
     /// The agreement.
     pub agreement: AgreementSummary,
@@ -40,6 +42,7 @@ pub struct Waiting {
 
 /// Something coming up (filled from the reminders schedule).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Upcoming {
     /// What it is.
     pub title: String,
@@ -49,6 +52,7 @@ pub struct Upcoming {
 
 /// The check-in agenda, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Agenda {
     /// 1. The appreciation prompt.
     pub appreciation_prompt: String,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a partner writes to raise a concern.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewConcern {
     /// The agreement it is about, or `None` for the relationship in general.
     pub agreement: Option<AgreementId>,
@@ -23,6 +24,7 @@ pub struct NewConcern {
 /// A step in the repair of a concern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ConcernStep {
     /// The other partner acknowledged it.
     Acknowledged,
@@ -58,6 +60,7 @@ impl ConcernStep {
 /// Where a concern stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ConcernState {
     /// Raised, not yet acknowledged.
     Open,
@@ -80,6 +83,7 @@ impl ConcernState {
 
 /// One recorded step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ConcernEvent {
     /// Record id.
     pub id: RecordId,
@@ -95,6 +99,7 @@ pub struct ConcernEvent {
 
 /// A concern with its derived state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Concern {
     /// Id.
     pub id: ConcernId,

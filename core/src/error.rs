@@ -4,6 +4,13 @@ use std::path::PathBuf;
 
 /// Every way an Accord operation can fail. Messages say what was wrong and what to do.
 #[derive(Debug, thiserror::Error)]
+// Across the boundary: `AccordException.<Variant>` carrying this message (Kotlin), `AccordError`
+// (Swift). Every variant crosses as itself, so there is no mapping to keep in step.
+#[cfg_attr(
+    feature = "uniffi",
+    derive(uniffi::Error),
+    uniffi(flat_error, name = "AccordError")
+)]
 pub enum Error {
     /// No object of this kind has this id in the space.
     #[error("no {what} with id {id}: check the id (list them to see the valid ones)")]

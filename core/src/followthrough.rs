@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// What a log entry says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum LogKind {
     /// The commitment was kept.
     Kept,
@@ -35,6 +36,7 @@ impl LogKind {
 
 /// One entry of the follow-through log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct LogEntry {
     /// Record id.
     pub id: RecordId,

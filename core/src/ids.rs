@@ -23,8 +23,34 @@ pub(crate) fn random_hex(bytes: usize) -> String {
     hex::encode(buf)
 }
 
+/// Longest id the apps may pass in (a device id: 64 hex digits).
+#[cfg(feature = "uniffi")]
+const MAX_ID_CHARS: usize = 64;
+
+/// Checks an id passed in by an app: 1 to 64 lowercase letters and digits, as every id the
+/// core hands out is. A malformed id is an invalid input, not an unknown one.
+#[cfg(feature = "uniffi")]
+fn check_id_from_app(what: &'static str, text: String) -> uniffi::Result<String> {
+    let well_formed = !text.is_empty()
+        && text.len() <= MAX_ID_CHARS
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase());
+    if well_formed {
+        Ok(text)
+    } else {
+        Err(crate::error::Error::invalid(
+            what,
+            format!(
+                "{text:?} is not an id (ids are 1 to {MAX_ID_CHARS} lowercase letters and digits)"
+            ),
+        )
+        .into())
+    }
+}
+
 macro_rules! id_type {
-    ($(#[$doc:meta])* $name:ident, $len:expr) => {
+    ($(#[$doc:meta])* $name:ident, $len:expr, $what:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
@@ -52,32 +78,39 @@ macro_rules! id_type {
                 $name(s.to_owned())
             }
         }
+
+        // Text across the boundary; a malformed id from an app is an invalid input.
+        #[cfg(feature = "uniffi")]
+        uniffi::custom_type!($name, String, {
+            lower: |id| id.0,
+            try_lift: |text| check_id_from_app($what, text).map($name),
+        });
     };
 }
 
 id_type!(
     /// Identifies a couple space.
-    SpaceId, 16
+    SpaceId, 16, "space id"
 );
 id_type!(
     /// Identifies a partner within a space.
-    PartnerId, 8
+    PartnerId, 8, "partner id"
 );
 id_type!(
     /// Identifies a device: the hex form of its Ed25519 public key.
-    DeviceId, 32
+    DeviceId, 32, "device id"
 );
 id_type!(
     /// Identifies an agreement (also boundaries, expectations and intentions).
-    AgreementId, 8
+    AgreementId, 8, "agreement id"
 );
 id_type!(
     /// Identifies a concern raised by a partner.
-    ConcernId, 8
+    ConcernId, 8, "concern id"
 );
 id_type!(
     /// Identifies a record (acceptance, log entry, check-in, ...).
-    RecordId, 8
+    RecordId, 8, "record id"
 );
 
 /// Separates the agreement from the rest of a follow-through log entry's key.

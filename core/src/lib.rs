@@ -14,6 +14,8 @@ pub mod checkin;
 pub mod concern;
 mod document;
 pub mod error;
+#[cfg(feature = "uniffi")]
+pub mod ffi;
 pub mod followthrough;
 pub mod identity;
 pub mod ids;
@@ -28,18 +30,21 @@ mod trust;
 pub mod view;
 
 pub use agreement::{
-    Acceptance, AgreementDetails, AgreementEdit, AgreementSummary, CadenceUnit, Candidate,
-    Category, Concerns, Content, Field, FieldChange, FieldConflict, Kind, NewAgreement, Retirement,
-    ReviewCadence, StandardCategory, Status, Strength,
+    Acceptance, AgreementDetails, AgreementEdit, AgreementSummary, CadenceChange, CadenceUnit,
+    Candidate, Category, Concerns, Content, Field, FieldChange, FieldConflict, Kind, NewAgreement,
+    PartnerChanges, Retirement, ReviewCadence, StandardCategory, Status, Strength,
 };
 pub use checkin::{Agenda, CheckIn, Upcoming, Waiting};
 pub use concern::{Concern, ConcernEvent, ConcernState, ConcernStep, NewConcern};
 pub use error::{Error, Result};
+#[cfg(feature = "uniffi")]
+pub use ffi::{CalendarDate, LocalDateTime, TimeOfDay, Timestamp};
 pub use followthrough::{LogEntry, LogKind};
 pub use identity::DeviceIdentity;
 pub use ids::{AgreementId, ConcernId, DeviceId, PartnerId, RecordId, SpaceId};
 pub use node::{
     NetworkConfig, Node, NodeEvent, PeerStatus, RelayChoice, SpaceGuard, SyncReport, TrafficReport,
+    Unreachable,
 };
 pub use pairing::{InviteRole, Ticket};
 pub use position::{Position, PositionState};
@@ -49,6 +54,9 @@ pub use space::{
 };
 pub use storage::TornTail;
 pub use view::{Device, Partner, Problem};
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();
 
 #[cfg(test)]
 mod schema_tests;

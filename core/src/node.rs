@@ -109,6 +109,7 @@ impl NetworkConfig {
 /// Something the app may want to react to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum NodeEvent {
     /// The document changed, here (`remote = false`) or by a change from another device.
     DocumentChanged {
@@ -124,6 +125,12 @@ pub enum NodeEvent {
     },
     /// A session with one of the couple's devices ended.
     DeviceDisconnected {
+        /// The device.
+        device: DeviceId,
+    },
+    /// Whether `device` has all of this device's changes may have changed: read
+    /// [`Node::sync_status`] again (it says "has all my changes" or "waiting", never a time).
+    SyncStatusChanged {
         /// The device.
         device: DeviceId,
     },
@@ -143,19 +150,40 @@ pub enum NodeEvent {
 
 /// The outcome of [`Node::sync_now`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncReport {
     /// Devices that now hold the same document as this one.
     pub converged: Vec<DeviceId>,
     /// Devices that could not be reached or did not converge in time, with why.
-    pub unreachable: Vec<(DeviceId, String)>,
+    pub unreachable: Vec<Unreachable>,
     /// Application bytes sent in the sessions this call used (frames only).
     pub bytes_sent: u64,
     /// Application bytes received.
     pub bytes_received: u64,
 }
 
+/// A device [`Node::sync_now`] could not sync with, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct Unreachable {
+    /// The device.
+    pub device: DeviceId,
+    /// Why, readable.
+    pub reason: String,
+}
+
+impl Unreachable {
+    fn new(device: DeviceId, reason: impl Into<String>) -> Self {
+        Unreachable {
+            device,
+            reason: reason.into(),
+        }
+    }
+}
+
 /// Whether a device has all of this device's changes (no presence, no "last seen").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PeerStatus {
     /// The device.
     pub device: DeviceId,
@@ -285,6 +313,12 @@ impl crate::sync::SessionHost for Inner {
         self.emit(NodeEvent::SyncError {
             device: Some(peer.clone()),
             message,
+        });
+    }
+
+    fn sync_status_changed(&self, peer: &DeviceId) {
+        self.emit(NodeEvent::SyncStatusChanged {
+            device: peer.clone(),
         });
     }
 }
@@ -1026,7 +1060,9 @@ impl Node {
             if connected {
                 waiting.push(peer.id.clone());
             } else {
-                report.unreachable.push((peer.id.clone(), last_error));
+                report
+                    .unreachable
+                    .push(Unreachable::new(peer.id.clone(), last_error));
             }
         }
         for peer in waiting {
@@ -1043,7 +1079,7 @@ impl Node {
             let Some((mut in_sync, traffic)) = info else {
                 report
                     .unreachable
-                    .push((peer, "the connection closed".into()));
+                    .push(Unreachable::new(peer, "the connection closed"));
                 continue;
             };
             // In sync as of every change made here before this call (a flag computed before
@@ -1058,12 +1094,13 @@ impl Node {
             report.bytes_received += traffic.bytes_received.load(Ordering::Relaxed);
             match done {
                 Ok(Ok(_)) => report.converged.push(peer),
-                Ok(Err(_)) => report
-                    .unreachable
-                    .push((peer, "the connection closed before converging".into())),
+                Ok(Err(_)) => report.unreachable.push(Unreachable::new(
+                    peer,
+                    "the connection closed before converging",
+                )),
                 Err(_) => report
                     .unreachable
-                    .push((peer, "did not converge in time".into())),
+                    .push(Unreachable::new(peer, "did not converge in time")),
             }
         }
         Ok(report)

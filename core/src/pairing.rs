@@ -22,6 +22,7 @@ const TICKET_PREFIX: &str = "accord1";
 /// What a ticket lets the joining device become.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum InviteRole {
     /// The other partner's first device (only while the space has one partner).
     Partner,

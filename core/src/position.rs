@@ -24,6 +24,7 @@ const SECRET_FILE: &str = "partner.secret";
 /// Where a partner's position on a topic stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum PositionState {
     /// Written, still editable by its author.
     Draft,
@@ -35,6 +36,7 @@ pub enum PositionState {
 
 /// One partner's position on a topic, as this device can see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Position {
     /// The topic (an agreement id or a draft's name).
     pub topic: String,

@@ -147,6 +147,8 @@ pub(crate) trait SessionHost: Send + Sync + 'static {
     fn after_remote_change(&self);
     /// The session with `peer` ended with an error.
     fn session_failed(&self, peer: &DeviceId, message: String);
+    /// Whether `peer` is at this device's changes flipped (its sync status may have changed).
+    fn sync_status_changed(&self, peer: &DeviceId);
 }
 
 /// Applies a received frame to the space; whether the document moved.
@@ -236,6 +238,7 @@ pub(crate) async fn run_session<H: SessionHost>(
     // The sync state changed since it was last saved (it is saved after the reply is sent,
     // so saving it delays neither the app's event nor the peer's acknowledgement).
     let mut unsaved = false;
+    let mut last_synced = None;
     let outcome: Result<()> = async {
         loop {
             // A device removed while connected gets nothing more.
@@ -251,9 +254,14 @@ pub(crate) async fn run_session<H: SessionHost>(
             if let Some(message) = message? {
                 write_frame(&mut send, &Frame::Sync(message), &traffic).await?;
             }
-            in_sync.send_replace((generation, synced));
+            // Saved before waiters hear of it, so `sync_status` (read from the saved state)
+            // agrees with a `sync_now` that returns.
             if std::mem::take(&mut unsaved) {
                 let _ = inner.with_space(|s| s.save_sync_state(&state));
+            }
+            in_sync.send_replace((generation, synced));
+            if last_synced.replace(synced) != Some(synced) {
+                inner.sync_status_changed(&peer);
             }
             tokio::select! {
                 frame = read_frame(&mut recv, &traffic) => {

@@ -38,6 +38,7 @@ impl Problem {
 
 /// A partner of the space.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Partner {
     /// Id.
     pub id: PartnerId,
@@ -49,6 +50,7 @@ pub struct Partner {
 
 /// A device enrolled in the space.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Device {
     /// Id (public key).
     pub id: DeviceId,

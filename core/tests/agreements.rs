@@ -72,8 +72,9 @@ fn editing_the_wording_needs_both_to_accept_again_and_shows_what_changed() {
     sync(&mut alex.space, &mut sam.space);
     let details = sam.space.agreement(&id).unwrap();
     assert_eq!(details.summary.accepted_by.len(), 1);
-    let (who, changes) = &details.changes_since_acceptance[0];
-    assert_eq!(who, &sam.space.info().unwrap().me);
+    let since = &details.changes_since_acceptance[0];
+    let changes = &since.changes;
+    assert_eq!(since.partner, sam.space.info().unwrap().me);
     assert_eq!(changes.len(), 1);
     assert_eq!(changes[0].field, Field::Title);
     assert_eq!(changes[0].accepted, "Call if late");

@@ -14,7 +14,8 @@ use crate::error::{CliError, CliResult};
 use crate::output::{indent, short, unique_prefixes, Names, Report, Table};
 use crate::spec;
 use accord_core::{
-    AgreementEdit, AgreementId, AgreementSummary, Field, ListFilter, LogKind, NewAgreement, Space,
+    AgreementEdit, AgreementId, AgreementSummary, CadenceChange, Field, ListFilter, LogKind,
+    NewAgreement, Space,
 };
 use serde_json::json;
 
@@ -193,12 +194,12 @@ pub fn show(ctx: &Ctx, prefix: &str) -> CliResult<Report> {
             },
             names.time(acc.at)
         ));
-        if let Some((_, changes)) = d
+        if let Some(since) = d
             .changes_since_acceptance
             .iter()
-            .find(|(p, _)| p == &acc.partner)
+            .find(|c| c.partner == acc.partner)
         {
-            for c in changes {
+            for c in &since.changes {
                 t.push_str(&format!(
                     "    changed since: {}: \"{}\" -> \"{}\"\n",
                     c.field.key(),
@@ -334,8 +335,12 @@ pub fn edit(ctx: &Ctx, a: &EditArgs) -> CliResult<Report> {
     let names = names(&mut space)?;
     let review_every = match a.review_every.as_deref().map(str::trim) {
         None => None,
-        Some(t) if matches!(t.to_lowercase().as_str(), "none" | "off" | "never") => Some(None),
-        Some(t) => Some(Some(parse_cadence("--review-every", t)?)),
+        Some(t) if matches!(t.to_lowercase().as_str(), "none" | "off" | "never") => {
+            Some(CadenceChange::Remove)
+        }
+        Some(t) => Some(CadenceChange::Set {
+            cadence: parse_cadence("--review-every", t)?,
+        }),
     };
     let edit = AgreementEdit {
         title: a.title.clone(),

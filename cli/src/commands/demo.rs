@@ -228,8 +228,8 @@ async fn story(out: &mut String, root: &std::path::Path) -> Result<()> {
         )
     })?;
     meet(out, &alex, &sam, "Sam settles it").await?;
-    for (_, changes) in alex.space(|s| s.agreement(&date))?.changes_since_acceptance {
-        for c in changes {
+    for since in alex.space(|s| s.agreement(&date))?.changes_since_acceptance {
+        for c in since.changes {
             say(
                 out,
                 format!(

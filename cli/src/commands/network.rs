@@ -211,7 +211,7 @@ pub fn sync(ctx: &Ctx, a: &SyncArgs) -> CliResult<Report> {
         let names: Vec<String> = report
             .unreachable
             .iter()
-            .map(|(d, why)| format!("{} ({why})", short(d.as_str())))
+            .map(|u| format!("{} ({})", short(u.device.as_str()), u.reason))
             .collect();
         return Err(CliError::input(
             "sync",
@@ -306,6 +306,9 @@ fn describe(event: &NodeEvent) -> String {
             format!("device {} disconnected", short(device.as_str()))
         }
         NodeEvent::DevicePaired { device } => format!("device {} joined", short(device.as_str())),
+        NodeEvent::SyncStatusChanged { device } => {
+            format!("device {} sync status changed", short(device.as_str()))
+        }
         NodeEvent::SyncError { device, message } => match device {
             Some(d) => format!("sync with {} failed: {message}", short(d.as_str())),
             None => format!("sync failed: {message}"),

@@ -44,6 +44,7 @@ const SEARCH_MARGIN_DAYS: i64 = 2;
 /// A day of the week.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Weekday {
     /// Monday.
     Monday,
@@ -107,6 +108,7 @@ impl From<chrono::Weekday> for Weekday {
 /// Which occurrence of a weekday within a month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum WeekOfMonth {
     /// The first such weekday of the month (day 1–7).
     First,
@@ -123,6 +125,7 @@ pub enum WeekOfMonth {
 /// How often a rule repeats.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Frequency {
     /// Every `interval` days, counted from the start date.
     Daily {
@@ -174,6 +177,7 @@ impl Frequency {
 /// See the module documentation for the time rules (DST gaps and overlaps,
 /// short months, inclusive `start`/`until`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RecurrenceRule {
     /// How often the rule repeats.
     pub frequency: Frequency,

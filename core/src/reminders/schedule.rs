@@ -83,6 +83,7 @@ pub struct SchedulePartner {
 /// Who a recurring commitment reminds.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Targets {
     /// Both partners.
     Both,
@@ -114,6 +115,7 @@ pub fn default_targets(concerns: &Concerns, kind: Kind) -> Targets {
 
 /// A recurring commitment attached to an agreement, e.g. "date night every Friday 19:00".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CommitmentRule {
     /// Stable rule id (part of every reminder id of the rule).
     pub id: String,
@@ -270,6 +272,7 @@ impl<'a> ScheduleInput<'a> {
 /// What a reminder leads to when tapped.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ReminderTarget {
     /// An agreement.
     Agreement(AgreementId),
@@ -282,6 +285,7 @@ pub enum ReminderTarget {
 /// What a reminder is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ReminderKind {
     /// An occurrence of a recurring commitment.
     Commitment,
@@ -310,6 +314,7 @@ impl ReminderKind {
 
 /// A moment a partner should be reminded, ready to show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Reminder {
     /// Stable id of this reminder for this partner (snoozes are keyed by it).
     pub id: String,

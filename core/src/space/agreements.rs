@@ -2,6 +2,7 @@
 //! and reading the list, details and history.
 
 use super::*;
+use crate::agreement::PartnerChanges;
 
 impl Space {
     pub(super) fn state(&self, id: &AgreementId) -> Result<&AgreementState> {
@@ -447,7 +448,10 @@ impl Space {
                     });
                 }
             }
-            changes_since.push((acceptance.author.partner.clone(), changed));
+            changes_since.push(PartnerChanges {
+                partner: acceptance.author.partner.clone(),
+                changes: changed,
+            });
         }
         Ok(AgreementDetails {
             summary: state.summary.clone(),

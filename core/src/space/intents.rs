@@ -482,7 +482,7 @@ mod tests {
     fn intents_round_trip_through_the_log_format_and_unknown_ones_are_refused() {
         let dir = Path::new("/nowhere");
         let removal = AgreementEdit {
-            review_every: Some(None),
+            review_every: Some(CadenceChange::Remove),
             ..Default::default()
         };
         for edit in [removal, AgreementEdit::default(), edits()[1].clone()] {

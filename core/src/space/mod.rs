@@ -91,6 +91,7 @@ impl Default for CompactionLimits {
 
 /// What a founder enters to create a space.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CreateSpace {
     /// The founder's display name.
     pub partner_name: String,
@@ -102,6 +103,7 @@ pub struct CreateSpace {
 
 /// The space, its members and this device's place in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SpaceInfo {
     /// Space id.
     pub id: SpaceId,
@@ -144,15 +146,19 @@ pub struct ReplayReport {
 
 /// Filter for [`Space::list`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ListFilter {
     /// Only this category.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub category: Option<Category>,
     /// Only this status.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub status: Option<Status>,
 }
 
 /// One entry of an agreement's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HistoryEntry {
     /// When, by the writing device's clock (display only).
     pub at: DateTime<Utc>,

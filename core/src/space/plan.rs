@@ -304,10 +304,10 @@ pub(super) fn edit_puts(edit: &AgreementEdit, members: &Members) -> Result<Vec<(
         }
         puts.push((Field::Category, c.to_stored()));
     }
-    if let Some(r) = &edit.review_every {
+    if let Some(change) = edit.review_every {
         puts.push((
             Field::ReviewEvery,
-            r.map(|c| c.to_stored()).unwrap_or_default(),
+            change.cadence().map(|c| c.to_stored()).unwrap_or_default(),
         ));
     }
     if let Some(d) = edit.next_review {

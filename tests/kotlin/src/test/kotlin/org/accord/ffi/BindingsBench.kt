@@ -4,6 +4,7 @@ import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Tag
 import org.junit.jupiter.api.Test
+import org.accord.core.*
 import java.nio.file.Files
 
 /**
@@ -18,31 +19,31 @@ class BindingsBench {
     fun list500AndDurableEdit() = runBlocking<Unit> {
         val dir = Files.createTempDirectory("accord-ffi-bench").resolve("alex").toString()
         val node = AccordNode.create(dir, "Alex", "Europe/Berlin", "phone", NetworkMode.LOOPBACK)
+        val space = node.space()
+        val all = ListFilter()
         val ids = (1..500).map {
-            node.createAgreement(
+            space.createAgreement(
                 NewAgreement(
                     title = "Agreement $it: we keep this promise to each other, always",
                     details = "Measurable wording of what we both agreed to do and when. ".repeat(5),
-                    category = "communication",
+                    category = Category.Standard(StandardCategory.COMMUNICATION),
                     kind = Kind.AGREEMENT,
                     strength = Strength.PROMISE,
-                    concerns = "both",
-                    reviewEvery = null,
-                    draft = false,
+                    concerns = Concerns.Both,
                 ),
             )
         }
-        repeat(20) { node.list(null) }
+        repeat(20) { space.list(all) }
         val listTimes = (1..100).map {
             val t = System.nanoTime()
-            val all = node.list(null)
+            val all = space.list(all)
             val ms = (System.nanoTime() - t) / 1e6
             assertEquals(500, all.size)
             ms
         }
         val editTimes = (1..100).map { i ->
             val t = System.nanoTime()
-            node.editAgreement(
+            space.editAgreement(
                 ids[i % ids.size],
                 AgreementEdit(details = "Edited wording $i"),
             )
