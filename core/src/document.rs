@@ -1024,11 +1024,6 @@ impl Document {
         heads.iter().all(|h| self.has_change(h))
     }
 
-    /// Hashes of changes that are referenced but missing (changes waiting for their deps).
-    pub(crate) fn missing_deps(&self) -> Vec<ChangeHash> {
-        self.doc.get_missing_deps(&[])
-    }
-
     /// The schema version stored in the document.
     pub(crate) fn schema_version(&self) -> Option<u64> {
         match self.doc.get(ROOT, "schema") {

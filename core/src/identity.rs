@@ -66,11 +66,6 @@ impl DeviceIdentity {
         DeviceId(self.secret.public().to_string())
     }
 
-    /// The public key.
-    pub fn public_key(&self) -> PublicKey {
-        self.secret.public()
-    }
-
     /// The secret key (for the device's iroh endpoint).
     pub fn secret_key(&self) -> &SecretKey {
         &self.secret

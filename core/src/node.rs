@@ -998,16 +998,6 @@ impl Node {
         })
     }
 
-    /// Whether the ticket with this secret was used.
-    pub fn invite_used(&self, ticket: &Ticket) -> bool {
-        self.inner
-            .invites
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&ticket.secret)
-            .is_some_and(|i| i.used)
-    }
-
     async fn dial(&self, peer: &DeviceId) -> Result<()> {
         if self
             .inner

@@ -348,10 +348,4 @@ impl Space {
         let checkpoint = Checkpoint::sign(&self.identity, &self.trust.space_id, hash);
         self.trust.checkpoints.set_own(&me, checkpoint, seq, max_op);
     }
-
-    /// Changes received whose dependencies have not arrived yet.
-    pub fn missing_changes(&mut self) -> Result<usize> {
-        self.ready()?;
-        Ok(self.doc().missing_deps().len())
-    }
 }
