@@ -5,7 +5,9 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
-cargo build --release -p accord-ffi
+# `test-hooks`: the tests compiled beside the benchmark call `debugPanic`, which release
+# builds of the app's library do not export.
+cargo build --release -p accord-ffi --features test-hooks
 gen="$root/tests/kotlin/target/generated-sources/uniffi"
 rm -rf "$gen"
 cargo run -q -p accord-ffi --bin uniffi-bindgen -- generate "$target_dir/release/libaccord_ffi.so" --language kotlin --out-dir "$gen" --no-format

@@ -582,7 +582,10 @@ impl AccordNode {
     }
 }
 
-/// Panics on purpose: lets the apps check that a Rust panic surfaces as an exception.
+/// Panics on purpose: lets the apps' tests check that a Rust panic surfaces as an exception.
+/// Only in debug builds (and release builds with the `test-hooks` feature, for benchmarks that
+/// compile the tests): an app's release build has no way to make the library panic.
+#[cfg(any(debug_assertions, feature = "test-hooks"))]
 #[uniffi::export]
 pub fn debug_panic() {
     panic!("accord-ffi debug_panic: a deliberate panic to test error surfacing");

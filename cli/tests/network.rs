@@ -78,7 +78,7 @@ fn two_binaries_pair_by_ticket_and_converge_through_serve_and_sync() {
     let (kind, message) =
         other.fail_json(&["--network", "local", "join", &ticket, "--name", "Eve"]);
     assert_eq!(kind, "not_allowed", "{message}");
-    assert!(message.contains("already used"), "{message}");
+    assert!(message.contains("works once"), "{message}");
 
     // Sam adds offline, then syncs with Alex's running node.
     sam.add("From Sam", &[]);
@@ -196,4 +196,24 @@ fn the_demo_runs_end_to_end() {
     ] {
         assert!(text.contains(expected), "missing {expected}: {text}");
     }
+}
+
+#[test]
+fn a_silent_or_flooding_socket_client_does_not_hold_serve() {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::net::UnixStream;
+    let alex = common::alex();
+    let _serve = serve(&alex);
+    let mode = std::fs::metadata(alex.dir()).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "the data directory is the owner's alone");
+    // One client connects and says nothing; another sends an endless line.
+    let _silent = UnixStream::connect(alex.dir().join("accord.sock")).unwrap();
+    let mut flood = UnixStream::connect(alex.dir().join("accord.sock")).unwrap();
+    let _ = flood.write_all(&vec![b'x'; 2 * 1024 * 1024]);
+    // A real command still goes through serve, once the silent client timed out.
+    let started = Instant::now();
+    alex.add("Through serve", &[]);
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(titles(&alex), vec!["Through serve".to_owned()]);
 }

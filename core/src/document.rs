@@ -29,6 +29,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Op counters a peer's change may reach (far below the engine's 32-bit limit).
 const MAX_OP_COUNTER: u64 = 1 << 31;
+/// How deep maps nest below a collection before reading stops: records are at most a few
+/// levels deep; anything deeper is not a valid record.
+const MAX_RECORD_DEPTH: usize = 8;
 
 /// The schema version this build writes and fully understands.
 pub const SCHEMA_VERSION: u64 = 2;
@@ -47,15 +50,14 @@ pub(crate) const TOP_LEVEL_MAPS: [&str; 10] = [
     "positions",
 ];
 
-/// Top-level maps whose values are entities: maps with registers either partner may edit.
-const ENTITY_COLLECTIONS: [&str; 6] = [
-    "partners",
-    "devices",
-    "agreements",
-    "concerns",
-    "rules",
-    "settings",
-];
+/// Top-level maps whose entities have registers either partner may edit over the other's
+/// value (negotiation: an agreement's words, a reminder rule, the check-in ritual). A
+/// partner's profile (`partners`) is edited only by that partner's devices; devices and
+/// concerns are never edited by another device.
+const SHARED_ENTITY_COLLECTIONS: [&str; 3] = ["agreements", "rules", "settings"];
+
+/// Registers that never change once written, by anyone.
+const FIXED_REGISTERS: [&str; 1] = ["created_by"];
 
 /// Child maps of entities that hold records (only ever added to).
 const RECORD_MAPS: [&str; 5] = [
@@ -548,7 +550,11 @@ impl Document {
 
     /// Loads a saved document (as written by [`Document::save`]) strictly: any damage is an error.
     pub(crate) fn load(bytes: &[u8], actor: &[u8]) -> std::result::Result<Self, String> {
-        let doc = Automerge::load(bytes).map_err(|e| e.to_string())?;
+        // Bytes from another device (the document received on joining) must not take the app
+        // down even if they make the decoder panic.
+        let doc = std::panic::catch_unwind(|| Automerge::load(bytes))
+            .map_err(|_| "the document could not be decoded (the decoder failed)".to_owned())?
+            .map_err(|e| e.to_string())?;
         Ok(Document {
             doc: doc.with_actor(ActorId::from(actor)),
             clock: None,
@@ -754,9 +760,12 @@ impl Document {
             // in it can be another device's that this replica has.
             let Some(path) = path else { continue };
             let register_edit = match (path.as_slice(), &op.key) {
-                ([collection, _entity], Key::Map(key)) => {
-                    ENTITY_COLLECTIONS.contains(&collection.as_str())
-                        && !RECORD_MAPS.contains(&key.as_str())
+                ([collection, entity], Key::Map(key)) => {
+                    !RECORD_MAPS.contains(&key.as_str())
+                        && !FIXED_REGISTERS.contains(&key.as_str())
+                        && (SHARED_ENTITY_COLLECTIONS.contains(&collection.as_str())
+                            || (collection == "partners"
+                                && self.partner_of_actor(actor).as_deref() == Some(entity)))
                 }
                 _ => false,
             };
@@ -770,6 +779,12 @@ impl Document {
             }
         }
         Ok(())
+    }
+
+    /// The partner `actor`'s enrolment names (its enrolment precedes every change it makes).
+    fn partner_of_actor(&self, actor: &ActorId) -> Option<String> {
+        let enrolment = self.record(&["devices"], &actor.to_hex_string())?;
+        enrolment.str("partner").map(str::to_owned)
     }
 
     /// The map keys leading to the object with the given (text) id, if it exists here.
@@ -1055,7 +1070,7 @@ impl Document {
         Some(obj)
     }
 
-    fn read_record(&self, id: String, obj: ObjId, actor: String) -> Record {
+    fn read_record(&self, id: String, obj: ObjId, actor: String, depth: usize) -> Record {
         let mut fields = BTreeMap::new();
         let mut children = BTreeMap::new();
         let (mut counter, owner) = match &obj {
@@ -1075,8 +1090,14 @@ impl Document {
                 foreign = true;
             }
             match &item.value {
+                // Maps nested deeper than any record is are not read: a record holding them
+                // is not a valid record (and a peer cannot make reading overflow the stack).
+                ValueRef::Object(ObjType::Map) if depth >= MAX_RECORD_DEPTH => foreign = true,
                 ValueRef::Object(ObjType::Map) => {
-                    children.insert(item.key.to_string(), self.read_records_at(value_id));
+                    children.insert(
+                        item.key.to_string(),
+                        self.read_records_at(value_id, depth + 1),
+                    );
                 }
                 value => {
                     fields.insert(item.key.to_string(), Val::from_ref(value));
@@ -1094,7 +1115,7 @@ impl Document {
         }
     }
 
-    fn read_records_at(&self, obj: ObjId) -> Vec<Record> {
+    fn read_records_at(&self, obj: ObjId, depth: usize) -> Vec<Record> {
         enum Item {
             Map(String, ObjId),
             Packed(Record),
@@ -1121,7 +1142,7 @@ impl Document {
             .map(|item| match item {
                 Item::Map(key, id) => {
                     let actor = actor_of(&id);
-                    self.read_record(key, id, actor)
+                    self.read_record(key, id, actor, depth + 1)
                 }
                 Item::Packed(record) => self.with_change_time(record),
             })
@@ -1164,7 +1185,7 @@ impl Document {
     /// The records stored under `path` (e.g. `["log"]`), in key order.
     pub(crate) fn records(&self, path: &[&str]) -> Vec<Record> {
         match self.resolve(path) {
-            Some(obj) => self.read_records_at(obj),
+            Some(obj) => self.read_records_at(obj, 0),
             None => Vec::new(),
         }
     }
@@ -1175,7 +1196,7 @@ impl Document {
         match self.doc.get(&parent, id).ok()?? {
             (automerge::Value::Object(ObjType::Map), obj) => {
                 let actor = actor_of(&obj);
-                Some(self.read_record(id.to_owned(), obj, actor))
+                Some(self.read_record(id.to_owned(), obj, actor, 0))
             }
             (automerge::Value::Object(_), _) => None,
             (automerge::Value::Scalar(value), op) => {
@@ -1256,7 +1277,7 @@ impl Document {
             match &item.value {
                 ValueRef::Object(ObjType::Map) if !item.conflict => {
                     if with_children {
-                        children.insert(item.key.to_string(), self.read_records_at(item.id()));
+                        children.insert(item.key.to_string(), self.read_records_at(item.id(), 0));
                     }
                 }
                 _ if item.conflict => conflicted.push(item.key.to_string()),
@@ -1505,6 +1526,19 @@ impl Tx<'_, '_> {
 
 #[cfg(test)]
 impl Tx<'_, '_> {
+    /// Nests `depth` maps, each under `key`, below the map at `path` (a hostile peer trying to
+    /// make readers overflow the stack).
+    pub(crate) fn nest_maps(&mut self, path: &[&str], key: &str, depth: usize) -> Result<()> {
+        let mut obj = self.resolve(path)?;
+        for _ in 0..depth {
+            obj = self
+                .tx
+                .put_object(&obj, key, ObjType::Map)
+                .map_err(write_err)?;
+        }
+        Ok(())
+    }
+
     /// Deletes `key` of the map at `path` (no domain operation deletes; hostile peers might).
     pub(crate) fn delete(&mut self, path: &[&str], key: &str) -> Result<()> {
         let obj = self.resolve(path)?;

@@ -4,21 +4,13 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Random bytes from the operating system, hex encoded.
+///
+/// Panics if the operating system's random source fails: ticket secrets and ids must never
+/// be guessable, and there is no safe substitute (the panic surfaces as an error in the apps).
 pub(crate) fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
-    // The OS random source failing is unrecoverable for key material; ids fall back to a
-    // process-unique counter mixed with time so an id is never empty.
-    if getrandom::fill(&mut buf).is_err() {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0);
-        for (i, b) in buf.iter_mut().enumerate() {
-            *b = ((t ^ n.rotate_left(17)) >> ((i % 8) * 8)) as u8 ^ (i as u8);
-        }
+    if let Err(e) = getrandom::fill(&mut buf) {
+        panic!("the operating system's random source failed ({e}): nothing was written");
     }
     hex::encode(buf)
 }

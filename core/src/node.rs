@@ -30,7 +30,19 @@ use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 
 const NETWORK_FILE: &str = "network.json";
-const MAX_PAIRING_MESSAGE: usize = 64 * 1024 * 1024;
+/// Largest answer a joining device reads from the device it chose to join (the document).
+const MAX_PAIRING_ANSWER: usize = 64 * 1024 * 1024;
+/// Largest join request an inviting device reads before the ticket's secret is proven: a
+/// secret, two names and a time zone.
+const MAX_JOIN_REQUEST: usize = 16 * 1024;
+/// How long an inviting device waits for a join request (the secret not yet proven).
+const JOIN_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Pairing connections an inviting device serves at once; more are closed at once.
+const MAX_PAIRING_CONNECTIONS: usize = 4;
+/// How long a joining device waits for the whole exchange with the inviting device.
+const JOIN_TIMEOUT: Duration = Duration::from_secs(120);
+/// The longest an invitation ticket may live.
+pub const MAX_TICKET_LIFETIME: chrono::Duration = chrono::Duration::hours(24);
 /// How often the node checks whether the log is due for compaction.
 const MAINTENANCE_TICK: Duration = Duration::from_secs(1);
 /// How long no change must have come before the node compacts a due log.
@@ -254,6 +266,8 @@ pub(crate) struct Inner {
     pub(crate) changes: watch::Sender<u64>,
     sessions: Mutex<HashMap<DeviceId, SessionInfo>>,
     invites: Mutex<HashMap<String, PendingInvite>>,
+    /// Pairing connections being served now (at most [`MAX_PAIRING_CONNECTIONS`]).
+    pairing_connections: std::sync::atomic::AtomicUsize,
     memory: Mutex<NetworkMemory>,
 }
 
@@ -471,19 +485,30 @@ impl std::fmt::Debug for PairProtocol {
     }
 }
 
-async fn read_message(recv: &mut iroh::endpoint::RecvStream) -> Result<Vec<u8>> {
+/// Reads one length-prefixed pairing message of at most `limit` bytes. Memory grows with
+/// the bytes that arrive, not with the length the sender claims.
+async fn read_message(recv: &mut iroh::endpoint::RecvStream, limit: usize) -> Result<Vec<u8>> {
+    let interrupted =
+        |e: &dyn std::fmt::Display| Error::InvalidRemoteData(format!("pairing interrupted: {e}"));
     let mut len = [0u8; 4];
     recv.read_exact(&mut len)
         .await
-        .map_err(|e| Error::InvalidRemoteData(format!("pairing interrupted: {e}")))?;
+        .map_err(|e| interrupted(&e))?;
     let len = u32::from_be_bytes(len) as usize;
-    if len > MAX_PAIRING_MESSAGE {
-        return Err(Error::InvalidRemoteData("pairing message too large".into()));
+    if len > limit {
+        return Err(Error::InvalidRemoteData(format!(
+            "pairing message of {len} bytes is over the limit of {limit}"
+        )));
     }
-    let mut body = vec![0u8; len];
-    recv.read_exact(&mut body)
-        .await
-        .map_err(|e| Error::InvalidRemoteData(format!("pairing interrupted: {e}")))?;
+    let mut body = Vec::with_capacity(len.min(64 * 1024));
+    let mut chunk = vec![0u8; len.min(64 * 1024)];
+    while body.len() < len {
+        let want = (len - body.len()).min(chunk.len());
+        recv.read_exact(&mut chunk[..want])
+            .await
+            .map_err(|e| interrupted(&e))?;
+        body.extend_from_slice(&chunk[..want]);
+    }
     Ok(body)
 }
 
@@ -513,6 +538,7 @@ impl PairProtocol {
             if invite.expires_at < Utc::now() {
                 return refused("this invitation expired: ask for a new ticket");
             }
+            // Taken while this attempt runs; given back if it fails.
             invite.used = true;
             invite.role
         };
@@ -551,26 +577,90 @@ impl PairProtocol {
                 self.0.after_remote_change();
                 response
             }
-            Err(e) => refused(&e.to_string()),
+            Err(e) => {
+                // A failed enrolment (e.g. a name too long) leaves the ticket usable.
+                if let Some(invite) = self
+                    .0
+                    .invites
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get_mut(&request.secret)
+                {
+                    invite.used = false;
+                }
+                refused(&e.to_string())
+            }
         }
+    }
+
+    /// Whether an invitation is waiting (not used, not expired): pairing is served only then.
+    fn invite_pending(&self) -> bool {
+        let now = Utc::now();
+        self.0
+            .invites
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .any(|i| !i.used && i.expires_at >= now)
+    }
+}
+
+/// Counts a pairing connection being served while it lives.
+struct PairingSlot<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> PairingSlot<'a> {
+    /// A slot, unless [`MAX_PAIRING_CONNECTIONS`] are served already.
+    fn take(count: &'a std::sync::atomic::AtomicUsize) -> Option<Self> {
+        let before = count.fetch_add(1, Ordering::SeqCst);
+        let slot = PairingSlot(count);
+        (before < MAX_PAIRING_CONNECTIONS).then_some(slot)
+    }
+}
+
+impl Drop for PairingSlot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
 impl ProtocolHandler for PairProtocol {
     async fn accept(&self, connection: Connection) -> std::result::Result<(), AcceptError> {
+        let Some(_slot) = PairingSlot::take(&self.0.pairing_connections) else {
+            connection.close(1u32.into(), b"busy");
+            return Ok(());
+        };
         let joiner = endpoint_device(connection.remote_id());
-        let (mut send, mut recv) = connection
-            .accept_bi()
+        let (mut send, mut recv) =
+            tokio::time::timeout(JOIN_REQUEST_TIMEOUT, connection.accept_bi())
+                .await
+                .map_err(AcceptError::from_err)?
+                .map_err(AcceptError::from_err)?;
+        let response = if !self.invite_pending() {
+            // Nothing is read from a device while no invitation waits.
+            JoinResponse::Refused {
+                message: "this device has no invitation waiting (a ticket works once, for a limited time): ask for a new ticket"
+                    .into(),
+            }
+        } else {
+            let request = tokio::time::timeout(
+                JOIN_REQUEST_TIMEOUT,
+                read_message(&mut recv, MAX_JOIN_REQUEST),
+            )
             .await
-            .map_err(AcceptError::from_err)?;
-        let response = match read_message(&mut recv).await.and_then(|b| {
-            serde_json::from_slice::<JoinRequest>(&b)
-                .map_err(|e| Error::InvalidRemoteData(e.to_string()))
-        }) {
-            Ok(request) => self.answer(&joiner, request),
-            Err(e) => JoinResponse::Refused {
-                message: e.to_string(),
-            },
+            .unwrap_or_else(|_| {
+                Err(Error::InvalidRemoteData(
+                    "the join request did not come in time".into(),
+                ))
+            });
+            match request.and_then(|b| {
+                serde_json::from_slice::<JoinRequest>(&b)
+                    .map_err(|e| Error::InvalidRemoteData(e.to_string()))
+            }) {
+                Ok(request) => self.answer(&joiner, request),
+                Err(e) => JoinResponse::Refused {
+                    message: e.to_string(),
+                },
+            }
         };
         if matches!(response, JoinResponse::Accepted { .. }) {
             let addrs = remote_ip_addrs(&self.0.endpoint, connection.remote_id()).await;
@@ -785,6 +875,7 @@ impl Node {
             changes,
             sessions: Mutex::new(HashMap::new()),
             invites: Mutex::new(HashMap::new()),
+            pairing_connections: std::sync::atomic::AtomicUsize::new(0),
             memory: Mutex::new(memory),
         });
         let router = Router::builder(endpoint)
@@ -826,7 +917,7 @@ impl Node {
         }
         let identity = crate::identity::DeviceIdentity::load_or_create(dir)?;
         let (endpoint, memory) = bind_endpoint(dir, identity.secret_key().clone(), &config).await?;
-        let response = async {
+        let exchange = async {
             let connection = endpoint
                 .connect(ticket.addr.clone(), PAIR_ALPN)
                 .await
@@ -844,7 +935,7 @@ impl Node {
             };
             write_message(&mut send, &serde_json::to_vec(&request).unwrap_or_default()).await?;
             let _ = send.finish();
-            let body = read_message(&mut recv).await?;
+            let body = read_message(&mut recv, MAX_PAIRING_ANSWER).await?;
             let wire = wire_bytes(&connection);
             connection.close(0u32.into(), b"joined");
             let traffic = JoinTraffic {
@@ -852,8 +943,14 @@ impl Node {
                 wire,
             };
             Ok::<_, Error>((JoinResponse::decode(&body)?, traffic))
-        }
-        .await;
+        };
+        let response = tokio::time::timeout(JOIN_TIMEOUT, exchange)
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::NotAllowed(
+                    "the inviting device did not answer in time: try again next to it".into(),
+                ))
+            });
         let (response, traffic) = match response {
             Ok(r) => r,
             Err(e) => {
@@ -965,6 +1062,12 @@ impl Node {
     pub fn invite(&self, role: InviteRole, valid_for: chrono::Duration) -> Result<Ticket> {
         if valid_for <= chrono::Duration::zero() {
             return Err(Error::invalid("expiry", "must be in the future"));
+        }
+        if valid_for > MAX_TICKET_LIFETIME {
+            return Err(Error::invalid(
+                "expiry",
+                "an invitation lives at most 24 hours: pair while you are together",
+            ));
         }
         self.space(|s| -> Result<()> {
             let info = s.info()?;

@@ -757,3 +757,129 @@ fn a_partner_may_still_edit_the_others_wording_and_own_devices_share_registers()
         .collect();
     assert!(names.contains(&"Alexandra".to_owned()), "{names:?}");
 }
+
+#[test]
+fn thousands_of_nested_maps_inside_ones_own_concern_do_not_crash_any_replica() {
+    let (mut alex, mut sam) = couple();
+    let concern = sam
+        .space
+        .raise_concern(
+            NewConcern {
+                agreement: None,
+                what_happened: "Late again".into(),
+                how_i_felt: "worried".into(),
+                what_i_need: "a message".into(),
+            },
+            t(3),
+        )
+        .unwrap();
+    sync(&mut sam.space, &mut alex.space);
+    let sam_actor = sam.space.identity().actor_bytes();
+    let nested = sam
+        .space
+        .doc()
+        .forge_change(&sam_actor, |tx| {
+            tx.nest_maps(&["concerns", concern.as_str()], "x", 2_000)
+        })
+        .unwrap();
+    // Reading runs on this test thread's small stack: unbounded recursion would abort here.
+    assert!(alex
+        .space
+        .apply_changes(std::slice::from_ref(&nested))
+        .unwrap());
+    assert!(alex.space.concerns().is_ok());
+    // Every later open reads it again: the directory still opens and answers.
+    let dir = alex.space.dir().to_path_buf();
+    alex.space.close();
+    drop(alex.space);
+    let mut reopened = Space::open(&dir).unwrap();
+    assert!(reopened.concerns().is_ok());
+    assert!(reopened.agenda(t(10)).is_ok());
+}
+
+#[test]
+fn a_partner_cannot_rewrite_the_others_profile_concern_or_authorship() {
+    let (mut alex, mut sam) = couple();
+    let id = alex
+        .space
+        .create_agreement(NewAgreement::titled("Call if late"), t(3))
+        .unwrap();
+    let concern = alex
+        .space
+        .raise_concern(
+            NewConcern {
+                agreement: Some(id.clone()),
+                what_happened: "No call".into(),
+                how_i_felt: "worried".into(),
+                what_i_need: "a message next time".into(),
+            },
+            t(4),
+        )
+        .unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    let alex_partner = alex.space.info().unwrap().me;
+    let sam_partner = sam.space.info().unwrap().me;
+    let sam_actor = sam.space.identity().actor_bytes();
+    let by_sam = |sam: &Dev, f: &dyn Fn(&mut crate::document::Tx<'_, '_>) -> Result<()>| {
+        sam.space
+            .doc()
+            .forge_change(&sam_actor, |tx| f(tx))
+            .unwrap()
+    };
+    let refused = [
+        by_sam(&sam, &|tx| {
+            tx.put(&["partners", alex_partner.as_str()], "name", "x")
+        }),
+        by_sam(&sam, &|tx| {
+            tx.put(
+                &["partners", alex_partner.as_str()],
+                "time_zone",
+                "Pacific/Kiritimati",
+            )
+        }),
+        by_sam(&sam, &|tx| {
+            tx.put(
+                &["agreements", id.as_str()],
+                "created_by",
+                sam_partner.as_str(),
+            )
+        }),
+        by_sam(&sam, &|tx| {
+            tx.put(&["concerns", concern.as_str()], "how_i_felt", "")
+        }),
+    ];
+    for change in refused {
+        let err = alex.space.apply_changes(&[change]).unwrap_err();
+        assert!(err.to_string().contains("another device wrote"), "{err}");
+    }
+    let me = alex.space.partner().unwrap();
+    let info = alex.space.info().unwrap();
+    let alex_profile = info.partners.iter().find(|p| p.id == alex_partner).unwrap();
+    assert_eq!(
+        (alex_profile.name.as_str(), alex_profile.time_zone.as_str()),
+        ("Alex", "UTC")
+    );
+    assert!(me.is_some());
+    assert_eq!(alex.space.agreement(&id).unwrap().created_by, alex_partner);
+    assert_eq!(alex.space.concerns().unwrap()[0].how_i_felt, "worried");
+    // What either partner may do still goes through: one's own name, rewording an agreement.
+    sam.space.update_me(Some("Samuel"), None, t(5)).unwrap();
+    sync(&mut sam.space, &mut alex.space);
+    let names: Vec<String> = alex
+        .space
+        .info()
+        .unwrap()
+        .partners
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert!(names.contains(&"Samuel".to_owned()), "{names:?}");
+    let reworded = by_sam(&sam, &|tx| {
+        tx.put(
+            &["agreements", id.as_str()],
+            "title",
+            "Call if over 30 min late",
+        )
+    });
+    assert!(alex.space.apply_changes(&[reworded]).unwrap());
+}

@@ -323,7 +323,7 @@ async fn bad_tickets_are_refused_and_change_nothing() {
     )
     .await
     .unwrap_err();
-    assert!(err.to_string().contains("already used"), "{err}");
+    assert!(err.to_string().contains("works once"), "{err}");
     // A device that already holds a space cannot join.
     let again = alex
         .invite(InviteRole::MyDevice, chrono::Duration::minutes(10))
@@ -374,6 +374,88 @@ async fn raw_sync_attempt(target: &Node, key: iroh::SecretKey, payload: Vec<u8>)
     }
     ep.close().await;
     received
+}
+
+/// Sends `payload` on the pairing protocol from a fresh device; returns what came back.
+async fn raw_pairing_attempt(target: &Node, payload: Vec<u8>) -> String {
+    let ep = iroh::Endpoint::builder(iroh::endpoint::presets::Minimal)
+        .relay_mode(iroh::RelayMode::Disabled)
+        .bind_addr("127.0.0.1:0")
+        .unwrap()
+        .bind()
+        .await
+        .unwrap();
+    let mut received = Vec::new();
+    if let Ok(conn) = ep.connect(target.addr(), pairing::PAIR_ALPN).await {
+        if let Ok((mut send, mut recv)) = conn.open_bi().await {
+            let _ = send.write_all(&payload).await;
+            let mut buf = [0u8; 4096];
+            while let Ok(Ok(Some(n))) =
+                tokio::time::timeout(Duration::from_secs(3), recv.read(&mut buf)).await
+            {
+                received.extend_from_slice(&buf[..n]);
+            }
+        }
+    }
+    ep.close().await;
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pairing_is_served_only_while_an_invitation_waits_and_reads_little() {
+    let (_a, alex) = alex_node().await;
+    let before = heads(&alex);
+    // No invitation waiting: nothing is read, the answer says why.
+    let mut huge_claim = (64u32 * 1024 * 1024).to_be_bytes().to_vec();
+    huge_claim.extend_from_slice(&[7u8; 1024]);
+    let answer = raw_pairing_attempt(&alex, huge_claim.clone()).await;
+    assert!(answer.contains("no invitation waiting"), "{answer:?}");
+    // With one waiting, a request longer than a join request is refused before it is read.
+    let ticket = alex
+        .invite(InviteRole::Partner, chrono::Duration::minutes(10))
+        .unwrap();
+    let answer = raw_pairing_attempt(&alex, huge_claim).await;
+    assert!(answer.contains("over the limit"), "{answer:?}");
+    // A failed enrolment does not use the ticket up: a name too long, then the right one.
+    let dir = TempDir::new().unwrap();
+    let err = Node::join(
+        dir.path(),
+        &ticket.to_text(),
+        &"S".repeat(500),
+        "UTC",
+        "",
+        NetworkConfig::loopback(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("partner name"), "{err}");
+    assert_eq!(
+        heads(&alex),
+        before,
+        "nothing changed on the inviting device"
+    );
+    let dir = TempDir::new().unwrap();
+    let sam = Node::join(
+        dir.path(),
+        &ticket.to_text(),
+        "Sam",
+        "UTC",
+        "",
+        NetworkConfig::loopback(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(sam.space(|s| s.info().unwrap().partners.len()), 2);
+    // Used now: the next attempt is answered without reading, as before any invitation.
+    let answer = raw_pairing_attempt(&alex, vec![0, 0, 0, 2, b'{', b'}']).await;
+    assert!(answer.contains("no invitation waiting"), "{answer:?}");
+    // Tickets live at most a day.
+    let err = alex
+        .invite(InviteRole::MyDevice, chrono::Duration::hours(25))
+        .unwrap_err();
+    assert!(err.to_string().contains("24 hours"), "{err}");
+    alex.shutdown().await;
+    sam.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,12 +11,14 @@ use crate::error::{CliError, CliResult};
 use crate::output::{short, Report};
 use accord_core::{InviteRole, Node, NodeEvent, Ticket};
 use serde::{Deserialize, Serialize};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const SOCKET: &str = "accord.sock";
+/// The longest request line `serve` reads from its socket (a command line as JSON).
+const MAX_REQUEST_BYTES: u64 = 1024 * 1024;
 
 /// The node of a running `accord serve`, for commands run inside it.
 pub struct Serving {
@@ -251,6 +253,19 @@ pub fn serve(ctx: &Ctx) -> CliResult<Report> {
     };
     let socket = ctx.data.join(SOCKET);
     let _ = std::fs::remove_file(&socket);
+    // The directory is the owner's alone before the socket appears in it, so no one else can
+    // reach the socket in the moment before its own mode is set.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&ctx.data, std::fs::Permissions::from_mode(0o700)).map_err(
+            |e| {
+                CliError::input(
+                    "serve",
+                    format!("could not protect {}: {e}", ctx.data.display()),
+                )
+            },
+        )?;
+    }
     let listener = UnixListener::bind(&socket).map_err(|e| {
         CliError::input(
             "serve",
@@ -321,8 +336,15 @@ fn answer(stream: UnixStream, serving: &Serving) {
         Ok(s) => s,
         Err(_) => return,
     });
+    // One bounded request per connection, arriving promptly: a client that sends nothing or
+    // an endless line cannot hold `serve` (it answers one connection at a time).
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(10)));
     let mut line = String::new();
-    if reader.read_line(&mut line).is_err() {
+    if (&mut reader)
+        .take(MAX_REQUEST_BYTES)
+        .read_line(&mut line)
+        .is_err()
+    {
         return;
     }
     let response = match serde_json::from_str::<Request>(&line) {
