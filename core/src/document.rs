@@ -56,6 +56,13 @@ pub(crate) const TOP_LEVEL_MAPS: [&str; 10] = [
 /// concerns are never edited by another device.
 const SHARED_ENTITY_COLLECTIONS: [&str; 3] = ["agreements", "rules", "settings"];
 
+/// The most bytes one change from a peer may take (a device's own changes are a few KiB).
+const MAX_CHANGE_BYTES: usize = 1024 * 1024;
+/// The most operations one change from a peer may hold (a write makes a few dozen).
+const MAX_CHANGE_OPS: u64 = 5_000;
+/// How many map keys deep a peer may create a map (records sit four deep).
+const MAX_OBJECT_DEPTH: usize = 6;
+
 /// Registers that never change once written, by anyone.
 const FIXED_REGISTERS: [&str; 1] = ["created_by"];
 
@@ -744,11 +751,23 @@ impl Document {
         paths: &mut HashMap<String, Option<Vec<String>>>,
     ) -> Result<()> {
         use automerge::legacy::{Key, ObjectId};
+        use automerge::legacy::{OpId, OpType};
         let actor = change.actor_id();
-        for op in change.decode().operations {
-            if op.pred.iter().all(|p| p.actor() == actor) {
-                continue;
-            }
+        let refuse = |what: String| {
+            Err(Error::InvalidRemoteData(format!(
+                "a change by {} {what}; nothing was applied",
+                actor.to_hex_string()
+            )))
+        };
+        // Bounded work: what one change may hold depends on the change alone.
+        let ops = change.max_op().saturating_sub(change.start_op().get()) + 1;
+        if change.raw_bytes().len() > MAX_CHANGE_BYTES || ops > MAX_CHANGE_OPS {
+            return refuse(format!(
+                "is too large ({} bytes, {ops} operations; at most {MAX_CHANGE_BYTES} and {MAX_CHANGE_OPS})",
+                change.raw_bytes().len()
+            ));
+        }
+        for (index, op) in change.decode().operations.into_iter().enumerate() {
             let path = match &op.obj {
                 ObjectId::Root => Some(Vec::new()),
                 ObjectId::Id(id) => paths
@@ -756,6 +775,21 @@ impl Document {
                     .or_insert_with(|| self.path_of(&id.to_string()))
                     .clone(),
             };
+            if let (Some(path), OpType::Make(_), Key::Map(key)) = (&path, &op.action, &op.key) {
+                if path.len() >= MAX_OBJECT_DEPTH {
+                    return refuse(format!(
+                        "nests maps deeper than the schema allows at /{}",
+                        path.join("/")
+                    ));
+                }
+                let made = OpId(change.start_op().get() + index as u64, actor.clone());
+                let mut inner = path.clone();
+                inner.push(key.to_string());
+                paths.insert(made.to_string(), Some(inner));
+            }
+            if op.pred.iter().all(|p| p.actor() == actor) {
+                continue;
+            }
             // An object this document does not hold yet was made in this batch: no value
             // in it can be another device's that this replica has.
             let Some(path) = path else { continue };

@@ -20,6 +20,9 @@ use tokio::sync::watch;
 pub const SYNC_ALPN: &[u8] = b"accord/sync/2";
 /// Largest frame accepted (a larger length closes the connection).
 pub const MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
+/// The most frames a peer may send in one session; a session ends after that and the peer
+/// reconnects (an exchange of a large document takes a few hundred).
+pub const MAX_FRAMES_PER_SESSION: u64 = 100_000;
 
 const KIND_CHANGES: u8 = 1;
 const KIND_SYNC: u8 = 2;
@@ -266,6 +269,11 @@ pub(crate) async fn run_session<H: SessionHost>(
             tokio::select! {
                 frame = read_frame(&mut recv, &traffic) => {
                     let Some(frame) = frame? else { return Ok(()) };
+                    if traffic.frames_received.load(Ordering::Relaxed) > MAX_FRAMES_PER_SESSION {
+                        return Err(Error::InvalidRemoteData(format!(
+                            "the peer sent more than {MAX_FRAMES_PER_SESSION} frames in one session"
+                        )));
+                    }
                     let moved = if frame.is_heavy() {
                         // Applying many changes (and fsyncing them) would hold this runtime
                         // thread for milliseconds and stall other sessions: do it aside.

@@ -782,16 +782,22 @@ fn thousands_of_nested_maps_inside_ones_own_concern_do_not_crash_any_replica() {
             tx.nest_maps(&["concerns", concern.as_str()], "x", 2_000)
         })
         .unwrap();
-    // Reading runs on this test thread's small stack: unbounded recursion would abort here.
-    assert!(alex
+    // A peer's change nesting deeper than the schema allows is refused when it arrives.
+    let err = alex
         .space
         .apply_changes(std::slice::from_ref(&nested))
-        .unwrap());
-    assert!(alex.space.concerns().is_ok());
-    // Every later open reads it again: the directory still opens and answers.
-    let dir = alex.space.dir().to_path_buf();
-    alex.space.close();
-    drop(alex.space);
+        .unwrap_err();
+    assert!(err.to_string().contains("deeper than the schema"), "{err}");
+    assert_eq!(alex.space.concerns().unwrap().len(), 1);
+    // And reading never recurses without limit, even over such a document on the writer's own
+    // device (reading runs on this test thread's small stack: it would abort here).
+    sam.space
+        .raw_change(|tx| tx.nest_maps(&["concerns", concern.as_str()], "x", 2_000))
+        .unwrap();
+    assert!(sam.space.concerns().is_ok());
+    let dir = sam.space.dir().to_path_buf();
+    sam.space.close();
+    drop(sam.space);
     let mut reopened = Space::open(&dir).unwrap();
     assert!(reopened.concerns().is_ok());
     assert!(reopened.agenda(t(10)).is_ok());
@@ -882,4 +888,25 @@ fn a_partner_cannot_rewrite_the_others_profile_concern_or_authorship() {
         )
     });
     assert!(alex.space.apply_changes(&[reworded]).unwrap());
+}
+
+#[test]
+fn a_change_with_more_operations_than_any_write_makes_is_refused() {
+    let (mut alex, mut sam) = couple();
+    let sam_actor = sam.space.identity().actor_bytes();
+    let sam_partner = sam.space.info().unwrap().me;
+    let flood = sam
+        .space
+        .doc()
+        .forge_change(&sam_actor, |tx| {
+            for i in 0..6_000 {
+                tx.put(&["partners", sam_partner.as_str()], &format!("k{i}"), "v")?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let before = alex.space.heads().unwrap();
+    let err = alex.space.apply_changes(&[flood]).unwrap_err();
+    assert!(err.to_string().contains("too large"), "{err}");
+    assert_eq!(alex.space.heads().unwrap(), before, "nothing was applied");
 }
