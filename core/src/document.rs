@@ -64,15 +64,12 @@ const MAX_CHANGE_OPS: u64 = 5_000;
 const MAX_OBJECT_DEPTH: usize = 6;
 
 /// Registers that never change once written, by anyone.
-const FIXED_REGISTERS: [&str; 1] = ["created_by"];
-
-/// Child maps of entities that hold records (only ever added to).
-const RECORD_MAPS: [&str; 5] = [
-    "acceptances",
-    "retirements",
-    "renegotiations",
-    "events",
-    "removals",
+const FIXED_REGISTERS: [&str; 5] = [
+    "created_by",
+    "created_device",
+    "created_at",
+    "seq",
+    "agreement",
 ];
 
 /// A scalar value read from the document.
@@ -740,18 +737,16 @@ impl Document {
         Ok(())
     }
 
-    /// Refuses a change that deletes or replaces a value another device wrote, except a
-    /// register of an entity (an agreement's title, a partner's name, ...), which either
-    /// partner may edit: records, entities and the document's structure are only ever
-    /// removed by their own author, so a modified client cannot erase the other's
-    /// acceptances, log entries, enrolments or agreements.
+    /// Checks every operation of a peer's change against the document's schema (see
+    /// ARCHITECTURE.md, "Write rights"). Whether a change passes depends only on the change and
+    /// the objects it writes into, which sit where their creation put them, so every replica
+    /// decides alike. On error nothing is applied.
     fn check_foreign_writes(
         &self,
         change: &Change,
         paths: &mut HashMap<String, Option<Vec<String>>>,
     ) -> Result<()> {
-        use automerge::legacy::{Key, ObjectId};
-        use automerge::legacy::{OpId, OpType};
+        use automerge::legacy::{Key, ObjectId, OpId, OpType};
         let actor = change.actor_id();
         let refuse = |what: String| {
             Err(Error::InvalidRemoteData(format!(
@@ -767,6 +762,8 @@ impl Document {
                 change.raw_bytes().len()
             ));
         }
+        // Maps this change makes: writes inside them are their creation.
+        let mut made_here = HashSet::new();
         for (index, op) in change.decode().operations.into_iter().enumerate() {
             let path = match &op.obj {
                 ObjectId::Root => Some(Vec::new()),
@@ -775,44 +772,92 @@ impl Document {
                     .or_insert_with(|| self.path_of(&id.to_string()))
                     .clone(),
             };
-            if let (Some(path), OpType::Make(_), Key::Map(key)) = (&path, &op.action, &op.key) {
+            // An object neither here nor made in this batch: the change waits for the one
+            // that makes it (a change cannot write into what it does not follow).
+            let Some(path) = path else { continue };
+            let key = match &op.key {
+                Key::Map(key) => key.to_string(),
+                Key::Seq(_) => return refuse(format!("writes a list at /{}", path.join("/"))),
+            };
+            let at = || format!("/{}/{key}", path.join("/"));
+            let fresh = matches!(&op.obj, ObjectId::Id(id) if made_here.contains(&id.to_string()));
+            // Deleting is settling a conflict: removing the values not chosen of a register.
+            let settles = matches!(op.action, OpType::Delete) && path.len() == 2 && !fresh;
+            let shape_ok = (settles
+                || matches!(op.action, OpType::Make(ObjType::Map) | OpType::Put(_)))
+                && !op.insert;
+            if !shape_ok {
+                let kind = match op.action {
+                    OpType::Delete => "deletes".to_owned(),
+                    _ if op.insert => "inserts into a list".to_owned(),
+                    ref other => {
+                        format!("writes a kind of value the schema has no place for ({other:?})")
+                    }
+                };
+                return refuse(format!("{kind} at {}", at()));
+            }
+            if let OpType::Make(_) = op.action {
                 if path.len() >= MAX_OBJECT_DEPTH {
                     return refuse(format!(
-                        "nests maps deeper than the schema allows at /{}",
-                        path.join("/")
+                        "nests maps deeper than the schema allows at {}",
+                        at()
                     ));
                 }
                 let made = OpId(change.start_op().get() + index as u64, actor.clone());
                 let mut inner = path.clone();
-                inner.push(key.to_string());
+                inner.push(key.clone());
                 paths.insert(made.to_string(), Some(inner));
+                made_here.insert(made.to_string());
             }
-            if op.pred.iter().all(|p| p.actor() == actor) {
+            if fresh {
                 continue;
             }
-            // An object this document does not hold yet was made in this batch: no value
-            // in it can be another device's that this replica has.
-            let Some(path) = path else { continue };
-            let register_edit = match (path.as_slice(), &op.key) {
-                ([collection, entity], Key::Map(key)) => {
-                    !RECORD_MAPS.contains(&key.as_str())
-                        && !FIXED_REGISTERS.contains(&key.as_str())
-                        && (SHARED_ENTITY_COLLECTIONS.contains(&collection.as_str())
-                            || (collection == "partners"
-                                && self.partner_of_actor(actor).as_deref() == Some(entity)))
+            let rewrites = !op.pred.is_empty();
+            match path.as_slice() {
+                // The root and its collections are made once, by the founder.
+                [] => return refuse("writes the document's root".into()),
+                // A new entity or record in a collection, or a new record in an entity's
+                // record map: written once, never replaced (not even by its author).
+                [_] | [_, _, _] if rewrites => {
+                    return refuse(format!("replaces what was written at {}", at()))
                 }
-                _ => false,
-            };
-            if !register_edit {
-                return Err(Error::InvalidRemoteData(format!(
-                    "a change by {} deletes or replaces what another device wrote at /{}; \
-                     nothing was applied",
-                    actor.to_hex_string(),
-                    path.join("/")
-                )));
+                [_] | [_, _, _] => {}
+                // An entity's register, by those who may edit it (a value claiming to be
+                // concurrent counts too: it would make the rightful one a conflict).
+                [collection, entity] => {
+                    if !self.may_write_entity(actor, collection, entity, &key, &op.action) {
+                        return refuse(format!("writes {}, which it may not write", at()));
+                    }
+                }
+                // Inside a record: records are never edited.
+                _ => return refuse(format!("edits the record at /{}", path.join("/"))),
             }
         }
         Ok(())
+    }
+
+    /// Whether `actor` may write `key` of the existing entity `collection/entity` with
+    /// `action`: only a register's new scalar value, or the removal of the values not chosen
+    /// when settling a conflict (child maps are made with the entity), never a fixed register; an agreement, a reminder rule
+    /// and the check-in ritual by either partner, a partner's profile by that partner's
+    /// devices, a device's enrolment and a concern by no one.
+    fn may_write_entity(
+        &self,
+        actor: &ActorId,
+        collection: &str,
+        entity: &str,
+        key: &str,
+        action: &automerge::legacy::OpType,
+    ) -> bool {
+        use automerge::legacy::OpType;
+        let register_write = matches!(action, OpType::Put(_) | OpType::Delete);
+        if !register_write || FIXED_REGISTERS.contains(&key) {
+            return false;
+        }
+        match collection {
+            "partners" => self.partner_of_actor(actor).as_deref() == Some(entity),
+            c => SHARED_ENTITY_COLLECTIONS.contains(&c),
+        }
     }
 
     /// The partner `actor`'s enrolment names (its enrolment precedes every change it makes).
@@ -1715,8 +1760,10 @@ mod change_lookup_tests {
         }
         // A peer's change does not move this device's newest change.
         let mut peer = Document::load(&doc.save(), &PEER).unwrap();
-        peer.change("peer", 9, |tx| tx.put(&[], "peer_note", Val::Int(99)))
-            .unwrap();
+        peer.change("peer", 9, |tx| {
+            tx.insert_record(&["log"], "peer_note", vec![("seq", Val::Int(99))])
+        })
+        .unwrap();
         let mine = doc.last_local_change();
         let theirs = peer.changes_after(&doc.heads());
         doc.apply_raw_changes(&theirs).unwrap();

@@ -695,7 +695,7 @@ fn a_partner_cannot_erase_or_replace_what_the_other_device_wrote() {
         )
         .unwrap_err();
         assert!(
-            matches!(err, Error::InvalidRemoteData(ref m) if m.contains("another device wrote")),
+            matches!(err, Error::InvalidRemoteData(ref m) if m.contains("nothing was applied")),
             "{what}: {err:?}"
         );
         let after = format!(
@@ -779,7 +779,7 @@ fn thousands_of_nested_maps_inside_ones_own_concern_do_not_crash_any_replica() {
         .space
         .doc()
         .forge_change(&sam_actor, |tx| {
-            tx.nest_maps(&["concerns", concern.as_str()], "x", 2_000)
+            tx.nest_maps(&["concerns", concern.as_str(), "events"], "x", 2_000)
         })
         .unwrap();
     // A peer's change nesting deeper than the schema allows is refused when it arrives.
@@ -803,8 +803,8 @@ fn thousands_of_nested_maps_inside_ones_own_concern_do_not_crash_any_replica() {
     assert!(reopened.agenda(t(10)).is_ok());
 }
 
-#[test]
-fn a_partner_cannot_rewrite_the_others_profile_concern_or_authorship() {
+/// A couple where Alex wrote an agreement and raised a concern about it, synced to Sam.
+fn alexs_agreement_and_concern() -> (Dev, Dev, AgreementId, ConcernId) {
     let (mut alex, mut sam) = couple();
     let id = alex
         .space
@@ -823,6 +823,12 @@ fn a_partner_cannot_rewrite_the_others_profile_concern_or_authorship() {
         )
         .unwrap();
     sync(&mut alex.space, &mut sam.space);
+    (alex, sam, id, concern)
+}
+
+#[test]
+fn a_partner_cannot_rewrite_the_others_profile_concern_or_authorship() {
+    let (mut alex, mut sam, id, concern) = alexs_agreement_and_concern();
     let alex_partner = alex.space.info().unwrap().me;
     let sam_partner = sam.space.info().unwrap().me;
     let sam_actor = sam.space.identity().actor_bytes();
@@ -856,7 +862,7 @@ fn a_partner_cannot_rewrite_the_others_profile_concern_or_authorship() {
     ];
     for change in refused {
         let err = alex.space.apply_changes(&[change]).unwrap_err();
-        assert!(err.to_string().contains("another device wrote"), "{err}");
+        assert!(err.to_string().contains("may not write"), "{err}");
     }
     let me = alex.space.partner().unwrap();
     let info = alex.space.info().unwrap();
@@ -909,4 +915,143 @@ fn a_change_with_more_operations_than_any_write_makes_is_refused() {
     let err = alex.space.apply_changes(&[flood]).unwrap_err();
     assert!(err.to_string().contains("too large"), "{err}");
     assert_eq!(alex.space.heads().unwrap(), before, "nothing was applied");
+}
+
+/// `change` with every operation's predecessors removed: values that claim to have been
+/// written without seeing what they stand beside (so they would make a conflict).
+fn claiming_concurrency(change: Vec<u8>) -> Vec<u8> {
+    let mut expanded = automerge::Change::from_bytes(change).unwrap().decode();
+    for op in &mut expanded.operations {
+        op.pred = automerge::legacy::SortedVec::new();
+    }
+    expanded.hash = None;
+    automerge::Change::from(expanded).raw_bytes().to_vec()
+}
+
+#[test]
+fn values_claiming_to_be_concurrent_cannot_void_the_others_records() {
+    let (mut alex, sam, id, concern) = alexs_agreement_and_concern();
+    let alex_partner = alex.space.info().unwrap().me;
+    let alex_device = alex.space.info().unwrap().my_device;
+    let sam_actor = sam.space.identity().actor_bytes();
+    let forge = |f: &dyn Fn(&mut crate::document::Tx<'_, '_>) -> Result<()>| {
+        claiming_concurrency(
+            sam.space
+                .doc()
+                .forge_change(&sam_actor, |tx| f(tx))
+                .unwrap(),
+        )
+    };
+    let attacks = [
+        forge(&|tx| tx.put(&["agreements", id.as_str()], "created_by", "x")),
+        forge(&|tx| tx.put(&["partners", alex_partner.as_str()], "name", "x")),
+        forge(&|tx| tx.put(&["concerns", concern.as_str()], "what_i_need", "nothing")),
+        forge(&|tx| tx.put(&["devices", alex_device.as_str()], "partner", "x")),
+        forge(&|tx| tx.put(&[], "founder_device", "x")),
+    ];
+    for change in attacks {
+        let err = alex.space.apply_changes(&[change]).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("may not write") || message.contains("root"),
+            "{message}"
+        );
+    }
+    assert_eq!(alex.space.agreement(&id).unwrap().created_by, alex_partner);
+    assert_eq!(
+        alex.space.concerns().unwrap()[0].what_i_need,
+        "a message next time"
+    );
+    let info = alex.space.info().unwrap();
+    assert_eq!(info.devices.len(), 2);
+    assert!(info.partners.iter().any(|p| p.name == "Alex"));
+}
+
+#[test]
+fn a_record_is_never_rewritten_not_even_by_its_author() {
+    let (mut alex, mut sam) = couple();
+    let id = alex
+        .space
+        .create_agreement(NewAgreement::titled("Dishes the same evening"), t(3))
+        .unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    sam.space
+        .log_follow_through(&id, LogKind::Missed, "Left them overnight", t(4))
+        .unwrap();
+    sync(&mut sam.space, &mut alex.space);
+    let key = sam.space.doc().records_keys(&["log"]).pop().unwrap();
+    let sam_actor = sam.space.identity().actor_bytes();
+    // Sam's client turns the "missed" entry into a "kept" one after Alex saw it.
+    let rewrite = sam
+        .space
+        .doc()
+        .forge_change(&sam_actor, |tx| {
+            tx.insert_record(&["log"], &key, vec![("kind", Val::Str("kept".into()))])
+        })
+        .unwrap();
+    let err = alex.space.apply_changes(&[rewrite]).unwrap_err();
+    assert!(
+        err.to_string().contains("replaces what was written"),
+        "{err}"
+    );
+    let entries = alex.space.follow_through(Some(&id)).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].kind, LogKind::Missed);
+}
+
+#[test]
+fn settling_a_conflict_on_either_candidate_reaches_the_other_partner() {
+    for choose_alexs in [true, false] {
+        let (mut alex, mut sam) = couple();
+        let id = alex
+            .space
+            .create_agreement(NewAgreement::titled("Date night"), t(3))
+            .unwrap();
+        sync(&mut alex.space, &mut sam.space);
+        let edit = |title: &str| AgreementEdit {
+            title: Some(title.into()),
+            ..Default::default()
+        };
+        alex.space
+            .edit_agreement(&id, edit("Date night on Fridays"), t(4))
+            .unwrap();
+        sam.space
+            .edit_agreement(&id, edit("Date night, phones away"), t(4))
+            .unwrap();
+        sync(&mut alex.space, &mut sam.space);
+        let chosen = if choose_alexs {
+            "Date night on Fridays"
+        } else {
+            "Date night, phones away"
+        };
+        sam.space
+            .resolve_conflict(&id, Field::Title, chosen, t(5))
+            .unwrap();
+        // Sam's settling (a put, or removing the value not chosen) is accepted by Alex.
+        sync(&mut sam.space, &mut alex.space);
+        for space in [&mut alex.space, &mut sam.space] {
+            let details = space.agreement(&id).unwrap();
+            assert!(details.conflicts.is_empty());
+            assert_eq!(details.summary.title, chosen);
+        }
+        // Removing a register's value is not a way to erase what only the other may write.
+        let alex_partner = alex.space.info().unwrap().me;
+        let sam_actor = sam.space.identity().actor_bytes();
+        let erase_name = sam
+            .space
+            .doc()
+            .forge_change(&sam_actor, |tx| {
+                tx.delete(&["partners", alex_partner.as_str()], "name")
+            })
+            .unwrap();
+        assert!(alex.space.apply_changes(&[erase_name]).is_err());
+        let erase_author = sam
+            .space
+            .doc()
+            .forge_change(&sam_actor, |tx| {
+                tx.delete(&["agreements", id.as_str()], "created_by")
+            })
+            .unwrap();
+        assert!(alex.space.apply_changes(&[erase_author]).is_err());
+    }
 }

@@ -352,8 +352,22 @@ async fn bad_tickets_are_refused_and_change_nothing() {
 /// Connects to `target` with a raw endpoint using `key`, sends `payload` on the sync ALPN and
 /// returns every byte received before the connection ended.
 async fn raw_sync_attempt(target: &Node, key: iroh::SecretKey, payload: Vec<u8>) -> Vec<u8> {
-    let ep = iroh::Endpoint::builder(iroh::endpoint::presets::Minimal)
-        .secret_key(key)
+    raw_attempt(target, sync::SYNC_ALPN, Some(key), payload).await
+}
+
+/// Connects to `target` on `alpn` (as `key`, or a fresh device), sends `payload` and returns
+/// what came back within 3 s of silence.
+async fn raw_attempt(
+    target: &Node,
+    alpn: &[u8],
+    key: Option<iroh::SecretKey>,
+    payload: Vec<u8>,
+) -> Vec<u8> {
+    let mut builder = iroh::Endpoint::builder(iroh::endpoint::presets::Minimal);
+    if let Some(key) = key {
+        builder = builder.secret_key(key);
+    }
+    let ep = builder
         .relay_mode(iroh::RelayMode::Disabled)
         .bind_addr("127.0.0.1:0")
         .unwrap()
@@ -361,7 +375,7 @@ async fn raw_sync_attempt(target: &Node, key: iroh::SecretKey, payload: Vec<u8>)
         .await
         .unwrap();
     let mut received = Vec::new();
-    if let Ok(conn) = ep.connect(target.addr(), sync::SYNC_ALPN).await {
+    if let Ok(conn) = ep.connect(target.addr(), alpn).await {
         if let Ok((mut send, mut recv)) = conn.open_bi().await {
             let _ = send.write_all(&payload).await;
             let mut buf = [0u8; 4096];
@@ -378,26 +392,7 @@ async fn raw_sync_attempt(target: &Node, key: iroh::SecretKey, payload: Vec<u8>)
 
 /// Sends `payload` on the pairing protocol from a fresh device; returns what came back.
 async fn raw_pairing_attempt(target: &Node, payload: Vec<u8>) -> String {
-    let ep = iroh::Endpoint::builder(iroh::endpoint::presets::Minimal)
-        .relay_mode(iroh::RelayMode::Disabled)
-        .bind_addr("127.0.0.1:0")
-        .unwrap()
-        .bind()
-        .await
-        .unwrap();
-    let mut received = Vec::new();
-    if let Ok(conn) = ep.connect(target.addr(), pairing::PAIR_ALPN).await {
-        if let Ok((mut send, mut recv)) = conn.open_bi().await {
-            let _ = send.write_all(&payload).await;
-            let mut buf = [0u8; 4096];
-            while let Ok(Ok(Some(n))) =
-                tokio::time::timeout(Duration::from_secs(3), recv.read(&mut buf)).await
-            {
-                received.extend_from_slice(&buf[..n]);
-            }
-        }
-    }
-    ep.close().await;
+    let received = raw_attempt(target, pairing::PAIR_ALPN, None, payload).await;
     String::from_utf8_lossy(&received).into_owned()
 }
 
