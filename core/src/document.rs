@@ -618,16 +618,17 @@ impl Document {
                 .map_err(|e| Error::InvalidRemoteData(format!("change {i} is malformed: {e}")))?;
             changes.push(change);
         }
-        if from_peer {
-            self.check_incoming(&changes)?;
+        let checked = if from_peer {
+            self.check_incoming(&changes)?
         } else {
             self.clock = None;
-        }
+            HashSet::new()
+        };
         let before = self.doc.get_heads();
         self.guard("applying changes", |doc| doc.apply_changes(changes))?;
         self.note_applied(&before);
         if from_peer {
-            self.check_applied(&before)?;
+            self.check_applied(&before, &checked)?;
         }
         if !from_peer {
             self.last_local = None;
@@ -644,7 +645,11 @@ impl Document {
     /// own actor, changes whose op counters do not grow past the same actor's changes already
     /// applied here, changes that skip sequence numbers, and op counters out of reach of what
     /// was really written. On error nothing is applied.
-    fn check_incoming(&mut self, changes: &[Change]) -> Result<()> {
+    ///
+    /// Returns the changes whose write rights were checked in full: a change waiting for one
+    /// it follows writes into maps not here yet, and is checked when the engine applies it
+    /// (see [`Document::check_applied`]).
+    fn check_incoming(&mut self, changes: &[Change]) -> Result<HashSet<ChangeHash>> {
         let me = self.doc.get_actor().clone();
         self.build_clock();
         let clock = self.clock.as_ref().expect("built above");
@@ -672,6 +677,7 @@ impl Document {
         // What this batch adds, per actor, over the clock of applied changes.
         let mut next: HashMap<ActorId, (u64, u64)> = HashMap::new();
         let mut paths = HashMap::new();
+        let mut new = Vec::with_capacity(sorted.len());
         for change in sorted {
             let actor = change.actor_id();
             let who = || actor.to_hex_string();
@@ -728,24 +734,34 @@ impl Document {
                     who()
                 )));
             }
-            self.check_foreign_writes(change, &mut paths)?;
             let base = clock.get(actor).copied().unwrap_or((0, 0));
             let entry = next.entry(actor.clone()).or_insert(base);
             entry.0 = entry.0.max(change.seq());
             entry.1 = entry.1.max(change.max_op());
+            new.push(change);
         }
-        Ok(())
+        // Write rights, in the order the engine applies the batch, so a map made by one
+        // change is known where a later one writes into it.
+        let mut checked = HashSet::new();
+        for change in causal_order(&new) {
+            if self.check_foreign_writes(change, &mut paths)? {
+                checked.insert(change.hash());
+            }
+        }
+        Ok(checked)
     }
 
     /// Checks every operation of a peer's change against the document's schema (see
     /// ARCHITECTURE.md, "Write rights"). Whether a change passes depends only on the change and
     /// the objects it writes into, which sit where their creation put them, so every replica
     /// decides alike. On error nothing is applied.
+    /// Returns whether every place the change writes to was known (else it is checked again
+    /// once applied).
     fn check_foreign_writes(
         &self,
         change: &Change,
         paths: &mut HashMap<String, Option<Vec<String>>>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         use automerge::legacy::{Key, ObjectId, OpId, OpType};
         let actor = change.actor_id();
         let refuse = |what: String| {
@@ -764,6 +780,7 @@ impl Document {
         }
         // Maps this change makes: writes inside them are their creation.
         let mut made_here = HashSet::new();
+        let mut all_known = true;
         for (index, op) in change.decode().operations.into_iter().enumerate() {
             let path = match &op.obj {
                 ObjectId::Root => Some(Vec::new()),
@@ -774,7 +791,10 @@ impl Document {
             };
             // An object neither here nor made in this batch: the change waits for the one
             // that makes it (a change cannot write into what it does not follow).
-            let Some(path) = path else { continue };
+            let Some(path) = path else {
+                all_known = false;
+                continue;
+            };
             let key = match &op.key {
                 Key::Map(key) => key.to_string(),
                 Key::Seq(_) => return refuse(format!("writes a list at /{}", path.join("/"))),
@@ -833,7 +853,7 @@ impl Document {
                 _ => return refuse(format!("edits the record at /{}", path.join("/"))),
             }
         }
-        Ok(())
+        Ok(all_known)
     }
 
     /// Whether `actor` may write `key` of the existing entity `collection/entity` with
@@ -1010,7 +1030,7 @@ impl Document {
                 Error::InvalidRemoteData(format!("a sync message holds a malformed change: {e}"))
             })?);
         }
-        self.check_incoming(&changes)?;
+        let checked = self.check_incoming(&changes)?;
         let before = self.doc.get_heads();
         let result = self.guard("applying a sync message", |doc| {
             doc.receive_sync_message(&mut state.0, message)
@@ -1020,7 +1040,7 @@ impl Document {
         }
         state.0.their_capabilities = None;
         result?;
-        self.check_applied(&before)
+        self.check_applied(&before, &checked)
     }
 
     /// Checks every change applied since `before`, including those the engine held back until
@@ -1028,7 +1048,15 @@ impl Document {
     /// them): each must number its operations after those of the changes it follows. A
     /// violation marks the document damaged, so the caller reloads it from disk, where none
     /// of it was written.
-    fn check_applied(&mut self, before: &[ChangeHash]) -> Result<()> {
+    ///
+    /// Changes not `checked` in full when they arrived (they waited for one they follow) are
+    /// checked against the write rights now; one that breaks them also marks the document
+    /// damaged.
+    fn check_applied(
+        &mut self,
+        before: &[ChangeHash],
+        checked: &HashSet<ChangeHash>,
+    ) -> Result<()> {
         let applied = self.doc.get_changes_meta(before);
         let below = applied.iter().find(|meta| {
             meta.deps.iter().any(|d| {
@@ -1043,6 +1071,22 @@ impl Document {
                 "a change by {} numbers its operations below those of the changes it follows; nothing was kept",
                 meta.actor.to_hex_string()
             )));
+        }
+        if applied.iter().all(|meta| checked.contains(&meta.hash)) {
+            return Ok(());
+        }
+        let held: Vec<Change> = self
+            .doc
+            .get_changes(before)
+            .into_iter()
+            .filter(|c| !checked.contains(&c.hash()))
+            .collect();
+        let mut paths = HashMap::new();
+        for change in &held {
+            if let Err(e) = self.check_foreign_writes(change, &mut paths) {
+                self.damaged = true;
+                return Err(e);
+            }
         }
         Ok(())
     }
@@ -1492,6 +1536,34 @@ impl Document {
             .ok_or_else(|| Error::InvalidRemoteData("the forged change was not made".into()))?;
         Ok(change.raw_bytes().to_vec())
     }
+}
+
+/// `changes` in the order the engine applies them: each after those of the batch it follows
+/// (ties keep the given order).
+fn causal_order<'a>(changes: &[&'a Change]) -> Vec<&'a Change> {
+    let in_batch: HashSet<ChangeHash> = changes.iter().map(|c| c.hash()).collect();
+    let mut placed: HashSet<ChangeHash> = HashSet::new();
+    let mut out = Vec::with_capacity(changes.len());
+    let mut rest: Vec<&Change> = changes.to_vec();
+    while !rest.is_empty() {
+        let waiting = rest.len();
+        rest.retain(|c| {
+            let ready = c
+                .deps()
+                .iter()
+                .all(|d| !in_batch.contains(d) || placed.contains(d));
+            if ready {
+                placed.insert(c.hash());
+                out.push(*c);
+            }
+            !ready
+        });
+        if rest.len() == waiting {
+            // Hash-linked changes cannot wait on each other; keep whatever is left as given.
+            out.append(&mut rest);
+        }
+    }
+    out
 }
 
 /// The devices (actors) that wrote the raw changes in `raw` (unparsable items are skipped).

@@ -1055,3 +1055,37 @@ fn settling_a_conflict_on_either_candidate_reaches_the_other_partner() {
         assert!(alex.space.apply_changes(&[erase_author]).is_err());
     }
 }
+
+#[test]
+fn a_change_that_waited_for_the_one_it_follows_is_checked_when_applied() {
+    let (mut alex, mut sam) = couple();
+    let heads = alex.space.heads().unwrap();
+    let id = sam
+        .space
+        .create_agreement(NewAgreement::titled("Sam's words"), t(3))
+        .unwrap();
+    let creation = sam.space.changes_since(&heads).unwrap();
+    let sam_actor = sam.space.identity().actor_bytes();
+    let alex_partner = alex.space.info().unwrap().me;
+    // Sam's next change rewrites the new agreement's author. Sent first, it waits for the
+    // change that makes the agreement, so the place it writes to is not known yet.
+    let rewrite = sam
+        .space
+        .doc()
+        .forge_change(&sam_actor, |tx| {
+            tx.put(
+                &["agreements", id.as_str()],
+                "created_by",
+                alex_partner.as_str(),
+            )
+        })
+        .unwrap();
+    assert!(!alex.space.apply_changes(&[rewrite]).unwrap(), "it waits");
+    let err = alex.space.apply_changes(&creation).unwrap_err();
+    assert!(err.to_string().contains("may not write"), "{err}");
+    // Nothing of that exchange was kept; the creation alone, sent again, is taken.
+    assert!(alex.space.agreement(&id).is_err());
+    assert!(alex.space.apply_changes(&creation).unwrap());
+    let sam_partner = sam.space.info().unwrap().me;
+    assert_eq!(alex.space.agreement(&id).unwrap().created_by, sam_partner);
+}
