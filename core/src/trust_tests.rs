@@ -1089,3 +1089,205 @@ fn a_change_that_waited_for_the_one_it_follows_is_checked_when_applied() {
     let sam_partner = sam.space.info().unwrap().me;
     assert_eq!(alex.space.agreement(&id).unwrap().created_by, sam_partner);
 }
+
+/// One step of the hostile-replicas property test.
+#[derive(Debug, Clone)]
+enum Step {
+    /// An honest write of `kind` on device `device` (`pick` chooses a target).
+    Write {
+        device: usize,
+        kind: u8,
+        pick: usize,
+    },
+    /// A modified client of `device` forges an attack of `kind` and sends it to the others.
+    Attack {
+        device: usize,
+        kind: u8,
+        pick: usize,
+    },
+    /// Two devices exchange what they lack.
+    Sync { a: usize, b: usize },
+}
+
+fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+    use proptest::prelude::*;
+    prop_oneof![
+        3 => (0..3usize, 0..5u8, any::<usize>())
+            .prop_map(|(device, kind, pick)| Step::Write { device, kind, pick }),
+        2 => (0..3usize, 0..6u8, any::<usize>())
+            .prop_map(|(device, kind, pick)| Step::Attack { device, kind, pick }),
+        2 => (0..3usize, 1..3usize).prop_map(|(a, d)| Step::Sync { a, b: (a + d) % 3 }),
+    ]
+}
+
+/// Applies everything `from` has that `to` lacks (one way).
+fn send(devices: &mut [Dev], from: usize, to: usize) {
+    let heads = devices[to].space.heads().unwrap();
+    let changes = devices[from].space.changes_since(&heads).unwrap();
+    devices[to].space.apply_changes(&changes).unwrap();
+}
+
+/// Forges attack `kind` by `device`'s modified client, or `None` when its target is missing.
+fn forge_attack(dev: &mut Dev, kind: u8, pick: usize) -> Option<Vec<u8>> {
+    let actor = dev.space.identity().actor_bytes();
+    let me = dev.space.info().unwrap().me;
+    let other = dev
+        .space
+        .info()
+        .unwrap()
+        .partners
+        .into_iter()
+        .find(|p| p.id != me)?;
+    let agreements = dev.space.list(&ListFilter::default()).unwrap();
+    let concerns = dev.space.concerns().unwrap();
+    let log_keys = dev.space.doc().records_keys(&["log"]);
+    let doc = dev.space.doc();
+    let change = match kind {
+        0 => doc.forge_change(&actor, |tx| {
+            tx.put(&["partners", other.id.as_str()], "name", "renamed")
+        }),
+        1 => {
+            let a = &agreements.get(pick % agreements.len().max(1))?.id;
+            doc.forge_change(&actor, |tx| {
+                tx.put(&["agreements", a.as_str()], "created_by", "someone-else")
+            })
+        }
+        2 => doc.forge_change(&actor, |tx| tx.put(&[], "schema", Val::Int(99))),
+        3 => {
+            let key = log_keys.get(pick % log_keys.len().max(1))?;
+            doc.forge_change(&actor, |tx| {
+                tx.insert_record(&["log"], key, vec![("kind", Val::Str("kept".into()))])
+            })
+        }
+        4 => {
+            let c = &concerns.get(pick % concerns.len().max(1))?.id;
+            doc.forge_change(&actor, |tx| {
+                tx.nest_maps(&["concerns", c.as_str(), "events"], "x", 10)
+            })
+        }
+        _ => {
+            let c = &concerns.get(pick % concerns.len().max(1))?.id;
+            doc.forge_change(&actor, |tx| {
+                tx.put(&["concerns", c.as_str()], "what_i_need", "")
+            })
+            .map(claiming_concurrency)
+        }
+    };
+    Some(change.unwrap())
+}
+
+/// What every replica must agree on.
+fn views(space: &mut Space) -> String {
+    let list: Vec<_> = space
+        .list(&ListFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.id, a.title, a.status, a.accepted_by, a.created_at))
+        .collect();
+    let concerns: Vec<_> = space
+        .concerns()
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.id, c.what_i_need, c.state))
+        .collect();
+    let mut partners = space.info().unwrap().partners;
+    partners.sort_by(|a, b| a.id.cmp(&b.id));
+    format!(
+        "{list:?}\n{concerns:?}\n{partners:?}\n{:?}",
+        space.follow_through(None).unwrap()
+    )
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        // PROPTEST_CASES, at most 100 (each case runs three replicas on disk), else 16.
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|c| c.parse::<u32>().ok())
+            .map_or(16, |c| c.min(100)),
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+
+    /// Honest writes by three devices (two of Alex's, one of Sam's) mixed with attacks by
+    /// modified clients: every replica refuses every attack and changes nothing, honest sync
+    /// never fails, and the replicas end with the same document and the same views.
+    #[test]
+    fn replicas_refuse_every_attack_alike_and_converge(steps in proptest::collection::vec(step(), 1..24)) {
+        let (mut alex, mut sam) = couple();
+        let tablet = enrol_own_device(&mut alex.space);
+        sync(&mut alex.space, &mut sam.space);
+        let mut devices = vec![alex, sam, tablet];
+        for (n, step) in steps.into_iter().enumerate() {
+            let at = t(10 + n as i64);
+            match step {
+                Step::Write { device, kind, pick } => {
+                    let space = &mut devices[device].space;
+                    let ids: Vec<AgreementId> = space
+                        .list(&ListFilter::default())
+                        .unwrap()
+                        .into_iter()
+                        .map(|a| a.id)
+                        .collect();
+                    let target = ids.get(pick % ids.len().max(1)).cloned();
+                    // Honest writes may be refused (e.g. a conflicted agreement): that is fine.
+                    let _ = match (kind, target) {
+                        (0, _) | (_, None) => space
+                            .create_agreement(NewAgreement::titled(format!("A{n}")), at)
+                            .map(|_| ()),
+                        (1, Some(id)) => space.edit_agreement(
+                            &id,
+                            AgreementEdit { title: Some(format!("T{n}")), ..Default::default() },
+                            at,
+                        ),
+                        (2, Some(id)) => space.accept(&id, at),
+                        (3, Some(id)) => space
+                            .log_follow_through(&id, LogKind::Missed, "late", at)
+                            .map(|_| ()),
+                        (_, Some(id)) => space
+                            .raise_concern(
+                                NewConcern {
+                                    agreement: Some(id),
+                                    what_happened: "late".into(),
+                                    how_i_felt: "sad".into(),
+                                    what_i_need: "a call".into(),
+                                },
+                                at,
+                            )
+                            .map(|_| ()),
+                    };
+                }
+                Step::Attack { device, kind, pick } => {
+                    let Some(forged) = forge_attack(&mut devices[device], kind, pick) else {
+                        continue;
+                    };
+                    for other in (0..3).filter(|o| *o != device) {
+                        // The receiver holds what the attacker built on, so the attack is
+                        // judged on arrival.
+                        send(&mut devices, device, other);
+                        let before = devices[other].space.heads().unwrap();
+                        let refused = devices[other]
+                            .space
+                            .apply_changes(std::slice::from_ref(&forged));
+                        proptest::prop_assert!(refused.is_err(), "attack {kind} by {device} taken by {other}");
+                        proptest::prop_assert_eq!(devices[other].space.heads().unwrap(), before);
+                    }
+                }
+                Step::Sync { a, b } => {
+                    send(&mut devices, a, b);
+                    send(&mut devices, b, a);
+                }
+            }
+        }
+        for _ in 0..2 {
+            for (a, b) in [(0, 1), (1, 2), (0, 2)] {
+                send(&mut devices, a, b);
+                send(&mut devices, b, a);
+            }
+        }
+        let heads: Vec<_> = devices.iter_mut().map(|d| d.space.heads().unwrap()).collect();
+        proptest::prop_assert!(heads.iter().all(|h| *h == heads[0]));
+        let seen: Vec<String> = devices.iter_mut().map(|d| views(&mut d.space)).collect();
+        proptest::prop_assert_eq!(&seen[0], &seen[1]);
+        proptest::prop_assert_eq!(&seen[0], &seen[2]);
+    }
+}
