@@ -47,6 +47,12 @@ fn enrol_own_device(inviter: &mut Space) -> Dev {
 
 use crate::test_support::sync;
 
+/// The partners' display names as `space` sees them.
+fn partner_names(space: &mut Space) -> Vec<String> {
+    let partners = space.info().unwrap().partners;
+    partners.into_iter().map(|p| p.name).collect()
+}
+
 fn revision(space: &Space, id: &AgreementId) -> String {
     space
         .doc()
@@ -747,14 +753,7 @@ fn a_partner_may_still_edit_the_others_wording_and_own_devices_share_registers()
         alex.space.agreement(&id).unwrap().summary.title,
         "Text if late"
     );
-    let names: Vec<String> = alex
-        .space
-        .info()
-        .unwrap()
-        .partners
-        .into_iter()
-        .map(|p| p.name)
-        .collect();
+    let names = partner_names(&mut alex.space);
     assert!(names.contains(&"Alexandra".to_owned()), "{names:?}");
 }
 
@@ -877,14 +876,7 @@ fn a_partner_cannot_rewrite_the_others_profile_concern_or_authorship() {
     // What either partner may do still goes through: one's own name, rewording an agreement.
     sam.space.update_me(Some("Samuel"), None, t(5)).unwrap();
     sync(&mut sam.space, &mut alex.space);
-    let names: Vec<String> = alex
-        .space
-        .info()
-        .unwrap()
-        .partners
-        .into_iter()
-        .map(|p| p.name)
-        .collect();
+    let names = partner_names(&mut alex.space);
     assert!(names.contains(&"Samuel".to_owned()), "{names:?}");
     let reworded = by_sam(&sam, &|tx| {
         tx.put(
