@@ -52,6 +52,8 @@ impl CliError {
                 Error::NotAllowed(_) => "not_allowed",
                 Error::Conflicted { .. } => "conflicted",
                 Error::ReadOnly { .. } => "read_only",
+                Error::DevelopmentSchema { .. } => "development_schema",
+                Error::UpdateNeeded(_) => "update_needed",
                 Error::AlreadyInitialized(_) => "already_initialized",
                 Error::NotInitialized(_) => "not_initialized",
                 Error::InUse(_) => "in_use",

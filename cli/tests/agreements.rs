@@ -24,8 +24,12 @@ fn add_prints_the_id_and_list_shows_it() {
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let id = r.stdout.trim().to_owned();
-    // An id: the order in base 36, then the device's 8-digit tag.
-    assert!((9..=20).contains(&id.len()), "{id}");
+    // An id: the order in base 36, then the writing device's whole id.
+    let device = d.json(&["status"])["this_device"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(id.len() > device.len() && id.ends_with(&device), "{id}");
     assert!(id
         .chars()
         .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase()));

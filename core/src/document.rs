@@ -27,14 +27,16 @@ use automerge::{
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-/// Op counters a peer's change may reach (far below the engine's 32-bit limit).
-const MAX_OP_COUNTER: u64 = 1 << 31;
+/// Op counters a peer's change may reach. A change's op counters follow those of every change
+/// before it, so this bounds the operations of the whole document (16.7 million: a couple's
+/// writes of many decades) by a rule each change carries itself.
+const MAX_OP_COUNTER: u64 = 1 << 24;
 /// How deep maps nest below a collection before reading stops: records are at most a few
 /// levels deep; anything deeper is not a valid record.
 const MAX_RECORD_DEPTH: usize = 8;
 
 /// The schema version this build writes and fully understands.
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 
 /// The containers created with the space (never concurrently, so they never conflict).
 pub(crate) const TOP_LEVEL_MAPS: [&str; 10] = [
@@ -56,12 +58,20 @@ pub(crate) const TOP_LEVEL_MAPS: [&str; 10] = [
 /// concerns are never edited by another device.
 const SHARED_ENTITY_COLLECTIONS: [&str; 3] = ["agreements", "rules", "settings"];
 
+/// Collections whose keys are not made by their writer: a partner's id, an enrolled device's
+/// id, the couple's settings by name. Every other new key ends with its writer's device id.
+const UNBOUND_KEY_COLLECTIONS: [&str; 3] = ["partners", "devices", "settings"];
+
 /// The most bytes one change from a peer may take (a device's own changes are a few KiB).
 const MAX_CHANGE_BYTES: usize = 1024 * 1024;
 /// The most operations one change from a peer may hold (a write makes a few dozen).
 const MAX_CHANGE_OPS: u64 = 5_000;
 /// How many map keys deep a peer may create a map (records sit four deep).
 const MAX_OBJECT_DEPTH: usize = 6;
+
+/// Per device, the highest sequence number a verified checkpoint covers, given the facts of
+/// a batch of a peer's changes (see `Checkpoints::coverage`).
+pub(crate) type Coverage<'a> = &'a dyn Fn(&[([u8; 32], ChangeFacts)]) -> BTreeMap<DeviceId, u64>;
 
 /// Registers that never change once written, by anyone.
 const FIXED_REGISTERS: [&str; 5] = [
@@ -601,28 +611,35 @@ impl Document {
     /// Applies changes read back from this device's own storage (already checked when they
     /// arrived); returns whether the heads moved. On any invalid change nothing is applied.
     pub(crate) fn apply_stored_changes(&mut self, raw: &[Vec<u8>]) -> Result<bool> {
-        self.apply_parsed(raw, false)
+        self.apply_parsed(raw, None)
     }
 
     /// Parses and applies raw changes from a peer (each validated, see
     /// [`Document::check_incoming`]); returns whether the heads moved. On any invalid change
     /// nothing is applied.
-    pub(crate) fn apply_raw_changes(&mut self, raw: &[Vec<u8>]) -> Result<bool> {
-        self.apply_parsed(raw, true)
+    pub(crate) fn apply_raw_changes(
+        &mut self,
+        raw: &[Vec<u8>],
+        coverage: Coverage<'_>,
+    ) -> Result<bool> {
+        self.apply_parsed(raw, Some(coverage))
     }
 
-    fn apply_parsed(&mut self, raw: &[Vec<u8>], from_peer: bool) -> Result<bool> {
+    fn apply_parsed(&mut self, raw: &[Vec<u8>], from_peer: Option<Coverage<'_>>) -> Result<bool> {
         let mut changes = Vec::with_capacity(raw.len());
         for (i, bytes) in raw.iter().enumerate() {
             let change = Change::from_bytes(bytes.clone())
                 .map_err(|e| Error::InvalidRemoteData(format!("change {i} is malformed: {e}")))?;
             changes.push(change);
         }
-        let checked = if from_peer {
-            self.check_incoming(&changes)?
-        } else {
-            self.clock = None;
-            HashSet::new()
+        let from_peer_coverage = from_peer;
+        let from_peer = from_peer_coverage.is_some();
+        let checked = match from_peer_coverage {
+            Some(coverage) => self.check_incoming(&changes, coverage)?,
+            None => {
+                self.clock = None;
+                HashSet::new()
+            }
         };
         let before = self.doc.get_heads();
         self.guard("applying changes", |doc| doc.apply_changes(changes))?;
@@ -649,7 +666,11 @@ impl Document {
     /// Returns the changes whose write rights were checked in full: a change waiting for one
     /// it follows writes into maps not here yet, and is checked when the engine applies it
     /// (see [`Document::check_applied`]).
-    fn check_incoming(&mut self, changes: &[Change]) -> Result<HashSet<ChangeHash>> {
+    fn check_incoming(
+        &mut self,
+        changes: &[Change],
+        coverage: Coverage<'_>,
+    ) -> Result<HashSet<ChangeHash>> {
         let me = self.doc.get_actor().clone();
         self.build_clock();
         let clock = self.clock.as_ref().expect("built above");
@@ -748,6 +769,27 @@ impl Document {
                 checked.insert(change.hash());
             }
         }
+        // Authorship: each change within what its device signed.
+        let facts: Vec<([u8; 32], ChangeFacts)> = new
+            .iter()
+            .map(|c| {
+                let facts = ChangeFacts {
+                    device: DeviceId(c.actor_id().to_hex_string()),
+                    seq: c.seq(),
+                    max_op: c.max_op(),
+                };
+                (c.hash().0, facts)
+            })
+            .collect();
+        let covered = coverage(&facts);
+        for (_, f) in &facts {
+            if covered.get(&f.device).is_none_or(|&seq| seq < f.seq) {
+                return Err(Error::InvalidRemoteData(format!(
+                    "a change by {} came without a checkpoint signed by that device covering it; nothing was applied",
+                    f.device
+                )));
+            }
+        }
         Ok(checked)
     }
 
@@ -840,6 +882,18 @@ impl Document {
                 // record map: written once, never replaced (not even by its author).
                 [_] | [_, _, _] if rewrites => {
                     return refuse(format!("replaces what was written at {}", at()))
+                }
+                // Keys bound to their author: only the device whose whole id ends a key
+                // may create it, so no one can take another device's next key.
+                [collection] | [collection, _, _]
+                    if (path.len() != 1
+                        || !UNBOUND_KEY_COLLECTIONS.contains(&collection.as_str()))
+                        && !crate::ids::key_is_bound_to(&key, &actor.to_hex_string()) =>
+                {
+                    return refuse(format!(
+                        "creates {}, a key bound to another device (or to none)",
+                        at()
+                    ))
                 }
                 [_] | [_, _, _] => {}
                 // An entity's register, by those who may edit it (a value claiming to be
@@ -1015,6 +1069,7 @@ impl Document {
         &mut self,
         state: &mut SyncState,
         bytes: &[u8],
+        coverage: Coverage<'_>,
     ) -> Result<()> {
         use automerge::sync::SyncDoc;
         let message = automerge::sync::Message::decode(bytes)
@@ -1030,7 +1085,7 @@ impl Document {
                 Error::InvalidRemoteData(format!("a sync message holds a malformed change: {e}"))
             })?);
         }
-        let checked = self.check_incoming(&changes)?;
+        let checked = self.check_incoming(&changes, coverage)?;
         let before = self.doc.get_heads();
         let result = self.guard("applying a sync message", |doc| {
             doc.receive_sync_message(&mut state.0, message)
@@ -1072,6 +1127,18 @@ impl Document {
                 meta.actor.to_hex_string()
             )));
         }
+        // A device writes only once enrolled: its first change follows a record under
+        // `devices/<its id>` (decided from the change's own past, so replicas agree).
+        let stranger = applied
+            .iter()
+            .find(|meta| meta.seq == 1 && !self.enrolled_before(&meta.actor, &meta.deps));
+        if let Some(meta) = stranger {
+            self.damaged = true;
+            return Err(Error::InvalidRemoteData(format!(
+                "a change by {} comes from a device not enrolled before it; nothing was kept",
+                meta.actor.to_hex_string()
+            )));
+        }
         if applied.iter().all(|meta| checked.contains(&meta.hash)) {
             return Ok(());
         }
@@ -1089,6 +1156,16 @@ impl Document {
             }
         }
         Ok(())
+    }
+
+    /// Whether the document as of `deps` holds a record under `devices/<actor>`.
+    fn enrolled_before(&self, actor: &ActorId, deps: &[ChangeHash]) -> bool {
+        let Some(devices) = self.child_map(&ROOT, "devices") else {
+            return false;
+        };
+        self.doc
+            .get_all_at(&devices, actor.to_hex_string(), deps)
+            .is_ok_and(|values| !values.is_empty())
     }
 
     /// What changed between `before` and now: (top-level map, key within it) for every object
@@ -1835,14 +1912,25 @@ mod change_lookup_tests {
             assert_eq!(tracked.map(|t| t.1), Some(i as u64 + 2));
         }
         // A peer's change does not move this device's newest change.
+        doc.change("enrol the peer", 8, |tx| {
+            tx.insert_map(&["devices"], &hex::encode(PEER), vec![], &[])
+        })
+        .unwrap();
         let mut peer = Document::load(&doc.save(), &PEER).unwrap();
         peer.change("peer", 9, |tx| {
-            tx.insert_record(&["log"], "peer_note", vec![("seq", Val::Int(99))])
+            let key = format!("peer_note{}", hex::encode(PEER));
+            tx.insert_record(&["log"], &key, vec![("seq", Val::Int(99))])
         })
         .unwrap();
         let mine = doc.last_local_change();
         let theirs = peer.changes_after(&doc.heads());
-        doc.apply_raw_changes(&theirs).unwrap();
+        let all_signed = |batch: &[([u8; 32], crate::trust::ChangeFacts)]| {
+            batch
+                .iter()
+                .map(|(_, f)| (f.device.clone(), f.seq))
+                .collect()
+        };
+        doc.apply_raw_changes(&theirs, &all_signed).unwrap();
         assert_eq!(doc.last_local_change(), mine);
         // After a reload from storage it is looked up again.
         let mut reloaded = Document::empty(&ME);

@@ -53,6 +53,18 @@ pub enum Error {
         /// Newest schema version this build understands.
         supported: u64,
     },
+    /// The other device runs another version of Accord; the one named must be updated.
+    #[error("update needed: {0}")]
+    UpdateNeeded(String),
+    /// The space was made by a development version of Accord whose rules this one no longer
+    /// reads; it is open read-only.
+    #[error("this space was made by a development version of Accord (schema {found}; this app writes schema {supported}), which this version cannot change or sync: export what it holds (`accord export`, or Export in the app) and start a new space")]
+    DevelopmentSchema {
+        /// Schema version found in the document.
+        found: u64,
+        /// The schema version this build writes.
+        supported: u64,
+    },
     /// The data directory already holds a space.
     #[error("{0} already holds an Accord space; use another directory or open the existing one")]
     AlreadyInitialized(PathBuf),

@@ -15,11 +15,11 @@ pub(crate) fn random_hex(bytes: usize) -> String {
     hex::encode(buf)
 }
 
-/// Longest id the apps may pass in (a device id: 64 hex digits).
+/// Longest id the apps may pass in (16 random or 13 base-36 digits, then a device id).
 #[cfg(feature = "uniffi")]
-const MAX_ID_CHARS: usize = 64;
+const MAX_ID_CHARS: usize = 80;
 
-/// Checks an id passed in by an app: 1 to 64 lowercase letters and digits, as every id the
+/// Checks an id passed in by an app: 1 to 80 lowercase letters and digits, as every id the
 /// core hands out is. A malformed id is an invalid input, not an unknown one.
 #[cfg(feature = "uniffi")]
 fn check_id_from_app(what: &'static str, text: String) -> uniffi::Result<String> {
@@ -108,17 +108,18 @@ id_type!(
 /// Separates the agreement from the rest of a follow-through log entry's key.
 pub(crate) const LOG_KEY_SEPARATOR: char = '/';
 
-/// The id of a new object (record, agreement, concern, revision) written by `device` with
-/// causal order `seq`: `seq` in base 36, then the first eight hex digits of the device id
-/// (fixed width, so the split is unambiguous and short prefixes still tell ids apart).
-/// Every write of a device takes a new order, so ids are unique per device; they carry far
-/// less entropy than random ids, so the shared document compresses well. An order a peer
-/// pushed to the largest value (no longer unique) falls back to a random id.
+/// The id of a new object (record, agreement, concern, revision, reminder rule, sealed
+/// position) written by `device` with causal order `seq`: `seq` in base 36, then the
+/// device's whole id. Every write of a device takes a new order, so ids are unique per
+/// device, and the key is bound to its author: no other device may create a key ending in
+/// this device's id (see `Document::check_foreign_writes`), so no one can take a device's
+/// next key before it. Ids that differ only in the device compress well in the document.
+/// An order a peer pushed to the largest value (no longer unique) falls back to random
+/// digits, still followed by the device id.
 pub(crate) fn order_key(device: &DeviceId, seq: i64) -> String {
     if seq <= 0 || seq == i64::MAX {
-        return random_hex(8);
+        return format!("{}{}", random_hex(8), device.0);
     }
-    let tag: String = device.0.chars().take(8).collect();
     let mut digits = Vec::new();
     let mut n = seq as u64;
     while n > 0 {
@@ -126,7 +127,12 @@ pub(crate) fn order_key(device: &DeviceId, seq: i64) -> String {
         n /= 36;
     }
     digits.reverse();
-    format!("{}{tag}", digits.into_iter().collect::<String>())
+    format!("{}{}", digits.into_iter().collect::<String>(), device.0)
+}
+
+/// Whether `key` is bound to the device `device` (it ends with the device's whole id).
+pub(crate) fn key_is_bound_to(key: &str, device: &str) -> bool {
+    key.len() > device.len() && key.ends_with(device)
 }
 
 impl RecordId {
@@ -142,21 +148,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn record_keys_are_short_unique_per_device_and_fall_back_when_saturated() {
+    fn record_keys_are_unique_per_device_bound_to_it_and_fall_back_when_saturated() {
         let alex = DeviceId("3f9a12bc".to_string() + &"0".repeat(56));
-        let sam = DeviceId("77aa01ff".to_string() + &"1".repeat(56));
-        assert_eq!(RecordId::for_record(&alex, 1).0, "13f9a12bc");
-        assert_eq!(RecordId::for_record(&alex, 36).0, "103f9a12bc");
+        let sam = DeviceId("3f9a12bc".to_string() + &"1".repeat(56));
+        assert_eq!(RecordId::for_record(&alex, 1).0, format!("1{}", alex.0));
+        assert_eq!(RecordId::for_record(&alex, 36).0, format!("10{}", alex.0));
         assert_ne!(
             RecordId::for_record(&alex, 5),
-            RecordId::for_record(&sam, 5)
+            RecordId::for_record(&sam, 5),
+            "devices sharing a prefix still get different keys"
+        );
+        assert!(key_is_bound_to(&RecordId::for_record(&alex, 5).0, &alex.0));
+        assert!(!key_is_bound_to(&RecordId::for_record(&sam, 5).0, &alex.0));
+        assert!(
+            !key_is_bound_to(&alex.0, &alex.0),
+            "the bare device id is no record key"
         );
         let keys: std::collections::HashSet<_> =
             (1..2000).map(|s| RecordId::for_record(&alex, s)).collect();
         assert_eq!(keys.len(), 1999);
         let saturated = RecordId::for_record(&alex, i64::MAX);
-        assert_eq!(saturated.0.len(), 16, "a random id");
+        assert_eq!(saturated.0.len(), 16 + 64, "random digits, then the device");
+        assert!(key_is_bound_to(&saturated.0, &alex.0));
         assert_ne!(saturated, RecordId::for_record(&alex, i64::MAX));
-        assert_eq!(RecordId::for_record(&alex, -3).0.len(), 16);
+        assert!(key_is_bound_to(&RecordId::for_record(&alex, -3).0, &alex.0));
     }
 }

@@ -22,6 +22,7 @@ pub mod ids;
 pub mod node;
 pub mod pairing;
 pub mod position;
+pub mod protocol_version;
 pub mod reminders;
 pub mod space;
 pub mod storage;

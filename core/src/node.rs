@@ -13,6 +13,9 @@
 use crate::error::{Error, Result};
 use crate::ids::DeviceId;
 use crate::pairing::{InviteRole, JoinRequest, JoinResponse, PendingInvite, Ticket, PAIR_ALPN};
+use crate::protocol_version::{
+    connect_current, OutdatedProtocol, OLDER_PAIR_ALPNS, OLDER_SYNC_ALPNS,
+};
 use crate::space::{CreateSpace, Space, SpaceEvent};
 use crate::storage::{write_atomic, Storage};
 use crate::sync::{run_session, Traffic, SYNC_ALPN};
@@ -692,7 +695,7 @@ async fn bind_endpoint(
         };
         builder = builder
             .secret_key(secret.clone())
-            .alpns(vec![SYNC_ALPN.to_vec(), PAIR_ALPN.to_vec()]);
+            .alpns(crate::protocol_version::all_alpns());
         builder = match &config.relay {
             RelayChoice::Default => builder.relay_mode(RelayMode::Default),
             RelayChoice::Custom(url) => match url.parse::<RelayUrl>() {
@@ -878,10 +881,13 @@ impl Node {
             pairing_connections: std::sync::atomic::AtomicUsize::new(0),
             memory: Mutex::new(memory),
         });
-        let router = Router::builder(endpoint)
+        let mut router = Router::builder(endpoint)
             .accept(SYNC_ALPN, SyncProtocol(inner.clone()))
-            .accept(PAIR_ALPN, PairProtocol(inner.clone()))
-            .spawn();
+            .accept(PAIR_ALPN, PairProtocol(inner.clone()));
+        for older in OLDER_SYNC_ALPNS.into_iter().chain(OLDER_PAIR_ALPNS) {
+            router = router.accept(older, OutdatedProtocol);
+        }
+        let router = router.spawn();
         let (stop_maintenance, stop) = watch::channel(false);
         Node {
             maintenance: spawn_maintenance(&inner, stop),
@@ -918,12 +924,14 @@ impl Node {
         let identity = crate::identity::DeviceIdentity::load_or_create(dir)?;
         let (endpoint, memory) = bind_endpoint(dir, identity.secret_key().clone(), &config).await?;
         let exchange = async {
-            let connection = endpoint
-                .connect(ticket.addr.clone(), PAIR_ALPN)
-                .await
-                .map_err(|e| {
-                    Error::NotAllowed(format!("the inviting device could not be reached: {e}"))
-                })?;
+            let connection = connect_current(
+                &endpoint,
+                ticket.addr.clone(),
+                PAIR_ALPN,
+                &OLDER_PAIR_ALPNS,
+                |e| Error::NotAllowed(format!("the inviting device could not be reached: {e}")),
+            )
+            .await?;
             let (mut send, mut recv) = connection.open_bi().await.map_err(|e| {
                 Error::NotAllowed(format!("the inviting device could not be reached: {e}"))
             })?;
@@ -1112,12 +1120,14 @@ impl Node {
             return Ok(());
         }
         let addr = self.inner.known_addr(peer)?;
-        let connection = self
-            .inner
-            .endpoint
-            .connect(addr, SYNC_ALPN)
-            .await
-            .map_err(|e| Error::NotAllowed(format!("could not connect: {e}")))?;
+        let connection = connect_current(
+            &self.inner.endpoint,
+            addr,
+            SYNC_ALPN,
+            &OLDER_SYNC_ALPNS,
+            |e| Error::NotAllowed(format!("could not connect: {e}")),
+        )
+        .await?;
         let (send, recv) = connection
             .open_bi()
             .await
@@ -1234,10 +1244,14 @@ impl Node {
                     }
                     let attempt = async {
                         let addr = node_inner.known_addr(&peer.id)?;
-                        let connection = endpoint
-                            .connect(addr, SYNC_ALPN)
-                            .await
-                            .map_err(|e| Error::NotAllowed(e.to_string()))?;
+                        let connection = connect_current(
+                            &endpoint,
+                            addr,
+                            SYNC_ALPN,
+                            &OLDER_SYNC_ALPNS,
+                            Error::NotAllowed,
+                        )
+                        .await?;
                         let (send, recv) = connection
                             .open_bi()
                             .await

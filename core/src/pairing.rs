@@ -14,7 +14,7 @@ use iroh::EndpointAddr;
 use serde::{Deserialize, Serialize};
 
 /// The versioned ALPN of the pairing protocol.
-pub const PAIR_ALPN: &[u8] = b"accord/pair/1";
+pub const PAIR_ALPN: &[u8] = b"accord/pair/2";
 /// Default lifetime of a ticket.
 pub const DEFAULT_TICKET_MINUTES: i64 = 10;
 const TICKET_PREFIX: &str = "accord1";

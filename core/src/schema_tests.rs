@@ -49,6 +49,50 @@ fn a_newer_schema_opens_read_only_with_a_clear_message() {
 }
 
 #[test]
+fn a_development_schema_space_can_be_read_and_exported_but_not_changed_or_synced() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let mut space = alex(dir.path());
+    let id = space
+        .create_agreement(NewAgreement::titled("Written before schema 3"), now())
+        .unwrap();
+    space
+        .raw_change(|tx| tx.put(&[], "schema", Val::Int(SCHEMA_VERSION as i64 - 1)))
+        .unwrap();
+    space.shutdown();
+    let mut space = Space::open(dir.path()).unwrap();
+    assert_eq!(space.list(&ListFilter::default()).unwrap().len(), 1);
+    assert!(space.agreement(&id).is_ok());
+    let reason = space.info().unwrap().read_only.unwrap();
+    assert!(
+        reason.contains("development version") && reason.contains("export"),
+        "{reason}"
+    );
+    let err = space.accept(&id, now()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::DevelopmentSchema {
+                found: 2,
+                supported: 3
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("accord export"), "{err}");
+    // It does not sync either (its records follow rules this build refuses)...
+    let peer = DeviceId("ab".repeat(32));
+    let mut state = space.load_sync_state(&peer);
+    let err = space.changes_since_last_sync(&mut state).unwrap_err();
+    assert!(matches!(err, Error::DevelopmentSchema { .. }), "{err}");
+    assert!(matches!(
+        space.apply_changes(&[]).unwrap_err(),
+        Error::DevelopmentSchema { .. }
+    ));
+    // ... but everything in it can still be exported.
+    assert!(!space.export_document().unwrap().is_empty());
+}
+
+#[test]
 fn schema_breaking_values_are_ignored_and_reported() {
     let dir = tempfile::TempDir::new().unwrap();
     let mut space = alex(dir.path());

@@ -266,6 +266,34 @@ impl Checkpoints {
         (grew, problems)
     }
 
+    /// What a batch of a peer's changes may claim, per device: the highest sequence number a
+    /// verified checkpoint of that device covers, counting the waiting checkpoints that name a
+    /// change of the batch itself (`batch`: each change's hash and facts) when the device's
+    /// signature of it verifies. A peer's change is applied only within this coverage, so no
+    /// device can bring in changes in another device's name.
+    pub(crate) fn coverage(
+        &self,
+        space_id: &str,
+        batch: &[([u8; 32], ChangeFacts)],
+    ) -> BTreeMap<DeviceId, u64> {
+        let state = self.lock();
+        let mut covered: BTreeMap<DeviceId, u64> = state
+            .covered
+            .iter()
+            .map(|(d, c)| (d.clone(), c.seq))
+            .collect();
+        for c in &state.pending {
+            let Some((_, f)) = batch.iter().find(|(hash, _)| *hash == c.hash) else {
+                continue;
+            };
+            if verify(&f.device, &Checkpoint::message(space_id, &c.hash), &c.sig) {
+                let seq = covered.entry(f.device.clone()).or_insert(0);
+                *seq = (*seq).max(f.seq);
+            }
+        }
+        covered
+    }
+
     /// Records this device's own checkpoint (made right after its own change).
     pub(crate) fn set_own(&self, device: &DeviceId, checkpoint: Checkpoint, seq: u64, max_op: u64) {
         self.lock().covered.insert(

@@ -53,6 +53,11 @@ fn partner_names(space: &mut Space) -> Vec<String> {
     partners.into_iter().map(|p| p.name).collect()
 }
 
+/// `key` bound to the device with actor bytes `actor` (as that device's own keys are).
+fn bound(key: &str, actor: &[u8]) -> String {
+    format!("{key}{}", hex::encode(actor))
+}
+
 fn revision(space: &Space, id: &AgreementId) -> String {
     space
         .doc()
@@ -84,7 +89,7 @@ fn an_acceptance_forged_in_the_other_devices_name_does_not_count_anywhere() {
         .forge_change(&sam_actor, |tx| {
             tx.insert_map(
                 &["agreements", id.as_str(), "acceptances"],
-                "forged",
+                &bound("forged", &sam_actor),
                 vec![
                     ("hash", Val::Str(hash.clone())),
                     ("revision", Val::Str(rev.clone())),
@@ -96,17 +101,19 @@ fn an_acceptance_forged_in_the_other_devices_name_does_not_count_anywhere() {
             )
         })
         .unwrap();
-    for space in [&mut alex.space, &mut tablet.space] {
-        assert!(space.apply_changes(std::slice::from_ref(&forged)).unwrap());
-        assert_eq!(
-            space.agreement(&id).unwrap().summary.status,
-            Status::Proposed
-        );
-        assert!(
-            format!("{:?}", space.problems().unwrap()).contains("not (yet) confirmed"),
-            "{:?}",
-            space.problems().unwrap()
-        );
+    // No checkpoint of Sam's device covers it, and Alex's key cannot sign one: every replica
+    // refuses it on arrival.
+    for items in [vec![forged.clone()], alex.space.signed(forged.clone())] {
+        for space in [&mut alex.space, &mut tablet.space] {
+            let before = space.heads().unwrap();
+            let err = space.apply_changes(&items).unwrap_err();
+            assert!(err.to_string().contains("without a checkpoint"), "{err}");
+            assert_eq!(space.heads().unwrap(), before);
+            assert_eq!(
+                space.agreement(&id).unwrap().summary.status,
+                Status::Proposed
+            );
+        }
     }
     // Sam's own device refuses changes in its own name, keeping what it has.
     let before = sam.space.heads().unwrap();
@@ -144,15 +151,12 @@ fn a_checkpoint_with_a_bad_signature_is_rejected() {
             item
         })
         .collect();
-    alex.space.apply_changes(&tampered).unwrap();
+    let err = alex.space.apply_changes(&tampered).unwrap_err();
+    assert!(err.to_string().contains("without a checkpoint"), "{err}");
     assert!(
-        alex.space.agreement(&id).is_err() || {
-            let a = alex.space.agreement(&id).unwrap();
-            a.summary.accepted_by.is_empty()
-        }
+        alex.space.agreement(&id).is_err(),
+        "nothing of it was applied"
     );
-    let problems = format!("{:?}", alex.space.problems().unwrap());
-    assert!(problems.contains("no valid signature"), "{problems}");
     // The real checkpoint, sent again, confirms Sam's acceptance.
     sync(&mut sam.space, &mut alex.space);
     assert_eq!(
@@ -178,7 +182,7 @@ fn a_signed_acceptance_in_the_other_partners_name_does_not_count() {
         .raw_change(|tx| {
             tx.insert_map(
                 &["agreements", id.as_str(), "acceptances"],
-                "forged",
+                &format!("forged{}", alex_device.0),
                 vec![
                     ("partner", Val::Str(sam_partner.0.clone())),
                     ("device", Val::Str(alex_device.0.clone())),
@@ -299,7 +303,7 @@ fn a_removed_devices_later_records_do_not_count() {
         .raw_change(|tx| {
             tx.insert_map(
                 &["agreements", id.as_str(), "acceptances"],
-                "late",
+                &format!("late{}", tablet_id.0),
                 vec![
                     ("partner", Val::Str(me.0.clone())),
                     ("device", Val::Str(tablet_id.0.clone())),
@@ -407,10 +411,20 @@ fn a_published_key_that_does_not_open_the_position_is_rejected() {
             };
             let mut ready = common("ready");
             ready.push(("digest", Val::Str(digest.clone())));
-            tx.insert_map(&["positions"], "ready1", ready, &[])?;
+            tx.insert_map(
+                &["positions"],
+                &format!("ready1{}", info.my_device.0),
+                ready,
+                &[],
+            )?;
             let mut key = common("key");
             key.push(("key", Val::Bytes(vec![9; 32])));
-            tx.insert_map(&["positions"], "key1", key, &[])
+            tx.insert_map(
+                &["positions"],
+                &format!("key1{}", info.my_device.0),
+                key,
+                &[],
+            )
         })
         .unwrap();
     // Only Sam's changes travel (Sam's honest code would otherwise publish the right key).
@@ -469,7 +483,12 @@ fn a_change_that_skips_sequence_numbers_is_refused_without_a_panic() {
         .space
         .doc()
         .forge_change(&sam_actor, |tx| {
-            tx.insert_map(&["log"], "gap", vec![("seq", Val::Int(1000))], &[])
+            tx.insert_map(
+                &["log"],
+                &bound("gap", &sam_actor),
+                vec![("seq", Val::Int(1000))],
+                &[],
+            )
         })
         .unwrap();
     // A modified client re-encodes the change with a later sequence number (a gap).
@@ -481,7 +500,10 @@ fn a_change_that_skips_sequence_numbers_is_refused_without_a_panic() {
         .raw_bytes()
         .to_vec();
     let before = alex.space.heads().unwrap();
-    let err = alex.space.apply_changes(&[gap]).unwrap_err();
+    let err = alex
+        .space
+        .apply_changes(&sam.space.signed(gap))
+        .unwrap_err();
     assert!(err.to_string().contains("sequence"), "{err}");
     assert_eq!(alex.space.heads().unwrap(), before);
     // The same gap behind a change that has not arrived yet waits for it, and when it
@@ -489,8 +511,11 @@ fn a_change_that_skips_sequence_numbers_is_refused_without_a_panic() {
     expanded.deps = vec![first.hash()];
     expanded.start_op = std::num::NonZeroU64::new(first.max_op() + 1).unwrap();
     let waiting = automerge::Change::from(expanded).raw_bytes().to_vec();
-    assert!(!alex.space.apply_changes(&[waiting]).unwrap());
-    assert!(alex.space.apply_changes(&[forged]).is_err());
+    assert!(!alex
+        .space
+        .apply_changes(&sam.space.signed(waiting))
+        .unwrap());
+    assert!(alex.space.apply_changes(&sam.space.signed(forged)).is_err());
     assert_eq!(alex.space.heads().unwrap(), before);
     // The space still works and nothing saved was lost.
     alex.space
@@ -516,13 +541,22 @@ fn a_space_holding_changes_in_the_joiners_name_is_refused() {
         .forge_change(&tablet.actor_bytes(), |tx| {
             tx.insert_map(
                 &["agreements", id.as_str(), "acceptances"],
-                "forged",
+                &bound("forged", &tablet.actor_bytes()),
                 vec![("seq", Val::Int(1000))],
                 &[],
             )
         })
         .unwrap();
-    assert!(alex.space.apply_changes(&[forged]).unwrap());
+    // (Alex's own replica would refuse it from a peer: no checkpoint of the tablet covers it.)
+    assert!(alex
+        .space
+        .apply_changes(std::slice::from_ref(&forged))
+        .is_err());
+    assert!(alex
+        .space
+        .doc_mut()
+        .apply_stored_changes(&[forged])
+        .unwrap());
     let export = alex.space.export_document().unwrap();
     let Err(err) = Space::join(dir.path(), &export) else {
         panic!("a space with changes in the joiner's name was accepted");
@@ -548,7 +582,10 @@ fn a_change_with_op_counters_beyond_what_exists_is_refused() {
     expanded.hash = None;
     let far = automerge::Change::from(expanded).raw_bytes().to_vec();
     let before = alex.space.heads().unwrap();
-    let err = alex.space.apply_changes(&[far]).unwrap_err();
+    let err = alex
+        .space
+        .apply_changes(&sam.space.signed(far))
+        .unwrap_err();
     assert!(err.to_string().contains("out of range"), "{err}");
     assert_eq!(alex.space.heads().unwrap(), before);
     // Local writes still work.
@@ -573,7 +610,7 @@ fn a_record_claiming_the_largest_order_does_not_break_local_writes() {
             )
         })
         .unwrap();
-    assert!(alex.space.apply_changes(&[junk]).unwrap());
+    assert!(alex.space.apply_changes(&sam.space.signed(junk)).unwrap());
     let id = alex
         .space
         .create_agreement(NewAgreement::titled("Still in order"), t(5))
@@ -778,7 +815,11 @@ fn thousands_of_nested_maps_inside_ones_own_concern_do_not_crash_any_replica() {
         .space
         .doc()
         .forge_change(&sam_actor, |tx| {
-            tx.nest_maps(&["concerns", concern.as_str(), "events"], "x", 2_000)
+            tx.nest_maps(
+                &["concerns", concern.as_str(), "events"],
+                &bound("x", &sam_actor),
+                2_000,
+            )
         })
         .unwrap();
     // A peer's change nesting deeper than the schema allows is refused when it arrives.
@@ -860,7 +901,10 @@ fn a_partner_cannot_rewrite_the_others_profile_concern_or_authorship() {
         }),
     ];
     for change in refused {
-        let err = alex.space.apply_changes(&[change]).unwrap_err();
+        let err = alex
+            .space
+            .apply_changes(&sam.space.signed(change))
+            .unwrap_err();
         assert!(err.to_string().contains("may not write"), "{err}");
     }
     let me = alex.space.partner().unwrap();
@@ -885,7 +929,10 @@ fn a_partner_cannot_rewrite_the_others_profile_concern_or_authorship() {
             "Call if over 30 min late",
         )
     });
-    assert!(alex.space.apply_changes(&[reworded]).unwrap());
+    assert!(alex
+        .space
+        .apply_changes(&sam.space.signed(reworded))
+        .unwrap());
 }
 
 #[test]
@@ -904,7 +951,10 @@ fn a_change_with_more_operations_than_any_write_makes_is_refused() {
         })
         .unwrap();
     let before = alex.space.heads().unwrap();
-    let err = alex.space.apply_changes(&[flood]).unwrap_err();
+    let err = alex
+        .space
+        .apply_changes(&sam.space.signed(flood))
+        .unwrap_err();
     assert!(err.to_string().contains("too large"), "{err}");
     assert_eq!(alex.space.heads().unwrap(), before, "nothing was applied");
 }
@@ -942,7 +992,10 @@ fn values_claiming_to_be_concurrent_cannot_void_the_others_records() {
         forge(&|tx| tx.put(&[], "founder_device", "x")),
     ];
     for change in attacks {
-        let err = alex.space.apply_changes(&[change]).unwrap_err();
+        let err = alex
+            .space
+            .apply_changes(&sam.space.signed(change))
+            .unwrap_err();
         let message = err.to_string();
         assert!(
             message.contains("may not write") || message.contains("root"),
@@ -981,7 +1034,10 @@ fn a_record_is_never_rewritten_not_even_by_its_author() {
             tx.insert_record(&["log"], &key, vec![("kind", Val::Str("kept".into()))])
         })
         .unwrap();
-    let err = alex.space.apply_changes(&[rewrite]).unwrap_err();
+    let err = alex
+        .space
+        .apply_changes(&sam.space.signed(rewrite))
+        .unwrap_err();
     assert!(
         err.to_string().contains("replaces what was written"),
         "{err}"
@@ -1036,7 +1092,10 @@ fn settling_a_conflict_on_either_candidate_reaches_the_other_partner() {
                 tx.delete(&["partners", alex_partner.as_str()], "name")
             })
             .unwrap();
-        assert!(alex.space.apply_changes(&[erase_name]).is_err());
+        assert!(alex
+            .space
+            .apply_changes(&sam.space.signed(erase_name))
+            .is_err());
         let erase_author = sam
             .space
             .doc()
@@ -1044,7 +1103,10 @@ fn settling_a_conflict_on_either_candidate_reaches_the_other_partner() {
                 tx.delete(&["agreements", id.as_str()], "created_by")
             })
             .unwrap();
-        assert!(alex.space.apply_changes(&[erase_author]).is_err());
+        assert!(alex
+            .space
+            .apply_changes(&sam.space.signed(erase_author))
+            .is_err());
     }
 }
 
@@ -1072,7 +1134,13 @@ fn a_change_that_waited_for_the_one_it_follows_is_checked_when_applied() {
             )
         })
         .unwrap();
-    assert!(!alex.space.apply_changes(&[rewrite]).unwrap(), "it waits");
+    assert!(
+        !alex
+            .space
+            .apply_changes(&sam.space.signed(rewrite))
+            .unwrap(),
+        "it waits"
+    );
     let err = alex.space.apply_changes(&creation).unwrap_err();
     assert!(err.to_string().contains("may not write"), "{err}");
     // Nothing of that exchange was kept; the creation alone, sent again, is taken.
@@ -1282,4 +1350,153 @@ proptest::proptest! {
         proptest::prop_assert_eq!(&seen[0], &seen[1]);
         proptest::prop_assert_eq!(&seen[0], &seen[2]);
     }
+}
+
+#[test]
+fn no_one_can_take_the_other_devices_next_keys() {
+    let (mut alex, mut sam) = couple();
+    let id = alex
+        .space
+        .create_agreement(NewAgreement::titled("Call if late"), t(3))
+        .unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    let alex_device = alex.space.info().unwrap().my_device;
+    // Sam's modified client writes first at the keys Alex's next writes would take: a log
+    // entry, an agreement, an acceptance, each under many of Alex's next orders.
+    let next: Vec<String> = (1..40)
+        .map(|seq| crate::ids::order_key(&alex_device, seq))
+        .collect();
+    let squats: Vec<(&str, Attack)> = vec![
+        ("log entries", {
+            let (a, keys) = (id.0.clone(), next.clone());
+            Box::new(move |tx| {
+                for k in &keys {
+                    tx.insert_record(&["log"], &format!("{a}/{k}"), vec![("seq", Val::Int(1))])?;
+                }
+                Ok(())
+            })
+        }),
+        ("agreements", {
+            let keys = next.clone();
+            Box::new(move |tx| {
+                for k in &keys {
+                    tx.insert_map(&["agreements"], k, vec![], &["acceptances"])?;
+                }
+                Ok(())
+            })
+        }),
+        ("acceptances", {
+            let (a, keys) = (id.0.clone(), next.clone());
+            Box::new(move |tx| {
+                for k in &keys {
+                    tx.insert_record(&["agreements", &a, "acceptances"], k, vec![])?;
+                }
+                Ok(())
+            })
+        }),
+        ("a key ending in an unrelated id", {
+            let key = format!("1{}", "7".repeat(64));
+            Box::new(move |tx| tx.insert_record(&["marks"], &key, vec![]))
+        }),
+    ];
+    for (what, squat) in squats {
+        let before = alex.space.heads().unwrap();
+        let err = hostile_change(&mut alex, &mut sam, squat).unwrap_err();
+        assert!(
+            err.to_string().contains("a key bound to another device"),
+            "{what}: {err}"
+        );
+        assert_eq!(alex.space.heads().unwrap(), before, "{what}");
+    }
+    // Alex's device goes on writing at its own keys, and a third replica takes every write.
+    let mut tablet = enrol_own_device(&mut alex.space);
+    for minute in 4..8 {
+        alex.space
+            .log_follow_through(&id, LogKind::Kept, "", t(minute))
+            .unwrap();
+    }
+    let second = alex
+        .space
+        .create_agreement(NewAgreement::titled("Sunday walks"), t(9))
+        .unwrap();
+    sync(&mut alex.space, &mut tablet.space);
+    assert_eq!(tablet.space.follow_through(Some(&id)).unwrap().len(), 4);
+    assert!(tablet.space.agreement(&second).is_ok());
+    assert_eq!(tablet.space.heads().unwrap(), alex.space.heads().unwrap());
+}
+
+#[test]
+fn a_device_id_taken_by_a_record_that_is_no_enrolment_is_refused_plainly() {
+    let (mut alex, mut sam) = couple();
+    let dir = TempDir::new().unwrap();
+    let future = DeviceIdentity::load_or_create(dir.path())
+        .unwrap()
+        .device_id();
+    // Sam's modified client writes a bogus record where Alex's next device would be enrolled.
+    let bogus = future.0.clone();
+    hostile_change(&mut alex, &mut sam, move |tx| {
+        tx.insert_map(
+            &["devices"],
+            &bogus,
+            vec![("name", Val::Str("x".into()))],
+            &[],
+        )
+    })
+    .unwrap();
+    let err = alex
+        .space
+        .add_device(&future, "Alex's tablet", t(5))
+        .unwrap_err();
+    assert!(err.to_string().contains("not a valid enrolment"), "{err}");
+    // Nothing was written, so Alex's device still syncs with Sam's.
+    alex.space
+        .create_agreement(NewAgreement::titled("Still in sync"), t(6))
+        .unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    assert_eq!(alex.space.heads().unwrap(), sam.space.heads().unwrap());
+}
+
+#[test]
+fn a_key_that_was_never_enrolled_cannot_write_even_with_its_own_checkpoint() {
+    let (mut alex, mut sam) = couple();
+    let id = alex
+        .space
+        .create_agreement(NewAgreement::titled("Only members write"), t(3))
+        .unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    // Sam's modified client makes a new key and writes with it, signing its own checkpoint.
+    let dir = TempDir::new().unwrap();
+    let stranger = DeviceIdentity::load_or_create(dir.path()).unwrap();
+    let actor = stranger.actor_bytes();
+    let forge = |sam: &Dev| {
+        let change = sam
+            .space
+            .doc()
+            .forge_change(&actor, |tx| {
+                tx.insert_record(
+                    &["log"],
+                    &format!("{}/{}", id.0, bound("1", &actor)),
+                    vec![("seq", Val::Int(100)), ("kind", Val::Str("missed".into()))],
+                )
+            })
+            .unwrap();
+        sam.space.signed_as(&stranger, change)
+    };
+    let before = alex.space.heads().unwrap();
+    let err = alex.space.apply_changes(&forge(&sam)).unwrap_err();
+    assert!(err.to_string().contains("not enrolled before it"), "{err}");
+    assert_eq!(alex.space.heads().unwrap(), before);
+    assert!(alex.space.follow_through(Some(&id)).unwrap().is_empty());
+    // Alex's device goes on syncing with Sam's.
+    alex.space
+        .log_follow_through(&id, LogKind::Kept, "", t(4))
+        .unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    assert_eq!(sam.space.heads().unwrap(), alex.space.heads().unwrap());
+    // Once Sam enrols the key as a device of his, its changes are taken.
+    sam.space
+        .add_device(&stranger.device_id(), "Sam's tablet", t(5))
+        .unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    assert!(alex.space.apply_changes(&forge(&sam)).unwrap());
 }

@@ -538,3 +538,127 @@ async fn garbage_and_oversize_frames_close_the_connection_and_leave_the_document
     sam.shutdown().await;
     alex.shutdown().await;
 }
+
+/// A device of an earlier version: a bare endpoint speaking only `alpn`.
+async fn older_device(alpn: &[u8]) -> iroh::Endpoint {
+    iroh::Endpoint::builder(iroh::endpoint::presets::Minimal)
+        .relay_mode(iroh::RelayMode::Disabled)
+        .alpns(vec![alpn.to_vec()])
+        .bind_addr("127.0.0.1:0")
+        .unwrap()
+        .bind()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_on_another_version_is_told_to_update_before_any_change_is_exchanged() {
+    let (_alex_dir, alex) = alex_node().await;
+    let _ticket = alex
+        .invite(InviteRole::Partner, chrono::Duration::minutes(10))
+        .unwrap();
+    // An older device connecting (to sync or to pair) is closed at once: "update needed",
+    // without a byte of the space.
+    for alpn in protocol_version::OLDER_SYNC_ALPNS
+        .into_iter()
+        .chain(protocol_version::OLDER_PAIR_ALPNS)
+    {
+        let older = older_device(alpn).await;
+        let conn = tokio::time::timeout(T, older.connect(alex.addr(), alpn))
+            .await
+            .unwrap()
+            .unwrap();
+        let mut received = Vec::new();
+        if let Ok((mut send, mut recv)) = conn.open_bi().await {
+            let _ = send.write_all(&[0, 0, 0, 1, 2]).await;
+            let mut buf = [0u8; 1024];
+            while let Ok(Ok(Some(n))) =
+                tokio::time::timeout(Duration::from_secs(3), recv.read(&mut buf)).await
+            {
+                received.extend_from_slice(&buf[..n]);
+            }
+        }
+        assert!(received.is_empty(), "nothing is sent to an older device");
+        let reason = tokio::time::timeout(T, conn.closed()).await.unwrap();
+        let text = reason.to_string();
+        assert!(
+            text.contains("update needed") && text.contains("426"),
+            "{}: {text}",
+            String::from_utf8_lossy(alpn)
+        );
+        older.close().await;
+    }
+    // Joining through an older device's ticket: this app says the other one needs updating.
+    let older = older_device(protocol_version::OLDER_PAIR_ALPNS[0]).await;
+    let listening = older.clone();
+    let accepting = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Some(incoming) = listening.accept().await {
+            if let Ok(conn) = incoming.await {
+                held.push(conn);
+            }
+        }
+    });
+    let ticket = pairing::Ticket {
+        addr: older.addr(),
+        secret: "00".repeat(16),
+        role: InviteRole::Partner,
+        expires_at: Utc::now() + chrono::Duration::minutes(5),
+    };
+    let dir = TempDir::new().unwrap();
+    let err = Node::join(
+        dir.path(),
+        &ticket.to_text(),
+        "Sam",
+        "UTC",
+        "phone",
+        NetworkConfig::loopback(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, Error::UpdateNeeded(ref m) if m.contains("older version")),
+        "{err}"
+    );
+    // The device that tried to join holds no space and can still join a current inviter.
+    let (_sam_dir, sam) = join(&alex, InviteRole::Partner, "Sam").await;
+    assert_eq!(sam.space(|s| s.info().unwrap().partners.len()), 2);
+    older.close().await;
+    accepting.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_ends_after_the_most_frames_a_peer_may_send() {
+    let (_a, alex) = alex_node().await;
+    let (sam_dir, sam) = join(&alex, InviteRole::Partner, "Sam").await;
+    sam.shutdown().await;
+    let key = DeviceIdentity::load_or_create(sam_dir.path())
+        .unwrap()
+        .secret_key()
+        .clone();
+    let mut events = alex.subscribe();
+    // Sam's modified client sends one frame more than a session takes: each an empty list
+    // of changes (`len 5, kind 1, count 0`).
+    let frame = [0, 0, 0, 5, 1, 0, 0, 0, 0];
+    let count = sync::MAX_FRAMES_PER_SESSION as usize + 1;
+    let payload: Vec<u8> = frame
+        .iter()
+        .copied()
+        .cycle()
+        .take(frame.len() * count)
+        .collect();
+    let before = heads(&alex);
+    raw_sync_attempt(&alex, key, payload).await;
+    let ended = tokio::time::timeout(Duration::from_secs(120), async {
+        loop {
+            if let Ok(NodeEvent::SyncError { message, .. }) = events.recv().await {
+                return message;
+            }
+        }
+    })
+    .await
+    .expect("the session ended with an error");
+    assert!(ended.contains("frames in one session"), "{ended}");
+    assert_eq!(heads(&alex), before);
+    alex.shutdown().await;
+}

@@ -137,7 +137,8 @@ impl Device {
         let mut args = vec!["add", "--title", title];
         args.extend_from_slice(extra);
         let id = self.ok(&args).trim().to_owned();
-        assert!((9..=20).contains(&id.len()), "add prints the id: {id}");
+        // The order in base 36, then the writing device's whole id (64 hex digits).
+        assert!((65..=80).contains(&id.len()), "add prints the id: {id}");
         id
     }
 

@@ -127,11 +127,8 @@ impl Space {
     pub(super) fn writable(&mut self) -> Result<(PartnerId, DeviceId)> {
         self.ready()?;
         let schema = self.derived().schema;
-        if let Some(found) = schema.filter(|v| *v > SCHEMA_VERSION) {
-            return Err(Error::ReadOnly {
-                found,
-                supported: SCHEMA_VERSION,
-            });
+        if let Some(error) = schema.and_then(schema_error) {
+            return Err(error);
         }
         if schema.is_none() {
             return Err(Error::NotAllowed(

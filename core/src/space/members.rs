@@ -109,6 +109,17 @@ impl Space {
                 "device {device} is already enrolled"
             )));
         }
+        // A record under its id that is not a valid enrolment (written by a modified client)
+        // keeps the key taken: writing there again would replace it, which peers refuse.
+        if self
+            .doc()
+            .entity_registers("devices", device.as_str())
+            .is_some()
+        {
+            return Err(Error::NotAllowed(format!(
+                "device {device} already has a record in this space that is not a valid enrolment; it cannot be enrolled (create a new device key)"
+            )));
+        }
         let seq = self.next_seq();
         let at = now_ms(now);
         let touched = match role {

@@ -422,6 +422,14 @@ impl Space {
         self.max_pending_intents = limit;
     }
 
+    /// The loaded document itself, to build what only a modified client would hold.
+    pub(crate) fn doc_mut(&mut self) -> &mut Document {
+        match &mut self.doc {
+            DocState::Ready(doc) => doc,
+            _ => panic!("the document is not loaded"),
+        }
+    }
+
     /// Frames appended since the last snapshot.
     pub(crate) fn frames_since_snapshot(&self) -> usize {
         self.storage.frames_since_snapshot()
@@ -434,6 +442,22 @@ impl Space {
     ) -> Result<()> {
         self.ready()?;
         self.write("raw", None, chrono::Utc::now(), Touched::All, f)
+    }
+
+    /// `change` (made under this device's actor, e.g. by `Document::forge_change`) with this
+    /// device's signed checkpoint of it, as a modified client of this device would send it.
+    pub(crate) fn signed(&self, change: Vec<u8>) -> Vec<Vec<u8>> {
+        self.signed_as(&self.identity, change)
+    }
+
+    /// `change` with a checkpoint of it signed by `identity` for this space.
+    pub(crate) fn signed_as(&self, identity: &DeviceIdentity, change: Vec<u8>) -> Vec<Vec<u8>> {
+        let hash = automerge::Change::from_bytes(change.clone())
+            .expect("a change")
+            .hash()
+            .0;
+        let checkpoint = Checkpoint::sign(identity, &self.trust.space_id, hash);
+        vec![change, checkpoint_item(&checkpoint)]
     }
 }
 
@@ -477,14 +501,24 @@ fn unique_prefix<'a, T: 'a + Clone + std::fmt::Display>(
 /// Why a space whose document holds schema version `schema` is open read-only, if it is.
 fn read_only_reason(schema: Option<u64>) -> Option<String> {
     match schema {
-        Some(v) if v > SCHEMA_VERSION => Some(
-            Error::ReadOnly {
-                found: v,
-                supported: SCHEMA_VERSION,
-            }
-            .to_string(),
-        ),
+        Some(v) => schema_error(v).map(|e| e.to_string()),
         None => Some("the space has no schema version; it is open read-only".into()),
+    }
+}
+
+/// The error for writing to or syncing a space of schema version `schema`, if this build may
+/// not: a newer version's space, or one from a development schema before write rights and
+/// bound keys (its records follow rules this build refuses).
+pub(crate) fn schema_error(schema: u64) -> Option<Error> {
+    match schema {
+        v if v > SCHEMA_VERSION => Some(Error::ReadOnly {
+            found: v,
+            supported: SCHEMA_VERSION,
+        }),
+        v if v < SCHEMA_VERSION => Some(Error::DevelopmentSchema {
+            found: v,
+            supported: SCHEMA_VERSION,
+        }),
         _ => None,
     }
 }

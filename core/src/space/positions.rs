@@ -52,13 +52,13 @@ impl Space {
                 "your position on '{topic}' is marked ready, which is final"
             )));
         }
-        let id = RecordId::random();
+        let seq = self.next_seq();
+        let id = RecordId::for_record(&self.identity().device_id(), seq);
         let key = self
             .secret()?
             .position_key(&self.trust.space_id, &topic, id.as_str());
         let (nonce, ciphertext) =
             crate::position::seal(&key, &self.trust.space_id, &topic, id.as_str(), &me, &text)?;
-        let seq = self.next_seq();
         self.write("position", None, now, Touched::Positions, |tx| {
             tx.insert_record(
                 &["positions"],

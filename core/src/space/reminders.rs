@@ -65,6 +65,8 @@ pub(crate) fn read_reminders(
         let Some(entity) = doc.entity("rules", &id) else {
             continue;
         };
+        // A rule's id holds the order it was made at (no later write may take it again).
+        state.max_seq = state.max_seq.max(entity.int("seq").unwrap_or(0));
         if entity
             .registers
             .get("removed")
@@ -275,7 +277,8 @@ impl Space {
                 return Err(Error::NotAMember(format!("partner {p}")));
             }
         }
-        let id = RecordId::random().0;
+        let seq = self.next_seq();
+        let id = crate::ids::order_key(&self.identity().device_id(), seq);
         let rid = id.clone();
         let aid = agreement.clone();
         self.write("add rule", Some(agreement), now, Touched::Reminders, |tx| {
@@ -287,6 +290,7 @@ impl Space {
                     ("rule", json.into()),
                     ("targets", targets_to_stored(&targets).into()),
                     ("removed", false.into()),
+                    ("seq", seq.into()),
                 ],
                 &[],
             )

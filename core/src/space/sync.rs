@@ -65,6 +65,16 @@ impl Space {
             .collect())
     }
 
+    /// Ready to sync: loaded, and not a development-schema space (whose records follow rules
+    /// this build refuses; it can only be exported).
+    fn syncable(&mut self) -> Result<()> {
+        self.ready()?;
+        match self.derived().schema.and_then(super::schema_error) {
+            Some(e @ Error::DevelopmentSchema { .. }) => Err(e),
+            _ => Ok(()),
+        }
+    }
+
     fn sync_path(&self, peer: &DeviceId) -> std::path::PathBuf {
         self.storage
             .dir()
@@ -98,7 +108,7 @@ impl Space {
     /// without a previous exchange). Sending them first saves the round trip of a handshake.
     /// They are recorded as sent in `state`, so the sync messages that follow do not repeat them.
     pub fn changes_since_last_sync(&mut self, state: &mut PeerSyncState) -> Result<Vec<Vec<u8>>> {
-        self.ready()?;
+        self.syncable()?;
         let shared = state.state.shared_heads().to_vec();
         if shared.is_empty() || !self.doc().has_all(&shared) {
             return Ok(Vec::new());
@@ -132,7 +142,7 @@ impl Space {
     /// peer has not been sent in this session (when changes go along), then Automerge's sync
     /// message.
     pub fn generate_sync_message(&mut self, state: &mut PeerSyncState) -> Result<Option<Vec<u8>>> {
-        self.ready()?;
+        self.syncable()?;
         let Some((message, actors)) = self.doc().generate_sync_message(&mut state.state) else {
             return Ok(None);
         };
@@ -153,7 +163,7 @@ impl Space {
         state: &mut PeerSyncState,
         message: &[u8],
     ) -> Result<bool> {
-        self.ready()?;
+        self.syncable()?;
         let bad = || Error::InvalidRemoteData("a sync message is truncated".into());
         let (&count, rest) = message.split_first().ok_or_else(bad)?;
         let len = count as usize * CHECKPOINT_BYTES;
@@ -164,8 +174,10 @@ impl Space {
         let DocState::Ready(doc) = &mut self.doc else {
             return Err(Error::NotAllowed("the space is not loaded".into()));
         };
+        let (checkpoints, space_id) = (&self.trust.checkpoints, self.trust.space_id.as_str());
+        let coverage = |batch: &[_]| checkpoints.coverage(space_id, batch);
         let before = doc.heads();
-        let result = doc.receive_sync_message(&mut state.state, message);
+        let result = doc.receive_sync_message(&mut state.state, message, &coverage);
         if result.is_err() && doc.is_damaged() {
             self.recover_if_damaged();
             return result.map(|_| false);
@@ -259,7 +271,7 @@ impl Space {
     /// anything new arrived. Malformed input, changes in this device's name and changes that
     /// reuse another device's op counters change nothing.
     pub fn apply_changes(&mut self, changes: &[Vec<u8>]) -> Result<bool> {
-        self.ready()?;
+        self.syncable()?;
         let FrameItems {
             changes: plain,
             checkpoints,
@@ -274,8 +286,10 @@ impl Space {
         let DocState::Ready(doc) = &mut self.doc else {
             return Err(Error::NotAllowed("the space is not loaded".into()));
         };
+        let (checkpoints, space_id) = (&self.trust.checkpoints, self.trust.space_id.as_str());
+        let coverage = |batch: &[_]| checkpoints.coverage(space_id, batch);
         let before = doc.heads();
-        let moved = match doc.apply_raw_changes(&plain) {
+        let moved = match doc.apply_raw_changes(&plain, &coverage) {
             Ok(moved) => moved,
             Err(e) => {
                 self.recover_if_damaged();
