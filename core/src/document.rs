@@ -1158,6 +1158,60 @@ impl Document {
         Ok(())
     }
 
+    /// Checks a whole document received when joining as if each change had come from a peer:
+    /// one founding change, by the founder the document names; every other change within the
+    /// write rights; every device's changes covered by a checkpoint it signed; each device's
+    /// first change after its enrolment. A joining device takes the space only if it passes,
+    /// so the inviter cannot hand it what every other replica refused.
+    pub(crate) fn check_received(&self, coverage: Coverage<'_>) -> Result<()> {
+        let refuse = |what: String| {
+            Err(Error::InvalidRemoteData(format!(
+                "the received space {what}; it was refused"
+            )))
+        };
+        let changes = self.doc.get_changes(&[]);
+        let founding: Vec<&Change> = changes.iter().filter(|c| c.deps().is_empty()).collect();
+        let founder = self.root_str("founder_device");
+        match founding.as_slice() {
+            [one] if Some(one.actor_id().to_hex_string()) == founder && one.seq() == 1 => {}
+            _ => return refuse("does not start with one founding change by its founder".into()),
+        }
+        let facts: Vec<([u8; 32], ChangeFacts)> = changes
+            .iter()
+            .map(|c| {
+                let facts = ChangeFacts {
+                    device: DeviceId(c.actor_id().to_hex_string()),
+                    seq: c.seq(),
+                    max_op: c.max_op(),
+                };
+                (c.hash().0, facts)
+            })
+            .collect();
+        let covered = coverage(&facts);
+        if let Some((_, f)) = facts
+            .iter()
+            .find(|(_, f)| covered.get(&f.device).is_none_or(|&seq| seq < f.seq))
+        {
+            return refuse(format!(
+                "holds a change by {} that no checkpoint signed by that device covers",
+                f.device
+            ));
+        }
+        let mut paths = HashMap::new();
+        for change in changes.iter().filter(|c| !c.deps().is_empty()) {
+            if change.seq() == 1 && !self.enrolled_before(change.actor_id(), change.deps()) {
+                return refuse(format!(
+                    "holds a change by {}, a device not enrolled before it",
+                    change.actor_id().to_hex_string()
+                ));
+            }
+            if let Err(e) = self.check_foreign_writes(change, &mut paths) {
+                return refuse(format!("breaks the write rights ({e})"));
+            }
+        }
+        Ok(())
+    }
+
     /// Whether the document as of `deps` holds a record under `devices/<actor>`.
     fn enrolled_before(&self, actor: &ActorId, deps: &[ChangeHash]) -> bool {
         let Some(devices) = self.child_map(&ROOT, "devices") else {

@@ -1500,3 +1500,49 @@ fn a_key_that_was_never_enrolled_cannot_write_even_with_its_own_checkpoint() {
     sync(&mut alex.space, &mut sam.space);
     assert!(alex.space.apply_changes(&forge(&sam)).unwrap());
 }
+
+#[test]
+fn a_joining_device_refuses_a_space_holding_what_every_replica_refuses() {
+    let (mut alex, mut sam) = couple();
+    sync(&mut alex.space, &mut sam.space);
+    let sam_partner = sam.space.info().unwrap().me;
+    // Alex's modified client rewrites Sam's name in its own copy (Sam's replica would refuse
+    // it), then hands that copy to a new device.
+    alex.space
+        .raw_change(|tx| tx.put(&["partners", sam_partner.as_str()], "name", "x"))
+        .unwrap();
+    let dir = TempDir::new().unwrap();
+    let tablet = DeviceIdentity::load_or_create(dir.path()).unwrap();
+    alex.space
+        .add_device(&tablet.device_id(), "tablet", t(4))
+        .unwrap();
+    let export = alex.space.export_document().unwrap();
+    let Err(err) = Space::join(dir.path(), &export) else {
+        panic!("a space breaking the write rights was taken");
+    };
+    assert!(err.to_string().contains("breaks the write rights"), "{err}");
+    assert!(Space::open(dir.path()).is_err(), "nothing was set up");
+    // A change in Sam's name with no checkpoint of Sam's is refused the same way.
+    let (mut alex, sam) = couple();
+    let sam_actor = sam.space.identity().actor_bytes();
+    let forged = alex
+        .space
+        .doc()
+        .forge_change(&sam_actor, |tx| {
+            tx.insert_record(&["marks"], &bound("1", &sam_actor), vec![])
+        })
+        .unwrap();
+    alex.space
+        .doc_mut()
+        .apply_stored_changes(&[forged])
+        .unwrap();
+    let dir = TempDir::new().unwrap();
+    let tablet = DeviceIdentity::load_or_create(dir.path()).unwrap();
+    alex.space
+        .add_device(&tablet.device_id(), "tablet", t(4))
+        .unwrap();
+    let Err(err) = Space::join(dir.path(), &alex.space.export_document().unwrap()) else {
+        panic!("a space with an unsigned change was taken");
+    };
+    assert!(err.to_string().contains("no checkpoint"), "{err}");
+}

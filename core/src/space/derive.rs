@@ -86,58 +86,66 @@ pub(super) fn reminders_fingerprint(derived: &Derived) -> u64 {
     h.finish()
 }
 
+/// Every view of `doc`, read with the trust rules of `trust`.
+pub(super) fn derive_views(doc: &Document, trust: &TrustContext) -> Derived {
+    let mut problems = BTreeMap::new();
+    let mut p = Vec::new();
+    let members = view::read_members(doc, trust, &mut p);
+    let members_max_seq = members.max_seq;
+    problems.insert("members".to_owned(), std::mem::take(&mut p));
+    // The agreements and the log are the two largest parts: derive them on both cores.
+    let ((agreements, agreement_problems), log) = std::thread::scope(|scope| {
+        let agreements = scope.spawn(|| {
+            let mut p = Vec::new();
+            (view::derive_agreements(doc, &members, &mut p), p)
+        });
+        let log = view::read_log(doc, &members, &mut p);
+        match agreements.join() {
+            Ok(done) => (done, log),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    problems.insert("agreements".to_owned(), agreement_problems);
+    problems.insert("log".to_owned(), std::mem::take(&mut p));
+    let checkins = view::read_checkins(doc, &members, &mut p);
+    problems.insert("checkins".to_owned(), std::mem::take(&mut p));
+    let mut max_seq = agreements.values().map(|a| a.max_seq).max().unwrap_or(0);
+    let concerns = view::read_concerns(doc, &members, &mut p, &mut max_seq);
+    problems.insert("concerns".to_owned(), std::mem::take(&mut p));
+    crate::position::read_positions(doc, &members, &trust.space_id, &mut p, &mut max_seq);
+    problems.insert("positions".to_owned(), std::mem::take(&mut p));
+    let reminders = reminders::read_reminders(doc, &members, &mut p);
+    problems.insert("reminders".to_owned(), p);
+    max_seq = max_seq.max(reminders.max_seq);
+    max_seq = max_seq.max(view::max_record_seq(&log, &checkins, &concerns));
+    max_seq = max_seq.max(members_max_seq);
+    Derived {
+        heads: doc.heads(),
+        members,
+        agreements,
+        log,
+        checkins,
+        concerns,
+        reminders,
+        problems,
+        max_seq,
+        schema: doc.schema_version(),
+    }
+}
+
 impl Space {
     pub(super) fn derive_all(&mut self) -> Result<()> {
-        self.reminders_dirty = true;
-        let doc = self.doc();
-        let mut problems = BTreeMap::new();
-        let mut p = Vec::new();
-        let members = view::read_members(doc, &self.trust, &mut p);
-        let members_max_seq = members.max_seq;
-        problems.insert("members".to_owned(), std::mem::take(&mut p));
-        // The agreements and the log are the two largest parts: derive them on both cores.
-        let ((agreements, agreement_problems), log) = std::thread::scope(|scope| {
-            let agreements = scope.spawn(|| {
-                let mut p = Vec::new();
-                (view::derive_agreements(doc, &members, &mut p), p)
-            });
-            let log = view::read_log(doc, &members, &mut p);
-            match agreements.join() {
-                Ok(done) => (done, log),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        });
-        problems.insert("agreements".to_owned(), agreement_problems);
-        problems.insert("log".to_owned(), std::mem::take(&mut p));
-        let checkins = view::read_checkins(doc, &members, &mut p);
-        problems.insert("checkins".to_owned(), std::mem::take(&mut p));
-        let mut max_seq = agreements.values().map(|a| a.max_seq).max().unwrap_or(0);
-        let concerns = view::read_concerns(doc, &members, &mut p, &mut max_seq);
-        problems.insert("concerns".to_owned(), std::mem::take(&mut p));
-        crate::position::read_positions(doc, &members, &self.trust.space_id, &mut p, &mut max_seq);
-        problems.insert("positions".to_owned(), std::mem::take(&mut p));
-        let reminders = reminders::read_reminders(doc, &members, &mut p);
-        problems.insert("reminders".to_owned(), p);
-        max_seq = max_seq.max(reminders.max_seq);
-        max_seq = max_seq.max(view::max_record_seq(&log, &checkins, &concerns));
-        max_seq = max_seq.max(members_max_seq);
-        let heads = doc.heads();
-        let schema = doc.schema_version();
-        self.report.read_only = read_only_reason(schema);
-        self.derived = Some(Derived {
-            heads,
-            members,
-            agreements,
-            log,
-            checkins,
-            concerns,
-            reminders,
-            problems,
-            max_seq,
-            schema,
-        });
-        self.cached = None;
+        let derived = derive_views(self.doc(), &self.trust);
+        self.set_derived(derived);
         Ok(())
+    }
+
+    /// Takes `derived` as the views of the loaded document.
+    pub(super) fn set_derived(&mut self, derived: Derived) {
+        self.reminders_dirty = true;
+        self.report.read_only = read_only_reason(derived.schema);
+        self.derived = Some(derived);
+        self.cached = None;
     }
 
     pub(super) fn rederive(&mut self, touched: Touched) -> Result<()> {

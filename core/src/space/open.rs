@@ -163,8 +163,22 @@ impl Space {
             founder: DeviceId(anchor.founder_device.clone()),
             checkpoints: checkpoints.clone(),
         };
-        let mut problems = Vec::new();
-        let members = view::read_members(&doc, &trust, &mut problems);
+        // The received document is checked while its views are derived (on both cores);
+        // nothing is written before the check passes.
+        let (checked, derived) = std::thread::scope(|scope| {
+            let check = scope.spawn(|| {
+                doc.check_received(&|batch: &[_]| {
+                    trust.checkpoints.coverage(&trust.space_id, batch)
+                })
+            });
+            let derived = derive::derive_views(&doc, &trust);
+            match check.join() {
+                Ok(checked) => (checked, derived),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        });
+        checked?;
+        let members = &derived.members;
         let Some(partner) = members.partner_of_device(&identity.device_id()).cloned() else {
             return Err(Error::NotAMember(format!(
                 "this device ({})",
@@ -187,7 +201,7 @@ impl Space {
             doc,
             anchor,
             checkpoints,
-            Some(document),
+            Some((document, derived)),
         )
     }
 
@@ -198,7 +212,7 @@ impl Space {
         doc: Document,
         anchor: Anchor,
         checkpoints: Checkpoints,
-        saved: Option<&[u8]>,
+        received: Option<(&[u8], Derived)>,
     ) -> Result<Space> {
         anchor.save(dir)?;
         let (mut storage, _) = Storage::open(dir, lock)?;
@@ -209,10 +223,16 @@ impl Space {
         }
         let heads = doc.heads();
         // A document received whole is stored as it came (it is a saved document already).
-        match saved {
-            Some(bytes) => storage.compact(&heads_to_bytes(&heads), bytes)?,
-            None => storage.compact(&heads_to_bytes(&heads), &doc.save())?,
-        }
+        let derived = match received {
+            Some((bytes, derived)) => {
+                storage.compact(&heads_to_bytes(&heads), bytes)?;
+                Some(derived)
+            }
+            None => {
+                storage.compact(&heads_to_bytes(&heads), &doc.save())?;
+                None
+            }
+        };
         let mut space = Space {
             storage,
             trust: TrustContext {
@@ -243,7 +263,10 @@ impl Space {
         };
         space.refresh_own_checkpoint();
         space.trust.checkpoints.save(dir)?;
-        space.derive_all()?;
+        match derived {
+            Some(derived) => space.set_derived(derived),
+            None => space.derive_all()?,
+        }
         space.reminders_fingerprint = reminders_fingerprint(space.derived());
         space.write_view_cache();
         Ok(space)
