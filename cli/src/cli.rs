@@ -460,7 +460,7 @@ mod tests {
 
 #[derive(Debug, Args)]
 pub struct InviteArgs {
-    /// Who may join: partner (while you are alone), my-device, or returning-partner
+    /// Who may join: partner (while you are alone) or my-device
     #[arg(long, default_value = "partner")]
     pub role: String,
     /// How long the ticket works, e.g. 10m

@@ -276,3 +276,15 @@ fn unpair_removes_a_device_which_keeps_its_copy() {
     let (kind, _) = sam.fail_json(&["accept", &a]);
     assert_eq!(kind, "not_a_member");
 }
+
+#[test]
+fn no_invitation_lets_one_partner_enrol_a_device_as_the_other() {
+    let (alex, sam) = couple();
+    let r = sam.fail(&["invite", "--role", "returning-partner"]);
+    assert!(r.stderr.contains("other partner's name"), "{}", r.stderr);
+    // Alex's device is still Alex's, enrolled and syncing.
+    sync(&alex, &sam);
+    let status = alex.json(&["status"]);
+    assert_eq!(status["me"]["name"], "Alex");
+    assert_eq!(status["devices"].as_array().unwrap().len(), 2);
+}

@@ -213,8 +213,31 @@ pub struct PeerStatus {
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct NetworkMemory {
     port: Option<u16>,
-    /// Direct addresses last seen for each paired device.
+    /// Local-network addresses last seen for each paired device (to reconnect without
+    /// discovery). Public addresses are never kept: they would tell where the partner was.
     peers: BTreeMap<String, Vec<SocketAddr>>,
+}
+
+impl NetworkMemory {
+    /// Drops every address that is not on a local network (see [`is_local_network`]).
+    fn keep_local_only(&mut self) {
+        for addrs in self.peers.values_mut() {
+            addrs.retain(|a| is_local_network(a.ip()));
+        }
+        self.peers.retain(|_, addrs| !addrs.is_empty());
+    }
+}
+
+/// Whether `ip` is on this machine or a local network (loopback, private, link-local, unique
+/// local): such an address says nothing about where a device is in the world.
+fn is_local_network(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+        std::net::IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            v6.is_loopback() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+        }
+    }
 }
 
 struct SessionInfo {
@@ -342,6 +365,10 @@ impl crate::sync::SessionHost for Inner {
 
 impl Inner {
     fn remember_addrs(&self, device: &DeviceId, addrs: Vec<SocketAddr>) {
+        let addrs: Vec<SocketAddr> = addrs
+            .into_iter()
+            .filter(|a| is_local_network(a.ip()))
+            .collect();
         if addrs.is_empty() {
             return;
         }
@@ -562,10 +589,6 @@ impl PairProtocol {
                     s.add_device(joiner, &request.device_name, now)?;
                     s.partner_secret()
                 }
-                InviteRole::ReturningPartner => {
-                    s.add_returning_partner_device(joiner, &request.device_name, now)?;
-                    None
-                }
             };
             Ok(JoinResponse::Accepted {
                 document: s.export_document()?,
@@ -686,6 +709,8 @@ async fn bind_endpoint(
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default();
+    // A file written by an earlier version may hold public addresses.
+    memory.keep_local_only();
     let port = config.bind_port.or(memory.port).unwrap_or(0);
     let build = |port: u16| {
         let mut builder = if config.internet_lookup {
@@ -1081,9 +1106,6 @@ impl Node {
             let info = s.info()?;
             match role {
                 InviteRole::Partner if info.partners.len() >= 2 => Err(Error::ThirdPartner),
-                InviteRole::ReturningPartner if info.partners.len() < 2 => Err(Error::NotAllowed(
-                    "there is no other partner to return yet; invite them as partner".into(),
-                )),
                 _ => Ok(()),
             }
         })?;
@@ -1451,5 +1473,60 @@ mod maintenance_tests {
         );
         assert!(!space.document_loaded(), "served from the cache");
         node.shutdown().await;
+    }
+}
+
+#[cfg(test)]
+mod presence_tests {
+    use super::*;
+
+    #[test]
+    fn only_local_network_addresses_of_a_peer_are_kept() {
+        let local = [
+            "127.0.0.1:1",
+            "10.1.2.3:1",
+            "192.168.1.20:1",
+            "172.16.0.9:1",
+            "169.254.3.4:1",
+            "[::1]:1",
+            "[fd12::1]:1",
+            "[fe80::1]:1",
+        ];
+        let public = [
+            "8.8.8.8:1",
+            "100.64.0.1:1",
+            "[2001:db8::1]:1",
+            "[2a00::1]:1",
+        ];
+        for a in local {
+            assert!(
+                is_local_network(a.parse::<SocketAddr>().unwrap().ip()),
+                "{a}"
+            );
+        }
+        for a in public {
+            assert!(
+                !is_local_network(a.parse::<SocketAddr>().unwrap().ip()),
+                "{a}"
+            );
+        }
+        // A file from an earlier version loses the public ones when read.
+        let mut memory = NetworkMemory::default();
+        memory.peers.insert(
+            "a".into(),
+            vec![
+                "8.8.8.8:5".parse().unwrap(),
+                "192.168.1.2:5".parse().unwrap(),
+            ],
+        );
+        memory
+            .peers
+            .insert("b".into(), vec!["[2a00::1]:5".parse().unwrap()]);
+        memory.keep_local_only();
+        assert_eq!(memory.peers.len(), 1);
+        assert_eq!(
+            memory.peers["a"],
+            vec!["192.168.1.2:5".parse::<SocketAddr>().unwrap()]
+        );
     }
 }

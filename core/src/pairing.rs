@@ -28,20 +28,22 @@ pub enum InviteRole {
     Partner,
     /// Another device of the inviting device's partner.
     MyDevice,
-    /// A returning partner's replacement device; all their previous devices are removed.
-    ReturningPartner,
 }
 
 impl InviteRole {
-    /// Parses `partner`, `my-device` or `returning-partner`.
+    /// Parses `partner` or `my-device`. There is no role for the other partner's device:
+    /// one partner enrolling a device in the other's name would let them speak for the other.
     pub fn parse(text: &str) -> Result<Self> {
         match text.trim().to_lowercase().replace('_', "-").as_str() {
             "partner" => Ok(InviteRole::Partner),
             "my-device" | "device" => Ok(InviteRole::MyDevice),
-            "returning-partner" | "returning" => Ok(InviteRole::ReturningPartner),
+            "returning-partner" | "returning" => Err(Error::invalid(
+                "role",
+                "no one can enrol a device in the other partner's name (it would let one partner act as the other); a partner who lost every device cannot come back as the same partner yet",
+            )),
             _ => Err(Error::invalid(
                 "role",
-                format!("'{text}' is not a role; use partner, my-device or returning-partner"),
+                format!("'{text}' is not a role; use partner or my-device"),
             )),
         }
     }
@@ -203,9 +205,11 @@ mod tests {
             );
         }
         assert_eq!(
-            InviteRole::parse("returning_partner").unwrap(),
-            InviteRole::ReturningPartner
+            InviteRole::parse("my_device").unwrap(),
+            InviteRole::MyDevice
         );
+        let err = InviteRole::parse("returning-partner").unwrap_err();
+        assert!(err.to_string().contains("other partner's name"), "{err}");
         assert!(InviteRole::parse("boss").is_err());
         for response in [
             JoinResponse::Refused {

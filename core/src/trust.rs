@@ -16,8 +16,6 @@
 //!   shared document afterwards);
 //! - the other partner's first device is enrolled by a device of the founder, once, while the
 //!   space has one partner (`role = partner`);
-//! - a returning partner's replacement device is enrolled by the other partner
-//!   (`role = returning`), which removes all of that partner's previous devices;
 //! - every other device is enrolled by a device of its own partner (`role = device`);
 //! - a removal record written by any valid device removes a device; it is never valid again.
 //!
@@ -336,7 +334,6 @@ pub(crate) enum Role {
     Founder,
     Partner,
     Device,
-    Returning,
 }
 
 impl Role {
@@ -345,11 +342,10 @@ impl Role {
             Role::Founder => "founder",
             Role::Partner => "partner",
             Role::Device => "device",
-            Role::Returning => "returning",
         }
     }
     pub(crate) fn parse(text: &str) -> Option<Role> {
-        [Role::Founder, Role::Partner, Role::Device, Role::Returning]
+        [Role::Founder, Role::Partner, Role::Device]
             .into_iter()
             .find(|r| r.as_str() == text)
     }

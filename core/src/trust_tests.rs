@@ -349,31 +349,69 @@ fn a_removed_devices_later_records_do_not_count() {
 }
 
 #[test]
-fn a_returning_partner_replaces_all_their_devices() {
+fn a_partner_cannot_enrol_a_device_in_the_others_name() {
     let (mut alex, mut sam) = couple();
-    let old_phone = sam.space.info().unwrap().my_device;
-    let id = sam
+    let alex_phone = alex.space.info().unwrap().my_device;
+    let alex_partner = alex.space.info().unwrap().me;
+    let id = alex
         .space
-        .create_agreement(NewAgreement::titled("Before the loss"), t(3))
+        .create_agreement(NewAgreement::titled("Alex's word"), t(3))
         .unwrap();
     sync(&mut alex.space, &mut sam.space);
-    // Sam lost the phone; Alex enrols Sam's new one.
-    let dir = TempDir::new().unwrap();
-    let new_phone = DeviceIdentity::load_or_create(dir.path())
-        .unwrap()
-        .device_id();
+    // The unmodified app no longer offers it...
+    assert!(InviteRole::parse("returning-partner").is_err());
+    // ... and Sam's modified client writing such an enrolment (as the old "returning partner"
+    // role did, or as a plain device) makes a device that is no one on any replica.
+    for role in ["returning", "device", "partner"] {
+        let dir = TempDir::new().unwrap();
+        let stranger = DeviceIdentity::load_or_create(dir.path())
+            .unwrap()
+            .device_id();
+        let (device, partner) = (stranger.0.clone(), alex_partner.0.clone());
+        let sam_device = sam.space.info().unwrap().my_device;
+        sam.space
+            .raw_change(|tx| {
+                tx.insert_map(
+                    &["devices"],
+                    &device,
+                    vec![
+                        ("partner", Val::Str(partner.clone())),
+                        ("name", Val::Str("Alex's new phone".into())),
+                        ("role", Val::Str(role.into())),
+                        ("seq", Val::Int(50)),
+                        ("enrolled_by", Val::Str(sam_device.0.clone())),
+                        ("at", Val::Int(0)),
+                    ],
+                    &["removals"],
+                )
+            })
+            .unwrap();
+        sync(&mut alex.space, &mut sam.space);
+        for space in [&mut alex.space, &mut sam.space] {
+            let info = space.info().unwrap();
+            let phone = info.devices.iter().find(|d| d.id == alex_phone).unwrap();
+            assert!(!phone.removed, "{role}: Alex's phone stays enrolled");
+            assert!(
+                info.devices.iter().all(|d| d.id != stranger),
+                "{role}: the device is no one"
+            );
+            assert_eq!(
+                space.agreement(&id).unwrap().summary.accepted_by,
+                vec![alex_partner.clone()],
+                "{role}"
+            );
+        }
+        let Err(err) = Space::join(dir.path(), &sam.space.export_document().unwrap()) else {
+            panic!("{role}: the device joined as Alex");
+        };
+        assert!(matches!(err, Error::NotAMember(_)), "{role}: {err}");
+    }
+    // Alex's phone still writes and syncs.
     alex.space
-        .add_returning_partner_device(&new_phone, "Sam's new phone", t(4))
+        .log_follow_through(&id, LogKind::Kept, "", t(9))
         .unwrap();
-    let mut sam2 = Space::join(dir.path(), &alex.space.export_document().unwrap()).unwrap();
-    let info = sam2.info().unwrap();
-    assert_eq!(info.me, sam.space.info().unwrap().me);
-    assert!(info.devices.iter().any(|d| d.id == old_phone && d.removed));
-    // Sam's old acceptance (made before) still counts; the new phone acts as Sam.
-    assert_eq!(sam2.agreement(&id).unwrap().summary.accepted_by.len(), 1);
-    sam2.create_agreement(NewAgreement::titled("After"), t(5))
-        .unwrap();
-    drop(sam);
+    sync(&mut alex.space, &mut sam.space);
+    assert_eq!(sam.space.follow_through(Some(&id)).unwrap().len(), 1);
 }
 
 #[test]

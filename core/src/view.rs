@@ -306,21 +306,6 @@ pub(crate) fn read_members(
                         Role::Device => {
                             return Err("was enrolled by a device of the other partner".into())
                         }
-                        Role::Returning => {
-                            let is_partner = Some(&partner) == first.as_ref()
-                                || Some(&partner) == second.as_ref();
-                            if !is_partner || signer_partner.as_ref() == Some(&partner) {
-                                return Err("a returning partner's device must be enrolled by the other partner".into());
-                            }
-                            for (id, d) in members.devices.iter_mut() {
-                                if d.partner == partner {
-                                    d.removed = true;
-                                    if let Some(state) = members.states.get_mut(id) {
-                                        state.removed_seq.get_or_insert(seq);
-                                    }
-                                }
-                            }
-                        }
                     }
                     Ok(partner)
                 })();

@@ -87,7 +87,6 @@ fn ticket_report(ticket: &Ticket, waiting: bool) -> Report {
     let role = match ticket.role {
         InviteRole::Partner => "your partner",
         InviteRole::MyDevice => "another device of yours",
-        InviteRole::ReturningPartner => "your partner's replacement device",
     };
     Report::new(
         serde_json::json!({ "ticket": text, "role": ticket.role, "expires_at": ticket.expires_at }),
@@ -282,10 +281,13 @@ pub fn serve(ctx: &Ctx) -> CliResult<Report> {
         loop {
             match events.recv().await {
                 Ok(event) => {
+                    let Some(text) = describe(&event) else {
+                        continue;
+                    };
                     let line = if json {
                         serde_json::to_string(&event).unwrap_or_default()
                     } else {
-                        describe(&event)
+                        text
                     };
                     println!("{line}");
                 }
@@ -309,26 +311,23 @@ pub fn serve(ctx: &Ctx) -> CliResult<Report> {
     Ok(Report::new(serde_json::json!({}), ""))
 }
 
-fn describe(event: &NodeEvent) -> String {
-    match event {
+/// The line `serve` prints for `event`; none for when devices connect or are in sync: a log
+/// of that (timestamped by a terminal or a service manager) would tell when the partner was
+/// online.
+fn describe(event: &NodeEvent) -> Option<String> {
+    Some(match event {
         NodeEvent::DocumentChanged { remote: true } => "changes arrived from another device".into(),
         NodeEvent::DocumentChanged { remote: false } => "saved a change".into(),
         NodeEvent::RemindersChanged => "reminders changed".into(),
-        NodeEvent::DeviceConnected { device } => {
-            format!("device {} connected", short(device.as_str()))
-        }
-        NodeEvent::DeviceDisconnected { device } => {
-            format!("device {} disconnected", short(device.as_str()))
-        }
+        NodeEvent::DeviceConnected { .. }
+        | NodeEvent::DeviceDisconnected { .. }
+        | NodeEvent::SyncStatusChanged { .. } => return None,
         NodeEvent::DevicePaired { device } => format!("device {} joined", short(device.as_str())),
-        NodeEvent::SyncStatusChanged { device } => {
-            format!("device {} sync status changed", short(device.as_str()))
-        }
         NodeEvent::SyncError { device, message } => match device {
             Some(d) => format!("sync with {} failed: {message}", short(d.as_str())),
             None => format!("sync failed: {message}"),
         },
-    }
+    })
 }
 
 fn answer(stream: UnixStream, serving: &Serving) {
@@ -404,4 +403,29 @@ pub fn forward(data: &Path, args: Vec<String>) -> Option<(String, String, i32)> 
     BufReader::new(stream).read_line(&mut line).ok()?;
     let response: Response = serde_json::from_str(&line).ok()?;
     Some((response.stdout, response.stderr, response.code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_shows_no_presence() {
+        let device = accord_core::DeviceId("ab".repeat(32));
+        for event in [
+            NodeEvent::DeviceConnected {
+                device: device.clone(),
+            },
+            NodeEvent::DeviceDisconnected {
+                device: device.clone(),
+            },
+            NodeEvent::SyncStatusChanged {
+                device: device.clone(),
+            },
+        ] {
+            assert_eq!(describe(&event), None, "{event:?}");
+        }
+        let arrived = describe(&NodeEvent::DocumentChanged { remote: true }).unwrap();
+        assert!(arrived.contains("changes arrived"), "{arrived}");
+    }
 }

@@ -71,26 +71,6 @@ impl Space {
         self.enrol(device, name, &me, Role::Device, None, now)
     }
 
-    /// Enrols a replacement device for the other partner, who lost all of theirs (run on a
-    /// device of this partner). Their previous devices are removed and never valid again.
-    pub fn add_returning_partner_device(
-        &mut self,
-        device: &DeviceId,
-        name: &str,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let (me, _) = self.writable()?;
-        let other = self
-            .derived()
-            .members
-            .partners
-            .iter()
-            .find(|p| p.id != me)
-            .map(|p| p.id.clone())
-            .ok_or_else(|| Error::NotAllowed("the space has no other partner to return".into()))?;
-        self.enrol(device, name, &other, Role::Returning, None, now)
-    }
-
     /// Writes a device enrolment signed by this device (and, for a new partner, their record).
     pub(super) fn enrol(
         &mut self,
