@@ -492,11 +492,19 @@ impl AccordNode {
         Ok(ticket.to_text())
     }
 
-    /// Removes a device: it is never authorised again.
+    /// Removes one of this partner's own devices (a lost phone): it is never authorised again.
     pub fn unpair(&self, device: DeviceId) -> Res<()> {
         let node = self.node()?;
         let _rt = runtime().enter();
         node.unpair(&device)
+    }
+
+    /// Ends the pairing with the other partner: their devices stop syncing with this
+    /// partner's, both keep their copies, reminders stop. Cannot be undone.
+    pub fn end_pairing(&self) -> Res<accord_core::Ending> {
+        let node = self.node()?;
+        let _rt = runtime().enter();
+        node.end_pairing()
     }
 
     /// Keeps sessions with the couple's devices open for live push (retrying in the background).

@@ -97,8 +97,11 @@ pub enum Command {
     Snooze(SnoozeArgs),
     /// The check-in agenda; with --record, record a check-in you held
     Checkin(CheckinArgs),
-    /// Remove a device from the space (it keeps its own copy but can no longer take part)
+    /// Remove one of your own devices (a lost phone); it keeps its copy but can no longer take part
     Unpair(UnpairArgs),
+    /// End the pairing with your partner: their devices stop syncing with yours; both keep
+    /// their copies
+    EndPairing(EndPairingArgs),
     /// Export all agreements as a readable document (Markdown) or as JSON
     Export(ExportArgs),
 }
@@ -420,6 +423,13 @@ pub struct CheckinArgs {
     /// The day it was held (YYYY-MM-DD) [default: today]
     #[arg(long, value_name = "DATE", requires = "record")]
     pub on: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EndPairingArgs {
+    /// Confirm: ending cannot be undone (a new relationship is a new space)
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

@@ -239,7 +239,7 @@ fn usage_errors_exit_2_and_are_json_with_json() {
 }
 
 #[test]
-fn unpair_removes_a_device_which_keeps_its_copy() {
+fn ending_the_pairing_stops_the_partners_devices_which_keep_their_copies() {
     let (alex, sam) = couple();
     let a = alex.add("Lunch text", &[]);
     sync(&alex, &sam);
@@ -248,21 +248,28 @@ fn unpair_removes_a_device_which_keeps_its_copy() {
         .unwrap()
         .to_owned();
 
-    let out = alex.ok(&["unpair", &sam_device[..8]]);
-    assert!(out.contains("Removed device"), "{out}");
-    assert!(out.contains("Sam's phone"), "{out}");
-    assert!(out.contains("keeps its own copy"), "{out}");
+    // A partner's device is not Alex's to remove; an unknown device is an error.
+    let (kind, message) = alex.fail_json(&["unpair", &sam_device[..8]]);
+    assert_eq!(kind, "not_allowed");
+    assert!(message.contains("end the pairing"), "{message}");
+    let (kind, _) = alex.fail_json(&["unpair", "zzzz"]);
+    assert_eq!(kind, "not_found");
+
+    // Ending asks for confirmation, then stops Sam's devices.
+    let r = alex.fail(&["end-pairing"]);
+    assert!(r.stderr.contains("--yes"), "{}", r.stderr);
+    let out = alex.ok(&["end-pairing", "--yes"]);
+    assert!(out.contains("Ended the pairing with Sam"), "{out}");
     let s = alex.json(&["status"]);
     let devices = s["devices"].as_array().unwrap();
     let removed: Vec<&Value> = devices.iter().filter(|d| d["removed"] == true).collect();
     assert_eq!(removed.len(), 1);
     assert_eq!(removed[0]["id"], sam_device.as_str());
-    assert!(alex.ok(&["status"]).contains("removed"));
-
-    // Unpairing again is harmless; an unknown device is an error.
-    alex.json(&["unpair", &sam_device]);
-    let (kind, _) = alex.fail_json(&["unpair", "zzzz"]);
-    assert_eq!(kind, "not_found");
+    assert_eq!(s["ending"]["partner"], s["partner"]["id"]);
+    let status = alex.ok(&["status"]);
+    assert!(status.contains("Alex ended the pairing"), "{status}");
+    let (kind, _) = alex.fail_json(&["end-pairing", "--yes"]);
+    assert_eq!(kind, "not_allowed");
 
     // Sam's device learns of it and keeps its copy: it can still read, not write.
     sync(&alex, &sam);

@@ -39,7 +39,7 @@ const MAX_RECORD_DEPTH: usize = 8;
 pub const SCHEMA_VERSION: u64 = 3;
 
 /// The containers created with the space (never concurrently, so they never conflict).
-pub(crate) const TOP_LEVEL_MAPS: [&str; 10] = [
+pub(crate) const TOP_LEVEL_MAPS: [&str; 11] = [
     "partners",
     "devices",
     "agreements",
@@ -50,6 +50,7 @@ pub(crate) const TOP_LEVEL_MAPS: [&str; 10] = [
     "marks",
     "settings",
     "positions",
+    "endings",
 ];
 
 /// Top-level maps whose entities have registers either partner may edit over the other's
@@ -1596,6 +1597,30 @@ impl Document {
     /// The change that wrote a record.
     pub(crate) fn change_of(&self, origin: &Origin) -> Option<ChangeHash> {
         self.doc.hash_for_opid(&origin.0)
+    }
+
+    /// What the device that wrote the record at `origin` had seen of each device when it wrote
+    /// it: per device (hex), the highest op counter among the changes in the past of the
+    /// change that wrote it, that change included. Read from the change graph, so the writer
+    /// cannot claim to have seen less or more than its change follows.
+    pub(crate) fn seen_at(&self, origin: &Origin) -> BTreeMap<String, u64> {
+        let Some(hash) = self.change_of(origin) else {
+            return BTreeMap::new();
+        };
+        let after: HashSet<ChangeHash> = self
+            .doc
+            .get_changes_meta(&[hash])
+            .into_iter()
+            .map(|m| m.hash)
+            .collect();
+        let mut seen = BTreeMap::new();
+        for meta in self.doc.get_changes_meta(&[]) {
+            if !after.contains(&meta.hash) {
+                let max = seen.entry(meta.actor.to_hex_string()).or_insert(0);
+                *max = meta.max_op.max(*max);
+            }
+        }
+        seen
     }
 
     /// Metadata of every change, in causal order.

@@ -54,7 +54,7 @@ pub use space::{
     Space, SpaceEvent, SpaceInfo, SCHEMA_VERSION,
 };
 pub use storage::TornTail;
-pub use view::{Device, Partner, Problem};
+pub use view::{Device, Ending, Partner, Problem};
 
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();

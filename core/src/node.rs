@@ -1323,7 +1323,8 @@ impl Node {
         })
     }
 
-    /// Removes a device: it is never authorised again, and its open session ends now.
+    /// Removes one of this partner's own devices: it is never authorised again, and its open
+    /// session ends now (a lost phone gets nothing more).
     pub fn unpair(&self, device: &DeviceId) -> Result<()> {
         self.space(|s| s.remove_device(device, Utc::now()))?;
         if let Some(session) = self
@@ -1336,6 +1337,12 @@ impl Node {
             session.task.abort();
         }
         Ok(())
+    }
+
+    /// Ends the pairing with the other partner (see [`Space::end_pairing`]). A session open
+    /// with one of their devices sends it the ending, then closes; no new one is accepted.
+    pub fn end_pairing(&self) -> Result<crate::Ending> {
+        self.space(|s| s.end_pairing(Utc::now()))
     }
 
     /// Writes the space's view cache now if it is out of date (apps call it when going to the

@@ -244,8 +244,26 @@ pub(crate) async fn run_session<H: SessionHost>(
     let mut last_synced = None;
     let outcome: Result<()> = async {
         loop {
-            // A device removed while connected gets nothing more.
+            // A device removed while connected gets nothing more; one whose partner's pairing
+            // was ended gets what it lacks up to the ending (so it learns of it), then nothing.
             if !inner.with_space(|s| s.is_authorized_peer(&peer)) {
+                let ended = inner.with_space(|s| s.pairing_ended_for(&peer));
+                if ended {
+                    let last = inner.with_space(|s| s.generate_sync_message(&mut state));
+                    if let Ok(Some(message)) = last {
+                        write_frame(&mut send, &Frame::Sync(message), &traffic).await?;
+                        // Closing the connection at once would drop what is still in flight.
+                        let _ = send.finish();
+                        let _ = tokio::time::timeout(
+                            std::time::Duration::from_secs(5),
+                            send.stopped(),
+                        )
+                        .await;
+                    }
+                    return Err(Error::NotAMember(format!(
+                        "the pairing with device {peer}'s partner ended"
+                    )));
+                }
                 return Err(Error::NotAMember(format!("device {peer} was removed")));
             }
             // Say what there is to say.

@@ -10,14 +10,19 @@
 //! 96-byte checkpoint per device travels with the changes instead of a signature per record,
 //! so documents stay small and verification costs one signature check per device and sync.
 //!
-//! Enrolment rules (checked on every replica, in causal order of the records' Lamport counters):
+//! Enrolment rules (checked on every replica, in causal order: by the records' op counters,
+//! which follow the signed change graph, never by an order the writer states):
 //! - the founder's first device enrols itself; which device founded the space is pinned in the
 //!   device's local `space.json` when it creates or joins the space (never taken from the
 //!   shared document afterwards);
 //! - the other partner's first device is enrolled by a device of the founder, once, while the
 //!   space has one partner (`role = partner`);
-//! - every other device is enrolled by a device of its own partner (`role = device`);
-//! - a removal record written by any valid device removes a device; it is never valid again.
+//! - every other device is enrolled by a device of its own partner (`role = device`); no role
+//!   lets one partner enrol a device in the other's name;
+//! - a partner removes their own devices, and either partner ends the pairing with the other
+//!   (an `endings` record: all of the other's devices, present and future). What a removed
+//!   device wrote counts up to what the removal's change had seen of it (read from the change
+//!   graph); nothing it wrote outside that counts, concurrent or not.
 //!
 //! Checkpoints are kept in the owner-only `checkpoints.bin`.
 

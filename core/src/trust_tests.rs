@@ -490,10 +490,14 @@ fn a_removed_device_keeps_its_copy_to_read_but_cannot_write() {
         .unwrap();
     sync(&mut alex.space, &mut sam.space);
     let sam_device = sam.space.info().unwrap().my_device;
-    alex.space.remove_device(&sam_device, t(4)).unwrap();
+    let err = alex.space.remove_device(&sam_device, t(4)).unwrap_err();
+    assert!(matches!(err, Error::NotAllowed(_)), "{err}");
+    let ending = alex.space.end_pairing(t(4)).unwrap();
+    assert_eq!(ending.by, alex.space.info().unwrap().me);
     sync(&mut alex.space, &mut sam.space);
     let info = sam.space.info().unwrap();
     assert!(info.devices.iter().any(|d| d.id == sam_device && d.removed));
+    assert_eq!(info.ending, Some(ending));
     assert_eq!(sam.space.list(&ListFilter::default()).unwrap().len(), 1);
     sam.space.agenda(t(5)).unwrap();
     assert!(matches!(
@@ -1583,4 +1587,148 @@ fn a_joining_device_refuses_a_space_holding_what_every_replica_refuses() {
         panic!("a space with an unsigned change was taken");
     };
     assert!(err.to_string().contains("no checkpoint"), "{err}");
+}
+
+/// The follow-through entries of `id` as `space` counts them, as (text, partner) pairs.
+fn entries(space: &mut Space, id: &AgreementId) -> Vec<String> {
+    let mut texts: Vec<String> = space
+        .follow_through(Some(id))
+        .unwrap()
+        .into_iter()
+        .map(|e| e.text)
+        .collect();
+    texts.sort();
+    texts
+}
+
+#[test]
+fn validity_in_time_follows_the_change_graph_not_a_stated_order() {
+    let (mut alex, mut sam) = couple();
+    let mut tablet = enrol_own_device(&mut alex.space);
+    let id = alex
+        .space
+        .create_agreement(NewAgreement::titled("Lunch text"), t(3))
+        .unwrap();
+    sync(&mut alex.space, &mut tablet.space);
+    tablet
+        .space
+        .log_follow_through(&id, LogKind::Kept, "before", t(4))
+        .unwrap();
+    sync(&mut alex.space, &mut tablet.space);
+    sync(&mut alex.space, &mut sam.space);
+    let tablet_id = tablet.space.info().unwrap().my_device;
+    let alex_phone = alex.space.info().unwrap().my_device;
+    // Sam's modified client removes Alex's phone (only Alex removes Alex's devices): ignored.
+    let phone = alex_phone.0.clone();
+    let sam_hex = sam.space.info().unwrap().my_device.0;
+    assert!(hostile_change(&mut alex, &mut sam, move |tx| {
+        tx.insert_record(
+            &["devices", &phone, "removals"],
+            &format!("1{sam_hex}"),
+            vec![("seq", Val::Int(1)), ("at", Val::Int(0))],
+        )
+    })
+    .unwrap());
+    // Meanwhile the tablet, offline, writes an entry concurrent with its removal, and Alex's
+    // phone removes it with a removal claiming the first order of all (backdated).
+    tablet
+        .space
+        .log_follow_through(&id, LogKind::Missed, "concurrent", t(5))
+        .unwrap();
+    let tablet_hex = tablet_id.0.clone();
+    let me = alex.space.identity().device_id();
+    alex.space
+        .raw_change(|tx| {
+            tx.insert_record(
+                &["devices", &tablet_hex, "removals"],
+                &crate::ids::order_key(&me, 1_000_000),
+                vec![
+                    ("by", Val::Str(me.0.clone())),
+                    ("seq", Val::Int(1)),
+                    ("at", Val::Int(0)),
+                ],
+            )
+        })
+        .unwrap();
+    // The removed tablet's key writes on, claiming an early order.
+    tablet
+        .space
+        .raw_change(|tx| {
+            tx.insert_record(
+                &["log"],
+                &format!("{}/{}", id.0, crate::ids::order_key(&tablet_id, 2)),
+                vec![
+                    ("kind", Val::Str("missed".into())),
+                    ("text", Val::Str("backdated".into())),
+                    ("seq", Val::Int(2)),
+                ],
+            )
+        })
+        .unwrap();
+    sync(&mut alex.space, &mut tablet.space);
+    sync(&mut alex.space, &mut sam.space);
+    for space in [&mut alex.space, &mut sam.space, &mut tablet.space] {
+        // What the removal had seen still counts; nothing outside it does.
+        assert_eq!(entries(space, &id), vec!["before".to_owned()]);
+        let info = space.info();
+        if let Ok(info) = info {
+            let phone = info.devices.iter().find(|d| d.id == alex_phone).unwrap();
+            assert!(!phone.removed, "Sam cannot remove Alex's phone");
+        }
+    }
+    assert_eq!(alex.space.heads().unwrap(), sam.space.heads().unwrap());
+}
+
+#[test]
+fn ending_the_pairing_keeps_what_was_written_before_and_nothing_after() {
+    let (mut alex, mut sam) = couple();
+    let id = alex
+        .space
+        .create_agreement(NewAgreement::titled("Call if late"), t(3))
+        .unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    sam.space.accept(&id, t(4)).unwrap();
+    sam.space
+        .log_follow_through(&id, LogKind::Kept, "before", t(4))
+        .unwrap();
+    let rule = crate::test_support::daily(9, "UTC");
+    sam.space
+        .add_commitment_rule(&id, rule, None, t(4))
+        .unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    assert_eq!(
+        alex.space.agreement(&id).unwrap().summary.status,
+        Status::Active
+    );
+    let sam_partner = sam.space.info().unwrap().me;
+    // Sam, offline, writes while Alex ends the pairing.
+    sam.space
+        .log_follow_through(&id, LogKind::Missed, "concurrent", t(5))
+        .unwrap();
+    alex.space.end_pairing(t(5)).unwrap();
+    let now = chrono::Utc.with_ymd_and_hms(2027, 1, 2, 0, 0, 0).unwrap();
+    let horizon = chrono::Duration::days(3);
+    assert!(
+        alex.space
+            .upcoming_reminders(now, None, 10, horizon)
+            .unwrap()
+            .is_empty(),
+        "commitment reminders stop"
+    );
+    sync(&mut alex.space, &mut sam.space);
+    for space in [&mut alex.space, &mut sam.space] {
+        // Sam's acceptance and entry from before still count; the concurrent one does not.
+        assert_eq!(space.agreement(&id).unwrap().summary.status, Status::Active);
+        assert_eq!(entries(space, &id), vec!["before".to_owned()]);
+        let info = space.info().unwrap();
+        let ending = info.ending.unwrap();
+        assert_eq!(ending.partner, sam_partner);
+    }
+    // Sam's devices can no longer write or sync with Alex's.
+    assert!(matches!(
+        sam.space.accept(&id, t(6)).unwrap_err(),
+        Error::NotAMember(_)
+    ));
+    let sam_device = sam.space.info().unwrap().my_device;
+    assert!(!alex.space.is_authorized_peer(&sam_device));
 }

@@ -91,10 +91,26 @@ impl TrustContext {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// When a device counts: from its enrolment until, if it was removed, the last of its
+/// operations the removal (or the ending) had seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct DeviceState {
-    enrolled_seq: i64,
-    removed_seq: Option<i64>,
+    /// Op counter of its enrolment.
+    enrolled_at: u64,
+    /// If removed: the highest op counter of its changes that count.
+    valid_through: Option<u64>,
+}
+
+/// The end of the pairing: one partner stopped syncing with the other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct Ending {
+    /// The partner who ended it.
+    pub by: PartnerId,
+    /// The partner whose devices no longer count from then on.
+    pub partner: PartnerId,
+    /// When (the ending device's clock; for display).
+    pub at: DateTime<Utc>,
 }
 
 /// Partners and devices as derived from the document, with the rules of [`crate::trust`].
@@ -108,6 +124,8 @@ pub(crate) struct Members {
     trust: TrustContext,
     /// The highest Lamport counter among enrolments and removals.
     pub(crate) max_seq: i64,
+    /// The end of the pairing, if a partner ended it.
+    pub(crate) ending: Option<Ending>,
 }
 
 /// [`Members`] without the trust context, as the view cache's write basis keeps them.
@@ -118,6 +136,7 @@ pub(crate) struct MembersParts {
     authors: BTreeMap<DeviceId, Arc<RecordAuthor>>,
     states: BTreeMap<DeviceId, DeviceState>,
     max_seq: i64,
+    ending: Option<Ending>,
 }
 
 impl Members {
@@ -129,6 +148,7 @@ impl Members {
             authors: self.authors.clone(),
             states: self.states.clone(),
             max_seq: self.max_seq,
+            ending: self.ending.clone(),
         }
     }
 
@@ -141,6 +161,7 @@ impl Members {
             states: parts.states,
             trust: trust.clone(),
             max_seq: parts.max_seq,
+            ending: parts.ending,
         }
     }
 
@@ -155,11 +176,11 @@ impl Members {
                 .devices
                 .iter()
                 .all(|(id, d)| newer.devices.get(id) == Some(d))
-            && self.states.iter().all(|(id, s)| {
-                newer.states.get(id).is_some_and(|n| {
-                    n.enrolled_seq == s.enrolled_seq && n.removed_seq == s.removed_seq
-                })
-            })
+            && self.ending == newer.ending
+            && self
+                .states
+                .iter()
+                .all(|(id, s)| newer.states.get(id) == Some(s))
     }
 
     /// The partner of a valid (enrolled, not removed) device.
@@ -183,11 +204,23 @@ impl Members {
         self.partners.iter().map(|p| p.id.clone()).collect()
     }
 
-    /// Whether `device` was validly enrolled before `seq` and not removed before it.
-    fn valid_at(&self, device: &DeviceId, seq: i64) -> bool {
+    /// Whether what `device` wrote at op counter `counter` counts: the device was validly
+    /// enrolled and, if it was removed, the removal had seen that write. (Its enrolment
+    /// precedes every change it makes: a peer's change is refused otherwise.)
+    fn valid_at(&self, device: &DeviceId, counter: u64) -> bool {
         self.states
             .get(device)
-            .is_some_and(|s| s.enrolled_seq < seq && s.removed_seq.is_none_or(|r| seq < r))
+            .is_some_and(|s| s.valid_through.is_none_or(|t| counter <= t))
+    }
+
+    /// Removes `device` (if enrolled): what it wrote up to op counter `seen` still counts.
+    fn remove(&mut self, device: &DeviceId, seen: u64) {
+        if let Some(state) = self.states.get_mut(device) {
+            state.valid_through = Some(state.valid_through.map_or(seen, |t| t.min(seen)));
+            if let Some(d) = self.devices.get_mut(device) {
+                d.removed = true;
+            }
+        }
     }
 
     /// Checks that `record` was written by a device that was valid when it wrote it (and
@@ -198,7 +231,7 @@ impl Members {
         if record.fields.is_empty() && record.children.is_empty() {
             return Err("is not a readable record".into());
         }
-        let seq = record.int("seq").ok_or("has no order")?;
+        record.int("seq").ok_or("has no order")?;
         let device = self.trust.check_authentic(record)?;
         let Some(author) = self.authors.get(&device) else {
             return Err("was written by a device that is not enrolled".into());
@@ -208,7 +241,7 @@ impl Members {
                 return Err("names a partner its device does not belong to".into());
             }
         }
-        if !self.valid_at(&device, seq) {
+        if !self.valid_at(&device, record.counter) {
             return Err("was written by a device after it was removed".into());
         }
         Ok(author.clone())
@@ -224,29 +257,41 @@ pub(crate) fn time_of(record_ms: Option<i64>) -> DateTime<Utc> {
 enum MemberEvent<'a> {
     Enrol(&'a Record),
     Remove(&'a Record, &'a Record),
+    End(&'a Record),
 }
 
-/// Reads partners and devices, applying the enrolment rules in causal (Lamport) order.
+/// Reads partners and devices, applying the enrolment rules in causal order: by the records'
+/// op counters, which follow the signed change graph (a change's operations are numbered after
+/// those of every change it follows), never by an order the writer states.
+///
+/// A device counts from its enrolment. A partner removes their own devices; either partner
+/// ends the pairing with the other. A removal or an ending keeps what the removed devices
+/// wrote up to what the writer's change had seen of them; nothing they wrote outside that
+/// counts, concurrent or not, and nothing before it is removed or re-attributed.
 pub(crate) fn read_members(
     doc: &Document,
     trust: &TrustContext,
     problems: &mut Vec<Problem>,
 ) -> Members {
     let records = doc.records(&["devices"]);
-    let mut events: Vec<(i64, String, MemberEvent<'_>)> = Vec::new();
+    let endings = doc.records(&["endings"]);
+    let mut events: Vec<(u64, String, MemberEvent<'_>)> = Vec::new();
+    let mut max_seq = 0;
     for r in &records {
-        events.push((
-            r.int("seq").unwrap_or(i64::MAX),
-            r.id.clone(),
-            MemberEvent::Enrol(r),
-        ));
+        max_seq = max_seq.max(r.int("seq").unwrap_or(0));
+        events.push((r.counter, r.id.clone(), MemberEvent::Enrol(r)));
         for removal in r.children.get("removals").map(Vec::as_slice).unwrap_or(&[]) {
+            max_seq = max_seq.max(removal.int("seq").unwrap_or(0));
             events.push((
-                removal.int("seq").unwrap_or(i64::MAX),
+                removal.counter,
                 removal.id.clone(),
                 MemberEvent::Remove(r, removal),
             ));
         }
+    }
+    for e in &endings {
+        max_seq = max_seq.max(e.int("seq").unwrap_or(0));
+        events.push((e.counter, e.id.clone(), MemberEvent::End(e)));
     }
     events.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
     let mut members = Members {
@@ -255,15 +300,13 @@ pub(crate) fn read_members(
         authors: BTreeMap::new(),
         states: BTreeMap::new(),
         trust: trust.clone(),
-        max_seq: events
-            .iter()
-            .map(|e| e.0)
-            .filter(|s| *s < i64::MAX)
-            .max()
-            .unwrap_or(0),
+        max_seq: max_seq.min(i64::MAX - 1),
+        ending: None,
     };
+    // What the ending had seen of each device, once the pairing ended.
+    let mut ended: Option<(PartnerId, BTreeMap<String, u64>)> = None;
     let (mut first, mut second): (Option<PartnerId>, Option<PartnerId>) = (None, None);
-    for (seq, _, event) in events {
+    for (counter, _, event) in events {
         match event {
             MemberEvent::Enrol(r) => {
                 let device = DeviceId(r.id.clone());
@@ -278,7 +321,7 @@ pub(crate) fn read_members(
                         return Err("enrols a device that was already enrolled".into());
                     }
                     let signer_partner = members.devices.get(&signer).map(|d| d.partner.clone());
-                    let signer_ok = members.valid_at(&signer, seq);
+                    let signer_ok = members.valid_at(&signer, counter);
                     match role {
                         Role::Founder
                             if device == trust.founder && signer == device && first.is_none() =>
@@ -311,11 +354,17 @@ pub(crate) fn read_members(
                 })();
                 match verdict {
                     Ok(partner) => {
+                        // A device of a partner whose pairing was ended counts only for what
+                        // the ending had seen of it (nothing, if it had not seen it at all).
+                        let valid_through = ended
+                            .as_ref()
+                            .filter(|(p, _)| *p == partner)
+                            .map(|(_, seen)| seen.get(&device.0).copied().unwrap_or(0));
                         members.states.insert(
                             device.clone(),
                             DeviceState {
-                                enrolled_seq: seq,
-                                removed_seq: None,
+                                enrolled_at: counter,
+                                valid_through,
                             },
                         );
                         members.devices.insert(
@@ -324,7 +373,7 @@ pub(crate) fn read_members(
                                 id: device,
                                 partner,
                                 name: r.str("name").unwrap_or_default().to_owned(),
-                                removed: false,
+                                removed: valid_through.is_some(),
                             },
                         );
                     }
@@ -336,21 +385,66 @@ pub(crate) fn read_members(
             }
             MemberEvent::Remove(target, removal) => {
                 let device = DeviceId(target.id.clone());
-                let ok = trust
+                let by = trust
                     .check_authentic(removal)
-                    .is_ok_and(|by| members.valid_at(&by, seq));
-                if !ok {
+                    .ok()
+                    .filter(|by| members.valid_at(by, counter));
+                let Some(by) = by else {
                     problems.push(Problem::new(
                         format!("removal {}", removal.id),
                         "is not by a valid device, confirmed by its checkpoint; ignored",
                     ));
                     continue;
+                };
+                let same_partner = members.devices.get(&by).map(|d| &d.partner)
+                    == members.devices.get(&device).map(|d| &d.partner);
+                if !same_partner {
+                    problems.push(Problem::new(
+                        format!("removal {}", removal.id),
+                        "removes a device of the other partner (only ending the pairing does); ignored",
+                    ));
+                    continue;
                 }
-                if let Some(state) = members.states.get_mut(&device) {
-                    state.removed_seq = Some(state.removed_seq.map_or(seq, |r| r.min(seq)));
-                    if let Some(d) = members.devices.get_mut(&device) {
-                        d.removed = true;
+                let seen = doc.seen_at(&removal.origin());
+                members.remove(&device, seen.get(&device.0).copied().unwrap_or(0));
+            }
+            MemberEvent::End(e) => {
+                let by = trust
+                    .check_authentic(e)
+                    .ok()
+                    .filter(|by| members.valid_at(by, counter))
+                    .and_then(|by| members.devices.get(&by).map(|d| d.partner.clone()));
+                let target = e.str("partner").map(|p| PartnerId(p.to_owned()));
+                let other = [&first, &second]
+                    .into_iter()
+                    .flatten()
+                    .find(|p| Some(*p) != by.as_ref())
+                    .cloned();
+                match (by, target) {
+                    (Some(by), Some(target))
+                        if ended.is_none() && other.as_ref() == Some(&target) =>
+                    {
+                        let seen = doc.seen_at(&e.origin());
+                        let theirs: Vec<DeviceId> = members
+                            .devices
+                            .values()
+                            .filter(|d| d.partner == target)
+                            .map(|d| d.id.clone())
+                            .collect();
+                        for device in theirs {
+                            members.remove(&device, seen.get(&device.0).copied().unwrap_or(0));
+                        }
+                        members.ending = Some(Ending {
+                            by,
+                            partner: target.clone(),
+                            at: time_of(e.int("at")),
+                        });
+                        ended = Some((target, seen));
                     }
+                    _ => problems.push(Problem::new(
+                        format!("ending {}", e.id),
+                        "is not by a valid device of one partner, naming the other, or the pairing already ended; ignored",
+                    )),
                 }
             }
         }

@@ -648,7 +648,23 @@ async fn a_session_ends_after_the_most_frames_a_peer_may_send() {
         .take(frame.len() * count)
         .collect();
     let before = heads(&alex);
-    raw_sync_attempt(&alex, key, payload).await;
+    // The client stays connected until the node ends the session (however long reading
+    // takes on a busy machine).
+    let ep = iroh::Endpoint::builder(iroh::endpoint::presets::Minimal)
+        .secret_key(key)
+        .relay_mode(iroh::RelayMode::Disabled)
+        .bind_addr("127.0.0.1:0")
+        .unwrap()
+        .bind()
+        .await
+        .unwrap();
+    let conn = ep.connect(alex.addr(), sync::SYNC_ALPN).await.unwrap();
+    let (mut send, mut recv) = conn.open_bi().await.unwrap();
+    let reading = tokio::spawn(async move {
+        let mut buf = [0u8; 4096];
+        while let Ok(Some(_)) = recv.read(&mut buf).await {}
+    });
+    let _ = send.write_all(&payload).await;
     let ended = tokio::time::timeout(Duration::from_secs(120), async {
         loop {
             if let Ok(NodeEvent::SyncError { message, .. }) = events.recv().await {
@@ -660,5 +676,42 @@ async fn a_session_ends_after_the_most_frames_a_peer_may_send() {
     .expect("the session ended with an error");
     assert!(ended.contains("frames in one session"), "{ended}");
     assert_eq!(heads(&alex), before);
+    reading.abort();
+    ep.close().await;
+    alex.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ending_the_pairing_tells_the_connected_partner_then_stops_syncing() {
+    let (_a, alex) = alex_node().await;
+    let (_s, sam) = join(&alex, InviteRole::Partner, "Sam").await;
+    alex.space(|s| {
+        s.create_agreement(NewAgreement::titled("Before the end"), Utc::now())
+            .unwrap()
+    });
+    assert_eq!(sam.sync_now(T).await.unwrap().converged.len(), 1);
+    sam.keep_connected();
+    alex.keep_connected();
+    let ending = alex.end_pairing().unwrap();
+    // Sam's device learns of the ending on the open session ...
+    let deadline = tokio::time::Instant::now() + T;
+    while sam.space(|s| s.info().unwrap().ending.is_none()) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Sam never learned of the ending"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(sam.space(|s| s.info().unwrap().ending), Some(ending));
+    // ... keeps its copy, and neither writes nor syncs with Alex any more.
+    assert_eq!(titles(&sam), vec!["Before the end".to_owned()]);
+    assert!(sam
+        .space(|s| s.create_agreement(NewAgreement::titled("After"), Utc::now()))
+        .is_err());
+    let before = heads(&alex);
+    let report = sam.sync_now(Duration::from_secs(3)).await.unwrap();
+    assert!(report.converged.is_empty(), "{report:?}");
+    assert_eq!(heads(&alex), before);
+    sam.shutdown().await;
     alex.shutdown().await;
 }

@@ -1,7 +1,7 @@
 //! `init`, `status`, `unpair`.
 
 use super::{names, parse_tz, status_words, Ctx};
-use crate::cli::{InitArgs, UnpairArgs};
+use crate::cli::{EndPairingArgs, InitArgs, UnpairArgs};
 use crate::error::{CliError, CliResult};
 use crate::output::{plural, short, Names, Report, Table};
 use accord_core::{CreateSpace, ListFilter, Space, Status};
@@ -133,6 +133,7 @@ pub fn status(ctx: &Ctx) -> CliResult<Report> {
         "read_only": info.read_only,
         "this_device": info.my_device,
         "this_device_removed": removed_self,
+        "ending": info.ending,
         "me": me,
         "partner": partner,
         "devices": devices,
@@ -158,6 +159,13 @@ pub fn status(ctx: &Ctx) -> CliResult<Report> {
         }
         _ if removed_self => {}
         _ => text.push_str("Partner:  not joined yet\n"),
+    }
+    if let Some(ending) = &info.ending {
+        text.push_str(&format!(
+            "Ended:    {} ended the pairing on {}\n",
+            names.plain(&ending.by),
+            ending.at.format("%Y-%m-%d")
+        ));
     }
     if let Some(reason) = &info.read_only {
         text.push_str(&format!("Read-only: {reason}\n"));
@@ -216,6 +224,27 @@ pub fn status(ctx: &Ctx) -> CliResult<Report> {
         }
     }
     Ok(Report::new(json, text))
+}
+
+/// Ends the pairing with the other partner (after `--yes`).
+pub fn end_pairing(ctx: &Ctx, a: &EndPairingArgs) -> CliResult<Report> {
+    if !a.yes {
+        return Err(CliError::input(
+            "end-pairing",
+            "ending the pairing cannot be undone: your partner's devices stop syncing with yours (both keep their copies) and reminders stop; run again with --yes to do it",
+        ));
+    }
+    let mut space = ctx.open()?;
+    let ending = space.end_pairing(ctx.now)?;
+    let names = names(&mut space)?;
+    Ok(Report::new(
+        json!({ "ending": ending }),
+        format!(
+            "Ended the pairing with {}. Their devices no longer sync with yours; both of you keep your copies (list, show and export still work), and reminders stop.
+",
+            names.plain(&ending.partner)
+        ),
+    ))
 }
 
 pub fn unpair(ctx: &Ctx, a: &UnpairArgs) -> CliResult<Report> {

@@ -156,6 +156,7 @@ impl Space {
             me,
             partners: members.partners.clone(),
             devices: members.devices.values().cloned().collect(),
+            ending: members.ending.clone(),
         }))
     }
 

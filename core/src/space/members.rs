@@ -27,6 +27,7 @@ impl Space {
             me,
             partners: derived.members.partners.clone(),
             devices: derived.members.devices.values().cloned().collect(),
+            ending: derived.members.ending.clone(),
         })
     }
 
@@ -128,16 +129,23 @@ impl Space {
         })
     }
 
-    /// Removes a device (unpair): it is never valid again. What the remaining devices hold is
-    /// kept; the removed device keeps its own copy.
+    /// Removes a device of this device's partner (unpair, a lost phone): from what this
+    /// device has seen of it on, nothing it writes counts. What the remaining devices hold is
+    /// kept; the removed device keeps its own copy. A device of the other partner cannot be
+    /// removed: [`Space::end_pairing`] stops syncing with all of them.
     pub fn remove_device(&mut self, device: &DeviceId, now: DateTime<Utc>) -> Result<()> {
-        let (_, my_device) = self.writable()?;
+        let (me, my_device) = self.writable()?;
         let known = self
             .derived()
             .members
             .devices
             .get(device)
             .ok_or_else(|| Error::not_found("device", device.as_str()))?;
+        if known.partner != me {
+            return Err(Error::NotAllowed(format!(
+                "device {device} belongs to your partner: only they can remove it (to stop syncing with your partner, end the pairing)"
+            )));
+        }
         if known.removed {
             return Ok(());
         }
@@ -155,6 +163,47 @@ impl Space {
                 ],
             )
         })
+    }
+
+    /// Ends the pairing with the other partner: from what this device has seen of their
+    /// devices on, nothing those devices write counts and they no longer sync with this
+    /// partner's devices. Both partners keep their copies and the history shows who ended it;
+    /// commitment reminders stop. A new relationship is a new space.
+    pub fn end_pairing(&mut self, now: DateTime<Utc>) -> Result<Ending> {
+        let (me, _) = self.writable()?;
+        if let Some(ending) = &self.derived().members.ending {
+            return Err(Error::NotAllowed(format!(
+                "the pairing already ended (by partner {})",
+                ending.by
+            )));
+        }
+        let other = self
+            .derived()
+            .members
+            .partners
+            .iter()
+            .find(|p| p.id != me)
+            .map(|p| p.id.clone())
+            .ok_or_else(|| Error::NotAllowed("no partner has joined this space".into()))?;
+        let seq = self.next_seq();
+        let at = now_ms(now);
+        let rec = RecordId::for_record(&self.identity().device_id(), seq);
+        self.write("end pairing", None, now, Touched::All, |tx| {
+            tx.insert_record(
+                &["endings"],
+                rec.as_str(),
+                vec![
+                    ("partner", other.0.clone().into()),
+                    ("seq", seq.into()),
+                    ("at", at.into()),
+                ],
+            )
+        })?;
+        self.derived()
+            .members
+            .ending
+            .clone()
+            .ok_or_else(|| Error::NotAllowed("the ending was written but does not count".into()))
     }
 
     /// Finds the device whose id starts with `prefix`.

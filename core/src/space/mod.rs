@@ -23,7 +23,7 @@ use crate::position::{PartnerSecret, Position, PositionState};
 use crate::storage::{cut_log_at, Frame, IntentLog, Storage, TornTail};
 use crate::trust::{Anchor, Checkpoint, Checkpoints, Role, CHECKPOINT_BYTES};
 use crate::view::{
-    self, display_val, field_value_ok, AgreementState, Device, Members, Partner, Problem,
+    self, display_val, field_value_ok, AgreementState, Device, Ending, Members, Partner, Problem,
     TrustContext,
 };
 use chrono::{DateTime, NaiveDate, Utc};
@@ -119,6 +119,8 @@ pub struct SpaceInfo {
     pub partners: Vec<Partner>,
     /// Every enrolled device (removed ones flagged).
     pub devices: Vec<Device>,
+    /// The end of the pairing, if a partner ended it.
+    pub ending: Option<Ending>,
 }
 
 /// What opening found and repaired.

@@ -54,23 +54,26 @@ fn rule_json(rule: &RecurrenceRule) -> Result<String> {
     serde_json::to_string(rule).map_err(|e| Error::invalid("reminder rule", e.to_string()))
 }
 
-/// Reads rules, the ritual and marks.
+/// Reads rules, the ritual and marks. Once the pairing ended, commitment rules and the
+/// check-in ritual no longer remind anyone.
 pub(crate) fn read_reminders(
     doc: &Document,
     members: &Members,
     problems: &mut Vec<Problem>,
 ) -> ReminderState {
     let mut state = ReminderState::default();
+    let ended = members.ending.is_some();
     for id in doc.entity_ids("rules") {
         let Some(entity) = doc.entity("rules", &id) else {
             continue;
         };
         // A rule's id holds the order it was made at (no later write may take it again).
         state.max_seq = state.max_seq.max(entity.int("seq").unwrap_or(0));
-        if entity
-            .registers
-            .get("removed")
-            .is_some_and(|r| r.values.iter().any(|(v, _)| *v == Val::Bool(true)))
+        if ended
+            || entity
+                .registers
+                .get("removed")
+                .is_some_and(|r| r.values.iter().any(|(v, _)| *v == Val::Bool(true)))
         {
             continue;
         }
@@ -99,7 +102,7 @@ pub(crate) fn read_reminders(
             )),
         }
     }
-    if let Some(entity) = doc.entity("settings", "checkin") {
+    if let Some(entity) = doc.entity("settings", "checkin").filter(|_| !ended) {
         state.checkin = entity
             .registers
             .get("rule")

@@ -51,6 +51,21 @@ impl Space {
         self.derived().members.partner_of_device(device).is_some()
     }
 
+    /// Whether `device` belongs to the partner whose pairing was ended (it is told of the
+    /// ending on an open session, then nothing more).
+    pub fn pairing_ended_for(&mut self, device: &DeviceId) -> bool {
+        if self.ready().is_err() {
+            return false;
+        }
+        let members = &self.derived().members;
+        members.ending.as_ref().is_some_and(|e| {
+            members
+                .devices
+                .get(device)
+                .is_some_and(|d| d.partner == e.partner)
+        })
+    }
+
     /// The other enrolled, non-removed devices (of both partners).
     pub fn peer_devices(&mut self) -> Result<Vec<Device>> {
         self.ready()?;
