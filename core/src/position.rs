@@ -5,9 +5,10 @@
 //! audited AEAD) with a key derived (HKDF-SHA256) from a secret that only that partner's
 //! devices hold (`partner.secret`, owner-only, carried between a partner's devices over the
 //! paired connection, never through the document) and the position's id. Marking a position
-//! ready is final and commits to that ciphertext. When both partners are ready, each author's
-//! device publishes the key of its own position (only that key); then both are readable on
-//! every device. A published key that does not open the committed ciphertext is rejected.
+//! ready is final (in causal order) and commits to that ciphertext. When both partners are
+//! ready, a device of each publishes the key of its partner's position (only that key) in
+//! answer to the other's "ready"; then both are readable on every device. A published key
+//! that does not open the committed ciphertext, or answers another "ready", is rejected.
 
 use crate::error::{Error, Result};
 use crate::ids::PartnerId;
@@ -186,6 +187,8 @@ pub(crate) struct TopicPosition {
     pub(crate) latest: Option<SealedText>,
     /// The text that "ready" committed to.
     pub(crate) committed: Option<SealedText>,
+    /// The final "ready" record (what the other partner's key answers).
+    pub(crate) ready_id: Option<String>,
     /// A published key that opens the committed text.
     pub(crate) key: Option<Vec<u8>>,
 }
@@ -196,8 +199,24 @@ impl TopicPosition {
     }
 }
 
-/// Reads every position record and keeps what verifies: texts, the first "ready" of each
-/// partner and topic (final), and published keys that open the committed text.
+/// A "ready" record that commits to a text of its author's.
+struct Ready {
+    id: String,
+    counter: u64,
+    actor: String,
+    origin: crate::document::Origin,
+    text: SealedText,
+}
+
+/// Reads every position record and keeps what verifies: texts, the final "ready" of each
+/// partner and topic, and published keys that open the committed text.
+///
+/// Ready is final in causal order: a "ready" written after another of the same partner and
+/// topic (it had seen it) never counts. Of those that had seen none, the one the other
+/// partner's key answers is final (the reveal binds to what that device saw), else the first
+/// by op counter. A key counts only when it opens its author's committed text and answers the
+/// other partner's final "ready", so re-committing after reading the other's position changes
+/// nothing.
 pub(crate) fn read_positions(
     doc: &crate::document::Document,
     members: &crate::view::Members,
@@ -208,11 +227,13 @@ pub(crate) fn read_positions(
     use crate::view::Problem;
     use std::collections::BTreeMap;
     let mut texts: BTreeMap<String, (String, PartnerId, SealedText)> = BTreeMap::new();
-    let mut readies: Vec<(i64, String, String, PartnerId, String, String)> = Vec::new();
-    let mut keys: Vec<(String, PartnerId, String, Vec<u8>, String)> = Vec::new();
-    for r in doc.records(&["positions"]) {
+    let mut readies: Vec<(String, PartnerId, String, String, &crate::document::Record)> =
+        Vec::new();
+    let mut keys: Vec<(String, PartnerId, String, Vec<u8>, String, String)> = Vec::new();
+    let records = doc.records(&["positions"]);
+    for r in &records {
         *max_seq = (*max_seq).max(r.int("seq").unwrap_or(0));
-        let author = match members.record_author(&r) {
+        let author = match members.record_author(r) {
             Ok(author) => author.partner.clone(),
             Err(why) => {
                 problems.push(Problem::new(
@@ -253,18 +274,21 @@ pub(crate) fn read_positions(
                 )),
             },
             Some("ready") => match (r.str("position"), r.str("digest")) {
-                (Some(p), Some(d)) => {
-                    readies.push((seq, r.id.clone(), topic, author, p.to_owned(), d.to_owned()))
-                }
+                (Some(p), Some(d)) => readies.push((topic, author, p.to_owned(), d.to_owned(), r)),
                 _ => problems.push(Problem::new(
                     format!("position ready {}", r.id),
                     "is incomplete; ignored",
                 )),
             },
-            Some("key") => match (r.str("position"), r.bytes("key")) {
-                (Some(p), Some(k)) => {
-                    keys.push((topic, author, p.to_owned(), k.to_vec(), r.id.clone()))
-                }
+            Some("key") => match (r.str("position"), r.bytes("key"), r.str("answers")) {
+                (Some(p), Some(k), Some(a)) => keys.push((
+                    topic,
+                    author,
+                    p.to_owned(),
+                    k.to_vec(),
+                    r.id.clone(),
+                    a.to_owned(),
+                )),
                 _ => problems.push(Problem::new(
                     format!("position key {}", r.id),
                     "is incomplete; ignored",
@@ -285,6 +309,7 @@ pub(crate) fn read_positions(
                 partner: partner.clone(),
                 latest: None,
                 committed: None,
+                ready_id: None,
                 key: None,
             });
         if entry
@@ -295,31 +320,74 @@ pub(crate) fn read_positions(
             entry.latest = Some(text.clone());
         }
     }
-    readies.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-    for (_, id, topic, partner, position, committed_digest) in readies {
-        let Some(entry) = out.get_mut(&(topic.clone(), partner.clone())) else {
-            problems.push(Problem::new(
-                format!("position ready {id}"),
-                "commits to no position; ignored",
-            ));
-            continue;
-        };
-        if entry.committed.is_some() {
-            continue; // the first "ready" is final
-        }
+    // Each partner's valid readies per topic.
+    let mut groups: BTreeMap<(String, PartnerId), Vec<Ready>> = BTreeMap::new();
+    for (topic, partner, position, committed_digest, r) in readies {
         match texts.get(&position) {
             Some((t, p, text))
                 if *t == topic && *p == partner && digest(&text.ciphertext) == committed_digest =>
             {
-                entry.committed = Some(text.clone());
+                groups.entry((topic, partner)).or_default().push(Ready {
+                    id: r.id.clone(),
+                    counter: r.counter,
+                    actor: r.actor.clone(),
+                    origin: r.origin(),
+                    text: text.clone(),
+                });
             }
             _ => problems.push(Problem::new(
-                format!("position ready {id}"),
+                format!("position ready {}", r.id),
                 "does not match the position it names; ignored",
             )),
         }
     }
-    for (topic, partner, position, key, id) in keys {
+    for ((topic, partner), group) in groups {
+        // Readies that had seen no other of the group: the candidates for final.
+        let first: Vec<&Ready> = group
+            .iter()
+            .filter(|r| {
+                let seen = if group.len() > 1 {
+                    doc.seen_at(&r.origin)
+                } else {
+                    BTreeMap::new()
+                };
+                !group
+                    .iter()
+                    .any(|o| o.id != r.id && seen.get(&o.actor).is_some_and(|&c| c >= o.counter))
+            })
+            .collect();
+        let answered = |r: &&Ready| {
+            keys.iter()
+                .any(|k| k.0 == topic && k.1 != partner && k.5 == r.id)
+        };
+        let by_order = |a: &&&Ready, b: &&&Ready| (a.counter, &a.id).cmp(&(b.counter, &b.id));
+        let chosen = first
+            .iter()
+            .filter(|r| answered(r))
+            .min_by(by_order)
+            .or_else(|| first.iter().min_by(by_order));
+        let Some(chosen) = chosen else { continue };
+        let Some(entry) = out.get_mut(&(topic.clone(), partner.clone())) else {
+            continue;
+        };
+        entry.committed = Some(chosen.text.clone());
+        entry.ready_id = Some(chosen.id.clone());
+    }
+    let final_ready: BTreeMap<(String, PartnerId), String> = out
+        .iter()
+        .filter_map(|(k, e)| e.ready_id.clone().map(|id| (k.clone(), id)))
+        .collect();
+    for (topic, partner, position, key, id, answers) in keys {
+        let answers_final = final_ready
+            .iter()
+            .any(|((t, p), ready)| *t == topic && *p != partner && *ready == answers);
+        if !answers_final {
+            problems.push(Problem::new(
+                format!("position key {id}"),
+                "does not answer the other partner's final \"ready\"; rejected",
+            ));
+            continue;
+        }
         let Some(entry) = out.get_mut(&(topic.clone(), partner.clone())) else {
             continue;
         };

@@ -433,6 +433,12 @@ fn a_published_key_that_does_not_open_the_position_is_rejected() {
     let latest = mine.latest.unwrap();
     let info = sam.space.info().unwrap();
     let digest = crate::position::digest(&latest.ciphertext);
+    let alex_ready = alex
+        .space
+        .position_records()
+        .into_iter()
+        .find_map(|p| p.ready_id)
+        .unwrap();
     // Sam's modified client marks ready and publishes a key that does not open it.
     sam.space
         .raw_change(|tx| {
@@ -457,6 +463,7 @@ fn a_published_key_that_does_not_open_the_position_is_rejected() {
             )?;
             let mut key = common("key");
             key.push(("key", Val::Bytes(vec![9; 32])));
+            key.push(("answers", Val::Str(alex_ready.clone())));
             tx.insert_map(
                 &["positions"],
                 &format!("key1{}", info.my_device.0),
@@ -1731,4 +1738,95 @@ fn ending_the_pairing_keeps_what_was_written_before_and_nothing_after() {
     ));
     let sam_device = sam.space.info().unwrap().my_device;
     assert!(!alex.space.is_authorized_peer(&sam_device));
+}
+
+#[test]
+fn ready_is_final_in_causal_order_even_against_a_backdated_recommit() {
+    let (mut alex, mut sam) = couple();
+    alex.space
+        .write_position("topic", "Alex's words", t(3))
+        .unwrap();
+    sam.space
+        .write_position("topic", "Sam's words", t(3))
+        .unwrap();
+    sam.space.mark_position_ready("topic", t(4)).unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    // Alex is ready too: Alex's phone publishes its key in answer to Sam's "ready".
+    alex.space.mark_position_ready("topic", t(5)).unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    let text_of = |space: &mut Space, partner: &PartnerId| {
+        space
+            .positions(Some("topic"))
+            .unwrap()
+            .into_iter()
+            .find(|p| &p.partner == partner)
+            .and_then(|p| p.text)
+    };
+    let alex_partner = alex.space.info().unwrap().me;
+    let sam_partner = sam.space.info().unwrap().me;
+    assert_eq!(
+        text_of(&mut sam.space, &alex_partner).as_deref(),
+        Some("Alex's words")
+    );
+    // Sam's modified client, having read Alex's words, commits to new ones with a "ready"
+    // claiming the earliest order, and publishes their key.
+    let info = sam.space.info().unwrap();
+    let secret = crate::position::PartnerSecret::load(sam.space.dir())
+        .unwrap()
+        .unwrap();
+    let space_id = info.id.0.clone();
+    let id = crate::ids::order_key(&info.my_device, 500);
+    let key = secret.position_key(&space_id, "topic", &id);
+    let (nonce, ciphertext) = crate::position::seal(
+        &key,
+        &space_id,
+        "topic",
+        &id,
+        &info.me,
+        "Better words, after reading Alex's",
+    )
+    .unwrap();
+    let digest = crate::position::digest(&ciphertext);
+    let alex_ready = alex
+        .space
+        .position_records()
+        .into_iter()
+        .find(|p| p.partner == alex_partner)
+        .and_then(|p| p.ready_id)
+        .unwrap();
+    let me = info.my_device.clone();
+    sam.space
+        .raw_change(|tx| {
+            let base = |kind: &str| {
+                vec![
+                    ("kind", Val::Str(kind.into())),
+                    ("topic", Val::Str("topic".into())),
+                    ("seq", Val::Int(1)),
+                ]
+            };
+            let mut text = base("text");
+            text.push(("nonce", Val::Bytes(nonce.clone())));
+            text.push(("ciphertext", Val::Bytes(ciphertext.clone())));
+            tx.insert_record(&["positions"], &id, text)?;
+            let mut ready = base("ready");
+            ready.push(("position", Val::Str(id.clone())));
+            ready.push(("digest", Val::Str(digest.clone())));
+            tx.insert_record(&["positions"], &crate::ids::order_key(&me, 501), ready)?;
+            let mut published = base("key");
+            published.push(("position", Val::Str(id.clone())));
+            published.push(("answers", Val::Str(alex_ready.clone())));
+            published.push(("key", Val::Bytes(key.to_vec())));
+            tx.insert_record(&["positions"], &crate::ids::order_key(&me, 502), published)
+        })
+        .unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    // Every replica still holds Sam to the words committed before: the re-commit had seen
+    // the first "ready", so it never counts.
+    for space in [&mut alex.space, &mut sam.space] {
+        assert_eq!(text_of(space, &sam_partner).as_deref(), Some("Sam's words"));
+        assert_eq!(
+            text_of(space, &alex_partner).as_deref(),
+            Some("Alex's words")
+        );
+    }
 }

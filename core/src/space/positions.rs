@@ -108,7 +108,9 @@ impl Space {
     }
 
     /// Publishes the key of each of this partner's ready positions whose topic the other
-    /// partner is ready on too (only that position's key, never the partner secret).
+    /// partner is ready on too (only that position's key, never the partner secret), in answer
+    /// to the other's final "ready" as this device sees it. Any device of the partner does
+    /// it (the one that wrote the position may be lost).
     pub(super) fn publish_due_position_keys(&mut self, now: DateTime<Utc>) -> Result<()> {
         let Ok((me, _)) = self.writable() else {
             return Ok(());
@@ -117,21 +119,22 @@ impl Space {
             return Ok(());
         };
         let records = self.position_records();
-        let due: Vec<(String, String)> = records
+        let due: Vec<(String, String, String)> = records
             .iter()
             .filter(|p| p.partner == me && p.key.is_none())
             .filter_map(|p| {
-                p.committed
-                    .as_ref()
-                    .map(|c| (p.topic.clone(), c.id.clone()))
-            })
-            .filter(|(topic, _)| {
-                records
+                let committed = p.committed.as_ref()?;
+                let theirs = records
                     .iter()
-                    .any(|o| &o.topic == topic && o.partner != me && o.is_ready())
+                    .find(|o| o.topic == p.topic && o.partner != me)?;
+                Some((
+                    p.topic.clone(),
+                    committed.id.clone(),
+                    theirs.ready_id.clone()?,
+                ))
             })
             .collect();
-        for (topic, position) in due {
+        for (topic, position, answers) in due {
             let key = secret.position_key(&self.trust.space_id, &topic, &position);
             let seq = self.next_seq();
             let rec = RecordId::for_record(&self.identity().device_id(), seq);
@@ -143,6 +146,7 @@ impl Space {
                         ("kind", "key".into()),
                         ("topic", topic.clone().into()),
                         ("position", position.clone().into()),
+                        ("answers", answers.clone().into()),
                         ("key", key.to_vec().into()),
                     ]),
                 )
