@@ -54,6 +54,7 @@ impl CliError {
                 Error::ReadOnly { .. } => "read_only",
                 Error::DevelopmentSchema { .. } => "development_schema",
                 Error::UpdateNeeded(_) => "update_needed",
+                Error::DeviceKeyInUse => "device_key_in_use",
                 Error::AlreadyInitialized(_) => "already_initialized",
                 Error::NotInitialized(_) => "not_initialized",
                 Error::InUse(_) => "in_use",

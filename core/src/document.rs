@@ -72,7 +72,25 @@ const MAX_OBJECT_DEPTH: usize = 6;
 
 /// Per device, the highest sequence number a verified checkpoint covers, given the facts of
 /// a batch of a peer's changes (see `Checkpoints::coverage`).
-pub(crate) type Coverage<'a> = &'a dyn Fn(&[([u8; 32], ChangeFacts)]) -> BTreeMap<DeviceId, u64>;
+pub(crate) type Coverage<'a> = &'a dyn Fn(&[([u8; 32], ChangeFacts)]) -> Signed;
+
+/// What the checkpoints known for a batch cover, per device: the highest sequence number.
+#[derive(Debug, Default)]
+pub(crate) struct Signed {
+    /// By checkpoints verified before the batch.
+    pub(crate) verified: BTreeMap<DeviceId, u64>,
+    /// By checkpoints that name a change of the batch itself and whose signature verifies.
+    pub(crate) in_batch: BTreeMap<DeviceId, u64>,
+}
+
+impl Signed {
+    /// Whether change `seq` of `device` is covered.
+    pub(crate) fn covers(&self, device: &DeviceId, seq: u64) -> bool {
+        [&self.verified, &self.in_batch]
+            .iter()
+            .any(|m| m.get(device).is_some_and(|&s| s >= seq))
+    }
+}
 
 /// Registers that never change once written, by anyone.
 const FIXED_REGISTERS: [&str; 5] = [
@@ -704,6 +722,24 @@ impl Document {
             let actor = change.actor_id();
             let who = || actor.to_hex_string();
             if actor == &me {
+                // Signed with this device's own key (a checkpoint naming the change itself):
+                // another copy of this device exists (a restored backup, a migrated phone).
+                let facts = [(
+                    change.hash().0,
+                    ChangeFacts {
+                        device: DeviceId(me.to_hex_string()),
+                        seq: change.seq(),
+                        max_op: change.max_op(),
+                    },
+                )];
+                let signed = coverage(&facts);
+                if signed
+                    .in_batch
+                    .get(&facts[0].1.device)
+                    .is_some_and(|&s| s >= change.seq())
+                {
+                    return Err(Error::DeviceKeyInUse);
+                }
                 return Err(Error::InvalidRemoteData(
                     "a peer sent changes in this device's own name; nothing was applied".into(),
                 ));
@@ -784,7 +820,7 @@ impl Document {
             .collect();
         let covered = coverage(&facts);
         for (_, f) in &facts {
-            if covered.get(&f.device).is_none_or(|&seq| seq < f.seq) {
+            if !covered.covers(&f.device, f.seq) {
                 return Err(Error::InvalidRemoteData(format!(
                     "a change by {} came without a checkpoint signed by that device covering it; nothing was applied",
                     f.device
@@ -1191,7 +1227,7 @@ impl Document {
         let covered = coverage(&facts);
         if let Some((_, f)) = facts
             .iter()
-            .find(|(_, f)| covered.get(&f.device).is_none_or(|&seq| seq < f.seq))
+            .find(|(_, f)| !covered.covers(&f.device, f.seq))
         {
             return refuse(format!(
                 "holds a change by {} that no checkpoint signed by that device covers",
@@ -2003,11 +2039,12 @@ mod change_lookup_tests {
         .unwrap();
         let mine = doc.last_local_change();
         let theirs = peer.changes_after(&doc.heads());
-        let all_signed = |batch: &[([u8; 32], crate::trust::ChangeFacts)]| {
-            batch
+        let all_signed = |batch: &[([u8; 32], crate::trust::ChangeFacts)]| super::Signed {
+            verified: batch
                 .iter()
                 .map(|(_, f)| (f.device.clone(), f.seq))
-                .collect()
+                .collect(),
+            in_batch: Default::default(),
         };
         doc.apply_raw_changes(&theirs, &all_signed).unwrap();
         assert_eq!(doc.last_local_change(), mine);

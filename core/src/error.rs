@@ -53,6 +53,11 @@ pub enum Error {
         /// Newest schema version this build understands.
         supported: u64,
     },
+    /// Another copy of this device (the same key: a restored backup, a migrated phone) wrote
+    /// to the space. This copy stops writing and syncing, so the two never clash; it keeps what
+    /// it holds to read and export, and is paired again as a new device.
+    #[error("another copy of this device (a restored backup or a migrated phone) has written to the space with the same key; this copy no longer writes or syncs so nothing is lost: export anything only here, then pair this device again as a new device (a my-device invitation, in an empty directory)")]
+    DeviceKeyInUse,
     /// The other device runs another version of Accord; the one named must be updated.
     #[error("update needed: {0}")]
     UpdateNeeded(String),

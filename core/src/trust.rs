@@ -278,23 +278,26 @@ impl Checkpoints {
         &self,
         space_id: &str,
         batch: &[([u8; 32], ChangeFacts)],
-    ) -> BTreeMap<DeviceId, u64> {
+    ) -> crate::document::Signed {
         let state = self.lock();
-        let mut covered: BTreeMap<DeviceId, u64> = state
-            .covered
-            .iter()
-            .map(|(d, c)| (d.clone(), c.seq))
-            .collect();
+        let mut signed = crate::document::Signed {
+            verified: state
+                .covered
+                .iter()
+                .map(|(d, c)| (d.clone(), c.seq))
+                .collect(),
+            in_batch: BTreeMap::new(),
+        };
         for c in &state.pending {
             let Some((_, f)) = batch.iter().find(|(hash, _)| *hash == c.hash) else {
                 continue;
             };
             if verify(&f.device, &Checkpoint::message(space_id, &c.hash), &c.sig) {
-                let seq = covered.entry(f.device.clone()).or_insert(0);
+                let seq = signed.in_batch.entry(f.device.clone()).or_insert(0);
                 *seq = (*seq).max(f.seq);
             }
         }
-        covered
+        signed
     }
 
     /// Records this device's own checkpoint (made right after its own change).

@@ -1830,3 +1830,82 @@ fn ready_is_final_in_causal_order_even_against_a_backdated_recommit() {
         );
     }
 }
+
+#[test]
+fn a_restored_copy_of_a_device_is_detected_and_stops_instead_of_freezing_sync() {
+    let (mut alex, _sam) = couple();
+    let mut tablet = enrol_own_device(&mut alex.space);
+    let id = alex
+        .space
+        .create_agreement(NewAgreement::titled("Backups"), t(3))
+        .unwrap();
+    sync(&mut alex.space, &mut tablet.space);
+    // The tablet's directory is restored on a second tablet (same key); both write.
+    let copy_dir = TempDir::new().unwrap();
+    let tablet_dir = tablet.space.dir().to_path_buf();
+    let Dev { _dir, mut space } = tablet;
+    space.close();
+    drop(space);
+    for entry in std::fs::read_dir(&tablet_dir).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() && entry.file_name() != "accord.lock" {
+            std::fs::copy(entry.path(), copy_dir.path().join(entry.file_name())).unwrap();
+        }
+    }
+    let mut tablet = Dev {
+        space: Space::open(&tablet_dir).unwrap(),
+        _dir,
+    };
+    let mut copy = Space::open(copy_dir.path()).unwrap();
+    tablet
+        .space
+        .log_follow_through(&id, LogKind::Kept, "from the tablet", t(4))
+        .unwrap();
+    copy.log_follow_through(&id, LogKind::Missed, "from the copy", t(4))
+        .unwrap();
+    sync(&mut alex.space, &mut tablet.space);
+    // The copy receives the tablet's change in its own name, signed with its own key: it stops
+    // writing and syncing (durably) and says what to do, and sync elsewhere goes on.
+    let items = alex.space.changes_since(&copy.heads().unwrap()).unwrap();
+    let err = copy.apply_changes(&items).unwrap_err();
+    assert!(matches!(err, Error::DeviceKeyInUse), "{err}");
+    assert!(err.to_string().contains("pair this device again"), "{err}");
+    for _ in 0..2 {
+        assert!(matches!(
+            copy.log_follow_through(&id, LogKind::Kept, "again", t(5))
+                .unwrap_err(),
+            Error::DeviceKeyInUse
+        ));
+        assert!(copy
+            .info()
+            .unwrap()
+            .read_only
+            .unwrap()
+            .contains("another copy"));
+        assert_eq!(copy.list(&ListFilter::default()).unwrap().len(), 1);
+        let dir = copy.dir().to_path_buf();
+        copy.close();
+        drop(copy);
+        copy = Space::open(&dir).unwrap();
+    }
+    alex.space
+        .log_follow_through(&id, LogKind::Kept, "Alex goes on", t(6))
+        .unwrap();
+    sync(&mut alex.space, &mut tablet.space);
+    assert_eq!(tablet.space.heads().unwrap(), alex.space.heads().unwrap());
+    // A change in a device's name that its key did not sign is a forgery, not a copy.
+    let forged = alex
+        .space
+        .doc()
+        .forge_change(&tablet.space.identity().actor_bytes(), |tx| {
+            tx.insert_record(
+                &["marks"],
+                &bound("9", &tablet.space.identity().actor_bytes()),
+                vec![],
+            )
+        })
+        .unwrap();
+    let err = tablet.space.apply_changes(&[forged]).unwrap_err();
+    assert!(matches!(err, Error::InvalidRemoteData(_)), "{err}");
+    assert!(tablet.space.info().unwrap().read_only.is_none());
+}

@@ -126,6 +126,9 @@ impl Space {
 
     pub(super) fn writable(&mut self) -> Result<(PartnerId, DeviceId)> {
         self.ready()?;
+        if self.key_in_use {
+            return Err(Error::DeviceKeyInUse);
+        }
         let schema = self.derived().schema;
         if let Some(error) = schema.and_then(schema_error) {
             return Err(error);

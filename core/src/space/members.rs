@@ -13,6 +13,14 @@ pub(super) fn check_device_id(device: &DeviceId) -> Result<()> {
 impl Space {
     /// The space, its partners and devices.
     pub fn info(&mut self) -> Result<SpaceInfo> {
+        let mut info = self.derive_info()?;
+        if self.key_in_use {
+            info.read_only = Some(Error::DeviceKeyInUse.to_string());
+        }
+        Ok(info)
+    }
+
+    fn derive_info(&mut self) -> Result<SpaceInfo> {
         if let Some(info) = self.info_from_cache() {
             return info;
         }

@@ -347,7 +347,13 @@ pub struct Space {
     unsaved_caches: bool,
     /// Whether the space was closed by [`Space::shutdown`] (dropping it unclosed only logs).
     closed: bool,
+    /// Another copy of this device wrote with its key (kept in `key-in-use`): this copy no
+    /// longer writes or syncs.
+    key_in_use: bool,
 }
+
+/// Marks a device directory whose key another copy of the device also uses.
+pub(crate) const KEY_IN_USE_FILE: &str = "key-in-use";
 
 fn now_ms(now: DateTime<Utc>) -> i64 {
     now.timestamp_millis()

@@ -260,6 +260,7 @@ impl Space {
             max_pending_intents: intents::MAX_PENDING_INTENTS,
             unsaved_caches: false,
             closed: false,
+            key_in_use: dir.join(KEY_IN_USE_FILE).exists(),
         };
         space.refresh_own_checkpoint();
         space.trust.checkpoints.save(dir)?;
@@ -354,6 +355,7 @@ impl Space {
             max_pending_intents: intents::MAX_PENDING_INTENTS,
             unsaved_caches: false,
             closed: false,
+            key_in_use: dir.join(KEY_IN_USE_FILE).exists(),
         };
         space.bring_cache_to_intents();
         Ok(space)

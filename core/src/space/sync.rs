@@ -51,6 +51,21 @@ impl Space {
         self.derived().members.partner_of_device(device).is_some()
     }
 
+    /// Another copy of this device wrote with its key: remember it (durably), so this copy
+    /// never writes or syncs again. Returns the error to report.
+    fn note_key_in_use(&mut self) -> Error {
+        self.key_in_use = true;
+        let path = self.storage.dir().join(KEY_IN_USE_FILE);
+        if let Err(e) = crate::storage::write_atomic(
+            &path,
+            b"another copy of this device wrote with its key\n",
+            true,
+        ) {
+            tracing::warn!(error = %e, "could not record that this device's key is in use elsewhere");
+        }
+        Error::DeviceKeyInUse
+    }
+
     /// Whether `device` belongs to the partner whose pairing was ended (it is told of the
     /// ending on an open session, then nothing more).
     pub fn pairing_ended_for(&mut self, device: &DeviceId) -> bool {
@@ -84,6 +99,9 @@ impl Space {
     /// this build refuses; it can only be exported).
     fn syncable(&mut self) -> Result<()> {
         self.ready()?;
+        if self.key_in_use {
+            return Err(Error::DeviceKeyInUse);
+        }
         match self.derived().schema.and_then(super::schema_error) {
             Some(e @ Error::DevelopmentSchema { .. }) => Err(e),
             _ => Ok(()),
@@ -197,6 +215,9 @@ impl Space {
             self.recover_if_damaged();
             return result.map(|_| false);
         }
+        if let Err(Error::DeviceKeyInUse) = &result {
+            return Err(self.note_key_in_use());
+        }
         let moved = doc.heads() != before;
         self.after_remote_input(&before, moved)?;
         result.map(|_| moved)
@@ -306,6 +327,7 @@ impl Space {
         let before = doc.heads();
         let moved = match doc.apply_raw_changes(&plain, &coverage) {
             Ok(moved) => moved,
+            Err(Error::DeviceKeyInUse) => return Err(self.note_key_in_use()),
             Err(e) => {
                 self.recover_if_damaged();
                 return Err(e);
