@@ -80,6 +80,9 @@ pub enum NetworkMode {
     Local,
     /// Loopback only (tests, demos on one machine).
     Loopback,
+    /// Only through the n0 relays: no direct path, so no other device (the partner's included)
+    /// learns this device's IP address. Slower; needs the relay even on the same Wi-Fi.
+    RelayOnly,
 }
 
 impl From<NetworkMode> for ac::NetworkConfig {
@@ -88,6 +91,7 @@ impl From<NetworkMode> for ac::NetworkConfig {
             NetworkMode::Production => ac::NetworkConfig::production(),
             NetworkMode::Local => ac::NetworkConfig::local(),
             NetworkMode::Loopback => ac::NetworkConfig::loopback(),
+            NetworkMode::RelayOnly => ac::NetworkConfig::relay_only(),
         }
     }
 }

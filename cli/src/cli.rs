@@ -35,6 +35,9 @@ pub enum Network {
     Default,
     /// relays and internet lookup off: LAN and loopback only
     Local,
+    /// only through the n0 relays: no direct path, so no other device learns this one's IP
+    /// address (slower; needs the relay even on the same Wi-Fi)
+    RelayOnly,
 }
 
 /// Every command.

@@ -77,6 +77,11 @@ pub struct NetworkConfig {
     pub bind_port: Option<u16>,
     /// Bind to loopback only (tests and single-machine demos).
     pub loopback_only: bool,
+    /// Only through the relay, never a direct path: the other devices (the partner's
+    /// included) never learn this device's IP address; the relay still sees it. Slower, and
+    /// it needs the relay even on the same Wi-Fi.
+    #[serde(default)]
+    pub relay_only: bool,
 }
 
 impl NetworkConfig {
@@ -88,6 +93,17 @@ impl NetworkConfig {
             local_discovery: true,
             bind_port: None,
             loopback_only: false,
+            relay_only: false,
+        }
+    }
+
+    /// Like production, but only through the n0 relays (see [`NetworkConfig::relay_only`]):
+    /// no direct path and no local-network discovery.
+    pub fn relay_only() -> Self {
+        NetworkConfig {
+            local_discovery: false,
+            relay_only: true,
+            ..NetworkConfig::production()
         }
     }
 
@@ -108,6 +124,7 @@ impl NetworkConfig {
             local_discovery: true,
             bind_port: None,
             loopback_only: false,
+            relay_only: false,
         }
     }
 
@@ -729,6 +746,16 @@ async fn bind_endpoint(
             },
             RelayChoice::Disabled => builder.relay_mode(RelayMode::Disabled),
         };
+        if config.relay_only {
+            // No IP transport at all: every packet goes through the relay.
+            if config.relay == RelayChoice::Disabled {
+                return Err(Error::invalid(
+                    "network",
+                    "relay-only needs a relay (the default one or the couple's own)",
+                ));
+            }
+            return Ok(builder.clear_ip_transports());
+        }
         if config.local_discovery {
             builder =
                 builder.address_lookup(iroh_mdns_address_lookup::MdnsAddressLookup::builder());

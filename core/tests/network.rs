@@ -715,3 +715,72 @@ async fn ending_the_pairing_tells_the_connected_partner_then_stops_syncing() {
     sam.shutdown().await;
     alex.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_only_node_has_no_direct_path_to_offer_or_take() {
+    // A relay that is not there (nothing listens): with no IP transport, nothing connects.
+    let config = NetworkConfig {
+        relay: RelayChoice::Custom("http://127.0.0.1:9".into()),
+        internet_lookup: false,
+        ..NetworkConfig::relay_only()
+    };
+    let dir = TempDir::new().unwrap();
+    let hidden = Node::create(
+        dir.path(),
+        CreateSpace {
+            partner_name: "Alex".into(),
+            time_zone: "UTC".into(),
+            device_name: "phone".into(),
+        },
+        config,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        hidden.addr().ip_addrs().count(),
+        0,
+        "a relay-only device offers no IP address"
+    );
+    // A device that knows only its id and relay cannot reach it directly: pairing fails
+    // instead of falling back to a direct path.
+    let ticket = hidden
+        .invite(InviteRole::Partner, chrono::Duration::minutes(5))
+        .unwrap()
+        .to_text();
+    let sam_dir = TempDir::new().unwrap();
+    let joined = tokio::time::timeout(
+        Duration::from_secs(60),
+        Node::join(
+            sam_dir.path(),
+            &ticket,
+            "Sam",
+            "UTC",
+            "phone",
+            NetworkConfig::loopback(),
+        ),
+    )
+    .await;
+    assert!(!matches!(joined, Ok(Ok(_))), "no direct path was taken");
+    // Relay-only without a relay is refused plainly.
+    let Err(err) = Node::create(
+        TempDir::new().unwrap().path(),
+        CreateSpace {
+            partner_name: "Alex".into(),
+            time_zone: "UTC".into(),
+            device_name: "phone".into(),
+        },
+        NetworkConfig {
+            relay: RelayChoice::Disabled,
+            ..NetworkConfig::relay_only()
+        },
+    )
+    .await
+    else {
+        panic!("relay-only without a relay was accepted");
+    };
+    assert!(
+        err.to_string().contains("relay-only needs a relay"),
+        "{err}"
+    );
+    hidden.shutdown().await;
+}

@@ -97,6 +97,7 @@ pub fn run(cli: &Cli, node: Option<&network::Serving>) -> CliResult<Report> {
         network: match cli.network {
             crate::cli::Network::Default => NetworkConfig::production(),
             crate::cli::Network::Local => NetworkConfig::local(),
+            crate::cli::Network::RelayOnly => NetworkConfig::relay_only(),
         },
         node,
     };
