@@ -503,6 +503,21 @@ impl AccordNode {
         node.unpair(&device)
     }
 
+    /// Answers `NodeEvent.ConfirmPairing`: `confirm` enrols the device of this partner (it
+    /// gets the space and the partner secret), otherwise it is refused.
+    pub fn confirm_pairing(&self, device: DeviceId, confirm: bool) -> Res<()> {
+        let node = self.node()?;
+        node.confirm_pairing(&device, confirm)
+    }
+
+    /// How long a device of this partner waits for `confirm_pairing` before it is refused
+    /// (default 90 seconds).
+    pub fn set_confirmation_timeout(&self, seconds: u32) -> Res<()> {
+        let node = self.node()?;
+        node.set_confirmation_timeout(std::time::Duration::from_secs(seconds.into()));
+        Ok(())
+    }
+
     /// Ends the pairing with the other partner: their devices stop syncing with this
     /// partner's, both keep their copies, reminders stop. Cannot be undone.
     pub fn end_pairing(&self) -> Res<accord_core::Ending> {
@@ -601,6 +616,14 @@ impl AccordNode {
 #[uniffi::export]
 pub fn debug_panic() {
     panic!("accord-ffi debug_panic: a deliberate panic to test error surfacing");
+}
+
+/// The code a new device shows while it joins with a my-device `ticket` from the empty
+/// directory `dir` (its key is made there now): show it, and let the user confirm on the
+/// inviting device that it shows the same.
+#[uniffi::export]
+pub fn join_confirmation_code(dir: String, ticket: String) -> Res<String> {
+    ac::Node::join_confirmation_code(&PathBuf::from(dir), &ticket)
 }
 
 /// This device's copy of the space without networking, for background jobs with tight memory

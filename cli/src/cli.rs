@@ -105,6 +105,8 @@ pub enum Command {
     /// End the pairing with your partner: their devices stop syncing with yours; both keep
     /// their copies
     EndPairing(EndPairingArgs),
+    /// Confirm (or --decline) a device of yours asking to join through `serve`
+    Confirm(ConfirmArgs),
     /// Export all agreements as a readable document (Markdown) or as JSON
     Export(ExportArgs),
 }
@@ -426,6 +428,15 @@ pub struct CheckinArgs {
     /// The day it was held (YYYY-MM-DD) [default: today]
     #[arg(long, value_name = "DATE", requires = "record")]
     pub on: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfirmArgs {
+    /// The waiting device's id (any unique prefix, as `serve` printed it)
+    pub device: String,
+    /// Refuse it instead
+    #[arg(long)]
+    pub decline: bool,
 }
 
 #[derive(Debug, Args)]

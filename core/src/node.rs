@@ -44,6 +44,8 @@ const JOIN_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_PAIRING_CONNECTIONS: usize = 4;
 /// How long a joining device waits for the whole exchange with the inviting device.
 const JOIN_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long an inviting device waits, by default, for its user to confirm a device of theirs.
+pub const DEFAULT_CONFIRMATION_TIMEOUT: Duration = Duration::from_secs(90);
 /// The longest an invitation ticket may live.
 pub const MAX_TICKET_LIFETIME: chrono::Duration = chrono::Duration::hours(24);
 /// How often the node checks whether the log is due for compaction.
@@ -170,6 +172,18 @@ pub enum NodeEvent {
     DevicePaired {
         /// The new device.
         device: DeviceId,
+    },
+    /// A device asks to join as another device of this partner (a my-device ticket): show
+    /// `code` and ask the user whether it is theirs and shows the same code, then answer with
+    /// [`Node::confirm_pairing`]. Nothing is sent to it before; without an answer within the
+    /// confirmation timeout it is refused.
+    ConfirmPairing {
+        /// The joining device.
+        device: DeviceId,
+        /// The name it gave itself.
+        device_name: String,
+        /// The code it shows, e.g. `123 456`.
+        code: String,
     },
     /// Syncing failed (the document is untouched).
     SyncError {
@@ -309,6 +323,10 @@ pub(crate) struct Inner {
     pub(crate) changes: watch::Sender<u64>,
     sessions: Mutex<HashMap<DeviceId, SessionInfo>>,
     invites: Mutex<HashMap<String, PendingInvite>>,
+    /// Devices of this partner waiting for the user's confirmation, with where to answer.
+    confirmations: Mutex<HashMap<DeviceId, tokio::sync::oneshot::Sender<bool>>>,
+    /// How long a confirmation waits before the device is refused.
+    confirmation_timeout: Mutex<Duration>,
     /// Pairing connections being served now (at most [`MAX_PAIRING_CONNECTIONS`]).
     pairing_connections: std::sync::atomic::AtomicUsize,
     memory: Mutex<NetworkMemory>,
@@ -568,9 +586,21 @@ async fn write_message(send: &mut iroh::endpoint::SendStream, body: &[u8]) -> Re
 }
 
 impl PairProtocol {
-    fn answer(&self, joiner: &DeviceId, request: JoinRequest) -> JoinResponse {
+    async fn answer(&self, joiner: &DeviceId, request: JoinRequest) -> JoinResponse {
         let refused = |message: &str| JoinResponse::Refused {
             message: message.to_owned(),
+        };
+        let give_back = || {
+            // A failed attempt leaves the ticket usable.
+            if let Some(invite) = self
+                .0
+                .invites
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get_mut(&request.secret)
+            {
+                invite.used = false;
+            }
         };
         let role = {
             let mut invites = self.0.invites.lock().unwrap_or_else(|p| p.into_inner());
@@ -589,6 +619,13 @@ impl PairProtocol {
             invite.used = true;
             invite.role
         };
+        // A device of this partner gets the partner secret: the user confirms it first.
+        if role == InviteRole::MyDevice && !self.confirmed(joiner, &request).await {
+            give_back();
+            return refused(
+                "the inviting device did not confirm this device (the codes must match, and someone must confirm there in time)",
+            );
+        }
         let now = Utc::now();
         let result = self.0.with_space(|s| -> Result<JoinResponse> {
             let partner_secret = match role {
@@ -622,18 +659,39 @@ impl PairProtocol {
             }
             Err(e) => {
                 // A failed enrolment (e.g. a name too long) leaves the ticket usable.
-                if let Some(invite) = self
-                    .0
-                    .invites
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .get_mut(&request.secret)
-                {
-                    invite.used = false;
-                }
+                give_back();
                 refused(&e.to_string())
             }
         }
+    }
+
+    /// Asks the user (through [`NodeEvent::ConfirmPairing`]) whether `joiner` is theirs;
+    /// false when declined or not answered in time.
+    async fn confirmed(&self, joiner: &DeviceId, request: &JoinRequest) -> bool {
+        let (answer, decision) = tokio::sync::oneshot::channel();
+        self.0
+            .confirmations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(joiner.clone(), answer);
+        let inviter = self.0.endpoint.id().to_string();
+        self.0.emit(NodeEvent::ConfirmPairing {
+            device: joiner.clone(),
+            device_name: request.device_name.clone(),
+            code: crate::pairing::confirmation_code(&request.secret, &inviter, joiner.as_str()),
+        });
+        let timeout = *self
+            .0
+            .confirmation_timeout
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let confirmed = matches!(tokio::time::timeout(timeout, decision).await, Ok(Ok(true)));
+        self.0
+            .confirmations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(joiner);
+        confirmed
     }
 
     /// Whether an invitation is waiting (not used, not expired): pairing is served only then.
@@ -699,7 +757,7 @@ impl ProtocolHandler for PairProtocol {
                 serde_json::from_slice::<JoinRequest>(&b)
                     .map_err(|e| Error::InvalidRemoteData(e.to_string()))
             }) {
-                Ok(request) => self.answer(&joiner, request),
+                Ok(request) => self.answer(&joiner, request).await,
                 Err(e) => JoinResponse::Refused {
                     message: e.to_string(),
                 },
@@ -930,6 +988,8 @@ impl Node {
             changes,
             sessions: Mutex::new(HashMap::new()),
             invites: Mutex::new(HashMap::new()),
+            confirmations: Mutex::new(HashMap::new()),
+            confirmation_timeout: Mutex::new(DEFAULT_CONFIRMATION_TIMEOUT),
             pairing_connections: std::sync::atomic::AtomicUsize::new(0),
             memory: Mutex::new(memory),
         });
@@ -1364,6 +1424,51 @@ impl Node {
             session.task.abort();
         }
         Ok(())
+    }
+
+    /// Answers a [`NodeEvent::ConfirmPairing`]: `confirm` enrols the device and sends it the
+    /// space and the partner secret; otherwise it is refused (the ticket stays usable until it
+    /// expires). Fails if no device of that id is waiting.
+    pub fn confirm_pairing(&self, device: &DeviceId, confirm: bool) -> Result<()> {
+        let waiting = self
+            .inner
+            .confirmations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(device)
+            .ok_or_else(|| Error::not_found("device waiting for confirmation", device.as_str()))?;
+        waiting
+            .send(confirm)
+            .map_err(|_| Error::NotAllowed("the device stopped waiting".into()))
+    }
+
+    /// The devices waiting for [`Node::confirm_pairing`].
+    pub fn waiting_confirmations(&self) -> Vec<DeviceId> {
+        self.inner
+            .confirmations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// How long a device of this partner waits for confirmation before it is refused
+    /// (default [`DEFAULT_CONFIRMATION_TIMEOUT`]).
+    pub fn set_confirmation_timeout(&self, timeout: Duration) {
+        *self
+            .inner
+            .confirmation_timeout
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = timeout;
+    }
+
+    /// The code this device will show when it joins with `ticket` (a my-device ticket) from
+    /// the empty directory `dir`: its key is made there now if it has none.
+    pub fn join_confirmation_code(dir: &Path, ticket: &str) -> Result<String> {
+        let ticket = Ticket::parse(ticket)?;
+        let identity = crate::identity::DeviceIdentity::load_or_create(dir)?;
+        Ok(ticket.confirmation_code(&identity.device_id()))
     }
 
     /// Ends the pairing with the other partner (see [`Space::end_pairing`]). A session open

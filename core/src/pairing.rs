@@ -49,6 +49,21 @@ impl InviteRole {
     }
 }
 
+/// The short code both devices show while a device of the same partner joins (six digits,
+/// as `123 456`): derived from the ticket's secret and both device ids, so a device that
+/// joined with an intercepted ticket shows another code than the one the owner's device does.
+pub fn confirmation_code(secret: &str, inviter: &str, joiner: &str) -> String {
+    use sha2::Digest;
+    let mut hash = sha2::Sha256::new();
+    for part in ["accord-confirm-v1", secret, inviter, joiner] {
+        hash.update((part.len() as u32).to_be_bytes());
+        hash.update(part.as_bytes());
+    }
+    let digest = hash.finalize();
+    let n = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % 1_000_000;
+    format!("{:03} {:03}", n / 1000, n % 1000)
+}
+
 /// A pairing invitation, printable as compact text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ticket {
@@ -63,6 +78,12 @@ pub struct Ticket {
 }
 
 impl Ticket {
+    /// The confirmation code the device `joiner` shows when it joins with this ticket (see
+    /// [`confirmation_code`]).
+    pub fn confirmation_code(&self, joiner: &crate::ids::DeviceId) -> String {
+        confirmation_code(&self.secret, &self.addr.id.to_string(), joiner.as_str())
+    }
+
     /// The ticket as text (fits a QR code).
     pub fn to_text(&self) -> String {
         let json = serde_json::to_vec(self).unwrap_or_default();

@@ -28,17 +28,31 @@ async fn join(inviter: &Node, role: InviteRole, name: &str) -> (TempDir, Node) {
         .unwrap()
         .to_text();
     let dir = TempDir::new().unwrap();
-    let node = Node::join(
+    let joining = Node::join(
         dir.path(),
         &ticket,
         name,
         "America/New_York",
         "phone",
         NetworkConfig::loopback(),
-    )
-    .await
+    );
+    let node = match role {
+        InviteRole::MyDevice => tokio::join!(joining, answer_next(inviter, true)).0,
+        InviteRole::Partner => joining.await,
+    }
     .unwrap();
     (dir, node)
+}
+
+/// The user of `inviter` answers the next device asking to join as theirs; returns its code.
+async fn answer_next(inviter: &Node, confirm: bool) -> String {
+    let mut events = inviter.subscribe();
+    loop {
+        if let Ok(NodeEvent::ConfirmPairing { device, code, .. }) = events.recv().await {
+            inviter.confirm_pairing(&device, confirm).unwrap();
+            return code;
+        }
+    }
 }
 
 fn heads(node: &Node) -> Vec<String> {
@@ -284,16 +298,16 @@ async fn bad_tickets_are_refused_and_change_nothing() {
         .unwrap();
     device_ticket.role = InviteRole::Partner;
     let dir = TempDir::new().unwrap();
-    let node = Node::join(
+    let device_ticket = device_ticket.to_text();
+    let joining = Node::join(
         dir.path(),
-        &device_ticket.to_text(),
+        &device_ticket,
         "Eve",
         "UTC",
         "",
         NetworkConfig::loopback(),
-    )
-    .await
-    .unwrap();
+    );
+    let node = tokio::join!(joining, answer_next(&alex, true)).0.unwrap();
     assert_eq!(
         node.space(|s| s.info().unwrap().partners.len()),
         1,
@@ -708,9 +722,10 @@ async fn ending_the_pairing_tells_the_connected_partner_then_stops_syncing() {
     assert!(sam
         .space(|s| s.create_agreement(NewAgreement::titled("After"), Utc::now()))
         .is_err());
+    let sam_device = sam.device_id();
+    assert!(!alex.space(|s| s.is_authorized_peer(&sam_device)));
     let before = heads(&alex);
-    let report = sam.sync_now(Duration::from_secs(3)).await.unwrap();
-    assert!(report.converged.is_empty(), "{report:?}");
+    let _ = sam.sync_now(Duration::from_secs(3)).await;
     assert_eq!(heads(&alex), before);
     sam.shutdown().await;
     alex.shutdown().await;
@@ -783,4 +798,65 @@ async fn a_relay_only_node_has_no_direct_path_to_offer_or_take() {
         "{err}"
     );
     hidden.shutdown().await;
+}
+
+/// A tablet joining from `dir` with `ticket`.
+async fn join_with(dir: &TempDir, ticket: &str) -> Result<Node> {
+    Node::join(
+        dir.path(),
+        ticket,
+        "",
+        "UTC",
+        "tablet",
+        NetworkConfig::loopback(),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_of_ones_own_joins_only_once_confirmed_with_the_same_code() {
+    let (_a, alex) = alex_node().await;
+    alex.space(|s| {
+        s.write_position("evenings", "phones away after 21:00", Utc::now())
+            .unwrap()
+    });
+    let ticket = alex
+        .invite(InviteRole::MyDevice, chrono::Duration::minutes(10))
+        .unwrap()
+        .to_text();
+    // Declined: refused, nothing enrolled, nothing sent; the ticket stays usable.
+    let dir = TempDir::new().unwrap();
+    let shown = Node::join_confirmation_code(dir.path(), &ticket).unwrap();
+    assert_eq!(shown.len(), 7, "{shown}");
+    let (joined, asked) = tokio::join!(join_with(&dir, &ticket), answer_next(&alex, false));
+    assert_eq!(asked, shown, "both devices show the same code");
+    let Err(err) = joined else {
+        panic!("joined although declined")
+    };
+    assert!(err.to_string().contains("did not confirm"), "{err}");
+    assert_eq!(alex.space(|s| s.info().unwrap().devices.len()), 1);
+    // Not answered in time: refused the same way.
+    alex.set_confirmation_timeout(Duration::from_millis(300));
+    let dir = TempDir::new().unwrap();
+    let Err(err) = join_with(&dir, &ticket).await else {
+        panic!("joined without a confirmation")
+    };
+    assert!(err.to_string().contains("did not confirm"), "{err}");
+    assert!(alex.waiting_confirmations().is_empty());
+    // Confirmed: the tablet joins with the partner secret (it reads Alex's sealed position).
+    alex.set_confirmation_timeout(Duration::from_secs(30));
+    let dir = TempDir::new().unwrap();
+    let (joined, _) = tokio::join!(join_with(&dir, &ticket), answer_next(&alex, true));
+    let tablet = joined.unwrap();
+    let positions = tablet.space(|s| s.positions(Some("evenings")).unwrap());
+    assert_eq!(
+        positions[0].text.as_deref(),
+        Some("phones away after 21:00")
+    );
+    // A partner's ticket asks no confirmation; answering nobody is an error.
+    assert!(alex
+        .confirm_pairing(&DeviceId("ab".repeat(32)), true)
+        .is_err());
+    tablet.shutdown().await;
+    alex.shutdown().await;
 }

@@ -6,7 +6,7 @@
 //! and answers with what the command would have printed and its exit code.
 
 use super::Ctx;
-use crate::cli::{Cli, InviteArgs, JoinArgs, SyncArgs};
+use crate::cli::{Cli, ConfirmArgs, InviteArgs, JoinArgs, SyncArgs};
 use crate::error::{CliError, CliResult};
 use crate::output::{short, Report};
 use accord_core::{InviteRole, Node, NodeEvent, Ticket};
@@ -131,6 +131,28 @@ pub fn invite(ctx: &Ctx, a: &InviteArgs) -> CliResult<Report> {
                 loop {
                     match events.recv().await {
                         Ok(NodeEvent::DevicePaired { device }) => return Some(device),
+                        Ok(NodeEvent::ConfirmPairing {
+                            device,
+                            device_name,
+                            code,
+                        }) => {
+                            eprint!(
+                                "A device named \"{device_name}\" asks to join as yours. It shows the code {code}.\n\
+                                 Is it yours, and does it show the same code? [y/N] "
+                            );
+                            let answer = tokio::task::spawn_blocking(|| {
+                                let mut line = String::new();
+                                let _ = std::io::stdin().read_line(&mut line);
+                                line
+                            })
+                            .await
+                            .unwrap_or_default();
+                            let yes = matches!(answer.trim().to_lowercase().as_str(), "y" | "yes");
+                            if !yes {
+                                eprintln!("Refused; the ticket stays valid until it expires.");
+                            }
+                            let _ = node.confirm_pairing(&device, yes);
+                        }
                         Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                         Err(_) => return None,
                     }
@@ -154,12 +176,62 @@ pub fn invite(ctx: &Ctx, a: &InviteArgs) -> CliResult<Report> {
     })
 }
 
+/// `accord confirm DEVICE [--decline]`: answers a device of yours asking to join through
+/// `serve`.
+pub fn confirm(ctx: &Ctx, a: &ConfirmArgs) -> CliResult<Report> {
+    let Some(serving) = ctx.node else {
+        return Err(CliError::input(
+            "confirm",
+            "no invitation is being answered here: run `accord serve` (it prints the request), or answer the prompt of `accord invite --role my-device`",
+        ));
+    };
+    let id = accord_core::DeviceId(a.device.trim().to_lowercase());
+    let waiting = serving.node.waiting_confirmations();
+    let matching: Vec<&accord_core::DeviceId> = waiting
+        .iter()
+        .filter(|d| d.as_str().starts_with(id.as_str()))
+        .collect();
+    let device = match matching.as_slice() {
+        [one] => (*one).clone(),
+        [] => {
+            return Err(CliError::input(
+                "device",
+                "no device with that id is waiting for confirmation",
+            ))
+        }
+        _ => {
+            return Err(CliError::input(
+                "device",
+                "matches several waiting devices; give more characters",
+            ))
+        }
+    };
+    serving.node.confirm_pairing(&device, !a.decline)?;
+    Ok(Report::new(
+        serde_json::json!({ "device": device, "confirmed": !a.decline }),
+        if a.decline {
+            format!("Refused device {}.\n", short(device.as_str()))
+        } else {
+            format!(
+                "Confirmed device {}: it joins now.\n",
+                short(device.as_str())
+            )
+        },
+    ))
+}
+
 /// `accord join TICKET --name NAME`.
 pub fn join(ctx: &Ctx, a: &JoinArgs) -> CliResult<Report> {
     let tz = match &a.tz {
         Some(t) => super::parse_tz("--tz", t)?,
         None => super::setup::default_time_zone()?,
     };
+    if Ticket::parse(&a.ticket).is_ok_and(|t| t.role == InviteRole::MyDevice) {
+        let code = Node::join_confirmation_code(&ctx.data, &a.ticket)?;
+        eprintln!(
+            "This device shows the code {code}: confirm on your other device that it shows the same."
+        );
+    }
     let rt = runtime()?;
     let info = rt.block_on(async {
         let node = Node::join(
@@ -323,6 +395,17 @@ fn describe(event: &NodeEvent) -> Option<String> {
         | NodeEvent::DeviceDisconnected { .. }
         | NodeEvent::SyncStatusChanged { .. } => return None,
         NodeEvent::DevicePaired { device } => format!("device {} joined", short(device.as_str())),
+        NodeEvent::ConfirmPairing {
+            device,
+            device_name,
+            code,
+        } => {
+            let id = short(device.as_str());
+            format!(
+                "device {id} (\"{device_name}\") asks to join as yours and shows the code {code}. \
+                 If it is yours and shows that code: accord confirm {id}; if not: accord confirm {id} --decline"
+            )
+        }
         NodeEvent::SyncError { device, message } => match device {
             Some(d) => format!("sync with {} failed: {message}", short(d.as_str())),
             None => format!("sync failed: {message}"),
