@@ -1221,7 +1221,7 @@ enum Step {
 fn step() -> impl proptest::strategy::Strategy<Value = Step> {
     use proptest::prelude::*;
     prop_oneof![
-        3 => (0..3usize, 0..5u8, any::<usize>())
+        3 => (0..3usize, 0..7u8, any::<usize>())
             .prop_map(|(device, kind, pick)| Step::Write { device, kind, pick }),
         2 => (0..3usize, 0..6u8, any::<usize>())
             .prop_map(|(device, kind, pick)| Step::Attack { device, kind, pick }),
@@ -1299,10 +1299,17 @@ fn views(space: &mut Space) -> String {
         .into_iter()
         .map(|c| (c.id, c.what_i_need, c.state))
         .collect();
-    let mut partners = space.info().unwrap().partners;
+    let info = space.info().unwrap();
+    let mut partners = info.partners;
     partners.sort_by(|a, b| a.id.cmp(&b.id));
+    let devices: Vec<_> = info
+        .devices
+        .into_iter()
+        .map(|d| (d.id, d.removed))
+        .collect();
     format!(
-        "{list:?}\n{concerns:?}\n{partners:?}\n{:?}",
+        "{list:?}\n{concerns:?}\n{partners:?}\n{devices:?}\n{:?}\n{:?}",
+        info.ending,
         space.follow_through(None).unwrap()
     )
 }
@@ -1317,9 +1324,10 @@ proptest::proptest! {
         ..proptest::prelude::ProptestConfig::default()
     })]
 
-    /// Honest writes by three devices (two of Alex's, one of Sam's) mixed with attacks by
-    /// modified clients: every replica refuses every attack and changes nothing, honest sync
-    /// never fails, and the replicas end with the same document and the same views.
+    /// Honest writes by three devices (two of Alex's, one of Sam's), removals of Alex's tablet
+    /// and endings of the pairing, mixed with attacks by modified clients: every replica
+    /// refuses every attack and changes nothing, honest sync never fails, and the replicas end
+    /// with the same document and the same views (members, removals and the ending included).
     #[test]
     fn replicas_refuse_every_attack_alike_and_converge(steps in proptest::collection::vec(step(), 1..24)) {
         let (mut alex, mut sam) = couple();
@@ -1338,8 +1346,14 @@ proptest::proptest! {
                         .map(|a| a.id)
                         .collect();
                     let target = ids.get(pick % ids.len().max(1)).cloned();
-                    // Honest writes may be refused (e.g. a conflicted agreement): that is fine.
+                    let tablet = devices[2].space.identity().device_id();
+                    let space = &mut devices[device].space;
+                    // Honest writes may be refused (e.g. a conflicted agreement, a removed
+                    // device): that is fine.
                     let _ = match (kind, target) {
+                        // Alex's tablet removed (by an Alex device), or the pairing ended.
+                        (5, _) => space.remove_device(&tablet, at),
+                        (6, _) => space.end_pairing(at).map(|_| ()),
                         (0, _) | (_, None) => space
                             .create_agreement(NewAgreement::titled(format!("A{n}")), at)
                             .map(|_| ()),
