@@ -724,14 +724,7 @@ impl Document {
             if actor == &me {
                 // Signed with this device's own key (a checkpoint naming the change itself):
                 // another copy of this device exists (a restored backup, a migrated phone).
-                let facts = [(
-                    change.hash().0,
-                    ChangeFacts {
-                        device: DeviceId(me.to_hex_string()),
-                        seq: change.seq(),
-                        max_op: change.max_op(),
-                    },
-                )];
+                let facts = [facts_of(change)];
                 let signed = coverage(&facts);
                 if signed
                     .in_batch
@@ -807,17 +800,7 @@ impl Document {
             }
         }
         // Authorship: each change within what its device signed.
-        let facts: Vec<([u8; 32], ChangeFacts)> = new
-            .iter()
-            .map(|c| {
-                let facts = ChangeFacts {
-                    device: DeviceId(c.actor_id().to_hex_string()),
-                    seq: c.seq(),
-                    max_op: c.max_op(),
-                };
-                (c.hash().0, facts)
-            })
-            .collect();
+        let facts: Vec<([u8; 32], ChangeFacts)> = new.iter().map(|c| facts_of(c)).collect();
         let covered = coverage(&facts);
         for (_, f) in &facts {
             if !covered.covers(&f.device, f.seq) {
@@ -1213,17 +1196,7 @@ impl Document {
             [one] if Some(one.actor_id().to_hex_string()) == founder && one.seq() == 1 => {}
             _ => return refuse("does not start with one founding change by its founder".into()),
         }
-        let facts: Vec<([u8; 32], ChangeFacts)> = changes
-            .iter()
-            .map(|c| {
-                let facts = ChangeFacts {
-                    device: DeviceId(c.actor_id().to_hex_string()),
-                    seq: c.seq(),
-                    max_op: c.max_op(),
-                };
-                (c.hash().0, facts)
-            })
-            .collect();
+        let facts: Vec<([u8; 32], ChangeFacts)> = changes.iter().map(facts_of).collect();
         let covered = coverage(&facts);
         if let Some((_, f)) = facts
             .iter()
@@ -1732,6 +1705,16 @@ impl Document {
             .ok_or_else(|| Error::InvalidRemoteData("the forged change was not made".into()))?;
         Ok(change.raw_bytes().to_vec())
     }
+}
+
+/// A change's hash with its device, sequence number and last op counter.
+fn facts_of(change: &Change) -> ([u8; 32], ChangeFacts) {
+    let facts = ChangeFacts {
+        device: DeviceId(change.actor_id().to_hex_string()),
+        seq: change.seq(),
+        max_op: change.max_op(),
+    };
+    (change.hash().0, facts)
 }
 
 /// `changes` in the order the engine applies them: each after those of the batch it follows
