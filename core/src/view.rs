@@ -91,12 +91,10 @@ impl TrustContext {
     }
 }
 
-/// When a device counts: from its enrolment until, if it was removed, the last of its
-/// operations the removal (or the ending) had seen.
+/// When a device counts: from its enrolment (its changes follow it, or they are refused)
+/// until, if it was removed, the last of its operations the removal (or the ending) had seen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct DeviceState {
-    /// Op counter of its enrolment.
-    enrolled_at: u64,
     /// If removed: the highest op counter of its changes that count.
     valid_through: Option<u64>,
 }
@@ -360,13 +358,9 @@ pub(crate) fn read_members(
                             .as_ref()
                             .filter(|(p, _)| *p == partner)
                             .map(|(_, seen)| seen.get(&device.0).copied().unwrap_or(0));
-                        members.states.insert(
-                            device.clone(),
-                            DeviceState {
-                                enrolled_at: counter,
-                                valid_through,
-                            },
-                        );
+                        members
+                            .states
+                            .insert(device.clone(), DeviceState { valid_through });
                         members.devices.insert(
                             device.clone(),
                             Device {
