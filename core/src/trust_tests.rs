@@ -53,6 +53,29 @@ fn partner_names(space: &mut Space) -> Vec<String> {
     partners.into_iter().map(|p| p.name).collect()
 }
 
+/// A modified client's enrolment of `device` for `partner` with `role`, signed by `by`.
+fn enrol_as(
+    tx: &mut crate::document::Tx<'_, '_>,
+    device: &str,
+    partner: &str,
+    role: &str,
+    by: &DeviceId,
+) -> Result<()> {
+    tx.insert_map(
+        &["devices"],
+        device,
+        vec![
+            ("partner", Val::Str(partner.into())),
+            ("name", Val::Str("a device".into())),
+            ("role", Val::Str(role.into())),
+            ("seq", Val::Int(500)),
+            ("enrolled_by", Val::Str(by.0.clone())),
+            ("at", Val::Int(0)),
+        ],
+        &["removals"],
+    )
+}
+
 /// `key` bound to the device with actor bytes `actor` (as that device's own keys are).
 fn bound(key: &str, actor: &[u8]) -> String {
     format!("{key}{}", hex::encode(actor))
@@ -217,21 +240,7 @@ fn a_device_enrolled_by_the_wrong_partner_is_not_valid() {
         .device_id();
     // Sam's client enrols a device as Alex's.
     sam.space
-        .raw_change(|tx| {
-            tx.insert_map(
-                &["devices"],
-                rogue.as_str(),
-                vec![
-                    ("partner", Val::Str(alex_partner.0.clone())),
-                    ("name", Val::Str("rogue".into())),
-                    ("role", Val::Str("device".into())),
-                    ("seq", Val::Int(500)),
-                    ("enrolled_by", Val::Str(sam_device.0.clone())),
-                    ("at", Val::Int(0)),
-                ],
-                &["removals"],
-            )
-        })
+        .raw_change(|tx| enrol_as(tx, &rogue.0, &alex_partner.0, "device", &sam_device))
         .unwrap();
     // ... and a third partner.
     let dir2 = TempDir::new().unwrap();
@@ -250,19 +259,7 @@ fn a_device_enrolled_by_the_wrong_partner_is_not_valid() {
                 ],
                 &[],
             )?;
-            tx.insert_map(
-                &["devices"],
-                third.as_str(),
-                vec![
-                    ("partner", Val::Str("kim".into())),
-                    ("name", Val::Str("kim".into())),
-                    ("role", Val::Str("partner".into())),
-                    ("seq", Val::Int(502)),
-                    ("enrolled_by", Val::Str(sam_device.0.clone())),
-                    ("at", Val::Int(0)),
-                ],
-                &["removals"],
-            )
+            enrol_as(tx, &third.0, "kim", "partner", &sam_device)
         })
         .unwrap();
     sync(&mut alex.space, &mut sam.space);
@@ -370,21 +367,7 @@ fn a_partner_cannot_enrol_a_device_in_the_others_name() {
         let (device, partner) = (stranger.0.clone(), alex_partner.0.clone());
         let sam_device = sam.space.info().unwrap().my_device;
         sam.space
-            .raw_change(|tx| {
-                tx.insert_map(
-                    &["devices"],
-                    &device,
-                    vec![
-                        ("partner", Val::Str(partner.clone())),
-                        ("name", Val::Str("Alex's new phone".into())),
-                        ("role", Val::Str(role.into())),
-                        ("seq", Val::Int(50)),
-                        ("enrolled_by", Val::Str(sam_device.0.clone())),
-                        ("at", Val::Int(0)),
-                    ],
-                    &["removals"],
-                )
-            })
+            .raw_change(|tx| enrol_as(tx, &device, &partner, role, &sam_device))
             .unwrap();
         sync(&mut alex.space, &mut sam.space);
         for space in [&mut alex.space, &mut sam.space] {
