@@ -903,40 +903,28 @@ fn a_partner_cannot_rewrite_the_others_profile_concern_or_authorship() {
     let (mut alex, mut sam, id, concern) = alexs_agreement_and_concern();
     let alex_partner = alex.space.info().unwrap().me;
     let sam_partner = sam.space.info().unwrap().me;
-    let sam_actor = sam.space.identity().actor_bytes();
-    let by_sam = |sam: &Dev, f: &dyn Fn(&mut crate::document::Tx<'_, '_>) -> Result<()>| {
-        sam.space
-            .doc()
-            .forge_change(&sam_actor, |tx| f(tx))
-            .unwrap()
-    };
     let refused = [
-        by_sam(&sam, &|tx| {
-            tx.put(&["partners", alex_partner.as_str()], "name", "x")
-        }),
-        by_sam(&sam, &|tx| {
+        sam.space
+            .forged(|tx| tx.put(&["partners", alex_partner.as_str()], "name", "x")),
+        sam.space.forged(|tx| {
             tx.put(
                 &["partners", alex_partner.as_str()],
                 "time_zone",
                 "Pacific/Kiritimati",
             )
         }),
-        by_sam(&sam, &|tx| {
+        sam.space.forged(|tx| {
             tx.put(
                 &["agreements", id.as_str()],
                 "created_by",
                 sam_partner.as_str(),
             )
         }),
-        by_sam(&sam, &|tx| {
-            tx.put(&["concerns", concern.as_str()], "how_i_felt", "")
-        }),
+        sam.space
+            .forged(|tx| tx.put(&["concerns", concern.as_str()], "how_i_felt", "")),
     ];
     for change in refused {
-        let err = alex
-            .space
-            .apply_changes(&sam.space.signed(change))
-            .unwrap_err();
+        let err = alex.space.apply_changes(&change).unwrap_err();
         assert!(err.to_string().contains("may not write"), "{err}");
     }
     let me = alex.space.partner().unwrap();
@@ -954,39 +942,28 @@ fn a_partner_cannot_rewrite_the_others_profile_concern_or_authorship() {
     sync(&mut sam.space, &mut alex.space);
     let names = partner_names(&mut alex.space);
     assert!(names.contains(&"Samuel".to_owned()), "{names:?}");
-    let reworded = by_sam(&sam, &|tx| {
+    let reworded = sam.space.forged(|tx| {
         tx.put(
             &["agreements", id.as_str()],
             "title",
             "Call if over 30 min late",
         )
     });
-    assert!(alex
-        .space
-        .apply_changes(&sam.space.signed(reworded))
-        .unwrap());
+    assert!(alex.space.apply_changes(&reworded).unwrap());
 }
 
 #[test]
 fn a_change_with_more_operations_than_any_write_makes_is_refused() {
     let (mut alex, mut sam) = couple();
-    let sam_actor = sam.space.identity().actor_bytes();
     let sam_partner = sam.space.info().unwrap().me;
-    let flood = sam
-        .space
-        .doc()
-        .forge_change(&sam_actor, |tx| {
-            for i in 0..6_000 {
-                tx.put(&["partners", sam_partner.as_str()], &format!("k{i}"), "v")?;
-            }
-            Ok(())
-        })
-        .unwrap();
+    let flood = sam.space.forged(|tx| {
+        for i in 0..6_000 {
+            tx.put(&["partners", sam_partner.as_str()], &format!("k{i}"), "v")?;
+        }
+        Ok(())
+    });
     let before = alex.space.heads().unwrap();
-    let err = alex
-        .space
-        .apply_changes(&sam.space.signed(flood))
-        .unwrap_err();
+    let err = alex.space.apply_changes(&flood).unwrap_err();
     assert!(err.to_string().contains("too large"), "{err}");
     assert_eq!(alex.space.heads().unwrap(), before, "nothing was applied");
 }
@@ -1057,19 +1034,11 @@ fn a_record_is_never_rewritten_not_even_by_its_author() {
         .unwrap();
     sync(&mut sam.space, &mut alex.space);
     let key = sam.space.doc().records_keys(&["log"]).pop().unwrap();
-    let sam_actor = sam.space.identity().actor_bytes();
     // Sam's client turns the "missed" entry into a "kept" one after Alex saw it.
     let rewrite = sam
         .space
-        .doc()
-        .forge_change(&sam_actor, |tx| {
-            tx.insert_record(&["log"], &key, vec![("kind", Val::Str("kept".into()))])
-        })
-        .unwrap();
-    let err = alex
-        .space
-        .apply_changes(&sam.space.signed(rewrite))
-        .unwrap_err();
+        .forged(|tx| tx.insert_record(&["log"], &key, vec![("kind", Val::Str("kept".into()))]));
+    let err = alex.space.apply_changes(&rewrite).unwrap_err();
     assert!(
         err.to_string().contains("replaces what was written"),
         "{err}"
@@ -1116,29 +1085,14 @@ fn settling_a_conflict_on_either_candidate_reaches_the_other_partner() {
         }
         // Removing a register's value is not a way to erase what only the other may write.
         let alex_partner = alex.space.info().unwrap().me;
-        let sam_actor = sam.space.identity().actor_bytes();
         let erase_name = sam
             .space
-            .doc()
-            .forge_change(&sam_actor, |tx| {
-                tx.delete(&["partners", alex_partner.as_str()], "name")
-            })
-            .unwrap();
-        assert!(alex
-            .space
-            .apply_changes(&sam.space.signed(erase_name))
-            .is_err());
+            .forged(|tx| tx.delete(&["partners", alex_partner.as_str()], "name"));
+        assert!(alex.space.apply_changes(&erase_name).is_err());
         let erase_author = sam
             .space
-            .doc()
-            .forge_change(&sam_actor, |tx| {
-                tx.delete(&["agreements", id.as_str()], "created_by")
-            })
-            .unwrap();
-        assert!(alex
-            .space
-            .apply_changes(&sam.space.signed(erase_author))
-            .is_err());
+            .forged(|tx| tx.delete(&["agreements", id.as_str()], "created_by"));
+        assert!(alex.space.apply_changes(&erase_author).is_err());
     }
 }
 

@@ -458,6 +458,19 @@ impl Space {
         self.signed_as(&self.identity, change)
     }
 
+    /// A change a modified client of this device builds with `f` (not stored here), with this
+    /// device's checkpoint of it: what that client would send.
+    pub(crate) fn forged(
+        &self,
+        f: impl FnOnce(&mut crate::document::Tx<'_, '_>) -> Result<()>,
+    ) -> Vec<Vec<u8>> {
+        let change = self
+            .doc()
+            .forge_change(&self.identity.actor_bytes(), f)
+            .expect("the forged write changes something");
+        self.signed(change)
+    }
+
     /// `change` with a checkpoint of it signed by `identity` for this space.
     pub(crate) fn signed_as(&self, identity: &DeviceIdentity, change: Vec<u8>) -> Vec<Vec<u8>> {
         let hash = automerge::Change::from_bytes(change.clone())
