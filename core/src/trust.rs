@@ -147,6 +147,11 @@ struct CheckpointState {
     pending: Vec<Checkpoint>,
     /// A record was refused only because no checkpoint covered it yet.
     uncovered_seen: bool,
+    /// Per device, the highest sequence number a waiting checkpoint was verified for against
+    /// its change in an earlier batch (that change waits for ones it follows, which may come
+    /// in later batches without a checkpoint of their own). Views still count a record only
+    /// once a verified checkpoint's change is in the document.
+    signed_ahead: BTreeMap<DeviceId, u64>,
 }
 
 /// Most checkpoints kept waiting for their change (garbage from a peer cannot grow it).
@@ -279,7 +284,7 @@ impl Checkpoints {
         space_id: &str,
         batch: &[([u8; 32], ChangeFacts)],
     ) -> crate::document::Signed {
-        let state = self.lock();
+        let mut state = self.lock();
         let mut signed = crate::document::Signed {
             verified: state
                 .covered
@@ -288,6 +293,7 @@ impl Checkpoints {
                 .collect(),
             in_batch: BTreeMap::new(),
         };
+        let mut ahead = Vec::new();
         for c in &state.pending {
             let Some((_, f)) = batch.iter().find(|(hash, _)| *hash == c.hash) else {
                 continue;
@@ -295,6 +301,23 @@ impl Checkpoints {
             if verify(&f.device, &Checkpoint::message(space_id, &c.hash), &c.sig) {
                 let seq = signed.in_batch.entry(f.device.clone()).or_insert(0);
                 *seq = (*seq).max(f.seq);
+                ahead.push((f.device.clone(), f.seq));
+            }
+        }
+        for (device, seq) in ahead {
+            let max = state.signed_ahead.entry(device).or_insert(0);
+            *max = (*max).max(seq);
+        }
+        // Changes that come after the one a waiting checkpoint signed (see `signed_ahead`).
+        let own_batch: std::collections::BTreeSet<&DeviceId> =
+            batch.iter().map(|(_, f)| &f.device).collect();
+        for (device, &seq) in &state.signed_ahead {
+            if own_batch.contains(device) && !signed.in_batch.contains_key(device) {
+                signed
+                    .verified
+                    .entry(device.clone())
+                    .and_modify(|s| *s = (*s).max(seq))
+                    .or_insert(seq);
             }
         }
         signed

@@ -1860,3 +1860,31 @@ fn a_restored_copy_of_a_device_is_detected_and_stops_instead_of_freezing_sync() 
     assert!(matches!(err, Error::InvalidRemoteData(_)), "{err}");
     assert!(tablet.space.info().unwrap().read_only.is_none());
 }
+
+#[test]
+fn changes_that_arrive_before_the_ones_they_follow_keep_their_checkpoint() {
+    let (mut alex, mut sam) = couple();
+    let id = sam
+        .space
+        .create_agreement(NewAgreement::titled("Out of order"), t(3))
+        .unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    let heads = alex.space.heads().unwrap();
+    for minute in 4..7 {
+        sam.space
+            .log_follow_through(&id, LogKind::Kept, "", t(minute))
+            .unwrap();
+    }
+    let items = sam.space.changes_since(&heads).unwrap();
+    let (changes, checkpoints): (Vec<_>, Vec<_>) =
+        items.into_iter().partition(|i| !i.starts_with(b"ACKP"));
+    assert_eq!(changes.len(), 3);
+    // The newest change comes first, with Sam's checkpoint of it: it waits for the others ...
+    let mut first = vec![changes[2].clone()];
+    first.extend(checkpoints);
+    assert!(!alex.space.apply_changes(&first).unwrap());
+    // ... which come later without a checkpoint of their own (it was sent already).
+    assert!(alex.space.apply_changes(&changes[..2]).unwrap());
+    assert_eq!(alex.space.follow_through(Some(&id)).unwrap().len(), 3);
+    assert_eq!(alex.space.heads().unwrap(), sam.space.heads().unwrap());
+}
