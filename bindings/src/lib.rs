@@ -219,6 +219,13 @@ impl AccordSpace {
             .map_err(|e| Error::NotAllowed(format!("the export could not be written: {e}")))
     }
 
+    /// Sets up (or replaces) this partner's recovery secret and returns it as text, to show
+    /// once (write it down or print it as a QR code): with it, a partner who lost every
+    /// device comes back as themselves (`AccordNode.joinRecovered`). It is kept nowhere.
+    pub fn set_up_recovery(&self) -> Res<String> {
+        self.with(|s| Ok(s.set_up_recovery(now())?.to_text()))
+    }
+
     /// Writes (or rewrites) this partner's sealed position on `topic`; the partner reads it
     /// only once both positions are ready.
     pub fn write_position(&self, topic: String, text: String) -> Res<()> {
@@ -476,6 +483,32 @@ impl AccordNode {
         .await
     }
 
+    /// Comes back as the partner whose `recovery_secret` this is, after losing every device:
+    /// joins with a returning-partner `ticket` from the other partner's device into the
+    /// empty directory `dir`. The other device checks the proof before sending anything; this
+    /// partner's earlier devices become void.
+    #[uniffi::constructor]
+    pub async fn join_recovered(
+        dir: String,
+        ticket: String,
+        recovery_secret: String,
+        device_name: String,
+        network: NetworkMode,
+    ) -> Res<Arc<Self>> {
+        on_runtime(async move {
+            let node = ac::Node::join_recovered(
+                &PathBuf::from(dir),
+                &ticket,
+                &recovery_secret,
+                &device_name,
+                network.into(),
+            )
+            .await?;
+            Ok(AccordNode::wrap(node))
+        })
+        .await
+    }
+
     /// The space's domain calls, through this node.
     pub fn space(&self) -> Arc<AccordSpace> {
         Arc::new(AccordSpace {
@@ -504,7 +537,7 @@ impl AccordNode {
     }
 
     /// Answers `NodeEvent.ConfirmPairing`: `confirm` enrols the device of this partner (it
-    /// gets the space and the partner secret), otherwise it is refused.
+    /// gets the space, with this partner's keyring sealed to it), otherwise it is refused.
     pub fn confirm_pairing(&self, device: DeviceId, confirm: bool) -> Res<()> {
         let node = self.node()?;
         node.confirm_pairing(&device, confirm)

@@ -107,6 +107,8 @@ pub enum Command {
     EndPairing(EndPairingArgs),
     /// Confirm (or --decline) a device of yours asking to join through `serve`
     Confirm(ConfirmArgs),
+    /// Set up a new recovery secret (shown once: write it down). `init` and `join` set one up
+    Recovery(RecoveryArgs),
     /// Export all agreements as a readable document (Markdown) or as JSON
     Export(ExportArgs),
 }
@@ -447,6 +449,13 @@ pub struct EndPairingArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RecoveryArgs {
+    /// Replace the one you have (it stops working)
+    #[arg(long)]
+    pub replace: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct UnpairArgs {
     /// Device id (any unique prefix; `accord status` lists them)
     pub device: String,
@@ -484,7 +493,8 @@ mod tests {
 
 #[derive(Debug, Args)]
 pub struct InviteArgs {
-    /// Who may join: partner (while you are alone) or my-device
+    /// Who may join: partner (while you are alone), my-device, or returning-partner (your
+    /// partner's new device after they lost every device; they need their recovery secret)
     #[arg(long, default_value = "partner")]
     pub role: String,
     /// How long the ticket works, e.g. 10m
@@ -496,8 +506,8 @@ pub struct InviteArgs {
 pub struct JoinArgs {
     /// The ticket text
     pub ticket: String,
-    /// Your display name (ignored when joining as another device of the inviting partner)
-    #[arg(long)]
+    /// Your display name (when joining as the inviting device's partner)
+    #[arg(long, default_value = "")]
     pub name: String,
     /// Your IANA time zone [default: the TZ environment variable, else UTC]
     #[arg(long, value_name = "ZONE")]
@@ -505,6 +515,10 @@ pub struct JoinArgs {
     /// A name for this device
     #[arg(long, default_value = "")]
     pub device_name: String,
+    /// Come back as yourself after losing every device: reads your recovery secret from
+    /// the first line of standard input (needs a returning-partner ticket)
+    #[arg(long)]
+    pub recover: bool,
 }
 
 #[derive(Debug, Args)]

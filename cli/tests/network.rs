@@ -217,3 +217,84 @@ fn a_silent_or_flooding_socket_client_does_not_hold_serve() {
     assert!(started.elapsed() < Duration::from_secs(30));
     assert_eq!(titles(&alex), vec!["Through serve".to_owned()]);
 }
+
+/// `accord join TICKET --recover` on `device`, typing `secret` on standard input.
+fn join_recovering(device: &Device, ticket: &str, secret: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(["--data", device.dir().to_str().unwrap()])
+        .args(["--json", "--network", "local", "join", ticket, "--recover"])
+        .env("HOME", device.tmp.path().join("home"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start join");
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{secret}").unwrap();
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_returning_partner_invitation_lets_in_only_the_holder_of_the_recovery_secret() {
+    let alex = Device::empty();
+    let created = alex.json(&["init", "--name", "Alex", "--tz", "Europe/Berlin"]);
+    let alex_secret = created["recovery_secret"].as_str().unwrap().to_owned();
+    let alex_id = alex.json(&["status"])["me"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    alex.add("Phones away at dinner", &[]);
+    let sam = Device::empty();
+    let sam_secret = {
+        let _serving = serve(&alex);
+        let ticket = alex.json(&["invite", "--role", "partner"])["ticket"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let joined = sam.json(&["--network", "local", "join", &ticket, "--name", "Sam"]);
+        joined["recovery_secret"].as_str().unwrap().to_owned()
+    };
+    assert_ne!(sam_secret, alex_secret);
+    let _serving = serve(&sam);
+    let invite = || {
+        sam.json(&["invite", "--role", "returning-partner"])["ticket"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // The takeover of the old "returning partner" role: a fresh directory joining with
+    // Sam's ticket and no secret, or with Sam's own secret, never becomes Alex.
+    let ticket = invite();
+    let fresh = Device::empty();
+    let (_, message) = fresh.fail_json(&["--network", "local", "join", &ticket, "--name", "Alex"]);
+    assert!(message.contains("recovery secret"), "{message}");
+    let out = join_recovering(&fresh, &ticket, &sam_secret);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("your own recovery secret"), "{stderr}");
+    assert!(!stderr.contains("not allowed: not allowed"), "{stderr}");
+    assert!(!fresh.dir().join("snapshot.bin").exists());
+    // Alex lost every device: with Alex's secret, a new one is Alex, and the old one is void.
+    let ticket = invite();
+    let back = Device::empty();
+    let out = join_recovering(
+        &back,
+        &ticket,
+        &format!("  {}  ", alex_secret.to_lowercase()),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let joined: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(joined["space"]["me"], alex_id.as_str(), "{joined}");
+    let status = back.json(&["status"]);
+    assert_eq!(status["me"]["name"], "Alex");
+    assert_eq!(titles(&back), ["Phones away at dinner"]);
+    let old_device = created["space"]["my_device"].as_str().unwrap();
+    let devices = status["devices"].as_array().unwrap();
+    let old = devices.iter().find(|d| d["id"] == old_device).unwrap();
+    assert_eq!(old["removed"], true, "{status}");
+}

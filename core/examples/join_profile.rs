@@ -27,9 +27,8 @@ fn main() {
         let t = Instant::now();
         let doc = alex.export_document().unwrap();
         let t_export = t.elapsed();
-        let secret = alex.partner_secret();
         let t = Instant::now();
-        let mut s = Space::join_with_secret(&tab, &doc, secret).unwrap();
+        let mut s = Space::join(&tab, &doc).unwrap();
         let t_join = t.elapsed();
         let t = Instant::now();
         s.list(&ListFilter::default()).unwrap();

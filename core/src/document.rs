@@ -10,7 +10,8 @@
 //!                        next_review, revision (registers), created_by, created_at, seq,
 //!                        acceptances/{rec}, retirements/{rec}, renegotiations/{rec}}
 //!       log/{rec}, concerns/{id}/{..., events/{rec}}, checkins/{rec}, positions/{rec},
-//!       rules/{id}, marks/{rec}, settings/checkin
+//!       rules/{id}, marks/{rec}, settings/checkin, endings/{rec}, recovery/{rec},
+//!       keyrings/{rec}
 //! ```
 //! Entities (partners, devices, agreements, concerns, rules, settings) are maps. Immutable
 //! records (`{rec}`: acceptances, log entries, check-ins, ...) are one packed bytes value each
@@ -36,10 +37,10 @@ const MAX_OP_COUNTER: u64 = 1 << 24;
 const MAX_RECORD_DEPTH: usize = 8;
 
 /// The schema version this build writes and fully understands.
-pub const SCHEMA_VERSION: u64 = 3;
+pub const SCHEMA_VERSION: u64 = 4;
 
 /// The containers created with the space (never concurrently, so they never conflict).
-pub(crate) const TOP_LEVEL_MAPS: [&str; 11] = [
+pub(crate) const TOP_LEVEL_MAPS: [&str; 13] = [
     "partners",
     "devices",
     "agreements",
@@ -51,6 +52,8 @@ pub(crate) const TOP_LEVEL_MAPS: [&str; 11] = [
     "settings",
     "positions",
     "endings",
+    "recovery",
+    "keyrings",
 ];
 
 /// Top-level maps whose entities have registers either partner may edit over the other's

@@ -19,10 +19,12 @@ pub mod ffi;
 pub mod followthrough;
 pub mod identity;
 pub mod ids;
+mod keyring;
 pub mod node;
 pub mod pairing;
 pub mod position;
 pub mod protocol_version;
+pub mod recovery;
 pub mod reminders;
 pub mod space;
 pub mod storage;
@@ -49,6 +51,7 @@ pub use node::{
 };
 pub use pairing::{InviteRole, Ticket};
 pub use position::{Position, PositionState};
+pub use recovery::RecoverySecret;
 pub use space::{
     CreateSpace, HistoryEntry, ListFilter, LoadMode, OpenReport, PeerSyncState, ReplayReport,
     Space, SpaceEvent, SpaceInfo, SCHEMA_VERSION,
@@ -59,6 +62,8 @@ pub use view::{Device, Ending, Partner, Problem};
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();
 
+#[cfg(test)]
+mod recovery_tests;
 #[cfg(test)]
 mod schema_tests;
 #[cfg(test)]

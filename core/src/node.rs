@@ -619,7 +619,14 @@ impl PairProtocol {
             invite.used = true;
             invite.role
         };
-        // A device of this partner gets the partner secret: the user confirms it first.
+        if (role == InviteRole::ReturningPartner) != request.recovery.is_some() {
+            give_back();
+            return refused(match role {
+                InviteRole::ReturningPartner => "this invitation is for a partner coming back after losing every device: join with your recovery secret",
+                _ => "a recovery secret is used only with a returning-partner invitation: ask your partner for one",
+            });
+        }
+        // A device of this partner gets the partner's keyring: the user confirms it first.
         if role == InviteRole::MyDevice && !self.confirmed(joiner, &request).await {
             give_back();
             return refused(
@@ -628,8 +635,8 @@ impl PairProtocol {
         }
         let now = Utc::now();
         let result = self.0.with_space(|s| -> Result<JoinResponse> {
-            let partner_secret = match role {
-                InviteRole::Partner => {
+            match (role, &request.recovery) {
+                (InviteRole::Partner, _) => {
                     s.add_partner(
                         &request.partner_name,
                         &request.time_zone,
@@ -637,16 +644,23 @@ impl PairProtocol {
                         &request.device_name,
                         now,
                     )?;
-                    None
                 }
-                InviteRole::MyDevice => {
-                    s.add_device(joiner, &request.device_name, now)?;
-                    s.partner_secret()
+                (InviteRole::MyDevice, _) => s.add_device(joiner, &request.device_name, now)?,
+                (InviteRole::ReturningPartner, Some(claim)) => {
+                    s.add_recovered_device(
+                        joiner,
+                        &request.device_name,
+                        &claim.key,
+                        &claim.proof,
+                        now,
+                    )?;
                 }
-            };
+                (InviteRole::ReturningPartner, None) => {
+                    return Err(Error::NotAllowed("no recovery proof was sent".into()))
+                }
+            }
             Ok(JoinResponse::Accepted {
                 document: s.export_document()?,
-                partner_secret,
             })
         });
         match result {
@@ -660,7 +674,10 @@ impl PairProtocol {
             Err(e) => {
                 // A failed enrolment (e.g. a name too long) leaves the ticket usable.
                 give_back();
-                refused(&e.to_string())
+                match e {
+                    Error::NotAllowed(message) => refused(&message),
+                    other => refused(&other.to_string()),
+                }
             }
         }
     }
@@ -1021,7 +1038,58 @@ impl Node {
         device_name: &str,
         config: NetworkConfig,
     ) -> Result<Node> {
+        Self::join_with(
+            dir,
+            ticket,
+            partner_name,
+            time_zone,
+            device_name,
+            None,
+            config,
+        )
+        .await
+    }
+
+    /// Comes back as the partner whose recovery secret `recovery` is, after losing every
+    /// device, with a returning-partner ticket from the other partner's device. `dir` must
+    /// hold no space. The other partner's device checks the proof before it sends anything;
+    /// this partner's earlier devices become void. Needs a tokio runtime.
+    pub async fn join_recovered(
+        dir: &Path,
+        ticket: &str,
+        recovery: &str,
+        device_name: &str,
+        config: NetworkConfig,
+    ) -> Result<Node> {
+        let recovery = crate::recovery::RecoverySecret::parse(recovery)?;
+        Self::join_with(dir, ticket, "", "UTC", device_name, Some(&recovery), config).await
+    }
+
+    async fn join_with(
+        dir: &Path,
+        ticket: &str,
+        partner_name: &str,
+        time_zone: &str,
+        device_name: &str,
+        recovery: Option<&crate::recovery::RecoverySecret>,
+        config: NetworkConfig,
+    ) -> Result<Node> {
         let ticket = Ticket::parse(ticket)?;
+        match (ticket.role, recovery) {
+            (InviteRole::ReturningPartner, None) => {
+                return Err(Error::invalid(
+                    "ticket",
+                    "this invitation is for a partner coming back after losing every device: join with your recovery secret",
+                ))
+            }
+            (InviteRole::Partner | InviteRole::MyDevice, Some(_)) => {
+                return Err(Error::invalid(
+                    "ticket",
+                    "a recovery secret is used only with a returning-partner invitation: ask your partner for one",
+                ))
+            }
+            _ => {}
+        }
         if Storage::exists(dir) {
             return Err(Error::NotAllowed(format!(
                 "{} already holds a space: a device can join only while it is empty (use another --data directory)",
@@ -1052,6 +1120,10 @@ impl Node {
                 partner_name: partner_name.to_owned(),
                 time_zone: time_zone.to_owned(),
                 device_name: device_name.to_owned(),
+                recovery: recovery.map(|r| crate::pairing::RecoveryClaim {
+                    key: r.public().sign,
+                    proof: r.proof(&identity.device_id()),
+                }),
             };
             write_message(&mut send, &serde_json::to_vec(&request).unwrap_or_default()).await?;
             let _ = send.finish();
@@ -1079,11 +1151,11 @@ impl Node {
             }
         };
         match response {
-            JoinResponse::Accepted {
-                document,
-                partner_secret,
-            } => {
-                let space = Space::join_with_secret(dir, &document, partner_secret)?;
+            JoinResponse::Accepted { document } => {
+                let space = match recovery {
+                    Some(recovery) => Space::join_recovered(dir, &document, recovery)?,
+                    None => Space::join(dir, &document)?,
+                };
                 let node = Self::assemble(dir, space, endpoint, memory);
                 *node.join_traffic.lock().unwrap_or_else(|p| p.into_inner()) = Some(traffic);
                 let inviter = endpoint_device(ticket.addr.id);
@@ -1099,7 +1171,7 @@ impl Node {
     }
 
     /// For a node made by [`Node::join`]: the bytes of the inviting device's answer (the
-    /// document and, for another device of the same partner, the partner secret).
+    /// document).
     pub fn join_bytes_received(&self) -> Option<u64> {
         self.join_traffic
             .lock()
@@ -1193,6 +1265,17 @@ impl Node {
             let info = s.info()?;
             match role {
                 InviteRole::Partner if info.partners.len() >= 2 => Err(Error::ThirdPartner),
+                InviteRole::ReturningPartner => match info.partners.iter().find(|p| p.id != info.me) {
+                    None => Err(Error::NotAllowed("your partner has not joined yet: invite them as partner".into())),
+                    Some(_) if info.ending.is_some() => Err(Error::NotAllowed(
+                        "the pairing ended: no one comes back into this space (a new relationship is a new space)".into(),
+                    )),
+                    Some(p) if !p.has_recovery => Err(Error::NotAllowed(format!(
+                        "{} has not set up a recovery secret, so they cannot come back as the same partner",
+                        p.name
+                    ))),
+                    Some(_) => Ok(()),
+                },
                 _ => Ok(()),
             }
         })?;
@@ -1426,8 +1509,8 @@ impl Node {
         Ok(())
     }
 
-    /// Answers a [`NodeEvent::ConfirmPairing`]: `confirm` enrols the device and sends it the
-    /// space and the partner secret; otherwise it is refused (the ticket stays usable until it
+    /// Answers a [`NodeEvent::ConfirmPairing`]: `confirm` enrols the device, reseals this
+    /// partner's keyring to it and sends it the space; otherwise it is refused (the ticket stays usable until it
     /// expires). Fails if no device of that id is waiting.
     pub fn confirm_pairing(&self, device: &DeviceId, confirm: bool) -> Result<()> {
         let waiting = self

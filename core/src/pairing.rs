@@ -3,9 +3,10 @@
 //! The inviting device creates a [`Ticket`] with its address, a one-time secret, the role it
 //! grants (chosen by the inviter and kept on the inviting device: the joiner cannot change it)
 //! and an expiry. The joining device (which must be empty) connects, proves the secret, gets
-//! enrolled (a record signed by the inviting device), and receives the whole document and, for
-//! another device of the same partner, that partner's private secret — over the authenticated
-//! connection, never through the document. A ticket works once.
+//! enrolled (a record signed by the inviting device), and receives the whole document, in
+//! which a device of the same partner finds that partner's keyring sealed to it. A partner who
+//! lost every device comes back with a returning-partner ticket from the other partner and
+//! proves who they are with their recovery secret. A ticket works once.
 
 use crate::error::{Error, Result};
 use chrono::{DateTime, Utc};
@@ -14,7 +15,7 @@ use iroh::EndpointAddr;
 use serde::{Deserialize, Serialize};
 
 /// The versioned ALPN of the pairing protocol.
-pub const PAIR_ALPN: &[u8] = b"accord/pair/2";
+pub const PAIR_ALPN: &[u8] = b"accord/pair/3";
 /// Default lifetime of a ticket.
 pub const DEFAULT_TICKET_MINUTES: i64 = 10;
 const TICKET_PREFIX: &str = "accord1";
@@ -28,22 +29,22 @@ pub enum InviteRole {
     Partner,
     /// Another device of the inviting device's partner.
     MyDevice,
+    /// The other partner's new device after they lost every device: it is enrolled only with
+    /// a proof by that partner's recovery secret, so no one can enrol a device in the other
+    /// partner's name.
+    ReturningPartner,
 }
 
 impl InviteRole {
-    /// Parses `partner` or `my-device`. There is no role for the other partner's device:
-    /// one partner enrolling a device in the other's name would let them speak for the other.
+    /// Parses `partner`, `my-device` or `returning-partner`.
     pub fn parse(text: &str) -> Result<Self> {
         match text.trim().to_lowercase().replace('_', "-").as_str() {
             "partner" => Ok(InviteRole::Partner),
             "my-device" | "device" => Ok(InviteRole::MyDevice),
-            "returning-partner" | "returning" => Err(Error::invalid(
-                "role",
-                "no one can enrol a device in the other partner's name (it would let one partner act as the other); a partner who lost every device cannot come back as the same partner yet",
-            )),
+            "returning-partner" | "returning" => Ok(InviteRole::ReturningPartner),
             _ => Err(Error::invalid(
                 "role",
-                format!("'{text}' is not a role; use partner or my-device"),
+                format!("'{text}' is not a role; use partner, my-device or returning-partner"),
             )),
         }
     }
@@ -116,18 +117,24 @@ pub(crate) struct JoinRequest {
     pub(crate) partner_name: String,
     pub(crate) time_zone: String,
     pub(crate) device_name: String,
+    /// For a returning partner: their recovery key and its proof for the joining device.
+    #[serde(default)]
+    pub(crate) recovery: Option<RecoveryClaim>,
+}
+
+/// A returning partner's claim: the public signing key of their recovery secret (hex) and
+/// its signature of the joining device's id (hex).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct RecoveryClaim {
+    pub(crate) key: String,
+    pub(crate) proof: String,
 }
 
 /// What the inviting device answers (binary: the document is sent as is, compressed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum JoinResponse {
-    Accepted {
-        document: Vec<u8>,
-        partner_secret: Option<[u8; 32]>,
-    },
-    Refused {
-        message: String,
-    },
+    Accepted { document: Vec<u8> },
+    Refused { message: String },
 }
 
 impl JoinResponse {
@@ -138,19 +145,9 @@ impl JoinResponse {
                 out.extend_from_slice(message.as_bytes());
                 out
             }
-            JoinResponse::Accepted {
-                document,
-                partner_secret,
-            } => {
-                let mut out = Vec::with_capacity(document.len() + 34);
+            JoinResponse::Accepted { document } => {
+                let mut out = Vec::with_capacity(document.len() + 1);
                 out.push(1);
-                match partner_secret {
-                    Some(secret) => {
-                        out.push(1);
-                        out.extend_from_slice(secret);
-                    }
-                    None => out.push(0),
-                }
                 out.extend_from_slice(document);
                 out
             }
@@ -164,20 +161,9 @@ impl JoinResponse {
             Some((0, message)) => Ok(JoinResponse::Refused {
                 message: String::from_utf8_lossy(message).into_owned(),
             }),
-            Some((1, rest)) => match rest.split_first() {
-                Some((0, document)) => Ok(JoinResponse::Accepted {
-                    document: document.to_vec(),
-                    partner_secret: None,
-                }),
-                Some((1, rest)) if rest.len() >= 32 => {
-                    let (secret, document) = rest.split_at(32);
-                    Ok(JoinResponse::Accepted {
-                        document: document.to_vec(),
-                        partner_secret: Some(secret.try_into().map_err(|_| bad())?),
-                    })
-                }
-                _ => Err(bad()),
-            },
+            Some((1, document)) if !document.is_empty() => Ok(JoinResponse::Accepted {
+                document: document.to_vec(),
+            }),
             _ => Err(bad()),
         }
     }
@@ -229,8 +215,10 @@ mod tests {
             InviteRole::parse("my_device").unwrap(),
             InviteRole::MyDevice
         );
-        let err = InviteRole::parse("returning-partner").unwrap_err();
-        assert!(err.to_string().contains("other partner's name"), "{err}");
+        assert_eq!(
+            InviteRole::parse("returning-partner").unwrap(),
+            InviteRole::ReturningPartner
+        );
         assert!(InviteRole::parse("boss").is_err());
         for response in [
             JoinResponse::Refused {
@@ -238,16 +226,12 @@ mod tests {
             },
             JoinResponse::Accepted {
                 document: vec![1, 2, 3],
-                partner_secret: None,
-            },
-            JoinResponse::Accepted {
-                document: vec![4],
-                partner_secret: Some([7; 32]),
             },
         ] {
             assert_eq!(JoinResponse::decode(&response.encode()).unwrap(), response);
         }
         assert!(JoinResponse::decode(&[]).is_err());
-        assert!(JoinResponse::decode(&[1, 1, 2]).is_err());
+        assert!(JoinResponse::decode(&[1]).is_err());
+        assert!(JoinResponse::decode(&[2, 1]).is_err());
     }
 }

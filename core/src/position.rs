@@ -2,9 +2,9 @@
 //! joint wording exists and revealed together.
 //!
 //! A position enters the shared document only encrypted (ChaCha20-Poly1305, RustCrypto's
-//! audited AEAD) with a key derived (HKDF-SHA256) from a secret that only that partner's
-//! devices hold (`partner.secret`, owner-only, carried between a partner's devices over the
-//! paired connection, never through the document) and the position's id. Marking a position
+//! audited AEAD) with a key derived (HKDF-SHA256) from a generation of that partner's secret
+//! (their keyring, sealed in the document to their devices and recovery key only: see
+//! [`crate::keyring`]) and the position's id. Marking a position
 //! ready is final (in causal order) and commits to that ciphertext. When both partners are
 //! ready, a device of each publishes the key of its partner's position (only that key) in
 //! answer to the other's "ready"; then both are readable on every device. A published key
@@ -12,15 +12,10 @@
 
 use crate::error::{Error, Result};
 use crate::ids::PartnerId;
-use crate::storage::{create_private_file, sync_dir};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use std::io::Write;
-use std::path::Path;
-
-const SECRET_FILE: &str = "partner.secret";
 
 /// Where a partner's position on a topic stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -47,62 +42,6 @@ pub struct Position {
     pub state: PositionState,
     /// The text, if this device may read it (its own partner's, or revealed); `None` = sealed.
     pub text: Option<String>,
-}
-
-/// The secret only one partner's devices hold.
-#[derive(Clone)]
-pub(crate) struct PartnerSecret(pub(crate) [u8; 32]);
-
-impl PartnerSecret {
-    pub(crate) fn load(dir: &Path) -> Result<Option<PartnerSecret>> {
-        let path = dir.join(SECRET_FILE);
-        match std::fs::read(&path) {
-            Ok(bytes) => {
-                let bytes: [u8; 32] = bytes.as_slice().try_into().map_err(|_| Error::Corrupt {
-                    path: path.clone(),
-                    reason: "a partner secret has 32 bytes".into(),
-                })?;
-                Ok(Some(PartnerSecret(bytes)))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io(path, e)),
-        }
-    }
-
-    pub(crate) fn generate() -> PartnerSecret {
-        let mut bytes = [0u8; 32];
-        if getrandom::fill(&mut bytes).is_err() {
-            // Never seal with a predictable key: derive from a fresh device key instead.
-            bytes = iroh_base::SecretKey::generate().to_bytes();
-        }
-        PartnerSecret(bytes)
-    }
-
-    /// Stores the secret owner-only (replacing none: a device has one secret).
-    pub(crate) fn save(&self, dir: &Path) -> Result<()> {
-        let path = dir.join(SECRET_FILE);
-        let tmp = dir.join("partner.secret.tmp");
-        let _ = std::fs::remove_file(&tmp);
-        let mut file = create_private_file(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        file.write_all(&self.0)
-            .and_then(|_| file.sync_all())
-            .map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
-        sync_dir(dir)
-    }
-
-    /// The key of one position.
-    pub(crate) fn position_key(&self, space_id: &str, topic: &str, position: &str) -> [u8; 32] {
-        let hk = hkdf::Hkdf::<Sha256>::new(Some(space_id.as_bytes()), &self.0);
-        let mut info = b"accord-position-v1|".to_vec();
-        info.extend_from_slice(topic.as_bytes());
-        info.push(b'|');
-        info.extend_from_slice(position.as_bytes());
-        let mut key = [0u8; 32];
-        // 32 bytes is always a valid HKDF-SHA256 output length.
-        let _ = hk.expand(&info, &mut key);
-        key
-    }
 }
 
 fn aad(space_id: &str, topic: &str, position: &str, partner: &PartnerId) -> Vec<u8> {
@@ -173,6 +112,8 @@ pub(crate) fn digest(ciphertext: &[u8]) -> String {
 #[derive(Debug, Clone)]
 pub(crate) struct SealedText {
     pub(crate) id: String,
+    /// The keyring generation it is sealed with.
+    pub(crate) key_id: String,
     pub(crate) nonce: Vec<u8>,
     pub(crate) ciphertext: Vec<u8>,
     seq: i64,
@@ -252,8 +193,8 @@ pub(crate) fn read_positions(
         };
         let seq = r.int("seq").unwrap_or(0);
         match r.str("kind") {
-            Some("text") => match (r.bytes("nonce"), r.bytes("ciphertext")) {
-                (Some(n), Some(c)) => {
+            Some("text") => match (r.bytes("nonce"), r.bytes("ciphertext"), r.str("key_id")) {
+                (Some(n), Some(c), Some(key_id)) => {
                     texts.insert(
                         r.id.clone(),
                         (
@@ -261,6 +202,7 @@ pub(crate) fn read_positions(
                             author,
                             SealedText {
                                 id: r.id.clone(),
+                                key_id: key_id.to_owned(),
                                 nonce: n.to_vec(),
                                 ciphertext: c.to_vec(),
                                 seq,

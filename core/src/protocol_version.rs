@@ -15,10 +15,10 @@ use iroh::endpoint::{ConnectOptions, Connection};
 use iroh::protocol::{AcceptError, ProtocolHandler};
 use iroh::{Endpoint, EndpointAddr};
 
-/// Sync ALPNs of earlier versions (schema 2 and before).
-pub const OLDER_SYNC_ALPNS: [&[u8]; 1] = [b"accord/sync/2"];
+/// Sync ALPNs of earlier versions (schema 3 and before).
+pub const OLDER_SYNC_ALPNS: [&[u8]; 2] = [b"accord/sync/3", b"accord/sync/2"];
 /// Pairing ALPNs of earlier versions.
-pub const OLDER_PAIR_ALPNS: [&[u8]; 1] = [b"accord/pair/1"];
+pub const OLDER_PAIR_ALPNS: [&[u8]; 2] = [b"accord/pair/2", b"accord/pair/1"];
 /// The application close code meaning "the other device must update Accord".
 pub const UPDATE_NEEDED_CODE: u32 = 426;
 

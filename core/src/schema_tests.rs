@@ -53,7 +53,7 @@ fn a_development_schema_space_can_be_read_and_exported_but_not_changed_or_synced
     let dir = tempfile::TempDir::new().unwrap();
     let mut space = alex(dir.path());
     let id = space
-        .create_agreement(NewAgreement::titled("Written before schema 3"), now())
+        .create_agreement(NewAgreement::titled("Written before schema 4"), now())
         .unwrap();
     space
         .raw_change(|tx| tx.put(&[], "schema", Val::Int(SCHEMA_VERSION as i64 - 1)))
@@ -72,8 +72,8 @@ fn a_development_schema_space_can_be_read_and_exported_but_not_changed_or_synced
         matches!(
             err,
             Error::DevelopmentSchema {
-                found: 2,
-                supported: 3
+                found: 3,
+                supported: 4
             }
         ),
         "{err}"

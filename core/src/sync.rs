@@ -17,7 +17,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 /// The versioned ALPN of the sync protocol.
-pub const SYNC_ALPN: &[u8] = b"accord/sync/3";
+pub const SYNC_ALPN: &[u8] = b"accord/sync/4";
 /// Largest frame accepted (a larger length closes the connection).
 pub const MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
 /// The most frames a peer may send in one session; a session ends after that and the peer

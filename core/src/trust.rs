@@ -19,6 +19,9 @@
 //!   space has one partner (`role = partner`);
 //! - every other device is enrolled by a device of its own partner (`role = device`); no role
 //!   lets one partner enrol a device in the other's name;
+//! - a partner who lost every device comes back with a device enrolled by any valid device
+//!   (`role = recovered`), carrying a proof signed by that partner's current recovery key
+//!   (see [`crate::recovery`]); it voids that partner's earlier devices, as a removal does;
 //! - a partner removes their own devices, and either partner ends the pairing with the other
 //!   (an `endings` record: all of the other's devices, present and future). What a removed
 //!   device wrote counts up to what the removal's change had seen of it (read from the change
@@ -365,6 +368,8 @@ pub(crate) enum Role {
     Founder,
     Partner,
     Device,
+    /// A partner's new device, proved by their recovery secret (voids their earlier devices).
+    Recovered,
 }
 
 impl Role {
@@ -373,10 +378,11 @@ impl Role {
             Role::Founder => "founder",
             Role::Partner => "partner",
             Role::Device => "device",
+            Role::Recovered => "recovered",
         }
     }
     pub(crate) fn parse(text: &str) -> Option<Role> {
-        [Role::Founder, Role::Partner, Role::Device]
+        [Role::Founder, Role::Partner, Role::Device, Role::Recovered]
             .into_iter()
             .find(|r| r.as_str() == text)
     }

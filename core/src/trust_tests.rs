@@ -354,20 +354,35 @@ fn a_partner_cannot_enrol_a_device_in_the_others_name() {
         .space
         .create_agreement(NewAgreement::titled("Alex's word"), t(3))
         .unwrap();
+    // Both partners set up recovery: Sam holds a valid recovery secret, only not Alex's.
+    alex.space.set_up_recovery(t(4)).unwrap();
+    let sams_secret = sam.space.set_up_recovery(t(4)).unwrap();
     sync(&mut alex.space, &mut sam.space);
-    // The unmodified app no longer offers it...
-    assert!(InviteRole::parse("returning-partner").is_err());
-    // ... and Sam's modified client writing such an enrolment (as the old "returning partner"
-    // role did, or as a plain device) makes a device that is no one on any replica.
-    for role in ["returning", "device", "partner"] {
+    // Sam's modified client writing an enrolment in Alex's name (as the old "returning
+    // partner" role did, as a plain device, or as a recovery proved by Sam's own secret or
+    // by none) makes a device that is no one on any replica.
+    for (role, proof) in [
+        ("returning", false),
+        ("device", false),
+        ("partner", false),
+        ("recovered", false),
+        ("recovered", true),
+    ] {
         let dir = TempDir::new().unwrap();
         let stranger = DeviceIdentity::load_or_create(dir.path())
             .unwrap()
             .device_id();
         let (device, partner) = (stranger.0.clone(), alex_partner.0.clone());
         let sam_device = sam.space.info().unwrap().my_device;
+        let proof = proof.then(|| sams_secret.proof(&stranger));
         sam.space
-            .raw_change(|tx| enrol_as(tx, &device, &partner, role, &sam_device))
+            .raw_change(|tx| {
+                enrol_as(tx, &device, &partner, role, &sam_device)?;
+                match &proof {
+                    Some(p) => tx.put(&["devices", &device], "proof", p.clone()),
+                    None => Ok(()),
+                }
+            })
             .unwrap();
         sync(&mut alex.space, &mut sam.space);
         for space in [&mut alex.space, &mut sam.space] {
@@ -1722,12 +1737,11 @@ fn ready_is_final_in_causal_order_even_against_a_backdated_recommit() {
     // Sam's modified client, having read Alex's words, commits to new ones with a "ready"
     // claiming the earliest order, and publishes their key.
     let info = sam.space.info().unwrap();
-    let secret = crate::position::PartnerSecret::load(sam.space.dir())
-        .unwrap()
-        .unwrap();
+    let ring = sam.space.keyring(None);
+    let key_id = ring.current_id().unwrap();
     let space_id = info.id.0.clone();
     let id = crate::ids::order_key(&info.my_device, 500);
-    let key = secret.position_key(&space_id, "topic", &id);
+    let key = ring.position_key(&key_id, &space_id, "topic", &id).unwrap();
     let (nonce, ciphertext) = crate::position::seal(
         &key,
         &space_id,
@@ -1756,6 +1770,7 @@ fn ready_is_final_in_causal_order_even_against_a_backdated_recommit() {
                 ]
             };
             let mut text = base("text");
+            text.push(("key_id", Val::Str(key_id.clone())));
             text.push(("nonce", Val::Bytes(nonce.clone())));
             text.push(("ciphertext", Val::Bytes(ciphertext.clone())));
             tx.insert_record(&["positions"], &id, text)?;

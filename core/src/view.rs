@@ -11,6 +11,7 @@ use crate::concern::{Concern, ConcernEvent, ConcernState, ConcernStep};
 use crate::document::{Document, Entity, Record, Val};
 use crate::followthrough::{LogEntry, LogKind};
 use crate::ids::{AgreementId, ConcernId, DeviceId, PartnerId, RecordId, LOG_KEY_SEPARATOR};
+use crate::recovery::RecoveryKey;
 use crate::trust::{Checkpoints, Role};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
@@ -46,6 +47,9 @@ pub struct Partner {
     pub name: String,
     /// IANA time zone, e.g. `Europe/Berlin`.
     pub time_zone: String,
+    /// Whether they set up a recovery secret (to come back as this partner if they lose
+    /// every device).
+    pub has_recovery: bool,
 }
 
 /// A device enrolled in the space.
@@ -124,6 +128,8 @@ pub(crate) struct Members {
     pub(crate) max_seq: i64,
     /// The end of the pairing, if a partner ended it.
     pub(crate) ending: Option<Ending>,
+    /// Each partner's current recovery key (the newest valid one in causal order).
+    pub(crate) recovery: BTreeMap<PartnerId, RecoveryKey>,
 }
 
 /// [`Members`] without the trust context, as the view cache's write basis keeps them.
@@ -135,6 +141,7 @@ pub(crate) struct MembersParts {
     states: BTreeMap<DeviceId, DeviceState>,
     max_seq: i64,
     ending: Option<Ending>,
+    recovery: BTreeMap<PartnerId, RecoveryKey>,
 }
 
 impl Members {
@@ -147,6 +154,7 @@ impl Members {
             states: self.states.clone(),
             max_seq: self.max_seq,
             ending: self.ending.clone(),
+            recovery: self.recovery.clone(),
         }
     }
 
@@ -160,6 +168,7 @@ impl Members {
             trust: trust.clone(),
             max_seq: parts.max_seq,
             ending: parts.ending,
+            recovery: parts.recovery,
         }
     }
 
@@ -175,6 +184,7 @@ impl Members {
                 .iter()
                 .all(|(id, d)| newer.devices.get(id) == Some(d))
             && self.ending == newer.ending
+            && self.recovery == newer.recovery
             && self
                 .states
                 .iter()
@@ -254,6 +264,7 @@ pub(crate) fn time_of(record_ms: Option<i64>) -> DateTime<Utc> {
 
 enum MemberEvent<'a> {
     Enrol(&'a Record),
+    RecoveryKey(&'a Record),
     Remove(&'a Record, &'a Record),
     End(&'a Record),
 }
@@ -273,6 +284,7 @@ pub(crate) fn read_members(
 ) -> Members {
     let records = doc.records(&["devices"]);
     let endings = doc.records(&["endings"]);
+    let recovery_keys = doc.records(&["recovery"]);
     let mut events: Vec<(u64, String, MemberEvent<'_>)> = Vec::new();
     let mut max_seq = 0;
     for r in &records {
@@ -291,6 +303,14 @@ pub(crate) fn read_members(
         max_seq = max_seq.max(e.int("seq").unwrap_or(0));
         events.push((e.counter, e.id.clone(), MemberEvent::End(e)));
     }
+    // Keyrings count only for the order of this device's next record.
+    for r in doc.records(&["keyrings"]) {
+        max_seq = max_seq.max(r.int("seq").unwrap_or(0));
+    }
+    for r in &recovery_keys {
+        max_seq = max_seq.max(r.int("seq").unwrap_or(0));
+        events.push((r.counter, r.id.clone(), MemberEvent::RecoveryKey(r)));
+    }
     events.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
     let mut members = Members {
         partners: Vec::new(),
@@ -300,6 +320,7 @@ pub(crate) fn read_members(
         trust: trust.clone(),
         max_seq: max_seq.min(i64::MAX - 1),
         ending: None,
+        recovery: BTreeMap::new(),
     };
     // What the ending had seen of each device, once the pairing ended.
     let mut ended: Option<(PartnerId, BTreeMap<String, u64>)> = None;
@@ -308,6 +329,7 @@ pub(crate) fn read_members(
         match event {
             MemberEvent::Enrol(r) => {
                 let device = DeviceId(r.id.clone());
+                let mut recovered = false;
                 let verdict = (|| -> Result<PartnerId, String> {
                     let partner = PartnerId(r.str("partner").ok_or("names no partner")?.to_owned());
                     let role = r
@@ -347,6 +369,16 @@ pub(crate) fn read_members(
                         Role::Device => {
                             return Err("was enrolled by a device of the other partner".into())
                         }
+                        Role::Recovered => {
+                            let key = members
+                                .recovery
+                                .get(&partner)
+                                .ok_or("claims a recovery, but that partner has no recovery key")?;
+                            if !key.proves(&device, r.str("proof").unwrap_or_default()) {
+                                return Err("claims a recovery without a valid proof by that partner's recovery secret".into());
+                            }
+                            recovered = true;
+                        }
                     }
                     Ok(partner)
                 })();
@@ -361,6 +393,20 @@ pub(crate) fn read_members(
                         members
                             .states
                             .insert(device.clone(), DeviceState { valid_through });
+                        // A recovery voids the partner's earlier devices (lost, or in the wrong
+                        // hands): they count up to what the enrolment's change had seen.
+                        if recovered {
+                            let seen = doc.seen_at(&r.origin());
+                            let earlier: Vec<DeviceId> = members
+                                .devices
+                                .values()
+                                .filter(|d| d.partner == partner)
+                                .map(|d| d.id.clone())
+                                .collect();
+                            for old in earlier {
+                                members.remove(&old, seen.get(&old.0).copied().unwrap_or(0));
+                            }
+                        }
                         members.devices.insert(
                             device.clone(),
                             Device {
@@ -374,6 +420,45 @@ pub(crate) fn read_members(
                     Err(why) => problems.push(Problem::new(
                         format!("device {}", r.id),
                         format!("{why}; it is not valid"),
+                    )),
+                }
+            }
+            MemberEvent::RecoveryKey(r) => {
+                let verdict = (|| -> Result<(PartnerId, RecoveryKey), String> {
+                    let by = trust.check_authentic(r)?;
+                    if !members.valid_at(&by, counter) {
+                        return Err("was written by a device that was not valid then".into());
+                    }
+                    let partner = members
+                        .devices
+                        .get(&by)
+                        .map(|d| d.partner.clone())
+                        .ok_or("was written by a device that is not enrolled")?;
+                    if r.str("partner") != Some(partner.as_str()) {
+                        return Err("names a partner its device does not belong to".into());
+                    }
+                    let sign = r
+                        .str("sign")
+                        .filter(|k| k.parse::<iroh_base::PublicKey>().is_ok());
+                    let seal = r.bytes("seal").and_then(|b| <[u8; 32]>::try_from(b).ok());
+                    match (sign, seal) {
+                        (Some(sign), Some(seal)) => Ok((
+                            partner,
+                            RecoveryKey {
+                                sign: sign.to_owned(),
+                                seal,
+                            },
+                        )),
+                        _ => Err("holds no valid keys".into()),
+                    }
+                })();
+                match verdict {
+                    Ok((partner, key)) => {
+                        members.recovery.insert(partner, key);
+                    }
+                    Err(why) => problems.push(Problem::new(
+                        format!("recovery key {}", r.id),
+                        format!("{why}; ignored"),
                     )),
                 }
             }
@@ -456,6 +541,7 @@ pub(crate) fn read_members(
         match (r.str("name"), r.str("time_zone")) {
             (Some(name), Some(tz)) if tz.parse::<chrono_tz::Tz>().is_ok() => {
                 members.partners.push(Partner {
+                    has_recovery: members.recovery.contains_key(&id),
                     id,
                     name: name.to_owned(),
                     time_zone: tz.to_owned(),

@@ -38,21 +38,33 @@ async fn join(inviter: &Node, role: InviteRole, name: &str) -> (TempDir, Node) {
     );
     let node = match role {
         InviteRole::MyDevice => tokio::join!(joining, answer_next(inviter, true)).0,
-        InviteRole::Partner => joining.await,
+        InviteRole::Partner | InviteRole::ReturningPartner => joining.await,
     }
     .unwrap();
     (dir, node)
 }
 
 /// The user of `inviter` answers the next device asking to join as theirs; returns its code.
+/// Panics (instead of hanging the test) if no device asks within a minute.
 async fn answer_next(inviter: &Node, confirm: bool) -> String {
     let mut events = inviter.subscribe();
-    loop {
-        if let Ok(NodeEvent::ConfirmPairing { device, code, .. }) = events.recv().await {
-            inviter.confirm_pairing(&device, confirm).unwrap();
-            return code;
+    let answer = async {
+        loop {
+            match events.recv().await {
+                Ok(NodeEvent::ConfirmPairing { device, code, .. }) => {
+                    inviter.confirm_pairing(&device, confirm).unwrap();
+                    return code;
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                    panic!("the inviting node stopped before a device asked to join")
+                }
+                _ => {}
+            }
         }
-    }
+    };
+    tokio::time::timeout(Duration::from_secs(60), answer)
+        .await
+        .expect("no device asked to join within a minute")
 }
 
 fn heads(node: &Node) -> Vec<String> {
@@ -859,4 +871,100 @@ async fn a_device_of_ones_own_joins_only_once_confirmed_with_the_same_code() {
         .is_err());
     tablet.shutdown().await;
     alex.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_who_lost_every_device_comes_back_by_invitation_with_their_recovery_secret() {
+    let (_a, alex) = alex_node().await;
+    let (_s, sam) = join(&alex, InviteRole::Partner, "Sam").await;
+    let secret = alex.space(|s| s.set_up_recovery(Utc::now()).unwrap().to_text());
+    let alex_partner = alex.space(|s| s.info().unwrap().me);
+    let lost_phone = alex.space(|s| s.info().unwrap().my_device);
+    alex.space(|s| {
+        s.write_position("evenings", "phones away after 21:00", Utc::now())
+            .unwrap();
+        s.mark_position_ready("evenings", Utc::now()).unwrap();
+    });
+    sam.sync_now(T).await.unwrap();
+    alex.shutdown().await; // the phone is gone
+
+    // A ticket of another kind, a wrong or mistyped secret: refused, nothing sent.
+    let invite = |role| {
+        sam.invite(role, chrono::Duration::minutes(10))
+            .unwrap()
+            .to_text()
+    };
+    let dir = TempDir::new().unwrap();
+    let cfg = NetworkConfig::loopback;
+    let err = Node::join_recovered(
+        dir.path(),
+        &invite(InviteRole::MyDevice),
+        &secret,
+        "",
+        cfg(),
+    )
+    .await
+    .err()
+    .unwrap();
+    assert!(err.to_string().contains("returning-partner"), "{err}");
+    let ticket = invite(InviteRole::ReturningPartner);
+    let mut typo = secret.clone();
+    typo.replace_range(0..1, if secret.starts_with('A') { "B" } else { "A" });
+    let err = Node::join_recovered(dir.path(), &ticket, &typo, "", cfg())
+        .await
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("typo"), "{err}");
+    let wrong = RecoverySecret::generate().unwrap().to_text();
+    let err = Node::join_recovered(dir.path(), &ticket, &wrong, "", cfg())
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string().contains("not a partner's current one"),
+        "{err}"
+    );
+    let err = Node::join(dir.path(), &ticket, "Mallory", "UTC", "", cfg())
+        .await
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("recovery secret"), "{err}");
+
+    // The right secret: back as Alex, the lost phone void, the position still revealable.
+    let dir = TempDir::new().unwrap();
+    let back = Node::join_recovered(dir.path(), &ticket, &secret, "new phone", cfg())
+        .await
+        .unwrap();
+    let info = back.space(|s| s.info().unwrap());
+    assert_eq!(info.me, alex_partner);
+    assert!(info.devices.iter().any(|d| d.id == lost_phone && d.removed));
+    assert_eq!(
+        back.space(|s| s.positions(Some("evenings")).unwrap())[0]
+            .text
+            .as_deref(),
+        Some("phones away after 21:00")
+    );
+    sam.space(|s| {
+        s.write_position("evenings", "after 22:00", Utc::now())
+            .unwrap();
+        s.mark_position_ready("evenings", Utc::now()).unwrap();
+    });
+    sam.sync_now(T).await.unwrap();
+    sam.sync_now(T).await.unwrap();
+    let revealed = sam.space(|s| s.positions(Some("evenings")).unwrap());
+    assert!(
+        revealed
+            .iter()
+            .all(|p| p.state == PositionState::Revealed && p.text.is_some()),
+        "{revealed:?}"
+    );
+    // The ticket worked once.
+    let again = TempDir::new().unwrap();
+    assert!(
+        Node::join_recovered(again.path(), &ticket, &secret, "", cfg())
+            .await
+            .is_err()
+    );
+    back.shutdown().await;
+    sam.shutdown().await;
 }

@@ -88,10 +88,10 @@ fn positions_stay_sealed_until_both_are_ready_then_both_can_read() {
 }
 
 #[test]
-fn a_partners_second_device_reads_their_positions_once_it_has_the_secret() {
+fn a_partners_devices_share_the_keyring_and_a_removed_one_reads_nothing_written_after() {
     let (mut alex, mut sam) = couple();
     alex.space.write_position("money", ALEX_TEXT, t(1)).unwrap();
-    // A tablet joined without the secret cannot read or write Alex's positions.
+    // A tablet enrolled later finds Alex's keyring resealed to it in the document.
     let dir = tempfile::TempDir::new().unwrap();
     let tablet_id = DeviceIdentity::load_or_create(dir.path())
         .unwrap()
@@ -99,35 +99,44 @@ fn a_partners_second_device_reads_their_positions_once_it_has_the_secret() {
     alex.space.add_device(&tablet_id, "tablet", t(2)).unwrap();
     let doc = alex.space.export_document().unwrap();
     let mut tablet = Space::join(dir.path(), &doc).unwrap();
-    assert_eq!(tablet.positions(Some("money")).unwrap()[0].text, None);
-    assert!(matches!(
-        tablet.write_position("other", "x", t(3)).unwrap_err(),
-        Error::NotAllowed(_)
-    ));
-    // Once the secret arrives over the paired connection, it can.
-    tablet
-        .import_partner_secret(alex.space.partner_secret().unwrap())
-        .unwrap();
     assert_eq!(
         tablet.positions(Some("money")).unwrap()[0].text.as_deref(),
         Some(ALEX_TEXT)
     );
-    // Sam's device never holds Alex's secret.
-    assert_ne!(sam.space.partner_secret(), alex.space.partner_secret());
+    // What the tablet writes, Alex's phone reads.
+    tablet.write_position("chores", "I cook", t(3)).unwrap();
+    sync(&mut alex.space, &mut tablet);
+    let chores = |space: &mut Space| space.positions(Some("chores")).unwrap()[0].text.clone();
+    assert_eq!(chores(&mut alex.space).as_deref(), Some("I cook"));
+    // Sam's device is never a recipient of Alex's keyring.
     sync(&mut alex.space, &mut sam.space);
     assert_eq!(sam.space.positions(Some("money")).unwrap()[0].text, None);
-    // A device joined with the secret reads at once.
-    let dir2 = tempfile::TempDir::new().unwrap();
-    let laptop = DeviceIdentity::load_or_create(dir2.path())
-        .unwrap()
-        .device_id();
-    alex.space.add_device(&laptop, "laptop", t(4)).unwrap();
-    let doc = alex.space.export_document().unwrap();
-    let mut laptop =
-        Space::join_with_secret(dir2.path(), &doc, alex.space.partner_secret()).unwrap();
+    assert_eq!(chores(&mut sam.space), None);
+    // The tablet is lost and removed: Alex's keyring rotates, so a position written after
+    // stays sealed to the tablet's key (it has its copy and keeps syncing with no one).
+    alex.space.remove_device(&tablet_id, t(4)).unwrap();
+    alex.space
+        .write_position("holidays", "The sea", t(5))
+        .unwrap();
+    let heads = tablet.heads().unwrap();
+    let changes = alex.space.changes_since(&heads).unwrap();
+    tablet.apply_changes(&changes).unwrap();
+    let holidays = tablet.positions(Some("holidays")).unwrap();
+    assert_eq!(holidays.len(), 1);
     assert_eq!(
-        laptop.positions(Some("money")).unwrap()[0].text.as_deref(),
+        holidays[0].text, None,
+        "a removed device read a later position"
+    );
+    // Earlier ones it had, it still has (nothing can take back what it already read).
+    assert_eq!(
+        tablet.positions(Some("money")).unwrap()[0].text.as_deref(),
         Some(ALEX_TEXT)
+    );
+    assert_eq!(
+        alex.space.positions(Some("holidays")).unwrap()[0]
+            .text
+            .as_deref(),
+        Some("The sea")
     );
 }
 

@@ -112,6 +112,7 @@ pub fn run(cli: &Cli, node: Option<&network::Serving>) -> CliResult<Report> {
         Command::Unpair(a) => setup::unpair(&ctx, a),
         Command::EndPairing(a) => setup::end_pairing(&ctx, a),
         Command::Confirm(a) => network::confirm(&ctx, a),
+        Command::Recovery(a) => setup::recovery(&ctx, a),
         Command::Add(a) => agreements::add(&ctx, a),
         Command::List(a) => agreements::list(&ctx, a),
         Command::Show(a) => agreements::show(&ctx, &a.id),

@@ -75,24 +75,37 @@ pub fn parse_timeout(what: &str, text: &str) -> CliResult<Duration> {
     Ok(Duration::from_secs(seconds))
 }
 
-fn ticket_report(ticket: &Ticket, waiting: bool) -> Report {
-    let text = ticket.to_text();
-    let qr = qrcode::QrCode::new(text.as_bytes())
+/// `text` as a QR code drawn with text characters.
+pub fn qr(text: &str) -> String {
+    qrcode::QrCode::new(text.as_bytes())
         .map(|code| {
             code.render::<qrcode::render::unicode::Dense1x2>()
                 .quiet_zone(true)
                 .build()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+fn ticket_report(ticket: &Ticket, waiting: bool) -> Report {
+    let text = ticket.to_text();
+    let qr = qr(&text);
     let role = match ticket.role {
         InviteRole::Partner => "your partner",
         InviteRole::MyDevice => "another device of yours",
+        InviteRole::ReturningPartner => {
+            "your partner's new device (they need their recovery secret)"
+        }
     };
     Report::new(
         serde_json::json!({ "ticket": text, "role": ticket.role, "expires_at": ticket.expires_at }),
         format!(
-            "Invitation for {role}, valid until {} (works once):\n\n{text}\n\n{qr}\nOn the other device: accord join <ticket> --name <name>\n{}",
+            "Invitation for {role}, valid until {} (works once):\n\n{text}\n\n{qr}\nOn the other device: {}\n{}",
             ticket.expires_at.to_rfc3339(),
+            match ticket.role {
+                InviteRole::Partner => "accord join <ticket> --name <name>",
+                InviteRole::MyDevice => "accord join <ticket>",
+                InviteRole::ReturningPartner => "accord join <ticket> --recover (then type the recovery secret)",
+            },
             if waiting { "Waiting until it is used or expires...\n" } else { "" }
         ),
     )
@@ -232,28 +245,72 @@ pub fn join(ctx: &Ctx, a: &JoinArgs) -> CliResult<Report> {
             "This device shows the code {code}: confirm on your other device that it shows the same."
         );
     }
+    let recovery = if a.recover {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| CliError::input("recovery secret", format!("could not be read: {e}")))?;
+        Some(line)
+    } else {
+        None
+    };
+    let as_partner = Ticket::parse(&a.ticket).is_ok_and(|t| t.role == InviteRole::Partner);
     let rt = runtime()?;
-    let info = rt.block_on(async {
-        let node = Node::join(
-            &ctx.data,
-            &a.ticket,
-            &a.name,
-            &tz,
-            &a.device_name,
-            ctx.network.clone(),
-        )
-        .await?;
-        let info = node.space(|s| s.info());
+    let (info, secret) = rt.block_on(async {
+        let node = match &recovery {
+            Some(secret) => {
+                Node::join_recovered(
+                    &ctx.data,
+                    &a.ticket,
+                    secret,
+                    &a.device_name,
+                    ctx.network.clone(),
+                )
+                .await?
+            }
+            None => {
+                Node::join(
+                    &ctx.data,
+                    &a.ticket,
+                    &a.name,
+                    &tz,
+                    &a.device_name,
+                    ctx.network.clone(),
+                )
+                .await?
+            }
+        };
+        // The other partner's first device: their recovery secret, shown once.
+        let result = node.space(|s| {
+            let secret = as_partner
+                .then(|| s.set_up_recovery(chrono::Utc::now()))
+                .transpose()?;
+            Ok::<_, accord_core::Error>((s.info()?, secret.map(|s| s.to_text())))
+        });
         node.shutdown().await;
-        info
+        result
     })?;
     let partners: Vec<String> = info.partners.iter().map(|p| p.name.clone()).collect();
+    let me = info
+        .partners
+        .iter()
+        .find(|p| p.id == info.me)
+        .map(|p| p.name.clone())
+        .unwrap_or_default();
+    let welcome = if recovery.is_some() {
+        format!("Welcome back, {me}: this device is yours now and your earlier devices no longer count. ")
+    } else {
+        String::new()
+    };
     Ok(Report::new(
-        serde_json::json!({ "data_dir": ctx.data, "space": info }),
+        serde_json::json!({ "data_dir": ctx.data, "space": info, "recovery_secret": secret }),
         format!(
-            "Joined the space of {} in {}. Run `accord serve` (or `accord sync`) to stay in sync.\n",
+            "{welcome}Joined the space of {} in {}. Run `accord serve` (or `accord sync`) to stay in sync.\n{}",
             partners.join(" and "),
-            ctx.data.display()
+            ctx.data.display(),
+            secret
+                .map(|s| format!("\n{}", super::setup::recovery_words(&s)))
+                .unwrap_or_default()
         ),
     ))
 }

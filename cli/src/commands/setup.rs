@@ -1,7 +1,7 @@
 //! `init`, `status`, `unpair`.
 
 use super::{names, parse_tz, status_words, Ctx};
-use crate::cli::{EndPairingArgs, InitArgs, UnpairArgs};
+use crate::cli::{EndPairingArgs, InitArgs, RecoveryArgs, UnpairArgs};
 use crate::error::{CliError, CliResult};
 use crate::output::{plural, short, Names, Report, Table};
 use accord_core::{CreateSpace, ListFilter, Space, Status};
@@ -51,6 +51,7 @@ pub fn init(ctx: &Ctx, a: &InitArgs) -> CliResult<Report> {
         },
         ctx.now,
     )?;
+    let secret = space.set_up_recovery(ctx.now)?.to_text();
     let info = space.info()?;
     let me = info
         .partners
@@ -60,16 +61,47 @@ pub fn init(ctx: &Ctx, a: &InitArgs) -> CliResult<Report> {
         .ok_or_else(|| CliError::input("space", "the new space names no partner"))?;
     let text = format!(
         "Created your couple space in {}.\n\
-         You are {} ({}); this device is {}.\n\
+         You are {} ({}); this device is {}.\n\n{}\n\
          Next: write agreements with `accord add --title \"...\"`; they become active once your partner accepts them too.\n",
         ctx.data.display(),
         me.name,
         me.time_zone,
         short(info.my_device.as_str()),
+        recovery_words(&secret),
     );
     Ok(Report::new(
-        json!({ "data_dir": ctx.data, "space": info }),
+        json!({ "data_dir": ctx.data, "space": info, "recovery_secret": secret }),
         text,
+    ))
+}
+
+/// How a recovery secret is shown: once, with what it is for.
+pub fn recovery_words(secret: &str) -> String {
+    format!(
+        "Your recovery secret (shown only now; write it down or keep this QR code somewhere safe, never in the app):\n\n    {secret}\n\n{}\
+         If you lose every device, your partner invites you back (`accord invite --role returning-partner`) and you join with `accord join <ticket> --recover`, typing this secret. Without it you cannot come back as yourself.\n",
+        super::network::qr(secret)
+    )
+}
+
+/// `accord recovery`: a new recovery secret.
+pub fn recovery(ctx: &Ctx, a: &RecoveryArgs) -> CliResult<Report> {
+    let mut space = ctx.open()?;
+    let info = space.info()?;
+    let has_one = info
+        .partners
+        .iter()
+        .any(|p| p.id == info.me && p.has_recovery);
+    if has_one && !a.replace {
+        return Err(CliError::input(
+            "recovery",
+            "you already have a recovery secret; run again with --replace to make a new one (the old one stops working)",
+        ));
+    }
+    let secret = space.set_up_recovery(ctx.now)?.to_text();
+    Ok(Report::new(
+        json!({ "recovery_secret": secret }),
+        recovery_words(&secret),
     ))
 }
 

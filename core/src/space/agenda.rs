@@ -492,8 +492,7 @@ mod tests {
             .device_id();
         alex.add_device(&tablet_id, "tablet", t(30)).unwrap();
         let doc = alex.export_document().unwrap();
-        let secret = alex.partner_secret();
-        let mut tablet = Space::join_with_secret(tablet_dir.path(), &doc, secret).unwrap();
+        let mut tablet = Space::join(tablet_dir.path(), &doc).unwrap();
         assert!(tablet
             .upcoming_reminders(t(40), None, 5, Duration::days(3))
             .is_ok());

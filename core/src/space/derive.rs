@@ -292,7 +292,7 @@ impl Space {
                     Some(id) => Touched::Concern(id, None),
                     None => Touched::Concerns(None),
                 },
-                "positions" => Touched::Positions,
+                "positions" | "keyrings" => Touched::Positions,
                 "rules" | "marks" | "settings" => Touched::Reminders,
                 _ => return self.derive_all(),
             };

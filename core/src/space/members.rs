@@ -10,6 +10,15 @@ pub(super) fn check_device_id(device: &DeviceId) -> Result<()> {
         .map_err(|_| Error::invalid("device id", format!("'{device}' is not a device id")))
 }
 
+/// What an enrolment writes besides the device's record.
+pub(super) enum EnrolWith<'a> {
+    Nothing,
+    /// The record of the new partner the device is the first of.
+    NewPartner(Vec<(&'a str, Val)>),
+    /// A returning partner's recovery proof for the device.
+    Proof(&'a str),
+}
+
 impl Space {
     /// The space, its partners and devices.
     pub fn info(&mut self) -> Result<SpaceInfo> {
@@ -68,7 +77,7 @@ impl Space {
             device_name,
             &partner,
             Role::Partner,
-            Some(record),
+            EnrolWith::NewPartner(record),
             now,
         )?;
         Ok(partner)
@@ -77,7 +86,55 @@ impl Space {
     /// Enrolls another device of this device's partner.
     pub fn add_device(&mut self, device: &DeviceId, name: &str, now: DateTime<Utc>) -> Result<()> {
         let (me, _) = self.writable()?;
-        self.enrol(device, name, &me, Role::Device, None, now)
+        self.enrol(device, name, &me, Role::Device, EnrolWith::Nothing, now)?;
+        // The new device reads this partner's earlier positions: reseal the keyring to it.
+        let ring = self.keyring(None);
+        if !ring.is_empty() {
+            self.write_keyring(&ring, now)?;
+        }
+        Ok(())
+    }
+
+    /// Enrolls the new device of a partner who lost every device, when `proof` is that
+    /// device's proof by the partner's current recovery key `recovery_key` (the joining device
+    /// sends both). Their earlier devices become void. Returns the partner.
+    pub fn add_recovered_device(
+        &mut self,
+        device: &DeviceId,
+        device_name: &str,
+        recovery_key: &str,
+        proof: &str,
+        now: DateTime<Utc>,
+    ) -> Result<PartnerId> {
+        let (me, _) = self.writable()?;
+        let members = &self.derived().members;
+        let partner = members
+            .recovery
+            .iter()
+            .find(|(_, key)| key.sign == recovery_key && key.proves(device, proof))
+            .map(|(partner, _)| partner.clone())
+            .ok_or_else(|| {
+                Error::NotAllowed(
+                    "this recovery secret is not a partner's current one in this space: check it, or ask whether it was replaced".into(),
+                )
+            })?;
+        if partner == me {
+            return Err(Error::NotAllowed(
+                "this is your own recovery secret: add a device of yours with a my-device invitation (a returning-partner invitation is for your partner)".into(),
+            ));
+        }
+        if members
+            .ending
+            .as_ref()
+            .is_some_and(|e| e.partner == partner)
+        {
+            return Err(Error::NotAllowed(
+                "the pairing with this partner ended: they cannot come back into this space (a new relationship is a new space)".into(),
+            ));
+        }
+        let with = EnrolWith::Proof(proof);
+        self.enrol(device, device_name, &partner, Role::Recovered, with, now)?;
+        Ok(partner)
     }
 
     /// Writes a device enrolment signed by this device (and, for a new partner, their record).
@@ -87,7 +144,7 @@ impl Space {
         device_name: &str,
         partner: &PartnerId,
         role: Role,
-        new_partner: Option<Vec<(&str, Val)>>,
+        with: EnrolWith<'_>,
         now: DateTime<Utc>,
     ) -> Result<()> {
         let (_, my_device) = self.writable()?;
@@ -116,24 +173,27 @@ impl Space {
             _ => Touched::All,
         };
         self.write(role.as_str(), None, now, touched, |tx| {
-            if let Some(mut fields) = new_partner {
+            let proof = match with {
+                EnrolWith::Proof(proof) => Some(proof),
+                _ => None,
+            };
+            if let EnrolWith::NewPartner(mut fields) = with {
                 fields.push(("seq", seq.into()));
                 fields.push(("at", at.into()));
                 tx.insert_map(&["partners"], partner.as_str(), fields, &[])?;
             }
-            tx.insert_map(
-                &["devices"],
-                device.as_str(),
-                vec![
-                    ("partner", partner.0.clone().into()),
-                    ("name", device_name.into()),
-                    ("role", role.as_str().into()),
-                    ("seq", seq.into()),
-                    ("enrolled_by", my_device.0.clone().into()),
-                    ("at", at.into()),
-                ],
-                &["removals"],
-            )
+            let mut fields = vec![
+                ("partner", partner.0.clone().into()),
+                ("name", device_name.into()),
+                ("role", role.as_str().into()),
+                ("seq", seq.into()),
+                ("enrolled_by", my_device.0.clone().into()),
+                ("at", at.into()),
+            ];
+            if let Some(proof) = proof {
+                fields.push(("proof", proof.into()));
+            }
+            tx.insert_map(&["devices"], device.as_str(), fields, &["removals"])
         })
     }
 
@@ -170,7 +230,12 @@ impl Space {
                     ("at", at.into()),
                 ],
             )
-        })
+        })?;
+        // The removed device must not read this partner's later positions.
+        if !self.keyring(None).is_empty() {
+            self.rotate_keyring(None, now)?;
+        }
+        Ok(())
     }
 
     /// Ends the pairing with the other partner: from what this device has seen of their

@@ -19,7 +19,8 @@ use crate::identity::DeviceIdentity;
 use crate::ids::{
     AgreementId, ConcernId, DeviceId, PartnerId, RecordId, SpaceId, LOG_KEY_SEPARATOR,
 };
-use crate::position::{PartnerSecret, Position, PositionState};
+use crate::position::{Position, PositionState};
+use crate::recovery::RecoverySecret;
 use crate::storage::{cut_log_at, Frame, IntentLog, Storage, TornTail};
 use crate::trust::{Anchor, Checkpoint, Checkpoints, Role, CHECKPOINT_BYTES};
 use crate::view::{
@@ -43,6 +44,7 @@ mod concerns;
 mod derive;
 mod follow_through;
 mod intents;
+mod keys;
 mod members;
 mod open;
 mod plan;
@@ -312,8 +314,6 @@ pub struct Space {
     storage: Storage,
     identity: DeviceIdentity,
     trust: TrustContext,
-    /// The secret only this partner's devices hold (sealed positions); `None` until received.
-    secret: Option<PartnerSecret>,
     doc: DocState,
     derived: Option<Derived>,
     /// `view.json` when it matches the stored log: the list, the agenda and reminders are

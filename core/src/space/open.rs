@@ -102,7 +102,6 @@ impl Space {
                 &["removals"],
             )
         })?;
-        PartnerSecret::generate().save(dir)?;
         Self::from_new_document(
             dir,
             lock,
@@ -115,20 +114,22 @@ impl Space {
     }
 
     /// Sets up this (empty) device directory from a copy of a space in which this device was
-    /// already enrolled (by the inviting device).
-    ///
-    /// The first device of a partner creates that partner's private secret; a further device
-    /// of the same partner receives it (`partner_secret`) over the paired connection.
+    /// already enrolled (by the inviting device). A device of a partner who already has a
+    /// keyring finds it sealed to itself in the copy.
     pub fn join(dir: &Path, document: &[u8]) -> Result<Space> {
-        Self::join_with_secret(dir, document, None)
+        Self::join_with(dir, document, None)
     }
 
-    /// Like [`Space::join`], with the partner's private secret from another device of theirs.
-    pub fn join_with_secret(
-        dir: &Path,
-        document: &[u8],
-        partner_secret: Option<[u8; 32]>,
-    ) -> Result<Space> {
+    /// Sets up this (empty) device directory as a partner's recovered device: enrolled by the
+    /// other partner's device with a proof by `recovery` (see [`Space::recovery_proof`]). The
+    /// partner's keyring is opened with the recovery secret and resealed to this device with
+    /// a fresh generation (their earlier devices are void), so positions written before stay
+    /// readable and revealable here.
+    pub fn join_recovered(dir: &Path, document: &[u8], recovery: &RecoverySecret) -> Result<Space> {
+        Self::join_with(dir, document, Some(recovery))
+    }
+
+    fn join_with(dir: &Path, document: &[u8], recovery: Option<&RecoverySecret>) -> Result<Space> {
         let lock = Storage::lock(dir)?;
         if Storage::exists(dir) {
             return Err(Error::AlreadyInitialized(dir.to_path_buf()));
@@ -179,22 +180,13 @@ impl Space {
         });
         checked?;
         let members = &derived.members;
-        let Some(partner) = members.partner_of_device(&identity.device_id()).cloned() else {
+        if members.partner_of_device(&identity.device_id()).is_none() {
             return Err(Error::NotAMember(format!(
                 "this device ({})",
                 identity.device_id()
             )));
-        };
-        let first_of_partner = !members
-            .devices
-            .values()
-            .any(|d| d.partner == partner && !d.removed && d.id != identity.device_id());
-        match partner_secret {
-            Some(bytes) => PartnerSecret(bytes).save(dir)?,
-            None if first_of_partner => PartnerSecret::generate().save(dir)?,
-            None => {}
         }
-        Self::from_new_document(
+        let mut space = Self::from_new_document(
             dir,
             lock,
             identity,
@@ -202,7 +194,11 @@ impl Space {
             anchor,
             checkpoints,
             Some((document, derived)),
-        )
+        )?;
+        if let Some(recovery) = recovery {
+            space.rotate_keyring(Some(recovery), Utc::now())?;
+        }
+        Ok(space)
     }
 
     pub(super) fn from_new_document(
@@ -240,7 +236,6 @@ impl Space {
                 founder: DeviceId(anchor.founder_device.clone()),
                 checkpoints,
             },
-            secret: PartnerSecret::load(dir)?,
             identity,
             doc: DocState::Ready(Box::new(doc)),
             derived: None,
@@ -330,7 +325,6 @@ impl Space {
                 founder: DeviceId(anchor.founder_device.clone()),
                 checkpoints: Checkpoints::load(dir),
             },
-            secret: PartnerSecret::load(dir)?,
             identity,
             doc,
             derived: None,

@@ -15,28 +15,6 @@ impl Space {
         )
     }
 
-    pub(super) fn secret(&self) -> Result<&PartnerSecret> {
-        self.secret.as_ref().ok_or_else(|| {
-            Error::NotAllowed(
-                "this device has not received your private key yet: pair it again from another of your devices".into(),
-            )
-        })
-    }
-
-    /// This partner's private secret, to hand to another of their devices over the paired,
-    /// authenticated connection (never through the document).
-    pub fn partner_secret(&self) -> Option<[u8; 32]> {
-        self.secret.as_ref().map(|s| s.0)
-    }
-
-    /// Stores the private secret received from another device of this partner.
-    pub fn import_partner_secret(&mut self, secret: [u8; 32]) -> Result<()> {
-        let secret = PartnerSecret(secret);
-        secret.save(self.storage.dir())?;
-        self.secret = Some(secret);
-        Ok(())
-    }
-
     /// Writes (or rewrites) this partner's sealed position on `topic` (an agreement id or a
     /// draft's name). Refused once this partner marked it ready.
     pub fn write_position(&mut self, topic: &str, text: &str, now: DateTime<Utc>) -> Result<()> {
@@ -52,11 +30,23 @@ impl Space {
                 "your position on '{topic}' is marked ready, which is final"
             )));
         }
+        let mut ring = self.keyring(None);
+        if ring.is_empty() {
+            // This partner's first position: their keyring starts here.
+            self.rotate_keyring(None, now)?;
+            ring = self.keyring(None);
+        }
+        let key_id = ring.current_id().ok_or_else(|| {
+            Error::NotAllowed(
+                "this device cannot open your keyring: pair it again from another of your devices"
+                    .into(),
+            )
+        })?;
         let seq = self.next_seq();
         let id = RecordId::for_record(&self.identity().device_id(), seq);
-        let key = self
-            .secret()?
-            .position_key(&self.trust.space_id, &topic, id.as_str());
+        let key = ring
+            .position_key(&key_id, &self.trust.space_id, &topic, id.as_str())
+            .ok_or_else(|| Error::NotAllowed("the position key could not be derived".into()))?;
         let (nonce, ciphertext) =
             crate::position::seal(&key, &self.trust.space_id, &topic, id.as_str(), &me, &text)?;
         self.write("position", None, now, Touched::Positions, |tx| {
@@ -66,6 +56,7 @@ impl Space {
                 Act::new(seq).fields(vec![
                     ("kind", "text".into()),
                     ("topic", topic.clone().into()),
+                    ("key_id", key_id.clone().into()),
                     ("nonce", nonce.into()),
                     ("ciphertext", ciphertext.into()),
                 ]),
@@ -115,11 +106,9 @@ impl Space {
         let Ok((me, _)) = self.writable() else {
             return Ok(());
         };
-        let Some(secret) = self.secret.clone() else {
-            return Ok(());
-        };
         let records = self.position_records();
-        let due: Vec<(String, String, String)> = records
+        let ring = self.keyring(None);
+        let due: Vec<(String, String, String, [u8; 32])> = records
             .iter()
             .filter(|p| p.partner == me && p.key.is_none())
             .filter_map(|p| {
@@ -127,15 +116,21 @@ impl Space {
                 let theirs = records
                     .iter()
                     .find(|o| o.topic == p.topic && o.partner != me)?;
+                let key = ring.position_key(
+                    &committed.key_id,
+                    &self.trust.space_id,
+                    &p.topic,
+                    &committed.id,
+                )?;
                 Some((
                     p.topic.clone(),
                     committed.id.clone(),
                     theirs.ready_id.clone()?,
+                    key,
                 ))
             })
             .collect();
-        for (topic, position, answers) in due {
-            let key = secret.position_key(&self.trust.space_id, &topic, &position);
+        for (topic, position, answers, key) in due {
             let seq = self.next_seq();
             let rec = RecordId::for_record(&self.identity().device_id(), seq);
             self.write("position key", None, now, Touched::Positions, |tx| {
@@ -162,6 +157,7 @@ impl Space {
         let (me, _) = self.me_for_reading()?;
         let records = self.position_records();
         let space_id = self.trust.space_id.clone();
+        let ring = self.keyring(None);
         let mut out = Vec::new();
         for p in records
             .iter()
@@ -180,9 +176,7 @@ impl Space {
             let shown = p.committed.as_ref().or(p.latest.as_ref());
             let text = shown.and_then(|sealed| {
                 let key: Vec<u8> = if p.partner == me {
-                    self.secret
-                        .as_ref()?
-                        .position_key(&space_id, &p.topic, &sealed.id)
+                    ring.position_key(&sealed.key_id, &space_id, &p.topic, &sealed.id)?
                         .to_vec()
                 } else if state == PositionState::Revealed {
                     p.key.clone()?
