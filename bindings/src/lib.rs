@@ -226,6 +226,13 @@ impl AccordSpace {
         self.with(|s| Ok(s.set_up_recovery(now())?.to_text()))
     }
 
+    /// This partner's copy of the space sealed to their recovery key, to keep as a file: a
+    /// new device restores it with the recovery secret alone
+    /// (`AccordLocalSpace.restoreBackup`). Needs `setUpRecovery` first.
+    pub fn export_backup(&self) -> Res<Vec<u8>> {
+        self.with(|s| s.export_backup())
+    }
+
     /// Writes (or rewrites) this partner's sealed position on `topic`; the partner reads it
     /// only once both positions are ready.
     pub fn write_position(&self, topic: String, text: String) -> Res<()> {
@@ -678,6 +685,17 @@ impl AccordLocalSpace {
     #[uniffi::constructor]
     pub fn open(dir: String) -> Res<Arc<Self>> {
         let space = ac::Space::open_with(&PathBuf::from(dir), ac::LoadMode::OnDemand)?;
+        Ok(Arc::new(AccordLocalSpace {
+            space: Arc::new(Mutex::new(Some(space))),
+        }))
+    }
+
+    /// Restores a `backup` (from `AccordSpace.exportBackup`) into the empty directory `dir`
+    /// with the `recovery_secret` it was sealed to: a copy to read and export as that
+    /// partner, never written or synced (`info().readOnly` says so and what to do instead).
+    #[uniffi::constructor]
+    pub fn restore_backup(dir: String, backup: Vec<u8>, recovery_secret: String) -> Res<Arc<Self>> {
+        let space = ac::Space::restore_backup(&PathBuf::from(dir), &backup, &recovery_secret)?;
         Ok(Arc::new(AccordLocalSpace {
             space: Arc::new(Mutex::new(Some(space))),
         }))

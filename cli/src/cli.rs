@@ -109,6 +109,11 @@ pub enum Command {
     Confirm(ConfirmArgs),
     /// Set up a new recovery secret (shown once: write it down). `init` and `join` set one up
     Recovery(RecoveryArgs),
+    /// Write your copy of the space to a file sealed to your recovery secret
+    Backup(BackupArgs),
+    /// Restore a backup into an empty directory with your recovery secret (read from the first
+    /// line of standard input): a copy to read and export
+    Restore(RestoreArgs),
     /// Export all agreements as a readable document (Markdown) or as JSON
     Export(ExportArgs),
 }
@@ -453,6 +458,19 @@ pub struct RecoveryArgs {
     /// Replace the one you have (it stops working)
     #[arg(long)]
     pub replace: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The file to write (it opens only with your recovery secret)
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup file
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Args)]

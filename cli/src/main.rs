@@ -40,7 +40,11 @@ fn main() {
     // While `accord serve` runs for this directory, other commands go through it.
     let local_only = matches!(
         cli.command,
-        cli::Command::Serve | cli::Command::Join(_) | cli::Command::Init(_) | cli::Command::Demo
+        cli::Command::Serve
+            | cli::Command::Join(_)
+            | cli::Command::Init(_)
+            | cli::Command::Restore(_)
+            | cli::Command::Demo
     );
     if !local_only {
         let data = cli

@@ -301,3 +301,74 @@ fn no_invitation_lets_one_partner_enrol_a_device_as_the_other() {
     assert_eq!(status["me"]["name"], "Alex");
     assert_eq!(status["devices"].as_array().unwrap().len(), 2);
 }
+
+/// Runs `accord --data DIR args...` on `device` with `input` on standard input.
+fn run_with_input(device: &Device, args: &[&str], input: &str) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(["--data", device.dir().to_str().unwrap()])
+        .args(args)
+        .env_remove("TZ")
+        .env("HOME", device.tmp.path().join("home"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{input}").unwrap();
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_backup_restores_with_the_recovery_secret_alone_and_only_for_reading() {
+    let alex = Device::empty();
+    let created = alex.json(&["init", "--name", "Alex", "--tz", "Europe/Berlin"]);
+    let secret = created["recovery_secret"].as_str().unwrap().to_owned();
+    // init shows the secret once, as text and as a QR code.
+    assert_eq!(secret.len(), 44, "{secret}");
+    alex.add("Phones away at dinner", &[]);
+    let file = alex.tmp.path().join("accord.backup");
+    let out = alex.ok(&["backup", "--out", file.to_str().unwrap()]);
+    assert!(
+        out.contains("opens only with your recovery secret"),
+        "{out}"
+    );
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(!String::from_utf8_lossy(&bytes).contains("Phones away"));
+
+    let new_phone = Device::empty();
+    let file = file.to_str().unwrap();
+    // A mistyped secret: a clear error, nothing restored.
+    let mut typo = secret.clone();
+    typo.replace_range(0..1, if secret.starts_with('A') { "B" } else { "A" });
+    let out = run_with_input(&new_phone, &["restore", file], &typo);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("typo"));
+    let out = run_with_input(&new_phone, &["restore", "/nonexistent"], &secret);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("could not be read"));
+    // The right one: Alex's agreements to read and export; writing says what to do instead.
+    let out = run_with_input(&new_phone, &["restore", file], &secret);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Restored your copy"));
+    let list = new_phone.json(&["list"]);
+    assert_eq!(list[0]["title"], "Phones away at dinner");
+    assert!(new_phone.ok(&["export"]).contains("Phones away at dinner"));
+    let r = new_phone.fail(&["add", "--title", "New"]);
+    assert!(
+        r.stderr.contains("restored with your recovery secret"),
+        "{}",
+        r.stderr
+    );
+    // A new recovery secret replaces the old one only when asked.
+    let r = alex.fail(&["recovery"]);
+    assert!(r.stderr.contains("--replace"), "{}", r.stderr);
+    let renewed = alex.json(&["recovery", "--replace"]);
+    assert_ne!(renewed["recovery_secret"].as_str().unwrap(), secret);
+}

@@ -15,6 +15,7 @@ const MAGIC: &[u8] = b"ACCORD-BACKUP\x00\x01";
 const MAX_BACKUP_BYTES: usize = 512 * 1024 * 1024;
 
 /// What a backup holds once opened.
+#[derive(Debug)]
 pub(crate) struct OpenedBackup {
     pub(crate) space_id: String,
     pub(crate) partner: PartnerId,
@@ -52,12 +53,20 @@ pub(crate) fn open(bytes: &[u8], secret: &RecoverySecret) -> Result<OpenedBackup
         )
     };
     if bytes.len() > MAX_BACKUP_BYTES {
-        return Err(Error::invalid("backup", "the file is too large to be a backup"));
+        return Err(Error::invalid(
+            "backup",
+            "the file is too large to be a backup",
+        ));
     }
     let mut rest = bytes.strip_prefix(MAGIC).ok_or_else(not_backup)?;
     let mut parts = Vec::new();
     for _ in 0..2 {
-        let len = u16::from_be_bytes(rest.get(..2).ok_or_else(not_backup)?.try_into().map_err(|_| not_backup())?) as usize;
+        let len = u16::from_be_bytes(
+            rest.get(..2)
+                .ok_or_else(not_backup)?
+                .try_into()
+                .map_err(|_| not_backup())?,
+        ) as usize;
         let text = rest.get(2..2 + len).ok_or_else(not_backup)?;
         parts.push(String::from_utf8(text.to_vec()).map_err(|_| not_backup())?);
         rest = &rest[2 + len..];
@@ -88,7 +97,10 @@ mod tests {
         let bytes = seal("space", &partner, &secret.public(), b"the document").unwrap();
         let opened = open(&bytes, &secret).unwrap();
         assert_eq!(opened.export, b"the document");
-        assert_eq!((opened.space_id.as_str(), opened.partner), ("space", partner));
+        assert_eq!(
+            (opened.space_id.as_str(), opened.partner),
+            ("space", partner)
+        );
         assert!(!bytes.windows(12).any(|w| w == b"the document"));
         let other = RecoverySecret::generate().unwrap();
         let err = open(&bytes, &other).unwrap_err().to_string();
@@ -98,7 +110,12 @@ mod tests {
             changed[at] ^= 1;
             assert!(open(&changed, &secret).is_err(), "byte {at}");
         }
-        for garbage in [&b""[..], b"ACCORD-BACKUP", &bytes[..MAGIC.len() + 1], b"{json}"] {
+        for garbage in [
+            &b""[..],
+            b"ACCORD-BACKUP",
+            &bytes[..MAGIC.len() + 1],
+            b"{json}",
+        ] {
             let err = open(garbage, &secret).unwrap_err().to_string();
             assert!(err.contains("not an Accord backup"), "{err}");
         }

@@ -10,6 +10,7 @@
 //! display only.
 
 pub mod agreement;
+mod backup;
 pub mod checkin;
 pub mod concern;
 mod document;

@@ -207,3 +207,74 @@ fn no_one_comes_back_after_the_pairing_ended() {
     let err = refused(come_back(&mut sam.space, &secret, &dir));
     assert!(err.to_string().contains("ended"), "{err}");
 }
+
+#[test]
+fn a_backup_restores_with_the_recovery_secret_alone_as_a_readable_copy() {
+    let (mut alex, mut sam) = couple();
+    let err = alex.space.export_backup().unwrap_err();
+    assert!(
+        err.to_string().contains("set up a recovery secret first"),
+        "{err}"
+    );
+    let secret = alex.space.set_up_recovery(t(2)).unwrap().to_text();
+    let id = alex
+        .space
+        .create_agreement(NewAgreement::titled("Phones away at dinner"), t(3))
+        .unwrap();
+    alex.space
+        .write_position("money", "Half each", t(4))
+        .unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    let backup = alex.space.export_backup().unwrap();
+    assert!(!backup.windows(9).any(|w| w == b"Half each"));
+
+    // Another partner's secret, a damaged file, a file that is no backup: refused, nothing made.
+    let dir = TempDir::new().unwrap();
+    let sams = sam.space.set_up_recovery(t(5)).unwrap().to_text();
+    let err = Space::restore_backup(dir.path(), &backup, &sams)
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string().contains("does not open this backup"),
+        "{err}"
+    );
+    let mut damaged = backup.clone();
+    let middle = damaged.len() / 2;
+    damaged[middle] ^= 0x40;
+    assert!(Space::restore_backup(dir.path(), &damaged, &secret).is_err());
+    assert!(Space::restore_backup(dir.path(), b"hello", &secret).is_err());
+    assert!(!dir.path().join("snapshot.bin").exists());
+
+    // The right secret: Alex's copy, Alex's sealed position readable, nothing writable.
+    let mut restored = Space::restore_backup(dir.path(), &backup, &secret).unwrap();
+    let alex_partner = alex.space.info().unwrap().me;
+    let space = &mut restored;
+    let info = space.info().unwrap();
+    assert_eq!(info.me, alex_partner);
+    assert!(info.read_only.unwrap().contains("restored"));
+    assert_eq!(
+        space.agreement(&id).unwrap().summary.title,
+        "Phones away at dinner"
+    );
+    assert_eq!(
+        text_of(space, "money", &alex_partner).as_deref(),
+        Some("Half each")
+    );
+    let err = space.accept(&id, t(6)).unwrap_err();
+    assert!(err.to_string().contains("restored"), "{err}");
+    let mut state = restored.load_sync_state(&DeviceId("ab".repeat(32)));
+    assert!(restored.changes_since_last_sync(&mut state).is_err());
+    restored.shutdown();
+    // Opened again from disk, it is still Alex's restored copy (the secret is not kept).
+    let mut reopened = Space::open(dir.path()).unwrap();
+    assert_eq!(
+        text_of(&mut reopened, "money", &alex_partner).as_deref(),
+        Some("Half each")
+    );
+    assert_eq!(reopened.list(&ListFilter::default()).unwrap().len(), 1);
+    let files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default())
+        .collect();
+    assert!(files.iter().all(|f| !f.contains(&secret)));
+}

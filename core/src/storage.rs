@@ -160,8 +160,9 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Writes `bytes` to `path` atomically: temp file, fsync, rename, fsync the directory.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
+/// Writes `bytes` to `path` atomically (owner-only): temp file, fsync, rename, fsync the
+/// directory.
+pub fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
     let tmp = path.with_extension("tmp");
     let _ = fs::remove_file(&tmp);
     let mut file = create_private_file(&tmp).map_err(io(&tmp))?;
@@ -172,8 +173,9 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<(
     drop(file);
     fs::rename(&tmp, path).map_err(io(path))?;
     if durable {
-        if let Some(dir) = path.parent() {
-            sync_dir(dir)?;
+        match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => sync_dir(dir)?,
+            _ => sync_dir(Path::new("."))?,
         }
     }
     Ok(())

@@ -113,6 +113,8 @@ pub fn run(cli: &Cli, node: Option<&network::Serving>) -> CliResult<Report> {
         Command::EndPairing(a) => setup::end_pairing(&ctx, a),
         Command::Confirm(a) => network::confirm(&ctx, a),
         Command::Recovery(a) => setup::recovery(&ctx, a),
+        Command::Backup(a) => setup::backup(&ctx, a),
+        Command::Restore(a) => setup::restore(&ctx, a),
         Command::Add(a) => agreements::add(&ctx, a),
         Command::List(a) => agreements::list(&ctx, a),
         Command::Show(a) => agreements::show(&ctx, &a.id),

@@ -1,7 +1,7 @@
 //! `init`, `status`, `unpair`.
 
 use super::{names, parse_tz, status_words, Ctx};
-use crate::cli::{EndPairingArgs, InitArgs, RecoveryArgs, UnpairArgs};
+use crate::cli::{BackupArgs, EndPairingArgs, InitArgs, RecoveryArgs, RestoreArgs, UnpairArgs};
 use crate::error::{CliError, CliResult};
 use crate::output::{plural, short, Names, Report, Table};
 use accord_core::{CreateSpace, ListFilter, Space, Status};
@@ -102,6 +102,46 @@ pub fn recovery(ctx: &Ctx, a: &RecoveryArgs) -> CliResult<Report> {
     Ok(Report::new(
         json!({ "recovery_secret": secret }),
         recovery_words(&secret),
+    ))
+}
+
+/// `accord backup --out FILE`.
+pub fn backup(ctx: &Ctx, a: &BackupArgs) -> CliResult<Report> {
+    let mut space = ctx.open()?;
+    let bytes = space.export_backup()?;
+    accord_core::storage::write_atomic(&a.out, &bytes, true)?;
+    Ok(Report::new(
+        json!({ "backup": a.out, "bytes": bytes.len() }),
+        format!(
+            "Wrote your backup to {} ({}). It opens only with your recovery secret: `accord --data NEW_DIR restore FILE` on a new device.\n",
+            a.out.display(),
+            plural(bytes.len(), "byte")
+        ),
+    ))
+}
+
+/// `accord restore FILE`: the recovery secret comes from the first line of standard input.
+pub fn restore(ctx: &Ctx, a: &RestoreArgs) -> CliResult<Report> {
+    let bytes = std::fs::read(&a.file).map_err(|e| {
+        CliError::input(
+            "backup",
+            format!("{} could not be read: {e}", a.file.display()),
+        )
+    })?;
+    let mut secret = String::new();
+    std::io::stdin()
+        .read_line(&mut secret)
+        .map_err(|e| CliError::input("recovery secret", format!("could not be read: {e}")))?;
+    let mut space = Space::restore_backup(&ctx.data, &bytes, &secret)?;
+    let info = space.info()?;
+    let count = space.list(&ListFilter::default())?.len();
+    Ok(Report::new(
+        json!({ "data_dir": ctx.data, "space": info, "agreements": count }),
+        format!(
+            "Restored your copy into {} ({}). It is for reading and export; to take part again, your partner invites you back (`accord invite --role returning-partner`) and you join in an empty directory with --recover.\n",
+            ctx.data.display(),
+            plural(count, "agreement")
+        ),
     ))
 }
 

@@ -145,7 +145,13 @@ impl Space {
         let basis = self.cached.as_mut()?.basis.as_mut()?.get()?;
         let members = Members::from_parts(basis.members.clone(), &self.trust);
         let my_device = self.identity.device_id();
-        let Some(me) = members.devices.get(&my_device).map(|d| d.partner.clone()) else {
+        let restored = self.restored.as_ref().map(|r| r.partner.clone());
+        let Some(me) = members
+            .devices
+            .get(&my_device)
+            .map(|d| d.partner.clone())
+            .or(restored)
+        else {
             return Some(Err(Error::NotAMember(format!("this device ({my_device})"))));
         };
         Some(Ok(SpaceInfo {

@@ -120,7 +120,9 @@ impl Space {
             .members
             .devices
             .get(&device)
-            .map(|d| (d.partner.clone(), device.clone()))
+            .map(|d| d.partner.clone())
+            .or_else(|| self.restored.as_ref().map(|r| r.partner.clone()))
+            .map(|p| (p, device.clone()))
             .ok_or_else(|| Error::NotAMember(format!("this device ({device})")))
     }
 
@@ -128,6 +130,9 @@ impl Space {
         self.ready()?;
         if self.key_in_use {
             return Err(Error::DeviceKeyInUse);
+        }
+        if self.restored.is_some() {
+            return Err(keys::Restored::error());
         }
         let schema = self.derived().schema;
         if let Some(error) = schema.and_then(schema_error) {

@@ -4,6 +4,70 @@
 use super::*;
 use crate::keyring::{self, Keyring};
 use crate::recovery::RecoverySecret;
+use crate::storage::write_atomic;
+
+/// Marks a directory restored from a backup: whose copy it is and the keyring the recovery
+/// secret opened (owner-only; the secret itself is not kept).
+const RESTORED_FILE: &str = "restored-backup";
+
+/// A backup restored into this directory (see [`Space::restore_backup`]).
+pub(crate) struct Restored {
+    pub(crate) partner: PartnerId,
+    keyring: Keyring,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RestoredFile {
+    partner: PartnerId,
+    keyring: String,
+}
+
+impl Restored {
+    pub(crate) fn load(dir: &Path) -> Result<Option<Restored>> {
+        let path = dir.join(RESTORED_FILE);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        let corrupt = |reason: &str| Error::Corrupt {
+            path: path.clone(),
+            reason: reason.to_owned(),
+        };
+        let file: RestoredFile =
+            serde_json::from_slice(&bytes).map_err(|e| corrupt(&e.to_string()))?;
+        let keyring = match file.keyring.as_str() {
+            "" => Keyring::default(),
+            text => hex::decode(text)
+                .ok()
+                .and_then(|b| Keyring::decode(&b))
+                .ok_or_else(|| corrupt("the keyring is damaged"))?,
+        };
+        Ok(Some(Restored {
+            partner: file.partner,
+            keyring,
+        }))
+    }
+
+    fn save(&self, dir: &Path) -> Result<()> {
+        let file = RestoredFile {
+            partner: self.partner.clone(),
+            keyring: hex::encode(self.keyring.encode()),
+        };
+        let bytes = serde_json::to_vec(&file).map_err(|e| Error::Corrupt {
+            path: dir.join(RESTORED_FILE),
+            reason: e.to_string(),
+        })?;
+        write_atomic(&dir.join(RESTORED_FILE), &bytes, true)
+    }
+
+    /// Why a restored copy is not written or synced.
+    pub(crate) fn error() -> Error {
+        Error::NotAllowed(
+            "this is a backup restored with your recovery secret: read and export it; to take part again, your partner invites you back (a returning-partner invitation) and you join in an empty directory".into(),
+        )
+    }
+}
 
 impl Space {
     /// Sets up (or replaces) this partner's recovery secret and returns it, to show once: the
@@ -31,18 +95,62 @@ impl Space {
         Ok(secret)
     }
 
+    /// Seals this partner's copy of the space to their recovery key: a new device restores it
+    /// with the recovery secret alone ([`Space::restore_backup`]). Needs a recovery secret set
+    /// up ([`Space::set_up_recovery`]).
+    pub fn export_backup(&mut self) -> Result<Vec<u8>> {
+        self.ready()?;
+        let (me, _) = self.me_for_reading()?;
+        let key = self
+            .derived()
+            .members
+            .recovery
+            .get(&me)
+            .cloned()
+            .ok_or_else(|| {
+                Error::NotAllowed(
+                    "set up a recovery secret first: a backup opens only with it".into(),
+                )
+            })?;
+        let export = self.export_document()?;
+        crate::backup::seal(&self.trust.space_id, &me, &key, &export)
+    }
+
+    /// Restores a backup made by [`Space::export_backup`] into the empty directory `dir`, with
+    /// the recovery secret it was sealed to (its text, as written down). The copy is readable
+    /// as that partner (their sealed positions included) and exportable, never written or
+    /// synced: to take part again, the other partner invites them back
+    /// ([`crate::InviteRole::ReturningPartner`]).
+    pub fn restore_backup(dir: &Path, backup: &[u8], recovery_secret: &str) -> Result<Space> {
+        let secret = RecoverySecret::parse(recovery_secret)?;
+        let opened = crate::backup::open(backup, &secret)?;
+        let mut space =
+            Space::restore_into(dir, &opened.export, &opened.space_id, &opened.partner)?;
+        space.restored = Some(Restored {
+            partner: opened.partner,
+            keyring: Keyring::default(),
+        });
+        let keyring = space.keyring(Some(&secret));
+        if let Some(restored) = space.restored.as_mut() {
+            restored.keyring = keyring;
+            restored.save(dir)?;
+        }
+        Ok(space)
+    }
+
     /// The generations of this partner's secret this device can open (with `recovery`, also
     /// those sealed to the partner's recovery key), from every valid keyring of this partner.
     pub(crate) fn keyring(&self, recovery: Option<&RecoverySecret>) -> Keyring {
         let mut ring = Keyring::default();
-        let Some(me) = self.derived.as_ref().and_then(|d| {
-            d.members
-                .devices
-                .get(&self.identity.device_id())
-                .map(|m| m.partner.clone())
-        }) else {
+        if self.derived.is_none() {
+            return ring;
+        }
+        let Ok((me, _)) = self.me_for_reading() else {
             return ring;
         };
+        if let Some(restored) = &self.restored {
+            ring.merge(restored.keyring.clone());
+        }
         let members = &self.derived().members;
         let mut secrets = vec![keyring::device_secret(&self.identity)];
         secrets.extend(recovery.map(RecoverySecret::seal_secret));

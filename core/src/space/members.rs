@@ -26,6 +26,9 @@ impl Space {
         if self.key_in_use {
             info.read_only = Some(Error::DeviceKeyInUse.to_string());
         }
+        if self.restored.is_some() {
+            info.read_only = Some(keys::Restored::error().to_string());
+        }
         Ok(info)
     }
 

@@ -350,6 +350,9 @@ pub struct Space {
     /// Another copy of this device wrote with its key (kept in `key-in-use`): this copy no
     /// longer writes or syncs.
     key_in_use: bool,
+    /// This directory is a partner's backup restored with their recovery secret: readable as
+    /// that partner, never written or synced (kept in `restored-backup`).
+    restored: Option<keys::Restored>,
 }
 
 /// Marks a device directory whose key another copy of the device also uses.

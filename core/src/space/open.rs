@@ -130,6 +130,21 @@ impl Space {
     }
 
     fn join_with(dir: &Path, document: &[u8], recovery: Option<&RecoverySecret>) -> Result<Space> {
+        Self::receive(dir, document, Received::Joined(recovery))
+    }
+
+    /// A backup's document restored as `partner`'s read-only copy (see
+    /// [`Space::restore_backup`]).
+    pub(super) fn restore_into(
+        dir: &Path,
+        document: &[u8],
+        space_id: &str,
+        partner: &PartnerId,
+    ) -> Result<Space> {
+        Self::receive(dir, document, Received::Restored { space_id, partner })
+    }
+
+    fn receive(dir: &Path, document: &[u8], how: Received<'_>) -> Result<Space> {
         let lock = Storage::lock(dir)?;
         if Storage::exists(dir) {
             return Err(Error::AlreadyInitialized(dir.to_path_buf()));
@@ -152,6 +167,16 @@ impl Space {
                 "the space names no id or founder".into(),
             ));
         };
+        if let Received::Restored {
+            space_id: named, ..
+        } = how
+        {
+            if named != space_id {
+                return Err(Error::InvalidRemoteData(
+                    "the backup holds another space than the one it names".into(),
+                ));
+            }
+        }
         let anchor = Anchor {
             space_id,
             founder_device: founder,
@@ -180,7 +205,11 @@ impl Space {
         });
         checked?;
         let members = &derived.members;
-        if members.partner_of_device(&identity.device_id()).is_none() {
+        let member = match how {
+            Received::Joined(_) => members.partner_of_device(&identity.device_id()).is_some(),
+            Received::Restored { partner, .. } => members.is_partner(partner),
+        };
+        if !member {
             return Err(Error::NotAMember(format!(
                 "this device ({})",
                 identity.device_id()
@@ -195,7 +224,7 @@ impl Space {
             checkpoints,
             Some((document, derived)),
         )?;
-        if let Some(recovery) = recovery {
+        if let Received::Joined(Some(recovery)) = how {
             space.rotate_keyring(Some(recovery), Utc::now())?;
         }
         Ok(space)
@@ -256,6 +285,7 @@ impl Space {
             unsaved_caches: false,
             closed: false,
             key_in_use: dir.join(KEY_IN_USE_FILE).exists(),
+            restored: keys::Restored::load(dir)?,
         };
         space.refresh_own_checkpoint();
         space.trust.checkpoints.save(dir)?;
@@ -350,6 +380,7 @@ impl Space {
             unsaved_caches: false,
             closed: false,
             key_in_use: dir.join(KEY_IN_USE_FILE).exists(),
+            restored: keys::Restored::load(dir)?,
         };
         space.bring_cache_to_intents();
         Ok(space)
@@ -413,4 +444,16 @@ impl Space {
             }),
         }
     }
+}
+
+/// How a received document becomes this directory's space.
+#[derive(Clone, Copy)]
+enum Received<'a> {
+    /// This device was enrolled in it (with a returning partner's recovery secret, if given).
+    Joined(Option<&'a RecoverySecret>),
+    /// A backup of this partner of the space `space_id`, restored read-only.
+    Restored {
+        space_id: &'a str,
+        partner: &'a PartnerId,
+    },
 }

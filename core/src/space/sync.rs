@@ -102,6 +102,9 @@ impl Space {
         if self.key_in_use {
             return Err(Error::DeviceKeyInUse);
         }
+        if self.restored.is_some() {
+            return Err(keys::Restored::error());
+        }
         match self.derived().schema.and_then(super::schema_error) {
             Some(e @ Error::DevelopmentSchema { .. }) => Err(e),
             _ => Ok(()),

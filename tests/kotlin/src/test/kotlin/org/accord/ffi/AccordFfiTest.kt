@@ -91,6 +91,33 @@ class AccordFfiTest {
     }
 
     @Test
+    fun aBackupRestoresWithTheRecoverySecretAloneForReading() {
+        val alex = newAlex()
+        assertFalse(alex.space().info().partners[0].hasRecovery)
+        val secret = alex.space().setUpRecovery()
+        assertEquals(44, secret.length, secret)
+        assertTrue(alex.space().info().partners[0].hasRecovery)
+        alex.space().createAgreement(proposal("Phones away at dinner"))
+        val backup: ByteArray = alex.space().exportBackup()
+        assertFalse(String(backup, Charsets.ISO_8859_1).contains("Phones away"))
+
+        val newPhone = tempDir().resolve("restored").toString()
+        val wrong = assertThrows<AccordException.InvalidInput> {
+            AccordLocalSpace.restoreBackup(newPhone, backup, "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA")
+        }
+        assertTrue(wrong.message!!.contains("recovery secret"), wrong.message)
+        val restored = AccordLocalSpace.restoreBackup(newPhone, backup, secret.lowercase())
+        try {
+            assertEquals(listOf("Phones away at dinner"), restored.space().list(all).map { it.title })
+            assertTrue(restored.space().info().readOnly!!.contains("restored"))
+            assertThrows<AccordException.NotAllowed> { restored.space().createAgreement(proposal("New")) }
+        } finally {
+            restored.shutdown()
+            restored.close()
+        }
+    }
+
+    @Test
     fun unknownIdRaisesKotlinExceptionWithMessage() {
         val alex = newAlex()
         val e = assertThrows<AccordException.NotFound> { alex.space().agreement("0000dead") }
