@@ -26,7 +26,8 @@ pub struct CheckIn {
     pub recorded_by: PartnerId,
     /// When it was recorded (display only).
     pub at: DateTime<Utc>,
-    /// Causal order key (Lamport counter).
+    /// Its place in causal order: the op counter of the change that wrote it (what
+    /// its writer had seen always comes before it).
     pub order: i64,
 }
 

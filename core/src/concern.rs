@@ -121,6 +121,7 @@ pub struct Concern {
     pub acknowledged: bool,
     /// Every step, in causal order.
     pub events: Vec<ConcernEvent>,
-    /// Causal order key (Lamport counter) used for "oldest first".
+    /// Its place in causal order used for "oldest first": the op counter of the change that wrote it (what
+    /// its writer had seen always comes before it).
     pub order: i64,
 }

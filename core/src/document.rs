@@ -32,6 +32,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 /// before it, so this bounds the operations of the whole document (16.7 million: a couple's
 /// writes of many decades) by a rule each change carries itself.
 const MAX_OP_COUNTER: u64 = 1 << 24;
+/// Where the causal order of records this device is about to write starts: past every op
+/// counter a document can hold.
+const PENDING_ORDER: i64 = 1 << 40;
 /// How deep maps nest below a collection before reading stops: records are at most a few
 /// levels deep; anything deeper is not a valid record.
 const MAX_RECORD_DEPTH: usize = 8;
@@ -434,6 +437,19 @@ impl Record {
             counter: 0,
             foreign: false,
             obj: ROOT,
+        }
+    }
+
+    /// The record's place in causal order: the op counter of the change that wrote it (a
+    /// change's counters follow those of every change before it, so what a writer had seen
+    /// always comes before; no writer can backdate), never a number the writer states. A
+    /// record this device is about to write comes after every written one, in the order it
+    /// was made.
+    pub(crate) fn order(&self) -> i64 {
+        if self.is_pending() {
+            PENDING_ORDER.saturating_add(self.int("seq").unwrap_or(0).max(0))
+        } else {
+            self.counter.min(i64::MAX as u64) as i64
         }
     }
 

@@ -50,6 +50,7 @@ pub struct LogEntry {
     pub author: PartnerId,
     /// When (display only).
     pub at: DateTime<Utc>,
-    /// Causal order key (Lamport counter).
+    /// Its place in causal order: the op counter of the change that wrote it (what
+    /// its writer had seen always comes before it).
     pub order: i64,
 }

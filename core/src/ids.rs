@@ -109,8 +109,9 @@ id_type!(
 pub(crate) const LOG_KEY_SEPARATOR: char = '/';
 
 /// The id of a new object (record, agreement, concern, revision, reminder rule, sealed
-/// position) written by `device` with causal order `seq`: `seq` in base 36, then the
-/// device's whole id. Every write of a device takes a new order, so ids are unique per
+/// position) written by `device` with sequence number `seq` (a Lamport counter, for ids
+/// only: order comes from the change graph, see `Record::order`): `seq` in base 36, then the
+/// device's whole id. Every write of a device takes a new number, so ids are unique per
 /// device, and the key is bound to its author: no other device may create a key ending in
 /// this device's id (see `Document::check_foreign_writes`), so no one can take a device's
 /// next key before it. Ids that differ only in the device compress well in the document.
@@ -128,6 +129,14 @@ pub(crate) fn order_key(device: &DeviceId, seq: i64) -> String {
     }
     digits.reverse();
     format!("{}{}", digits.into_iter().collect::<String>(), device.0)
+}
+
+/// The sequence number an [`order_key`] was made from, if it was made from one (for a log
+/// entry's key, the part after the agreement).
+pub(crate) fn seq_of_key(key: &str) -> Option<i64> {
+    let key = key.rsplit(LOG_KEY_SEPARATOR).next()?;
+    let digits = key.get(..key.len().checked_sub(64)?)?;
+    i64::from_str_radix(digits, 36).ok()
 }
 
 /// Whether `key` is bound to the device `device` (it ends with the device's whole id).

@@ -116,7 +116,8 @@ pub(crate) struct SealedText {
     pub(crate) key_id: String,
     pub(crate) nonce: Vec<u8>,
     pub(crate) ciphertext: Vec<u8>,
-    seq: i64,
+    /// Its place in causal order.
+    order: i64,
 }
 
 /// One partner's position records on one topic, validated.
@@ -191,7 +192,7 @@ pub(crate) fn read_positions(
             ));
             continue;
         };
-        let seq = r.int("seq").unwrap_or(0);
+        let order = r.order();
         match r.str("kind") {
             Some("text") => match (r.bytes("nonce"), r.bytes("ciphertext"), r.str("key_id")) {
                 (Some(n), Some(c), Some(key_id)) => {
@@ -205,7 +206,7 @@ pub(crate) fn read_positions(
                                 key_id: key_id.to_owned(),
                                 nonce: n.to_vec(),
                                 ciphertext: c.to_vec(),
-                                seq,
+                                order,
                             },
                         ),
                     );
@@ -257,7 +258,7 @@ pub(crate) fn read_positions(
         if entry
             .latest
             .as_ref()
-            .is_none_or(|l| (text.seq, &text.id) > (l.seq, &l.id))
+            .is_none_or(|l| (text.order, &text.id) > (l.order, &l.id))
         {
             entry.latest = Some(text.clone());
         }

@@ -1903,3 +1903,49 @@ fn changes_that_arrive_before_the_ones_they_follow_keep_their_checkpoint() {
     assert_eq!(alex.space.follow_through(Some(&id)).unwrap().len(), 3);
     assert_eq!(alex.space.heads().unwrap(), sam.space.heads().unwrap());
 }
+
+#[test]
+fn a_backdated_record_takes_its_place_in_causal_order_not_the_one_it_claims() {
+    let (mut alex, mut sam) = couple();
+    let id = alex
+        .space
+        .create_agreement(NewAgreement::titled("Dishes the same evening"), t(3))
+        .unwrap();
+    alex.space.accept(&id, t(3)).unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    sam.space.accept(&id, t(4)).unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    let day = chrono::NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+    alex.space.record_checkin(day, "", t(5)).unwrap();
+    sync(&mut alex.space, &mut sam.space);
+    // After the check-in, Sam's modified client logs Sam's own miss claiming the earliest
+    // order, so that it would seem to come before the check-in and drop off its agenda.
+    let device = sam.space.info().unwrap().my_device;
+    let key = format!("{}/{}", id.0, crate::ids::order_key(&device, 1));
+    let backdated = sam.space.forged(|tx| {
+        tx.insert_record(
+            &["log"],
+            &key,
+            vec![
+                ("kind", Val::Str("missed".into())),
+                ("text", Val::Str("left them overnight".into())),
+                ("seq", Val::Int(1)),
+            ],
+        )
+    });
+    alex.space.apply_changes(&backdated).unwrap();
+    let agenda = alex.space.agenda(t(60 * 24)).unwrap();
+    let missed: Vec<&str> = agenda
+        .missed_since_last_checkin
+        .iter()
+        .map(|e| e.text.as_str())
+        .collect();
+    assert_eq!(
+        missed,
+        ["left them overnight"],
+        "it came after the check-in"
+    );
+    let log = alex.space.follow_through(Some(&id)).unwrap();
+    let checkin = alex.space.checkins().unwrap().pop().unwrap();
+    assert!(log[0].order > checkin.order);
+}

@@ -607,7 +607,8 @@ pub(crate) struct AcceptanceRecord {
     pub(crate) hash: [u8; 32],
     pub(crate) revision: String,
     pub(crate) closes: BTreeSet<String>,
-    pub(crate) seq: i64,
+    /// Its place in causal order ([`Record::order`]).
+    pub(crate) order: i64,
 }
 
 /// Everything derived about one agreement.
@@ -701,9 +702,7 @@ impl ChildRecords {
         let author = members.record_author(&r);
         let refused = match (kind, author) {
             (ChildKind::Acceptance, Ok(author)) => {
-                let (Some(hash), Some(rev), Some(seq)) =
-                    (r.str("hash"), r.str("revision"), r.int("seq"))
-                else {
+                let (Some(hash), Some(rev)) = (r.str("hash"), r.str("revision")) else {
                     let problem =
                         Problem::new(format!("acceptance {}", r.id), "is incomplete; ignored");
                     self.refused.push(((kind, r.id), problem));
@@ -730,13 +729,13 @@ impl ChildRecords {
                         .filter(|s| !s.is_empty())
                         .map(str::to_owned)
                         .collect(),
-                    seq,
+                    order: r.order(),
                     id: r.id,
                 });
                 return;
             }
             (ChildKind::Retirement, Ok(author)) => {
-                let key = (r.int("seq").unwrap_or(0), r.id.clone());
+                let key = (r.order(), r.id.clone());
                 let candidate = Retirement {
                     partner: author.partner.clone(),
                     reason: r.str("reason").unwrap_or_default().to_owned(),
@@ -871,7 +870,7 @@ impl AgreementState {
         let mut latest: BTreeMap<&PartnerId, &AcceptanceRecord> = BTreeMap::new();
         for a in &self.children.acceptances {
             let entry = latest.entry(&a.author.partner).or_insert(a);
-            if (a.seq, &a.id) > (entry.seq, &entry.id) {
+            if (a.order, &a.id) > (entry.order, &entry.id) {
                 *entry = a;
             }
         }
@@ -1269,7 +1268,7 @@ pub(crate) fn read_log_from(
                 text: r.str("text").unwrap_or_default().to_owned(),
                 author: author.partner.clone(),
                 at: time_of(r.int("at")),
-                order: r.int("seq").ok_or("has no order")?,
+                order: r.order(),
             })
         });
         match parsed {
@@ -1311,7 +1310,7 @@ pub(crate) fn read_checkins_from(
                 notes: r.str("notes").unwrap_or_default().to_owned(),
                 recorded_by: by.partner.clone(),
                 at: time_of(r.int("at")),
-                order: r.int("seq").ok_or("has no order")?,
+                order: r.order(),
             })
         });
         match parsed {
@@ -1355,7 +1354,7 @@ pub(crate) fn read_concerns_from(
                 continue;
             }
         };
-        let (Some(what), Some(order)) = (r.str("what_happened"), r.int("seq")) else {
+        let (Some(what), order) = (r.str("what_happened"), r.order()) else {
             problems.push(Problem::new(
                 format!("concern {}", r.id),
                 "is incomplete; ignored",
@@ -1438,7 +1437,7 @@ fn read_concern_event(
         text: e.str("text").unwrap_or_default().to_owned(),
         at: time_of(e.int("at")),
     };
-    Ok((e.int("seq").unwrap_or(0), event))
+    Ok((e.order(), event))
 }
 
 /// A concern's state and whether it was acknowledged, from its steps.
@@ -1472,10 +1471,13 @@ pub(crate) fn concern_after_step(
     Some(after)
 }
 
-/// The highest Lamport counter among records outside agreements.
+/// The highest sequence number (see [`crate::ids::order_key`]) among records outside
+/// agreements, read from their ids.
 pub(crate) fn max_record_seq(log: &[LogEntry], checkins: &[CheckIn], concerns: &[Concern]) -> i64 {
-    let l = log.iter().map(|e| e.order).max().unwrap_or(0);
-    let c = checkins.iter().map(|e| e.order).max().unwrap_or(0);
-    let k = concerns.iter().map(|e| e.order).max().unwrap_or(0);
-    l.max(c).max(k)
+    let ids = log
+        .iter()
+        .map(|e| e.id.as_str())
+        .chain(checkins.iter().map(|c| c.id.as_str()))
+        .chain(concerns.iter().map(|c| c.id.as_str()));
+    ids.filter_map(crate::ids::seq_of_key).max().unwrap_or(0)
 }
