@@ -31,16 +31,5 @@ cd "$root/tests/kotlin"
 # Reports of an earlier run must not count for this one (e.g. when compiling fails).
 rm -rf target/surefire-reports
 mvn -B -ntp test -Daccord.lib.dir="$lib_dir" 2>&1 | grep -Ev '^\[INFO\] (Download|Building|---|$)' || status=$?
-MVN_STATUS="${status:-0}" python3 - <<'PY'
-import glob, os, xml.etree.ElementTree as ET
-tests = failed = 0
-for f in glob.glob("target/surefire-reports/TEST-*.xml"):
-    r = ET.parse(f).getroot()
-    tests += int(r.get("tests", 0))
-    failed += int(r.get("failures", 0)) + int(r.get("errors", 0))
-passed = tests - failed
-if os.environ["MVN_STATUS"] != "0" and failed == 0:
-    failed = 1  # Maven failed before or besides the tests (compiling, set-up).
-print(f"kotlin: {passed} passed, {failed} failed")
-PY
+MVN_STATUS="${status:-0}" python3 "$root/scripts/surefire-summary.py" kotlin
 exit "${status:-0}"

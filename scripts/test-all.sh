@@ -32,6 +32,9 @@ phase "Network namespaces: discovery, packet loss, link cut (must run when CI is
 phase "Kotlin on a JVM against the real library (and the Swift bindings generated)"
 ./scripts/kotlin-tests.sh 2>&1 | tee -a "$log"
 
+phase "The Compose screens on the JVM: state holders, clicked through, screenshots"
+./scripts/desktop-tests.sh 2>&1 | tee -a "$log"
+
 phase "done"
 target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 echo "build directory: $(du -sh "$target_dir" | cut -f1); total time: $((SECONDS - started)) s"

@@ -1,0 +1,49 @@
+package org.accord.app
+
+import org.accord.core.Category
+import org.accord.core.Kind
+import org.accord.core.Status
+import org.accord.core.Strength
+
+/** The app's wording for the core's values (the iOS app uses the same, see android/ui/APP-CONTRACT.md). */
+object Words {
+    /** How a status reads in a list and on the detail screen. */
+    fun status(status: Status): String = when (status) {
+        Status.DRAFT -> "Draft"
+        Status.PROPOSED -> "Proposed: not yet accepted by both of you"
+        Status.ACTIVE -> "Active: you both agreed"
+        Status.NEEDS_RENEGOTIATION -> "To renegotiate"
+        Status.CONFLICTED -> "Two versions: choose one"
+        Status.RETIRED -> "Retired"
+    }
+
+    /** A commitment strength in the partners' own words. */
+    fun strength(strength: Strength): String = when (strength) {
+        Strength.PROMISE -> "I promise"
+        Strength.TRY_MY_BEST -> "I'll try my best"
+        Strength.EXPERIMENT -> "Experiment"
+    }
+
+    /** A category's name as a heading ("Time together"). */
+    fun category(category: Category): String =
+        org.accord.core.categoryLabel(category).replaceFirstChar { it.uppercaseChar() }
+
+    /** What kind of agreement it is. */
+    fun kind(kind: Kind): String = when (kind) {
+        Kind.AGREEMENT -> "Agreement"
+        Kind.BOUNDARY -> "Boundary"
+        Kind.EXPECTATION -> "Expectation"
+        Kind.INTENTION -> "Intention"
+    }
+
+    const val WAITING_FOR_YOU = "Waiting for you"
+    const val NO_AGREEMENTS =
+        "No agreements yet. Write the first one together: something you already do, in your own words."
+    const val NEW_AGREEMENT_HINT = "New agreement, in your own words"
+    const val ADD = "Add"
+    const val ACCEPT = "Accept these words"
+    const val ACCEPTED_BY_YOU = "You accepted these words"
+    const val BACK = "Back"
+    const val LOADING = "Loading…"
+    const val EMPTY_TITLE = "Write the agreement's words first."
+}

@@ -1,0 +1,60 @@
+package org.accord.app.core
+
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.channels.Channel
+import kotlinx.coroutines.channels.awaitClose
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.buffer
+import kotlinx.coroutines.flow.callbackFlow
+import kotlinx.coroutines.withContext
+import org.accord.core.AgreementDetails
+import org.accord.core.AgreementId
+import org.accord.core.AgreementSummary
+import org.accord.core.ListFilter
+import org.accord.core.NewAgreement
+import org.accord.core.NodeEvent
+import org.accord.core.SpaceInfo
+import org.accord.ffi.AccordNode
+import org.accord.ffi.NodeListener
+import java.time.Instant
+
+/**
+ * [AccordCore] over a running node of the real library. Every call runs on [io], never on
+ * the main thread; the node's listener becomes a flow whose subscription is cancelled when
+ * collection stops.
+ */
+class RustCore(
+    private val node: AccordNode,
+    private val io: CoroutineDispatcher = Dispatchers.IO,
+) : AccordCore {
+    private val space get() = node.space()
+
+    override suspend fun info(): SpaceInfo = withContext(io) { space.info() }
+
+    override suspend fun agreements(): List<AgreementSummary> =
+        withContext(io) { space.list(ListFilter()) }
+
+    override suspend fun waitingForMe(now: Instant): List<AgreementSummary> = withContext(io) {
+        val s = space
+        val me = s.info().me
+        s.agenda(now).waitingForPartner.filter { me in it.waitingFor }.map { it.agreement }
+    }
+
+    override suspend fun agreement(id: AgreementId): AgreementDetails =
+        withContext(io) { space.agreement(id) }
+
+    override suspend fun createAgreement(input: NewAgreement): AgreementId =
+        withContext(io) { space.createAgreement(input) }
+
+    override suspend fun accept(id: AgreementId) = withContext(io) { space.accept(id) }
+
+    override fun changes(): Flow<Unit> = callbackFlow {
+        val subscription = node.subscribe(object : NodeListener {
+            override fun onEvent(event: NodeEvent) {
+                if (event is NodeEvent.DocumentChanged) trySend(Unit)
+            }
+        })
+        awaitClose { subscription.cancel() }
+    }.buffer(Channel.CONFLATED)
+}

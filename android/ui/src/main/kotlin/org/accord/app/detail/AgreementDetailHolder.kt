@@ -1,0 +1,80 @@
+package org.accord.app.detail
+
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.flow.update
+import kotlinx.coroutines.launch
+import org.accord.app.core.AccordCore
+import org.accord.core.AgreementDetails
+import org.accord.core.AgreementId
+import org.accord.core.PartnerId
+
+/** The agreement detail screen. */
+data class DetailState(
+    val loading: Boolean = true,
+    val details: AgreementDetails? = null,
+    /** This device's partner. */
+    val me: PartnerId? = null,
+    /** Names of the partners, by id. */
+    val names: Map<PartnerId, String> = emptyMap(),
+    /** The core's message for the last call that failed. */
+    val error: String? = null,
+) {
+    /** Whether this partner accepted the current words. */
+    val acceptedByMe: Boolean
+        get() = me != null && details?.summary?.acceptedBy?.contains(me) == true
+
+    /** Whether "accept" is offered: current words not yet accepted by me, no conflict. */
+    val canAccept: Boolean
+        get() = details != null && !acceptedByMe && details.conflicts.isEmpty() &&
+            details.retirement == null
+}
+
+/** State holder of one agreement's detail screen, refreshed on every change of the space. */
+class AgreementDetailHolder(
+    private val core: AccordCore,
+    private val id: AgreementId,
+    private val scope: CoroutineScope,
+) {
+    private val mutable = MutableStateFlow(DetailState())
+
+    /** What the screen shows. */
+    val state: StateFlow<DetailState> = mutable.asStateFlow()
+
+    init {
+        scope.launch {
+            refresh()
+            core.changes().collect { refresh() }
+        }
+    }
+
+    /** Reads the agreement again. */
+    suspend fun refresh() {
+        try {
+            val info = core.info()
+            val details = core.agreement(id)
+            mutable.value = DetailState(
+                loading = false,
+                details = details,
+                me = info.me,
+                names = info.partners.associate { it.id to it.name },
+            )
+        } catch (e: Exception) {
+            mutable.update { it.copy(loading = false, error = e.message ?: e.toString()) }
+        }
+    }
+
+    /** Accepts the current exact words. */
+    fun accept() {
+        scope.launch {
+            try {
+                core.accept(id)
+                refresh()
+            } catch (e: Exception) {
+                mutable.update { it.copy(error = e.message ?: e.toString()) }
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package org.accord.desktop
+
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.cancel
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
+import org.accord.app.Words
+import org.accord.app.agreements.AgreementsHolder
+import org.accord.app.detail.AgreementDetailHolder
+import org.accord.core.Status
+import org.junit.After
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertTrue
+import org.junit.Test
+
+/** Waits (at most 10 s) until the state satisfies [done]; returns it. */
+fun <T> StateFlow<T>.awaitState(done: (T) -> Boolean): T =
+    runBlocking { withTimeout(10_000) { first(done) } }
+
+/** The state holders against the fake core. */
+class AgreementsHolderTest {
+    private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
+
+    @After
+    fun tearDown() = scope.cancel()
+
+    @Test
+    fun whatWaitsForMeComesFirstThenEveryAgreementByCategory() {
+        val holder = AgreementsHolder(FakeCore.examples(), scope)
+        val state = holder.state.awaitState { !it.loading }
+        assertEquals(listOf("e2", "e6"), state.waitingForMe.map { it.id })
+        assertEquals(
+            listOf("Communication", "Time together", "Household", "Finances", "Conflict rules", "Family and friends"),
+            state.sections.map { it.title },
+        )
+        assertEquals(7, state.sections.sumOf { it.agreements.size })
+        assertEquals(null, state.error)
+    }
+
+    @Test
+    fun anEmptySpaceSaysWhatToDoAndAnEmptyTitleIsAMessageNotACall() {
+        val core = FakeCore()
+        val holder = AgreementsHolder(core, scope)
+        assertTrue(holder.state.awaitState { !it.loading }.empty)
+        holder.create("   ")
+        assertEquals(Words.EMPTY_TITLE, holder.state.awaitState { it.error != null }.error)
+        holder.create("Phones away at dinner")
+        val state = holder.state.awaitState { it.sections.isNotEmpty() }
+        assertEquals("Phones away at dinner", state.sections[0].agreements[0].title)
+        assertEquals(null, state.error)
+    }
+
+    @Test
+    fun aPartnersChangeReachesTheScreenAndAFailureIsAMessage() {
+        val core = FakeCore.examples()
+        val holder = AgreementsHolder(core, scope)
+        holder.state.awaitState { !it.loading }
+        core.remoteChange { all -> all.removeAll { it.id == "e2" } }
+        holder.state.awaitState { state -> state.waitingForMe.none { it.id == "e2" } }
+        core.failWith = "the space is in use by another process"
+        core.remoteChange { }
+        val failed = holder.state.awaitState { it.error != null }
+        assertEquals("the space is in use by another process", failed.error)
+        assertTrue("what was shown stays", failed.sections.isNotEmpty())
+    }
+
+    @Test
+    fun acceptingOnTheDetailScreenMakesItActiveWhenBothAccepted() {
+        val core = FakeCore.examples()
+        val detail = AgreementDetailHolder(core, "e2", scope)
+        val before = detail.state.awaitState { !it.loading }
+        assertTrue(before.canAccept)
+        detail.accept()
+        val after = detail.state.awaitState { it.acceptedByMe }
+        assertEquals(Status.ACTIVE, after.details!!.summary.status)
+        assertTrue(!after.canAccept)
+        val missing = AgreementDetailHolder(core, "nope", scope)
+        val error = missing.state.awaitState { it.error != null }.error!!
+        assertTrue(error, error.contains("no agreement with id nope"))
+    }
+}

@@ -1,0 +1,158 @@
+package org.accord.desktop
+
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.MutableSharedFlow
+import org.accord.app.core.AccordCore
+import org.accord.core.Acceptance
+import org.accord.core.AccordException
+import org.accord.core.AgreementDetails
+import org.accord.core.AgreementId
+import org.accord.core.AgreementSummary
+import org.accord.core.Category
+import org.accord.core.Concerns
+import org.accord.core.Kind
+import org.accord.core.NewAgreement
+import org.accord.core.Partner
+import org.accord.core.PartnerId
+import org.accord.core.SpaceInfo
+import org.accord.core.StandardCategory
+import org.accord.core.Status
+import org.accord.core.Strength
+import java.time.Instant
+
+/** An in-memory [AccordCore] for screen tests: Alex (me) and Sam, with the given agreements. */
+class FakeCore(agreements: List<AgreementSummary> = emptyList()) : AccordCore {
+    val alex: PartnerId = "a1ec5000000000aa"
+    val sam: PartnerId = "5a3000000000005a"
+    private val all = agreements.toMutableList()
+    private val changes = MutableSharedFlow<Unit>(extraBufferCapacity = 16)
+
+    /** When set, every call fails with this message (as the core's error would). */
+    var failWith: String? = null
+
+    private fun check() {
+        failWith?.let { throw AccordException.NotAllowed(it) }
+    }
+
+    override suspend fun info(): SpaceInfo {
+        check()
+        return SpaceInfo(
+            id = "5bace",
+            schemaVersion = 4uL,
+            readOnly = null,
+            myDevice = "d".repeat(64),
+            me = alex,
+            partners = listOf(
+                Partner(alex, "Alex", "Europe/Berlin", true),
+                Partner(sam, "Sam", "Europe/Berlin", true),
+            ),
+            devices = emptyList(),
+            ending = null,
+        )
+    }
+
+    override suspend fun agreements(): List<AgreementSummary> {
+        check()
+        return all.toList()
+    }
+
+    override suspend fun waitingForMe(now: Instant): List<AgreementSummary> {
+        check()
+        return all.filter { it.status == Status.PROPOSED && alex !in it.acceptedBy }
+    }
+
+    override suspend fun agreement(id: AgreementId): AgreementDetails {
+        check()
+        val summary = all.firstOrNull { it.id == id }
+            ?: throw AccordException.NotFound("no agreement with id $id")
+        return AgreementDetails(
+            summary = summary,
+            details = "",
+            contentHash = null,
+            reviewEvery = null,
+            createdBy = sam,
+            conflicts = emptyList(),
+            acceptances = emptyList<Acceptance>(),
+            changesSinceAcceptance = emptyList(),
+            retirement = null,
+            renegotiationRequested = false,
+        )
+    }
+
+    override suspend fun createAgreement(input: NewAgreement): AgreementId {
+        check()
+        val id = "f" + all.size
+        all += summary(id, input.title, input.category, Status.PROPOSED, input.strength, listOf(alex))
+        changes.tryEmit(Unit)
+        return id
+    }
+
+    override suspend fun accept(id: AgreementId) {
+        check()
+        val at = all.indexOfFirst { it.id == id }
+        val before = all[at]
+        val accepted = (before.acceptedBy + alex).distinct()
+        all[at] = before.copy(
+            acceptedBy = accepted,
+            status = if (accepted.size == 2) Status.ACTIVE else before.status,
+        )
+        changes.tryEmit(Unit)
+    }
+
+    override fun changes(): Flow<Unit> = changes
+
+    /** As if a change from Sam's device arrived. */
+    fun remoteChange(update: (MutableList<AgreementSummary>) -> Unit) {
+        update(all)
+        changes.tryEmit(Unit)
+    }
+
+    companion object {
+        /** An agreement summary as the core would list it. */
+        fun summary(
+            id: String,
+            title: String,
+            category: Category,
+            status: Status,
+            strength: Strength,
+            acceptedBy: List<PartnerId>,
+            kind: Kind = Kind.AGREEMENT,
+        ) = AgreementSummary(
+            id = id,
+            title = title,
+            category = category,
+            kind = kind,
+            strength = strength,
+            concerns = Concerns.Both,
+            status = status,
+            acceptedBy = acceptedBy,
+            nextReview = null,
+            createdAt = Instant.parse("2027-03-01T09:00:00Z"),
+        )
+
+        /** The example agreements of the product's domain notes, some waiting for Alex. */
+        fun examples(): FakeCore {
+            val core = FakeCore()
+            val (alex, sam) = core.alex to core.sam
+            fun std(c: StandardCategory) = Category.Standard(c)
+            core.all += listOf(
+                summary("e1", "On workdays we text once at lunch; longer talks wait until the evening.",
+                    std(StandardCategory.COMMUNICATION), Status.ACTIVE, Strength.TRY_MY_BEST, listOf(alex, sam)),
+                summary("e2", "If one of us will be more than 30 minutes late, we call or text before.",
+                    std(StandardCategory.COMMUNICATION), Status.PROPOSED, Strength.PROMISE, listOf(sam)),
+                summary("e3", "Date night every Friday from 19:00; we alternate who plans it.",
+                    std(StandardCategory.TIME_TOGETHER), Status.ACTIVE, Strength.PROMISE, listOf(alex, sam)),
+                summary("e4", "Whoever cooks doesn't wash up; dishes are done before bed.",
+                    std(StandardCategory.HOUSEHOLD), Status.PROPOSED, Strength.TRY_MY_BEST, listOf(alex)),
+                summary("e5", "Any purchase over 200 € is talked about first.",
+                    std(StandardCategory.FINANCES), Status.ACTIVE, Strength.PROMISE, listOf(alex, sam)),
+                summary("e6", "When one of us asks for a time-out, we pause for 20 minutes and then come back.",
+                    std(StandardCategory.CONFLICT_RULES), Status.PROPOSED, Strength.EXPERIMENT, listOf(sam)),
+                summary("e7", "Please don't share what I tell you in confidence with your family.",
+                    std(StandardCategory.FAMILY_AND_FRIENDS), Status.ACTIVE, Strength.PROMISE, listOf(alex, sam),
+                    kind = Kind.BOUNDARY),
+            )
+            return core
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package org.accord.desktop
+
+import androidx.compose.ui.test.assertIsDisplayed
+import androidx.compose.ui.test.junit4.createComposeRule
+import androidx.compose.ui.test.onAllNodesWithTag
+import androidx.compose.ui.test.onAllNodesWithText
+import androidx.compose.ui.test.assertCountEquals
+import androidx.compose.ui.test.onAllNodesWithContentDescription
+import kotlinx.coroutines.runBlocking
+import org.accord.app.agreements.describe
+import androidx.compose.ui.test.onNodeWithTag
+import androidx.compose.ui.test.onNodeWithText
+import androidx.compose.ui.test.performClick
+import androidx.compose.ui.test.performTextInput
+import org.accord.app.AccordApp
+import org.accord.app.Words
+import org.junit.Rule
+import org.junit.Test
+
+/** The screens clicked through on the JVM (no display needed). */
+class ScreensUiTest {
+    @get:Rule
+    val rule = createComposeRule()
+
+    @Test
+    fun openAnAgreementWaitingForMeAcceptItAndGoBack() {
+        val core = FakeCore.examples()
+        rule.setContent { AccordApp(core) }
+        rule.waitUntil(10_000) {
+            rule.onAllNodesWithText(Words.WAITING_FOR_YOU).fetchSemanticsNodes().isNotEmpty()
+        }
+        val late = runBlocking { core.agreement("e2") }.summary
+        // It shows twice: first among what waits for me, then in its category.
+        val rows = rule.onAllNodesWithContentDescription(describe(late))
+        rows.assertCountEquals(2)
+        rows[0].performClick()
+        rule.waitUntil(10_000) { rule.onAllNodesWithTag("accept").fetchSemanticsNodes().isNotEmpty() }
+        rule.onNodeWithText("Accepted by Sam").assertIsDisplayed()
+        rule.onNodeWithTag("accept").performClick()
+        rule.waitUntil(10_000) { rule.onAllNodesWithTag("accepted").fetchSemanticsNodes().isNotEmpty() }
+        rule.onNodeWithText(Words.status(org.accord.core.Status.ACTIVE)).assertIsDisplayed()
+        rule.onNodeWithTag("back").performClick()
+        rule.waitUntil(10_000) { rule.onAllNodesWithTag("add").fetchSemanticsNodes().isNotEmpty() }
+    }
+
+    @Test
+    fun anEmptyTitleIsAMessageAndANewAgreementAppears() {
+        val core = FakeCore()
+        rule.setContent { AccordApp(core) }
+        rule.waitUntil(10_000) { rule.onAllNodesWithTag("empty").fetchSemanticsNodes().isNotEmpty() }
+        rule.onNodeWithTag("add").performClick()
+        rule.waitUntil(10_000) { rule.onAllNodesWithText(Words.EMPTY_TITLE).fetchSemanticsNodes().isNotEmpty() }
+        rule.onNodeWithTag("new-title").performTextInput("Phones away at dinner")
+        rule.onNodeWithTag("add").performClick()
+        rule.waitUntil(10_000) {
+            rule.onAllNodesWithText("Phones away at dinner").fetchSemanticsNodes().isNotEmpty()
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package org.accord.desktop
+
+import androidx.compose.runtime.Composable
+import androidx.compose.ui.ImageComposeScene
+import androidx.compose.ui.unit.Density
+import androidx.compose.ui.use
+import kotlinx.coroutines.runBlocking
+import org.accord.app.agreements.AgreementsScreen
+import org.accord.app.agreements.AgreementsState
+import org.accord.app.agreements.Section
+import org.accord.app.detail.AgreementDetailScreen
+import org.accord.app.detail.DetailState
+import org.accord.app.onboarding.OnboardingScreen
+import org.accord.app.theme.AccordTheme
+import org.accord.app.Words
+import org.jetbrains.skia.EncodedImageFormat
+import org.junit.Assert.assertTrue
+import org.junit.Test
+import java.io.File
+import java.time.Instant
+
+/**
+ * Every screen rendered headless to PNG, light and dark, at font scale 1.0 and 2.0, from the
+ * product's example agreements, into `desktop/target/screenshots` for a person to look at.
+ */
+class ScreenshotsTest {
+    private val out = File(System.getProperty("accord.screenshots.dir") ?: "target/screenshots")
+
+    private fun shoot(name: String, content: @Composable () -> Unit) {
+        out.mkdirs()
+        for (dark in listOf(false, true)) {
+            for (fontScale in listOf(1f, 2f)) {
+                val file = File(out, "$name-${if (dark) "dark" else "light"}-x$fontScale.png")
+                ImageComposeScene(420, 860, Density(1.5f, fontScale)) {
+                    AccordTheme(dark) { content() }
+                }.use { scene ->
+                    scene.render(0)
+                    val image = scene.render(100_000_000)
+                    val png = image.encodeToData(EncodedImageFormat.PNG)!!.bytes
+                    file.writeBytes(png)
+                }
+                assertTrue("$file is an image", file.length() > 2_000)
+            }
+        }
+    }
+
+    @Test
+    fun everyScreen() {
+        val core = FakeCore.examples()
+        val all = runBlocking { core.agreements() }
+        val waiting = runBlocking { core.waitingForMe(Instant.now()) }
+        val agreements = AgreementsState(
+            loading = false,
+            waitingForMe = waiting,
+            sections = all.groupBy { Words.category(it.category) }.map { Section(it.key, it.value) },
+        )
+        shoot("agreements") { AgreementsScreen(agreements, onOpen = {}, onCreate = {}) }
+        shoot("agreements-empty") {
+            AgreementsScreen(AgreementsState(loading = false), onOpen = {}, onCreate = {})
+        }
+        shoot("agreements-error") {
+            AgreementsScreen(
+                agreements.copy(error = "this space is in use by another Accord process; close it or use that process"),
+                onOpen = {},
+                onCreate = {},
+            )
+        }
+        val info = runBlocking { core.info() }
+        val names = info.partners.associate { it.id to it.name }
+        for (id in listOf("e2", "e7")) {
+            val details = runBlocking { core.agreement(id) }
+            val state = DetailState(loading = false, details = details, me = info.me, names = names)
+            shoot("detail-$id") { AgreementDetailScreen(state, onAccept = {}, onBack = {}) }
+        }
+        shoot("onboarding") { OnboardingScreen("Europe/Berlin", null, onCreate = { _, _ -> }) }
+    }
+}
