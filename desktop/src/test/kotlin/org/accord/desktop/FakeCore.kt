@@ -34,6 +34,9 @@ class FakeCore(agreements: List<AgreementSummary> = emptyList()) : AccordCore {
         failWith?.let { throw AccordException.NotAllowed(it) }
     }
 
+    /** Whether Sam joined (the agreements screen offers an invitation until then). */
+    var samJoined = true
+
     override suspend fun info(): SpaceInfo {
         check()
         return SpaceInfo(
@@ -42,9 +45,9 @@ class FakeCore(agreements: List<AgreementSummary> = emptyList()) : AccordCore {
             readOnly = null,
             myDevice = "d".repeat(64),
             me = alex,
-            partners = listOf(
+            partners = listOfNotNull(
                 Partner(alex, "Alex", "Europe/Berlin", true),
-                Partner(sam, "Sam", "Europe/Berlin", true),
+                Partner(sam, "Sam", "Europe/Berlin", true).takeIf { samJoined },
             ),
             devices = emptyList(),
             ending = null,
@@ -97,6 +100,11 @@ class FakeCore(agreements: List<AgreementSummary> = emptyList()) : AccordCore {
             status = if (accepted.size == 2) Status.ACTIVE else before.status,
         )
         changes.tryEmit(Unit)
+    }
+
+    override suspend fun invitePartner(): String {
+        check()
+        return "accord1faketicketforscreens"
     }
 
     override fun changes(): Flow<Unit> = changes

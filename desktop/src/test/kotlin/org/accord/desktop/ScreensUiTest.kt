@@ -14,8 +14,15 @@ import androidx.compose.ui.test.performClick
 import androidx.compose.ui.test.performTextInput
 import org.accord.app.AccordApp
 import org.accord.app.Words
+import org.accord.app.core.SpaceFactory
 import org.junit.Rule
 import org.junit.Test
+
+/** A space factory for tests that start with a space already. */
+object NoSpaces : SpaceFactory {
+    override suspend fun create(name: String, timeZone: String) = error("not in this test")
+    override suspend fun join(ticket: String, name: String, timeZone: String) = error("not in this test")
+}
 
 /** The screens clicked through on the JVM (no display needed). */
 class ScreensUiTest {
@@ -25,7 +32,7 @@ class ScreensUiTest {
     @Test
     fun openAnAgreementWaitingForMeAcceptItAndGoBack() {
         val core = FakeCore.examples()
-        rule.setContent { AccordApp(core) }
+        rule.setContent { AccordApp(core, NoSpaces, "Europe/Berlin") }
         rule.waitUntil(10_000) {
             rule.onAllNodesWithText(Words.WAITING_FOR_YOU).fetchSemanticsNodes().isNotEmpty()
         }
@@ -46,7 +53,7 @@ class ScreensUiTest {
     @Test
     fun anEmptyTitleIsAMessageAndANewAgreementAppears() {
         val core = FakeCore()
-        rule.setContent { AccordApp(core) }
+        rule.setContent { AccordApp(core, NoSpaces, "Europe/Berlin") }
         rule.waitUntil(10_000) { rule.onAllNodesWithTag("empty").fetchSemanticsNodes().isNotEmpty() }
         rule.onNodeWithTag("add").performClick()
         rule.waitUntil(10_000) { rule.onAllNodesWithText(Words.EMPTY_TITLE).fetchSemanticsNodes().isNotEmpty() }

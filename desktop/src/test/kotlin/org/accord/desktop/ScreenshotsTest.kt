@@ -11,6 +11,9 @@ import org.accord.app.agreements.Section
 import org.accord.app.detail.AgreementDetailScreen
 import org.accord.app.detail.DetailState
 import org.accord.app.onboarding.OnboardingScreen
+import org.accord.app.onboarding.OnboardingState
+import org.accord.app.pairing.PairingScreen
+import org.accord.app.pairing.PairingState
 import org.accord.app.theme.AccordTheme
 import org.accord.app.Words
 import org.jetbrains.skia.EncodedImageFormat
@@ -54,15 +57,16 @@ class ScreenshotsTest {
             waitingForMe = waiting,
             sections = all.groupBy { Words.category(it.category) }.map { Section(it.key, it.value) },
         )
-        shoot("agreements") { AgreementsScreen(agreements, onOpen = {}, onCreate = {}) }
+        shoot("agreements") { AgreementsScreen(agreements, onOpen = {}, onCreate = {}, onInvite = {}) }
         shoot("agreements-empty") {
-            AgreementsScreen(AgreementsState(loading = false), onOpen = {}, onCreate = {})
+            AgreementsScreen(AgreementsState(loading = false), onOpen = {}, onCreate = {}, onInvite = {})
         }
         shoot("agreements-error") {
             AgreementsScreen(
                 agreements.copy(error = "this space is in use by another Accord process; close it or use that process"),
                 onOpen = {},
                 onCreate = {},
+                onInvite = {},
             )
         }
         val info = runBlocking { core.info() }
@@ -72,6 +76,21 @@ class ScreenshotsTest {
             val state = DetailState(loading = false, details = details, me = info.me, names = names)
             shoot("detail-$id") { AgreementDetailScreen(state, onAccept = {}, onBack = {}) }
         }
-        shoot("onboarding") { OnboardingScreen("Europe/Berlin", null, onCreate = { _, _ -> }) }
+        shoot("onboarding") {
+            OnboardingScreen(OnboardingState(), "Europe/Berlin", onCreate = { _, _ -> }, onJoin = { _, _, _ -> })
+        }
+        shoot("onboarding-error") {
+            OnboardingScreen(
+                OnboardingState(error = "not allowed: this invitation expired: ask for a new ticket"),
+                "Europe/Berlin",
+                onCreate = { _, _ -> },
+                onJoin = { _, _, _ -> },
+            )
+        }
+        shoot("agreements-alone") {
+            AgreementsScreen(AgreementsState(loading = false, partnerJoined = false), onOpen = {}, onCreate = {}, onInvite = {})
+        }
+        val ticket = "accord1" + "mfrgg43fmnxw2ylnmvzxg4tfmfxgkzjaorwxizjanbsw4zlsmu".repeat(6)
+        shoot("pairing") { PairingScreen(PairingState(loading = false, ticket = ticket), onNewTicket = {}, onBack = {}) }
     }
 }

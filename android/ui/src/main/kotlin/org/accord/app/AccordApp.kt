@@ -15,27 +15,75 @@ import kotlinx.coroutines.job
 import org.accord.app.agreements.AgreementsHolder
 import org.accord.app.agreements.AgreementsScreen
 import org.accord.app.core.AccordCore
+import org.accord.app.core.SpaceFactory
 import org.accord.app.detail.AgreementDetailHolder
 import org.accord.app.detail.AgreementDetailScreen
+import org.accord.app.onboarding.OnboardingHolder
+import org.accord.app.onboarding.OnboardingScreen
+import org.accord.app.pairing.PairingHolder
+import org.accord.app.pairing.PairingScreen
 import org.accord.app.theme.AccordTheme
 import org.accord.core.AgreementId
 
-/** The app's screens over [core]: the agreements, and one agreement's detail when opened. */
+/** Where the app is. */
+private sealed interface Place {
+    data object Agreements : Place
+    data class Detail(val id: AgreementId) : Place
+    data object Pairing : Place
+}
+
+/**
+ * The app's screens: onboarding until this device has a space ([start], or one [spaces] makes),
+ * then the agreements, an agreement's detail, and inviting the partner.
+ */
 @Composable
-fun AccordApp(core: AccordCore, dark: Boolean = false) {
-    var open by remember { mutableStateOf<AgreementId?>(null) }
+fun AccordApp(
+    start: AccordCore?,
+    spaces: SpaceFactory,
+    defaultTimeZone: String,
+    dark: Boolean = false,
+    onSpace: (AccordCore) -> Unit = {},
+) {
+    var core by remember { mutableStateOf(start) }
+    var place by remember { mutableStateOf<Place>(Place.Agreements) }
     AccordTheme(dark) {
-        val id = open
-        if (id == null) {
-            val scope = rememberScreenScope(Unit)
-            val holder = remember(scope) { AgreementsHolder(core, scope) }
+        val current = core
+        if (current == null) {
+            val scope = rememberScreenScope("onboarding")
+            val holder = remember(scope) {
+                OnboardingHolder(spaces, scope) { made ->
+                    onSpace(made)
+                    core = made
+                }
+            }
             val state by holder.state.collectAsState()
-            AgreementsScreen(state, onOpen = { open = it }, onCreate = holder::create)
-        } else {
-            val scope = rememberScreenScope(id)
-            val holder = remember(scope) { AgreementDetailHolder(core, id, scope) }
-            val state by holder.state.collectAsState()
-            AgreementDetailScreen(state, onAccept = holder::accept, onBack = { open = null })
+            OnboardingScreen(state, defaultTimeZone, onCreate = holder::create, onJoin = holder::join)
+            return@AccordTheme
+        }
+        when (val at = place) {
+            Place.Agreements -> {
+                val scope = rememberScreenScope(at)
+                val holder = remember(scope) { AgreementsHolder(current, scope) }
+                val state by holder.state.collectAsState()
+                AgreementsScreen(
+                    state,
+                    onOpen = { place = Place.Detail(it) },
+                    onCreate = holder::create,
+                    onInvite = { place = Place.Pairing },
+                )
+            }
+            is Place.Detail -> {
+                val scope = rememberScreenScope(at)
+                val holder = remember(scope) { AgreementDetailHolder(current, at.id, scope) }
+                val state by holder.state.collectAsState()
+                AgreementDetailScreen(state, onAccept = holder::accept, onBack = { place = Place.Agreements })
+            }
+            Place.Pairing -> {
+                val scope = rememberScreenScope(at)
+                val holder = remember(scope) { PairingHolder(current, scope) }
+                val state by holder.state.collectAsState()
+                PairingScreen(state, onNewTicket = holder::newTicket, onBack = { place = Place.Agreements })
+            }
         }
     }
 }

@@ -41,6 +41,7 @@ object Words {
         "No agreements yet. Write the first one together: something you already do, in your own words."
     const val NEW_AGREEMENT_HINT = "New agreement, in your own words"
     const val ADD = "Add"
+    const val INVITE_PARTNER = "Invite your partner"
     const val ACCEPT = "Accept these words"
     const val ACCEPTED_BY_YOU = "You accepted these words"
     const val BACK = "Back"

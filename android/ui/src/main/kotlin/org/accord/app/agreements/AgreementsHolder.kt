@@ -24,6 +24,8 @@ data class AgreementsState(
     val waitingForMe: List<AgreementSummary> = emptyList(),
     /** Every agreement, grouped by category (categories in the order they first appear). */
     val sections: List<Section> = emptyList(),
+    /** Whether the other partner joined (until then the screen offers to invite them). */
+    val partnerJoined: Boolean = true,
     /** The core's message for the last call that failed, until the next one succeeds. */
     val error: String? = null,
 ) {
@@ -58,6 +60,7 @@ class AgreementsHolder(
     /** Reads the agreements again. */
     suspend fun refresh() {
         try {
+            val partners = core.info().partners.size
             val all = core.agreements()
             val waiting = core.waitingForMe(clock())
             val sections = all.groupBy { Words.category(it.category) }
@@ -66,6 +69,7 @@ class AgreementsHolder(
                 loading = false,
                 waitingForMe = waiting,
                 sections = sections,
+                partnerJoined = partners >= 2,
             )
         } catch (e: Exception) {
             mutable.update { it.copy(loading = false, error = e.message ?: e.toString()) }

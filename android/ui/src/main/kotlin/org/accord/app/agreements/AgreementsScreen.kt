@@ -13,6 +13,7 @@ import androidx.compose.material3.Button
 import androidx.compose.material3.Card
 import androidx.compose.material3.CardDefaults
 import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Surface
 import androidx.compose.material3.Text
@@ -38,6 +39,7 @@ fun AgreementsScreen(
     state: AgreementsState,
     onOpen: (AgreementId) -> Unit,
     onCreate: (String) -> Unit,
+    onInvite: () -> Unit,
     modifier: Modifier = Modifier,
 ) {
     Surface(modifier.fillMaxSize(), color = MaterialTheme.colorScheme.background) {
@@ -46,6 +48,13 @@ fun AgreementsScreen(
             verticalArrangement = Arrangement.spacedBy(8.dp),
         ) {
             item { Spacer(Modifier.padding(top = 8.dp)) }
+            if (!state.loading && !state.partnerJoined) {
+                item {
+                    OutlinedButton(onClick = onInvite, modifier = Modifier.testTag("invite")) {
+                        Text(Words.INVITE_PARTNER)
+                    }
+                }
+            }
             item { NewAgreementField(onCreate) }
             state.error?.let { message -> item { ErrorCard(message) } }
             if (state.loading) item { Text(Words.LOADING) }

@@ -32,6 +32,9 @@ interface AccordCore {
     /** Accepts the agreement's current exact words. */
     suspend fun accept(id: AgreementId)
 
+    /** A one-time ticket (text, also shown as a QR code) inviting the other partner's first device. */
+    suspend fun invitePartner(): String
+
     /** Emits whenever the space changed (a local write or a partner's change arrived). */
     fun changes(): Flow<Unit>
 }

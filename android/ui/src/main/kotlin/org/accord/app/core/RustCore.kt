@@ -11,11 +11,13 @@ import kotlinx.coroutines.withContext
 import org.accord.core.AgreementDetails
 import org.accord.core.AgreementId
 import org.accord.core.AgreementSummary
+import org.accord.core.InviteRole
 import org.accord.core.ListFilter
 import org.accord.core.NewAgreement
 import org.accord.core.NodeEvent
 import org.accord.core.SpaceInfo
 import org.accord.ffi.AccordNode
+import org.accord.ffi.NetworkMode
 import org.accord.ffi.NodeListener
 import java.time.Instant
 
@@ -25,7 +27,8 @@ import java.time.Instant
  * collection stops.
  */
 class RustCore(
-    private val node: AccordNode,
+    /** The node this device runs (the app shuts it down when it closes). */
+    val node: AccordNode,
     private val io: CoroutineDispatcher = Dispatchers.IO,
 ) : AccordCore {
     private val space get() = node.space()
@@ -49,6 +52,9 @@ class RustCore(
 
     override suspend fun accept(id: AgreementId) = withContext(io) { space.accept(id) }
 
+    override suspend fun invitePartner(): String =
+        withContext(io) { node.invite(InviteRole.PARTNER, TICKET_MINUTES) }
+
     override fun changes(): Flow<Unit> = callbackFlow {
         val subscription = node.subscribe(object : NodeListener {
             override fun onEvent(event: NodeEvent) {
@@ -57,4 +63,30 @@ class RustCore(
         })
         awaitClose { subscription.cancel() }
     }.buffer(Channel.CONFLATED)
+}
+
+/** How long an invitation works: long enough to pair while together. */
+private const val TICKET_MINUTES = 10u
+
+/**
+ * Makes this device's space in [dir] (created, or joined with a ticket) and keeps it connected
+ * to the couple's other devices while the app runs.
+ */
+class RustSpaces(
+    private val dir: String,
+    private val network: NetworkMode,
+    private val deviceName: String,
+    private val io: CoroutineDispatcher = Dispatchers.IO,
+) : SpaceFactory {
+    override suspend fun create(name: String, timeZone: String): AccordCore = withContext(io) {
+        connected(AccordNode.create(dir, name, timeZone, deviceName, network))
+    }
+
+    override suspend fun join(ticket: String, name: String, timeZone: String): AccordCore =
+        withContext(io) { connected(AccordNode.join(dir, ticket, name, timeZone, deviceName, network)) }
+
+    private fun connected(node: AccordNode): RustCore {
+        node.keepConnected()
+        return RustCore(node, io)
+    }
 }

@@ -5,8 +5,12 @@ import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.fillMaxWidth
 import androidx.compose.foundation.layout.padding
+import androidx.compose.foundation.rememberScrollState
+import androidx.compose.foundation.verticalScroll
 import androidx.compose.material3.Button
+import androidx.compose.material3.HorizontalDivider
 import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Surface
 import androidx.compose.material3.Text
@@ -20,19 +24,21 @@ import androidx.compose.ui.platform.testTag
 import androidx.compose.ui.unit.dp
 import org.accord.app.agreements.ErrorCard
 
-/** Creating a couple space on this device: your name and time zone. */
+/** Creating a couple space on this device, or joining the partner's with their ticket. */
 @Composable
 fun OnboardingScreen(
+    state: OnboardingState,
     defaultTimeZone: String,
-    error: String?,
     onCreate: (name: String, timeZone: String) -> Unit,
+    onJoin: (ticket: String, name: String, timeZone: String) -> Unit,
     modifier: Modifier = Modifier,
 ) {
     var name by remember { mutableStateOf("") }
     var zone by remember { mutableStateOf(defaultTimeZone) }
+    var ticket by remember { mutableStateOf("") }
     Surface(modifier.fillMaxSize(), color = MaterialTheme.colorScheme.background) {
         Column(
-            Modifier.fillMaxSize().padding(24.dp),
+            Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(24.dp),
             verticalArrangement = Arrangement.spacedBy(12.dp),
         ) {
             Text("Start your couple space", style = MaterialTheme.typography.headlineSmall)
@@ -52,10 +58,28 @@ fun OnboardingScreen(
                 label = { Text("Your time zone") },
                 modifier = Modifier.fillMaxWidth().testTag("zone"),
             )
-            error?.let { ErrorCard(it) }
-            Button(onClick = { onCreate(name, zone) }, modifier = Modifier.testTag("create")) {
-                Text("Create")
-            }
+            state.error?.let { ErrorCard(it) }
+            Button(
+                onClick = { onCreate(name, zone) },
+                enabled = !state.busy,
+                modifier = Modifier.testTag("create"),
+            ) { Text("Create a new space") }
+            HorizontalDivider()
+            Text(
+                "Or join your partner: on their device, invite your partner, then paste the ticket here.",
+                style = MaterialTheme.typography.bodyMedium,
+            )
+            OutlinedTextField(
+                value = ticket,
+                onValueChange = { ticket = it },
+                label = { Text("Ticket from your partner's device") },
+                modifier = Modifier.fillMaxWidth().testTag("ticket-input"),
+            )
+            OutlinedButton(
+                onClick = { onJoin(ticket, name, zone) },
+                enabled = !state.busy,
+                modifier = Modifier.testTag("join"),
+            ) { Text("Join") }
         }
     }
 }

@@ -1,0 +1,10 @@
+package org.accord.app.core
+
+/** Makes this device's space: a new one, or the partner's joined with a ticket. */
+interface SpaceFactory {
+    /** Creates a space on this device; you become its first partner. */
+    suspend fun create(name: String, timeZone: String): AccordCore
+
+    /** Joins the space a ticket from the partner's device invites to. */
+    suspend fun join(ticket: String, name: String, timeZone: String): AccordCore
+}

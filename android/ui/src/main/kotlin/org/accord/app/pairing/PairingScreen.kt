@@ -1,0 +1,91 @@
+package org.accord.app.pairing
+
+import androidx.compose.foundation.Canvas
+import androidx.compose.foundation.background
+import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.fillMaxSize
+import androidx.compose.foundation.layout.padding
+import androidx.compose.foundation.layout.size
+import androidx.compose.foundation.rememberScrollState
+import androidx.compose.foundation.text.selection.SelectionContainer
+import androidx.compose.foundation.verticalScroll
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.OutlinedButton
+import androidx.compose.material3.Surface
+import androidx.compose.material3.Text
+import androidx.compose.material3.TextButton
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.remember
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.geometry.Offset
+import androidx.compose.ui.geometry.Size
+import androidx.compose.ui.graphics.Color
+import androidx.compose.ui.platform.testTag
+import androidx.compose.ui.semantics.contentDescription
+import androidx.compose.ui.semantics.semantics
+import androidx.compose.ui.unit.dp
+import com.google.zxing.BarcodeFormat
+import com.google.zxing.qrcode.QRCodeWriter
+import org.accord.app.Words
+import org.accord.app.agreements.ErrorCard
+
+/** Inviting the partner: the ticket as a QR code and as text to paste on their device. */
+@Composable
+fun PairingScreen(
+    state: PairingState,
+    onNewTicket: () -> Unit,
+    onBack: () -> Unit,
+    modifier: Modifier = Modifier,
+) {
+    Surface(modifier.fillMaxSize(), color = MaterialTheme.colorScheme.background) {
+        Column(
+            Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(16.dp),
+            verticalArrangement = Arrangement.spacedBy(12.dp),
+        ) {
+            TextButton(onClick = onBack, modifier = Modifier.testTag("back")) { Text(Words.BACK) }
+            Text("Invite your partner", style = MaterialTheme.typography.headlineSmall)
+            Text(
+                "On their device: join with this ticket (scan the code or paste the text). " +
+                    "It works once, for 10 minutes; pair while you are together.",
+                style = MaterialTheme.typography.bodyMedium,
+            )
+            state.error?.let { ErrorCard(it) }
+            if (state.loading) Text(Words.LOADING)
+            state.ticket?.let { ticket ->
+                QrCode(ticket, Modifier.size(240.dp))
+                SelectionContainer {
+                    Text(
+                        ticket,
+                        style = MaterialTheme.typography.bodySmall,
+                        modifier = Modifier.testTag("ticket"),
+                    )
+                }
+            }
+            OutlinedButton(onClick = onNewTicket, modifier = Modifier.testTag("new-ticket")) {
+                Text("New ticket")
+            }
+        }
+    }
+}
+
+/** [text] as a QR code (black on white whatever the theme, so cameras read it). */
+@Composable
+fun QrCode(text: String, modifier: Modifier = Modifier) {
+    val matrix = remember(text) { QRCodeWriter().encode(text, BarcodeFormat.QR_CODE, 0, 0) }
+    Canvas(
+        modifier
+            .background(Color.White)
+            .padding(8.dp)
+            .semantics { contentDescription = "QR code of the ticket" },
+    ) {
+        val cell = minOf(size.width / matrix.width, size.height / matrix.height)
+        for (y in 0 until matrix.height) {
+            for (x in 0 until matrix.width) {
+                if (matrix.get(x, y)) {
+                    drawRect(Color.Black, Offset(x * cell, y * cell), Size(cell, cell))
+                }
+            }
+        }
+    }
+}

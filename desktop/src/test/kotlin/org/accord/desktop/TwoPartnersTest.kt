@@ -1,0 +1,128 @@
+package org.accord.desktop
+
+import androidx.compose.foundation.layout.Box
+import androidx.compose.foundation.layout.Row
+import androidx.compose.foundation.layout.fillMaxSize
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.platform.testTag
+import androidx.compose.ui.semantics.SemanticsProperties
+import androidx.compose.ui.test.SemanticsMatcher
+import androidx.compose.ui.test.SemanticsNodeInteraction
+import androidx.compose.ui.test.hasAnyAncestor
+import androidx.compose.ui.test.hasContentDescription
+import androidx.compose.ui.test.hasTestTag
+import androidx.compose.ui.test.hasText
+import androidx.compose.ui.test.junit4.createComposeRule
+import androidx.compose.ui.test.performClick
+import androidx.compose.ui.test.performTextInput
+import kotlinx.coroutines.runBlocking
+import org.accord.app.AccordApp
+import org.accord.app.Words
+import org.accord.app.core.AccordCore
+import org.accord.app.core.RustCore
+import org.accord.app.core.RustSpaces
+import org.accord.core.Status
+import org.accord.ffi.NetworkMode
+import org.junit.After
+import org.junit.Assert.assertTrue
+import org.junit.Rule
+import org.junit.Test
+import java.nio.file.Files
+import java.util.concurrent.CopyOnWriteArrayList
+
+/**
+ * The story clicked through with two app instances in one test: Alex and Sam, each with a
+ * node of the real library on loopback (relays off). Alex creates the space and invites; Sam
+ * joins with the pasted ticket; Alex proposes; Sam sees it waiting, accepts; both see it active.
+ */
+class TwoPartnersTest {
+    @get:Rule
+    val rule = createComposeRule()
+
+    private val root = Files.createTempDirectory("accord-two-partners")
+    private val cores = CopyOnWriteArrayList<AccordCore>()
+
+    @After
+    fun tearDown() {
+        runBlocking { cores.forEach { (it as RustCore).node.shutdown() } }
+        root.toFile().deleteRecursively()
+    }
+
+    private fun within(who: String, matcher: SemanticsMatcher) = matcher and hasAnyAncestor(hasTestTag(who))
+
+    private fun node(who: String, matcher: SemanticsMatcher): SemanticsNodeInteraction =
+        rule.onNode(within(who, matcher), useUnmergedTree = true)
+
+    private fun await(who: String, matcher: SemanticsMatcher, seconds: Long = 30) {
+        rule.waitUntil(seconds * 1000) {
+            rule.onAllNodes(within(who, matcher), useUnmergedTree = true).fetchSemanticsNodes().isNotEmpty()
+        }
+    }
+
+    @Test
+    fun alexInvitesSamJoinsByPastedTicketAndBothAcceptTheSameWords() {
+        val spaces = listOf("alex", "sam").associateWith {
+            RustSpaces(root.resolve(it).toString(), NetworkMode.LOOPBACK, "$it's laptop")
+        }
+        rule.setContent {
+            Row(Modifier.fillMaxSize()) {
+                for ((who, zone) in listOf("alex" to "Europe/Berlin", "sam" to "America/New_York")) {
+                    Box(Modifier.weight(1f).testTag(who)) {
+                        AccordApp(null, spaces.getValue(who), zone, onSpace = { cores += it })
+                    }
+                }
+            }
+        }
+        // Alex creates the space and invites.
+        node("alex", hasTestTag("name")).performTextInput("Alex")
+        node("alex", hasTestTag("create")).performClick()
+        await("alex", hasTestTag("invite"))
+        node("alex", hasTestTag("invite")).performClick()
+        await("alex", hasTestTag("ticket"))
+        val ticket = node("alex", hasTestTag("ticket")).fetchSemanticsNode()
+            .config[SemanticsProperties.Text].joinToString("") { it.text }
+        assertTrue(ticket, ticket.startsWith("accord1"))
+
+        // Sam joins with the pasted ticket.
+        node("sam", hasTestTag("name")).performTextInput("Sam")
+        node("sam", hasTestTag("ticket-input")).performTextInput(ticket)
+        node("sam", hasTestTag("join")).performClick()
+        await("sam", hasTestTag("add"))
+
+        // Alex proposes; it reaches Sam's screen as waiting for Sam.
+        node("alex", hasTestTag("back")).performClick()
+        await("alex", hasTestTag("add"))
+        val words = "If one of us will be more than 30 minutes late, we call or text before."
+        node("alex", hasTestTag("new-title")).performTextInput(words)
+        node("alex", hasTestTag("add")).performClick()
+        await("alex", hasText(words))
+        await("sam", hasText(Words.WAITING_FOR_YOU))
+
+        // Sam opens it, reads who accepted, accepts: active for both.
+        rule.onAllNodes(within("sam", hasText(words)), useUnmergedTree = true)[0].performClick()
+        await("sam", hasTestTag("accept"))
+        await("sam", hasText("Accepted by Alex"))
+        node("sam", hasTestTag("accept")).performClick()
+        await("sam", hasTestTag("accepted"))
+        await("sam", hasText(Words.status(Status.ACTIVE)))
+        await("alex", hasContentDescription(Words.status(Status.ACTIVE), substring = true))
+    }
+
+    @Test
+    fun aGarbledTicketIsAMessageOnTheScreenAndNothingIsMade() {
+        val dir = root.resolve("sam")
+        rule.setContent {
+            Box(Modifier.fillMaxSize().testTag("sam")) {
+                AccordApp(null, RustSpaces(dir.toString(), NetworkMode.LOOPBACK, "laptop"), "UTC", onSpace = { cores += it })
+            }
+        }
+        node("sam", hasTestTag("name")).performTextInput("Sam")
+        node("sam", hasTestTag("ticket-input")).performTextInput("accord1thisisnotaticket")
+        node("sam", hasTestTag("join")).performClick()
+        await("sam", hasText("not an Accord invitation", substring = true))
+        assertTrue("no space was made", cores.isEmpty())
+        // The screen still works: creating a space instead succeeds.
+        node("sam", hasTestTag("create")).performClick()
+        await("sam", hasTestTag("add"))
+    }
+}
