@@ -82,4 +82,21 @@ class AgreementsHolderTest {
         val error = missing.state.awaitState { it.error != null }.error!!
         assertTrue(error, error.contains("no agreement with id nope"))
     }
+
+    @Test
+    fun onlyTheOtherPartnerHearsAConcernAndOnlyItsAuthorResolvesIt() {
+        val core = FakeCore.examples()
+        core.samRaises("Late again without a text", "Worried", "A text when you are late")
+        val holder = org.accord.app.concerns.ConcernsHolder(core, scope)
+        val theirs = holder.state.awaitState { it.items.isNotEmpty() }.items.single()
+        assertTrue(theirs.canAcknowledge && theirs.canRespond && !theirs.canResolve)
+        holder.raise("  ", "", "")
+        assertEquals(Words.EMPTY_CONCERN, holder.state.awaitState { it.error != null }.error)
+        holder.raise("Dishes left overnight", "Tired", "Dishes before bed")
+        val mine = holder.state.awaitState { it.items.size == 2 }.items.first { it.concern.raisedBy == core.alex }
+        assertTrue(!mine.canAcknowledge && mine.canRespond && mine.canResolve)
+        holder.resolve(mine.concern.id)
+        val after = holder.state.awaitState { s -> s.items.any { it.concern.state == org.accord.core.ConcernState.RESOLVED } }
+        assertEquals("resolved ones come last", org.accord.core.ConcernState.RESOLVED, after.items.last().concern.state)
+    }
 }

@@ -8,7 +8,19 @@ import org.accord.core.AccordException
 import org.accord.core.AgreementDetails
 import org.accord.core.AgreementId
 import org.accord.core.AgreementSummary
+import org.accord.core.Agenda
 import org.accord.core.Category
+import org.accord.core.CheckIn
+import org.accord.core.Concern
+import org.accord.core.ConcernEvent
+import org.accord.core.ConcernId
+import org.accord.core.ConcernState
+import org.accord.core.ConcernStep
+import org.accord.core.LogEntry
+import org.accord.core.LogKind
+import org.accord.core.NewConcern
+import org.accord.core.Upcoming
+import org.accord.core.Waiting
 import org.accord.core.Concerns
 import org.accord.core.Kind
 import org.accord.core.NewAgreement
@@ -99,6 +111,70 @@ class FakeCore(agreements: List<AgreementSummary> = emptyList()) : AccordCore {
             acceptedBy = accepted,
             status = if (accepted.size == 2) Status.ACTIVE else before.status,
         )
+        changes.tryEmit(Unit)
+    }
+
+    private val concernList = mutableListOf<Concern>()
+
+    override suspend fun concerns(): List<Concern> {
+        check()
+        return concernList.toList()
+    }
+
+    override suspend fun raiseConcern(input: NewConcern): ConcernId {
+        check()
+        val id = "c" + concernList.size
+        concernList += Concern(id, input.agreement, input.whatHappened, input.howIFelt, input.whatINeed,
+            alex, Instant.parse("2027-03-01T09:00:00Z"), ConcernState.OPEN, false, emptyList(), concernList.size.toLong())
+        changes.tryEmit(Unit)
+        return id
+    }
+
+    override suspend fun acknowledgeConcern(id: ConcernId) = step(id, ConcernState.ACKNOWLEDGED, ConcernStep.ACKNOWLEDGED, "")
+
+    override suspend fun respondToConcern(id: ConcernId, text: String) = step(id, ConcernState.RESPONDED, ConcernStep.RESPONDED, text)
+
+    override suspend fun resolveConcern(id: ConcernId) = step(id, ConcernState.RESOLVED, ConcernStep.RESOLVED, "")
+
+    private fun step(id: ConcernId, state: ConcernState, step: ConcernStep, text: String) {
+        check()
+        val at = concernList.indexOfFirst { it.id == id }
+        val c = concernList[at]
+        val event = ConcernEvent("e${c.events.size}$id", step, alex, text, Instant.parse("2027-03-02T09:00:00Z"))
+        concernList[at] = c.copy(state = state, acknowledged = c.acknowledged || step == ConcernStep.ACKNOWLEDGED,
+            events = c.events + event)
+        changes.tryEmit(Unit)
+    }
+
+    /** A concern Sam raised (for screens that show the other partner's concern). */
+    fun samRaises(what: String, felt: String, need: String) {
+        concernList += Concern("s" + concernList.size, null, what, felt, need, sam,
+            Instant.parse("2027-03-01T09:00:00Z"), ConcernState.OPEN, false, emptyList(), concernList.size.toLong())
+        changes.tryEmit(Unit)
+    }
+
+    var checkins = mutableListOf<CheckIn>()
+
+    override suspend fun agenda(now: Instant): Agenda {
+        check()
+        return Agenda(
+            appreciationPrompt = "Start with appreciation: each of you names one thing the other did since the last check-in that you valued.",
+            openConcerns = concernList.filter { it.state != ConcernState.RESOLVED },
+            dueForReview = all.filter { it.id == "e6" },
+            missedSinceLastCheckin = listOf(
+                LogEntry("l1", "e3", LogKind.MISSED, "Worked late, forgot to plan it", sam,
+                    Instant.parse("2027-03-05T19:30:00Z"), 1),
+            ),
+            waitingForPartner = waitingForMe(now).map { Waiting(it, listOf(alex)) },
+            upcoming = listOf(Upcoming("Date night every Friday from 19:00; we alternate who plans it.",
+                Instant.parse("2027-03-12T18:00:00Z"))),
+            lastCheckin = checkins.lastOrNull(),
+        )
+    }
+
+    override suspend fun recordCheckin(heldOn: String, notes: String) {
+        check()
+        checkins += CheckIn("k${checkins.size}", heldOn, notes, alex, Instant.now(), checkins.size.toLong())
         changes.tryEmit(Unit)
     }
 

@@ -90,6 +90,22 @@ class ScreenshotsTest {
         shoot("agreements-alone") {
             AgreementsScreen(AgreementsState(loading = false, partnerJoined = false), onOpen = {}, onCreate = {}, onInvite = {})
         }
+        core.samRaises("You shared what I told you with your sister", "Exposed", "Ask me first next time")
+        runBlocking {
+            val id = core.raiseConcern(org.accord.core.NewConcern(null, "Dishes left overnight again", "Tired", "Dishes before bed"))
+            core.respondToConcern(id, "You're right, I'll do them tonight.")
+        }
+        val concerns = org.accord.app.concerns.ConcernsHolder(core, kotlinx.coroutines.GlobalScope)
+            .state.awaitState { it.items.size == 2 }
+        shoot("concerns") { org.accord.app.concerns.ConcernsScreen(concerns, { _, _, _ -> }, {}, { _, _ -> }, {}, {}) }
+        shoot("concerns-empty") {
+            org.accord.app.concerns.ConcernsScreen(org.accord.app.concerns.ConcernsState(loading = false), { _, _, _ -> }, {}, { _, _ -> }, {}, {})
+        }
+        val checkin = org.accord.app.checkin.CheckinHolder(core, kotlinx.coroutines.GlobalScope)
+            .state.awaitState { !it.loading }
+        shoot("checkin") {
+            org.accord.app.checkin.CheckinScreen(checkin, onRecord = {}, onBack = {}, zone = java.time.ZoneId.of("Europe/Berlin"))
+        }
         val ticket = "accord1" + "mfrgg43fmnxw2ylnmvzxg4tfmfxgkzjaorwxizjanbsw4zlsmu".repeat(6)
         shoot("pairing") { PairingScreen(PairingState(loading = false, ticket = ticket), onNewTicket = {}, onBack = {}) }
     }

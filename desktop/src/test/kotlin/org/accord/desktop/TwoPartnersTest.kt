@@ -21,6 +21,7 @@ import org.accord.app.Words
 import org.accord.app.core.AccordCore
 import org.accord.app.core.RustCore
 import org.accord.app.core.RustSpaces
+import org.accord.core.ConcernState
 import org.accord.core.Status
 import org.accord.ffi.NetworkMode
 import org.junit.After
@@ -59,8 +60,8 @@ class TwoPartnersTest {
         }
     }
 
-    @Test
-    fun alexInvitesSamJoinsByPastedTicketAndBothAcceptTheSameWords() {
+    /** Alex creates the space and invites; Sam joins with the pasted ticket (both on their agreements). */
+    private fun pair() {
         val spaces = listOf("alex", "sam").associateWith {
             RustSpaces(root.resolve(it).toString(), NetworkMode.LOOPBACK, "$it's laptop")
         }
@@ -73,7 +74,6 @@ class TwoPartnersTest {
                 }
             }
         }
-        // Alex creates the space and invites.
         node("alex", hasTestTag("name")).performTextInput("Alex")
         node("alex", hasTestTag("create")).performClick()
         await("alex", hasTestTag("invite"))
@@ -82,16 +82,18 @@ class TwoPartnersTest {
         val ticket = node("alex", hasTestTag("ticket")).fetchSemanticsNode()
             .config[SemanticsProperties.Text].joinToString("") { it.text }
         assertTrue(ticket, ticket.startsWith("accord1"))
-
-        // Sam joins with the pasted ticket.
         node("sam", hasTestTag("name")).performTextInput("Sam")
         node("sam", hasTestTag("ticket-input")).performTextInput(ticket)
         node("sam", hasTestTag("join")).performClick()
         await("sam", hasTestTag("add"))
-
-        // Alex proposes; it reaches Sam's screen as waiting for Sam.
         node("alex", hasTestTag("back")).performClick()
         await("alex", hasTestTag("add"))
+    }
+
+    @Test
+    fun alexInvitesSamJoinsByPastedTicketAndBothAcceptTheSameWords() {
+        pair()
+        // Alex proposes; it reaches Sam's screen as waiting for Sam.
         val words = "If one of us will be more than 30 minutes late, we call or text before."
         node("alex", hasTestTag("new-title")).performTextInput(words)
         node("alex", hasTestTag("add")).performClick()
@@ -125,4 +127,49 @@ class TwoPartnersTest {
         node("sam", hasTestTag("create")).performClick()
         await("sam", hasTestTag("add"))
     }
+
+    @Test
+    fun samRaisesAConcernAlexHearsAndAnswersItSamResolvesItAndTheyRecordACheckIn() {
+        pair()
+        node("sam", hasTestTag("concerns")).performClick()
+        await("sam", hasTestTag("no-concerns"))
+        node("sam", hasTestTag("what")).performTextInput("You shared what I told you with your sister")
+        node("sam", hasTestTag("felt")).performTextInput("Exposed")
+        node("sam", hasTestTag("need")).performTextInput("Ask me first next time")
+        node("sam", hasTestTag("raise")).performClick()
+        await("sam", hasText(Words.concern(ConcernState.OPEN), substring = true))
+
+        // On Alex's device: the check-in lists it; Alex hears and answers it.
+        node("alex", hasTestTag("checkin")).performClick()
+        await("alex", hasText("You shared what I told you with your sister", substring = true))
+        node("alex", hasTestTag("back")).performClick()
+        node("alex", hasTestTag("concerns")).performClick()
+        await("alex", hasText("Needs: Ask me first next time"))
+        rule.onAllNodes(within("alex", hasTestTagPrefix("acknowledge-")), useUnmergedTree = true)[0].performClick()
+        await("alex", hasText(Words.concern(ConcernState.ACKNOWLEDGED), substring = true))
+        rule.onAllNodes(within("alex", hasTestTagPrefix("answer-")), useUnmergedTree = true)[0]
+            .performTextInput("I'm sorry. I will ask you first.")
+        rule.onAllNodes(within("alex", hasTestTagPrefix("respond-")), useUnmergedTree = true)[0].performClick()
+
+        // Sam reads the answer and resolves it; both see it resolved.
+        await("sam", hasText("Alex: I'm sorry. I will ask you first."))
+        rule.onAllNodes(within("sam", hasTestTagPrefix("resolve-")), useUnmergedTree = true)[0].performClick()
+        await("sam", hasText(Words.concern(ConcernState.RESOLVED), substring = true))
+        await("alex", hasText(Words.concern(ConcernState.RESOLVED), substring = true))
+
+        // They record the check-in on Sam's device; Alex's agenda shows it.
+        node("sam", hasTestTag("back")).performClick()
+        node("sam", hasTestTag("checkin")).performClick()
+        await("sam", hasTestTag("record"))
+        node("sam", hasTestTag("record")).performClick()
+        await("sam", hasText("Last check-in:", substring = true))
+        node("alex", hasTestTag("back")).performClick()
+        node("alex", hasTestTag("checkin")).performClick()
+        await("alex", hasText("Last check-in:", substring = true))
+    }
+}
+
+/** Nodes whose test tag starts with [prefix]. */
+private fun hasTestTagPrefix(prefix: String) = SemanticsMatcher("test tag starts with $prefix") {
+    it.config.getOrElseNullable(SemanticsProperties.TestTag) { null }?.startsWith(prefix) == true
 }

@@ -14,6 +14,10 @@ import kotlinx.coroutines.cancel
 import kotlinx.coroutines.job
 import org.accord.app.agreements.AgreementsHolder
 import org.accord.app.agreements.AgreementsScreen
+import org.accord.app.checkin.CheckinHolder
+import org.accord.app.checkin.CheckinScreen
+import org.accord.app.concerns.ConcernsHolder
+import org.accord.app.concerns.ConcernsScreen
 import org.accord.app.core.AccordCore
 import org.accord.app.core.SpaceFactory
 import org.accord.app.detail.AgreementDetailHolder
@@ -30,6 +34,8 @@ private sealed interface Place {
     data object Agreements : Place
     data class Detail(val id: AgreementId) : Place
     data object Pairing : Place
+    data object Concerns : Place
+    data object Checkin : Place
 }
 
 /**
@@ -70,6 +76,8 @@ fun AccordApp(
                     onOpen = { place = Place.Detail(it) },
                     onCreate = holder::create,
                     onInvite = { place = Place.Pairing },
+                    onConcerns = { place = Place.Concerns },
+                    onCheckin = { place = Place.Checkin },
                 )
             }
             is Place.Detail -> {
@@ -77,6 +85,25 @@ fun AccordApp(
                 val holder = remember(scope) { AgreementDetailHolder(current, at.id, scope) }
                 val state by holder.state.collectAsState()
                 AgreementDetailScreen(state, onAccept = holder::accept, onBack = { place = Place.Agreements })
+            }
+            Place.Concerns -> {
+                val scope = rememberScreenScope(at)
+                val holder = remember(scope) { ConcernsHolder(current, scope) }
+                val state by holder.state.collectAsState()
+                ConcernsScreen(
+                    state,
+                    onRaise = holder::raise,
+                    onAcknowledge = holder::acknowledge,
+                    onRespond = holder::respond,
+                    onResolve = holder::resolve,
+                    onBack = { place = Place.Agreements },
+                )
+            }
+            Place.Checkin -> {
+                val scope = rememberScreenScope(at)
+                val holder = remember(scope) { CheckinHolder(current, scope) }
+                val state by holder.state.collectAsState()
+                CheckinScreen(state, onRecord = holder::record, onBack = { place = Place.Agreements })
             }
             Place.Pairing -> {
                 val scope = rememberScreenScope(at)

@@ -1,6 +1,7 @@
 package org.accord.app
 
 import org.accord.core.Category
+import org.accord.core.ConcernState
 import org.accord.core.Kind
 import org.accord.core.Status
 import org.accord.core.Strength
@@ -36,7 +37,25 @@ object Words {
         Kind.INTENTION -> "Intention"
     }
 
+    /** Where a concern stands. */
+    fun concern(state: ConcernState): String = when (state) {
+        ConcernState.OPEN -> "Raised: waiting to be heard"
+        ConcernState.ACKNOWLEDGED -> "Heard"
+        ConcernState.RESPONDED -> "Answered"
+        ConcernState.RESOLVED -> "Resolved"
+        ConcernState.RENEGOTIATION -> "Renegotiating the agreement"
+    }
+
     const val WAITING_FOR_YOU = "Waiting for you"
+    const val CONCERNS = "Concerns"
+    const val CHECK_IN = "Check-in"
+    const val NO_CONCERNS = "No concerns. When something hurts, say it early: what happened, how you felt, what you need."
+    const val RAISE = "Raise the concern"
+    const val ACKNOWLEDGE = "I hear you"
+    const val RESPOND = "Answer"
+    const val RESOLVE = "Resolved for me"
+    const val RECORD_CHECKIN = "Record this check-in"
+    const val EMPTY_CONCERN = "Say what happened first."
     const val NO_AGREEMENTS =
         "No agreements yet. Write the first one together: something you already do, in your own words."
     const val NEW_AGREEMENT_HINT = "New agreement, in your own words"

@@ -3,6 +3,7 @@ package org.accord.app.agreements
 import androidx.compose.foundation.clickable
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.Spacer
 import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.fillMaxWidth
@@ -40,6 +41,8 @@ fun AgreementsScreen(
     onOpen: (AgreementId) -> Unit,
     onCreate: (String) -> Unit,
     onInvite: () -> Unit,
+    onConcerns: () -> Unit = {},
+    onCheckin: () -> Unit = {},
     modifier: Modifier = Modifier,
 ) {
     Surface(modifier.fillMaxSize(), color = MaterialTheme.colorScheme.background) {
@@ -48,6 +51,16 @@ fun AgreementsScreen(
             verticalArrangement = Arrangement.spacedBy(8.dp),
         ) {
             item { Spacer(Modifier.padding(top = 8.dp)) }
+            item {
+                Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+                    OutlinedButton(onClick = onConcerns, modifier = Modifier.testTag("concerns")) {
+                        Text(Words.CONCERNS)
+                    }
+                    OutlinedButton(onClick = onCheckin, modifier = Modifier.testTag("checkin")) {
+                        Text(Words.CHECK_IN)
+                    }
+                }
+            }
             if (!state.loading && !state.partnerJoined) {
                 item {
                     OutlinedButton(onClick = onInvite, modifier = Modifier.testTag("invite")) {

@@ -1,10 +1,14 @@
 package org.accord.app.core
 
 import kotlinx.coroutines.flow.Flow
+import org.accord.core.Agenda
 import org.accord.core.AgreementDetails
 import org.accord.core.AgreementId
 import org.accord.core.AgreementSummary
+import org.accord.core.Concern
+import org.accord.core.ConcernId
 import org.accord.core.NewAgreement
+import org.accord.core.NewConcern
 import org.accord.core.SpaceInfo
 import java.time.Instant
 
@@ -31,6 +35,27 @@ interface AccordCore {
 
     /** Accepts the agreement's current exact words. */
     suspend fun accept(id: AgreementId)
+
+    /** Concerns, oldest first. */
+    suspend fun concerns(): List<Concern>
+
+    /** Raises a concern: what happened, how I felt, what I need in repair. */
+    suspend fun raiseConcern(input: NewConcern): ConcernId
+
+    /** Acknowledges the other partner's concern ("I hear you"). */
+    suspend fun acknowledgeConcern(id: ConcernId)
+
+    /** Answers a concern in words. */
+    suspend fun respondToConcern(id: ConcernId, text: String)
+
+    /** Resolves one's own concern (repair happened). */
+    suspend fun resolveConcern(id: ConcernId)
+
+    /** The check-in agenda at [now], in the domain's order. */
+    suspend fun agenda(now: Instant): Agenda
+
+    /** Records a check-in held on [heldOn] (`YYYY-MM-DD`) with shared [notes]. */
+    suspend fun recordCheckin(heldOn: String, notes: String)
 
     /** A one-time ticket (text, also shown as a QR code) inviting the other partner's first device. */
     suspend fun invitePartner(): String

@@ -8,12 +8,16 @@ import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.buffer
 import kotlinx.coroutines.flow.callbackFlow
 import kotlinx.coroutines.withContext
+import org.accord.core.Agenda
 import org.accord.core.AgreementDetails
 import org.accord.core.AgreementId
 import org.accord.core.AgreementSummary
 import org.accord.core.InviteRole
 import org.accord.core.ListFilter
+import org.accord.core.Concern
+import org.accord.core.ConcernId
 import org.accord.core.NewAgreement
+import org.accord.core.NewConcern
 import org.accord.core.NodeEvent
 import org.accord.core.SpaceInfo
 import org.accord.ffi.AccordNode
@@ -51,6 +55,25 @@ class RustCore(
         withContext(io) { space.createAgreement(input) }
 
     override suspend fun accept(id: AgreementId) = withContext(io) { space.accept(id) }
+
+    override suspend fun concerns(): List<Concern> = withContext(io) { space.concerns() }
+
+    override suspend fun raiseConcern(input: NewConcern): ConcernId =
+        withContext(io) { space.raiseConcern(input) }
+
+    override suspend fun acknowledgeConcern(id: ConcernId) =
+        withContext(io) { space.acknowledgeConcern(id) }
+
+    override suspend fun respondToConcern(id: ConcernId, text: String) =
+        withContext(io) { space.respondToConcern(id, text) }
+
+    override suspend fun resolveConcern(id: ConcernId) = withContext(io) { space.resolveConcern(id) }
+
+    override suspend fun agenda(now: Instant): Agenda = withContext(io) { space.agenda(now) }
+
+    override suspend fun recordCheckin(heldOn: String, notes: String) {
+        withContext(io) { space.recordCheckin(heldOn, notes) }
+    }
 
     override suspend fun invitePartner(): String =
         withContext(io) { node.invite(InviteRole.PARTNER, TICKET_MINUTES) }
