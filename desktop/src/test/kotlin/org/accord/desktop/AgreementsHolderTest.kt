@@ -7,7 +7,7 @@ import kotlinx.coroutines.cancel
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.runBlocking
-import kotlinx.coroutines.withTimeout
+import kotlinx.coroutines.withTimeoutOrNull
 import org.accord.app.Words
 import org.accord.app.agreements.AgreementsHolder
 import org.accord.app.detail.AgreementDetailHolder
@@ -17,9 +17,9 @@ import org.junit.Assert.assertEquals
 import org.junit.Assert.assertTrue
 import org.junit.Test
 
-/** Waits (at most 10 s) until the state satisfies [done]; returns it. */
+/** Waits (at most 10 s) until the state satisfies [done]; returns it (fails naming the last state). */
 fun <T> StateFlow<T>.awaitState(done: (T) -> Boolean): T =
-    runBlocking { withTimeout(10_000) { first(done) } }
+    runBlocking { withTimeoutOrNull(10_000) { first(done) } } ?: throw AssertionError("gave up waiting; the state is $value")
 
 /** The state holders against the fake core. */
 class AgreementsHolderTest {

@@ -9,7 +9,10 @@ import org.accord.core.AgreementDetails
 import org.accord.core.AgreementId
 import org.accord.core.AgreementSummary
 import org.accord.core.Agenda
+import org.accord.core.Candidate
 import org.accord.core.Category
+import org.accord.core.Field
+import org.accord.core.FieldConflict
 import org.accord.core.CheckIn
 import org.accord.core.Concern
 import org.accord.core.ConcernEvent
@@ -86,7 +89,7 @@ class FakeCore(agreements: List<AgreementSummary> = emptyList()) : AccordCore {
             contentHash = null,
             reviewEvery = null,
             createdBy = sam,
-            conflicts = emptyList(),
+            conflicts = conflicts[id] ?: emptyList(),
             acceptances = emptyList<Acceptance>(),
             changesSinceAcceptance = emptyList(),
             retirement = null,
@@ -111,6 +114,24 @@ class FakeCore(agreements: List<AgreementSummary> = emptyList()) : AccordCore {
             acceptedBy = accepted,
             status = if (accepted.size == 2) Status.ACTIVE else before.status,
         )
+        changes.tryEmit(Unit)
+    }
+
+    /** Conflicts per agreement (as two offline edits would leave them). */
+    val conflicts = mutableMapOf<AgreementId, List<FieldConflict>>()
+
+    override suspend fun editWords(id: AgreementId, title: String, details: String) {
+        check()
+        val at = all.indexOfFirst { it.id == id }
+        all[at] = all[at].copy(title = title, status = Status.PROPOSED, acceptedBy = listOf(alex))
+        changes.tryEmit(Unit)
+    }
+
+    override suspend fun resolveConflict(id: AgreementId, field: Field, value: String) {
+        check()
+        conflicts.remove(id)
+        val at = all.indexOfFirst { it.id == id }
+        all[at] = all[at].copy(title = value, status = Status.PROPOSED, acceptedBy = emptyList())
         changes.tryEmit(Unit)
     }
 
@@ -236,6 +257,23 @@ class FakeCore(agreements: List<AgreementSummary> = emptyList()) : AccordCore {
                     std(StandardCategory.FAMILY_AND_FRIENDS), Status.ACTIVE, Strength.PROMISE, listOf(alex, sam),
                     kind = Kind.BOUNDARY),
             )
+            return core
+        }
+
+        /** The examples, with the chores agreement rewritten offline by both: two versions. */
+        fun withConflict(): FakeCore {
+            val core = examples()
+            core.conflicts["e4"] = listOf(
+                FieldConflict(
+                    Field.TITLE,
+                    listOf(
+                        Candidate("Whoever cooks doesn't wash up; dishes are done before bed.", core.alex, null),
+                        Candidate("Whoever cooks doesn't wash up; dishes are done by the next morning.", core.sam, null),
+                    ),
+                ),
+            )
+            core.all[3] = core.all[3].copy(status = Status.CONFLICTED, acceptedBy = emptyList(),
+                title = "Whoever cooks doesn't wash up; dishes are done before bed. | Whoever cooks doesn't wash up; dishes are done by the next morning.")
             return core
         }
     }

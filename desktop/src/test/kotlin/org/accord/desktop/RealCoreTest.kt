@@ -34,6 +34,62 @@ class RealCoreTest {
     }
 
     @Test
+    fun rewritesMadeOfflineOnBothDevicesShowAsAConflictUntilOneVersionIsKept() {
+        val alex = RustCore(node)
+        val ticket = runBlocking { alex.invitePartner() }
+        val samDir = dir.resolve("sam").toString()
+        val joined = runBlocking { AccordNode.join(samDir, ticket, "Sam", "UTC", "phone", NetworkMode.LOOPBACK) }
+        val id = runBlocking {
+            alex.createAgreement(
+                org.accord.core.NewAgreement(
+                    title = "Dishes before bed",
+                    category = org.accord.core.Category.Standard(org.accord.core.StandardCategory.HOUSEHOLD),
+                    kind = org.accord.core.Kind.AGREEMENT,
+                    strength = org.accord.core.Strength.TRY_MY_BEST,
+                    concerns = org.accord.core.Concerns.Both,
+                ),
+            )
+        }
+        runBlocking {
+            joined.syncNow(10_000u)
+            joined.shutdown() // Sam's phone goes offline
+        }
+        joined.close()
+        // Alex rewrites while Sam is offline; Sam rewrites offline too.
+        val alexDetail = AgreementDetailHolder(alex, id, scope)
+        alexDetail.state.awaitState { !it.loading }
+        alexDetail.edit("Dishes before bed, every night", "")
+        alexDetail.state.awaitState { it.details?.summary?.title == "Dishes before bed, every night" }
+        val samNode = runBlocking { AccordNode.open(samDir, NetworkMode.LOOPBACK) }
+        try {
+            val sam = RustCore(samNode)
+            val samDetail = AgreementDetailHolder(sam, id, scope)
+            samDetail.state.awaitState { it.details?.summary?.title == "Dishes before bed" }
+            samDetail.edit("Dishes by the next morning", "")
+            samDetail.state.awaitState { it.details?.summary?.title == "Dishes by the next morning" }
+            // They meet: both see two versions, and no one can accept either.
+            runBlocking { samNode.syncNow(10_000u) }
+            val conflicted = alexDetail.state.awaitState { it.details?.conflicts?.isNotEmpty() == true }
+            assertEquals(Status.CONFLICTED, conflicted.details!!.summary.status)
+            val versions = conflicted.details!!.conflicts.single().candidates.map { it.value }.sorted()
+            assertEquals(listOf("Dishes before bed, every night", "Dishes by the next morning"), versions)
+            assertTrue("no one accepts a conflict", !conflicted.canAccept)
+            samDetail.state.awaitState { it.details?.conflicts?.isNotEmpty() == true }
+            // Alex keeps Sam's version; after a sync both see one wording, to accept again.
+            alexDetail.choose(org.accord.core.Field.TITLE, "Dishes by the next morning")
+            alexDetail.state.awaitState { it.details?.conflicts?.isEmpty() == true }
+            runBlocking { samNode.syncNow(10_000u) }
+            val settled = samDetail.state.awaitState {
+                it.details?.conflicts?.isEmpty() == true && it.details?.summary?.title == "Dishes by the next morning"
+            }
+            assertTrue(settled.canAccept)
+        } finally {
+            runBlocking { samNode.shutdown() }
+            samNode.close()
+        }
+    }
+
+    @Test
     fun writingAnAgreementShowsItAndItsDetailSaysIAcceptedIt() {
         val core = RustCore(node)
         val holder = AgreementsHolder(core, scope)

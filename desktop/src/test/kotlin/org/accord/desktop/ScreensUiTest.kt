@@ -11,6 +11,7 @@ import org.accord.app.agreements.describe
 import androidx.compose.ui.test.onNodeWithTag
 import androidx.compose.ui.test.onNodeWithText
 import androidx.compose.ui.test.performClick
+import androidx.compose.ui.test.performTextClearance
 import androidx.compose.ui.test.performTextInput
 import org.accord.app.AccordApp
 import org.accord.app.Words
@@ -48,6 +49,32 @@ class ScreensUiTest {
         rule.onNodeWithText(Words.status(org.accord.core.Status.ACTIVE)).assertIsDisplayed()
         rule.onNodeWithTag("back").performClick()
         rule.waitUntil(10_000) { rule.onAllNodesWithTag("add").fetchSemanticsNodes().isNotEmpty() }
+    }
+
+    @Test
+    fun aConflictShowsBothVersionsAndKeepingOneSettlesIt() {
+        val core = FakeCore.withConflict()
+        rule.setContent { AccordApp(core, NoSpaces, "Europe/Berlin") }
+        rule.waitUntil(10_000) { rule.onAllNodesWithText("Household").fetchSemanticsNodes().isNotEmpty() }
+        val conflicted = runBlocking { core.agreement("e4") }.summary
+        rule.onAllNodesWithContentDescription(describe(conflicted))[0].performClick()
+        rule.waitUntil(10_000) { rule.onAllNodesWithTag("keep-title-1").fetchSemanticsNodes().isNotEmpty() }
+        rule.onNodeWithText("Two versions of the words: choose one").assertIsDisplayed()
+        rule.onNodeWithText("by Sam").assertIsDisplayed()
+        rule.onAllNodesWithTag("accept").assertCountEquals(0)
+        rule.onNodeWithTag("keep-title-1").performClick()
+        rule.waitUntil(10_000) { rule.onAllNodesWithTag("accept").fetchSemanticsNodes().isNotEmpty() }
+        rule.onAllNodesWithText("Whoever cooks doesn't wash up; dishes are done by the next morning.")
+            .assertCountEquals(1)
+        // New words: both must accept again.
+        rule.onNodeWithTag("change").performClick()
+        rule.onNodeWithTag("edit-title").performTextClearance()
+        rule.onNodeWithTag("edit-title").performTextInput("Dishes are done before bed.")
+        rule.onNodeWithTag("save").performClick()
+        rule.waitUntil(10_000) {
+            rule.onAllNodesWithText("Dishes are done before bed.").fetchSemanticsNodes().isNotEmpty()
+        }
+        rule.onNodeWithTag("accepted").assertIsDisplayed()
     }
 
     @Test

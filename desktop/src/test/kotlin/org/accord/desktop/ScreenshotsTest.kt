@@ -76,6 +76,14 @@ class ScreenshotsTest {
             val state = DetailState(loading = false, details = details, me = info.me, names = names)
             shoot("detail-$id") { AgreementDetailScreen(state, onAccept = {}, onBack = {}) }
         }
+        val conflicted = FakeCore.withConflict()
+        val conflict = DetailState(
+            loading = false,
+            details = runBlocking { conflicted.agreement("e4") },
+            me = info.me,
+            names = names,
+        )
+        shoot("detail-conflict") { AgreementDetailScreen(conflict, onAccept = {}, onBack = {}) }
         shoot("onboarding") {
             OnboardingScreen(OnboardingState(), "Europe/Berlin", onCreate = { _, _ -> }, onJoin = { _, _, _ -> })
         }

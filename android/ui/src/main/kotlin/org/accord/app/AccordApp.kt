@@ -84,7 +84,13 @@ fun AccordApp(
                 val scope = rememberScreenScope(at)
                 val holder = remember(scope) { AgreementDetailHolder(current, at.id, scope) }
                 val state by holder.state.collectAsState()
-                AgreementDetailScreen(state, onAccept = holder::accept, onBack = { place = Place.Agreements })
+                AgreementDetailScreen(
+                    state,
+                    onAccept = holder::accept,
+                    onBack = { place = Place.Agreements },
+                    onEdit = holder::edit,
+                    onChoose = holder::choose,
+                )
             }
             Place.Concerns -> {
                 val scope = rememberScreenScope(at)

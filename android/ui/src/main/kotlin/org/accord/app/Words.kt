@@ -2,6 +2,7 @@ package org.accord.app
 
 import org.accord.core.Category
 import org.accord.core.ConcernState
+import org.accord.core.Field
 import org.accord.core.Kind
 import org.accord.core.Status
 import org.accord.core.Strength
@@ -46,7 +47,24 @@ object Words {
         ConcernState.RENEGOTIATION -> "Renegotiating the agreement"
     }
 
+    /** A field of an agreement, as in "two versions of the words". */
+    fun field(field: Field): String = when (field) {
+        Field.TITLE -> "the words"
+        Field.DETAILS -> "the details"
+        Field.KIND -> "the kind"
+        Field.STRENGTH -> "the strength"
+        Field.CONCERNS -> "who it concerns"
+        Field.CATEGORY -> "the category"
+        Field.REVIEW_EVERY -> "the review rhythm"
+        Field.NEXT_REVIEW -> "the next review date"
+    }
+
     const val WAITING_FOR_YOU = "Waiting for you"
+    const val KEEP_THIS = "Keep this version"
+    const val TWO_VERSIONS = "Two versions of these words"
+    const val CHANGE_WORDS = "Change the words"
+    const val SAVE_WORDS = "Save the new words"
+    const val CHANGE_NOTE = "New words need both of you to accept them again."
     const val CONCERNS = "Concerns"
     const val CHECK_IN = "Check-in"
     const val NO_CONCERNS = "No concerns. When something hurts, say it early: what happened, how you felt, what you need."

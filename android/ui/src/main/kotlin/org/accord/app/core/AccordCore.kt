@@ -6,6 +6,7 @@ import org.accord.core.AgreementDetails
 import org.accord.core.AgreementId
 import org.accord.core.AgreementSummary
 import org.accord.core.Concern
+import org.accord.core.Field
 import org.accord.core.ConcernId
 import org.accord.core.NewAgreement
 import org.accord.core.NewConcern
@@ -35,6 +36,12 @@ interface AccordCore {
 
     /** Accepts the agreement's current exact words. */
     suspend fun accept(id: AgreementId)
+
+    /** Changes an agreement's words; both partners must accept the new words again. */
+    suspend fun editWords(id: AgreementId, title: String, details: String)
+
+    /** Settles a conflict on [field] by choosing [value] (one of the versions, or new words). */
+    suspend fun resolveConflict(id: AgreementId, field: Field, value: String)
 
     /** Concerns, oldest first. */
     suspend fun concerns(): List<Concern>

@@ -14,7 +14,9 @@ import org.accord.core.AgreementId
 import org.accord.core.AgreementSummary
 import org.accord.core.InviteRole
 import org.accord.core.ListFilter
+import org.accord.core.AgreementEdit
 import org.accord.core.Concern
+import org.accord.core.Field
 import org.accord.core.ConcernId
 import org.accord.core.NewAgreement
 import org.accord.core.NewConcern
@@ -55,6 +57,12 @@ class RustCore(
         withContext(io) { space.createAgreement(input) }
 
     override suspend fun accept(id: AgreementId) = withContext(io) { space.accept(id) }
+
+    override suspend fun editWords(id: AgreementId, title: String, details: String) =
+        withContext(io) { space.editAgreement(id, AgreementEdit(title = title, details = details)) }
+
+    override suspend fun resolveConflict(id: AgreementId, field: Field, value: String) =
+        withContext(io) { space.resolveConflict(id, field, value) }
 
     override suspend fun concerns(): List<Concern> = withContext(io) { space.concerns() }
 

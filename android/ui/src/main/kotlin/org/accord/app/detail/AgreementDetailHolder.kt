@@ -6,9 +6,11 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
+import org.accord.app.Words
 import org.accord.app.core.AccordCore
 import org.accord.core.AgreementDetails
 import org.accord.core.AgreementId
+import org.accord.core.Field
 import org.accord.core.PartnerId
 
 /** The agreement detail screen. */
@@ -67,10 +69,25 @@ class AgreementDetailHolder(
     }
 
     /** Accepts the current exact words. */
-    fun accept() {
+    fun accept() = act { core.accept(id) }
+
+    /** Changes the words (title and details); both must accept them again. */
+    fun edit(title: String, details: String) {
+        if (title.isBlank()) {
+            mutable.update { it.copy(error = Words.EMPTY_TITLE) }
+            return
+        }
+        act { core.editWords(id, title.trim(), details.trim()) }
+    }
+
+    /** Keeps [value] for [field], settling the conflict. */
+    fun choose(field: Field, value: String) = act { core.resolveConflict(id, field, value) }
+
+    private fun act(call: suspend () -> Unit) {
         scope.launch {
             try {
-                core.accept(id)
+                call()
+                mutable.update { it.copy(error = null) }
                 refresh()
             } catch (e: Exception) {
                 mutable.update { it.copy(error = e.message ?: e.toString()) }

@@ -6,7 +6,16 @@ import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.padding
 import androidx.compose.foundation.rememberScrollState
 import androidx.compose.foundation.verticalScroll
+import androidx.compose.foundation.layout.fillMaxWidth
 import androidx.compose.material3.Button
+import androidx.compose.material3.Card
+import androidx.compose.material3.OutlinedButton
+import androidx.compose.material3.OutlinedTextField
+import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.remember
+import androidx.compose.runtime.setValue
+import org.accord.core.Field
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.Surface
 import androidx.compose.material3.Text
@@ -18,12 +27,33 @@ import androidx.compose.ui.unit.dp
 import org.accord.app.Words
 import org.accord.app.agreements.ErrorCard
 
+@Composable
+private fun ChangeWords(title: String, details: String, onEdit: (String, String) -> Unit) {
+    var open by remember { mutableStateOf(false) }
+    var newTitle by remember(title) { mutableStateOf(title) }
+    var newDetails by remember(details) { mutableStateOf(details) }
+    if (!open) {
+        TextButton(onClick = { open = true }, modifier = Modifier.testTag("change")) { Text(Words.CHANGE_WORDS) }
+        return
+    }
+    Text(Words.CHANGE_NOTE, style = MaterialTheme.typography.bodySmall)
+    OutlinedTextField(newTitle, { newTitle = it }, label = { Text("Words") },
+        modifier = Modifier.fillMaxWidth().testTag("edit-title"))
+    OutlinedTextField(newDetails, { newDetails = it }, label = { Text("Details (optional)") },
+        modifier = Modifier.fillMaxWidth().testTag("edit-details"))
+    Button(onClick = { onEdit(newTitle, newDetails); open = false }, modifier = Modifier.testTag("save")) {
+        Text(Words.SAVE_WORDS)
+    }
+}
+
 /** One agreement: its words, strength, category, who accepted, and "accept" when it is mine to give. */
 @Composable
 fun AgreementDetailScreen(
     state: DetailState,
     onAccept: () -> Unit,
     onBack: () -> Unit,
+    onEdit: (title: String, details: String) -> Unit = { _, _ -> },
+    onChoose: (Field, String) -> Unit = { _, _ -> },
     modifier: Modifier = Modifier,
 ) {
     Surface(modifier.fillMaxSize(), color = MaterialTheme.colorScheme.background) {
@@ -39,7 +69,12 @@ fun AgreementDetailScreen(
                 return@Column
             }
             val summary = details.summary
-            Text(summary.title, style = MaterialTheme.typography.headlineSmall)
+            // A title in conflict is shown as its versions below, never as one mixed line.
+            val titleInConflict = details.conflicts.any { it.field == Field.TITLE }
+            Text(
+                if (titleInConflict) Words.TWO_VERSIONS else summary.title,
+                style = MaterialTheme.typography.headlineSmall,
+            )
             if (details.details.isNotBlank()) {
                 Text(details.details, style = MaterialTheme.typography.bodyLarge)
             }
@@ -57,11 +92,35 @@ fun AgreementDetailScreen(
                     modifier = Modifier.testTag("accepted-by"),
                 )
             }
+            for (conflict in details.conflicts) {
+                Text(
+                    "Two versions of ${Words.field(conflict.field)}: choose one",
+                    style = MaterialTheme.typography.titleMedium,
+                    color = MaterialTheme.colorScheme.error,
+                )
+                conflict.candidates.forEachIndexed { index, candidate ->
+                    Card(Modifier.fillMaxWidth()) {
+                        Column(Modifier.padding(12.dp)) {
+                            Text(candidate.value, style = MaterialTheme.typography.bodyLarge)
+                            candidate.author?.let {
+                                Text("by ${state.names[it] ?: it}", style = MaterialTheme.typography.bodySmall)
+                            }
+                            OutlinedButton(
+                                onClick = { onChoose(conflict.field, candidate.value) },
+                                modifier = Modifier.testTag("keep-${conflict.field.name.lowercase()}-$index"),
+                            ) { Text(Words.KEEP_THIS) }
+                        }
+                    }
+                }
+            }
             when {
                 state.acceptedByMe -> Text(Words.ACCEPTED_BY_YOU, modifier = Modifier.testTag("accepted"))
                 state.canAccept -> Button(onClick = onAccept, modifier = Modifier.testTag("accept")) {
                     Text(Words.ACCEPT)
                 }
+            }
+            if (details.conflicts.isEmpty() && details.retirement == null) {
+                ChangeWords(summary.title, details.details, onEdit)
             }
         }
     }
