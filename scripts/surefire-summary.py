@@ -8,12 +8,13 @@ import os
 import sys
 import xml.etree.ElementTree as ET
 
-tests = failed = 0
+tests = failed = skipped = 0
 for f in glob.glob("target/surefire-reports/TEST-*.xml"):
     r = ET.parse(f).getroot()
     tests += int(r.get("tests", 0))
     failed += int(r.get("failures", 0)) + int(r.get("errors", 0))
-passed = tests - failed
+    skipped += int(r.get("skipped", 0))
+passed = tests - failed - skipped
 if os.environ.get("MVN_STATUS", "0") != "0" and failed == 0:
     failed = 1
 print(f"{sys.argv[1]}: {passed} passed, {failed} failed")

@@ -145,7 +145,7 @@ fn a_damaged_snapshot_is_an_error_naming_the_file_and_is_not_overwritten() {
         // background), so the error comes from `open` or from the first full read.
         let err = match Space::open(dir.path()) {
             Err(e) => e,
-            Ok(mut space) => match space.info() {
+            Ok(mut space) => match space.heads() {
                 Err(e) => e,
                 Ok(_) => panic!("damaged snapshot refused"),
             },

@@ -385,7 +385,7 @@ mod tests {
             space.derived.is_none(),
             "served without waiting for the load"
         );
-        space.info().unwrap();
+        space.ready().unwrap();
         for (now, expected) in instants().into_iter().zip(&expected) {
             assert_eq!(&space.agenda(now).unwrap(), expected, "at {now}");
         }

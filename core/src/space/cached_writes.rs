@@ -136,10 +136,11 @@ impl Space {
         })
     }
 
-    /// The space's members and this device's place in it from the view cache, when the
-    /// space is not loaded; `None` when the caller must load it.
+    /// The space's members and this device's place in it from the view cache, while the
+    /// views are not derived (not loaded, or still loading, as for the list); `None` when the
+    /// caller must load it.
     pub(super) fn info_from_cache(&mut self) -> Option<Result<SpaceInfo>> {
-        if !matches!(self.doc, DocState::NotLoaded(_)) || self.derived.is_some() {
+        if self.derived.is_some() {
             return None;
         }
         let basis = self.cached.as_mut()?.basis.as_mut()?.get()?;

@@ -904,7 +904,7 @@ mod tests {
         let root = TempDir::new().unwrap();
         every_state(root.path());
         let mut space = Space::open(&root.path().join("alex")).unwrap();
-        space.info().unwrap();
+        space.ready().unwrap();
         let derived = space.derived.as_ref().unwrap();
         let mut dropped = 0;
         for (id, state) in &derived.agreements {
