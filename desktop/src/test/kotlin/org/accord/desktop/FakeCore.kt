@@ -10,6 +10,9 @@ import org.accord.core.AgreementId
 import org.accord.core.AgreementSummary
 import org.accord.core.Agenda
 import org.accord.core.Candidate
+import org.accord.core.Device
+import org.accord.core.DeviceId
+import org.accord.core.PeerStatus
 import org.accord.core.Category
 import org.accord.core.Field
 import org.accord.core.FieldConflict
@@ -64,7 +67,11 @@ class FakeCore(agreements: List<AgreementSummary> = emptyList()) : AccordCore {
                 Partner(alex, "Alex", "Europe/Berlin", true),
                 Partner(sam, "Sam", "Europe/Berlin", true).takeIf { samJoined },
             ),
-            devices = emptyList(),
+            devices = listOf(
+                Device("d".repeat(64), alex, "Alex's laptop", false),
+                Device("t".repeat(64), alex, "Alex's tablet", "t".repeat(64) in unpaired),
+                Device("s".repeat(64), sam, "Sam's phone", false),
+            ),
             ending = null,
         )
     }
@@ -136,6 +143,39 @@ class FakeCore(agreements: List<AgreementSummary> = emptyList()) : AccordCore {
     }
 
     private val concernList = mutableListOf<Concern>()
+    private val logs = mutableListOf<LogEntry>()
+
+    override suspend fun followThrough(id: AgreementId): List<LogEntry> {
+        check()
+        return logs.filter { it.agreement == id }
+    }
+
+    override suspend fun logFollowThrough(id: AgreementId, kind: LogKind, text: String) {
+        check()
+        logs += LogEntry("l${logs.size}", id, kind, text, alex, Instant.parse("2027-03-03T20:00:00Z"), logs.size.toLong())
+        changes.tryEmit(Unit)
+    }
+
+    override suspend fun syncStatus(): List<PeerStatus> {
+        check()
+        return listOf(
+            PeerStatus("s".repeat(64), sam, "Sam's phone", true),
+            PeerStatus("t".repeat(64), alex, "Alex's tablet", false),
+        )
+    }
+
+    override suspend fun unpair(device: DeviceId) {
+        check()
+        unpaired += device
+        changes.tryEmit(Unit)
+    }
+
+    private val unpaired = mutableSetOf<DeviceId>()
+
+    override suspend fun setUpRecovery(): String {
+        check()
+        return "ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YZ23-4567-ABCD"
+    }
 
     override suspend fun concerns(): List<Concern> {
         check()

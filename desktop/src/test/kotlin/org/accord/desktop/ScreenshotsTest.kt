@@ -83,6 +83,21 @@ class ScreenshotsTest {
             me = info.me,
             names = names,
         )
+        runBlocking {
+            core.logFollowThrough("e3", org.accord.core.LogKind.KEPT, "Sushi and a walk")
+            core.logFollowThrough("e3", org.accord.core.LogKind.MISSED, "Worked late, forgot to plan it")
+        }
+        val withLog = DetailState(loading = false, details = runBlocking { core.agreement("e3") }, me = info.me,
+            names = names, log = runBlocking { core.followThrough("e3") })
+        shoot("detail-follow-through") { AgreementDetailScreen(withLog, onAccept = {}, onBack = {}) }
+        val devices = org.accord.app.devices.DevicesHolder(core, kotlinx.coroutines.GlobalScope)
+        val devicesState = devices.state.awaitState { !it.loading }
+        shoot("devices") { org.accord.app.devices.DevicesScreen(devicesState, {}, {}, {}, {}) }
+        shoot("devices-recovery") {
+            org.accord.app.devices.DevicesScreen(
+                devicesState.copy(newRecoverySecret = "ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YZ23-4567-ABCD"), {}, {}, {}, {},
+            )
+        }
         shoot("detail-conflict") { AgreementDetailScreen(conflict, onAccept = {}, onBack = {}) }
         shoot("onboarding") {
             OnboardingScreen(OnboardingState(), "Europe/Berlin", onCreate = { _, _ -> }, onJoin = { _, _, _ -> })

@@ -8,6 +8,7 @@ import androidx.compose.ui.platform.testTag
 import androidx.compose.ui.semantics.SemanticsProperties
 import androidx.compose.ui.test.SemanticsMatcher
 import androidx.compose.ui.test.SemanticsNodeInteraction
+import androidx.compose.ui.test.assertCountEquals
 import androidx.compose.ui.test.hasAnyAncestor
 import androidx.compose.ui.test.hasContentDescription
 import androidx.compose.ui.test.hasTestTag
@@ -108,6 +109,29 @@ class TwoPartnersTest {
         await("sam", hasTestTag("accepted"))
         await("sam", hasText(Words.status(Status.ACTIVE)))
         await("alex", hasContentDescription(Words.status(Status.ACTIVE), substring = true))
+
+        // Sam logs that it was kept, in a few words; Alex reads it on the agreement.
+        node("sam", hasTestTag("log-text")).performTextInput("Texted at 18:40, home at 19:20")
+        node("sam", hasTestTag("log-kept")).performClick()
+        await("sam", hasText("Sam · Kept: Texted at 18:40, home at 19:20"))
+        rule.onAllNodes(within("alex", hasText(words)), useUnmergedTree = true)[0].performClick()
+        await("alex", hasText("Sam · Kept: Texted at 18:40, home at 19:20"))
+        node("alex", hasTestTag("back")).performClick()
+
+        // Devices: who is in the space, never when a device was last seen; a new recovery
+        // secret is shown once.
+        node("alex", hasTestTag("devices")).performClick()
+        await("alex", hasText("Partner: Sam (America/New_York)"))
+        await("alex", hasText(Words.THIS_DEVICE))
+        rule.onAllNodes(within("alex", hasText("seen", substring = true)), useUnmergedTree = true)
+            .assertCountEquals(0)
+        node("alex", hasTestTag("new-recovery")).performClick()
+        await("alex", hasTestTag("recovery-secret"))
+        val secret = node("alex", hasTestTag("recovery-secret")).fetchSemanticsNode()
+            .config[SemanticsProperties.Text].joinToString("") { it.text }
+        assertTrue(secret, secret.length == 44)
+        node("alex", hasTestTag("written-down")).performClick()
+        await("alex", hasTestTag("new-recovery"))
     }
 
     @Test

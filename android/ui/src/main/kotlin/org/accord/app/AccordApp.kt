@@ -19,6 +19,8 @@ import org.accord.app.checkin.CheckinScreen
 import org.accord.app.concerns.ConcernsHolder
 import org.accord.app.concerns.ConcernsScreen
 import org.accord.app.core.AccordCore
+import org.accord.app.devices.DevicesHolder
+import org.accord.app.devices.DevicesScreen
 import org.accord.app.core.SpaceFactory
 import org.accord.app.detail.AgreementDetailHolder
 import org.accord.app.detail.AgreementDetailScreen
@@ -36,6 +38,7 @@ private sealed interface Place {
     data object Pairing : Place
     data object Concerns : Place
     data object Checkin : Place
+    data object Devices : Place
 }
 
 /**
@@ -78,6 +81,7 @@ fun AccordApp(
                     onInvite = { place = Place.Pairing },
                     onConcerns = { place = Place.Concerns },
                     onCheckin = { place = Place.Checkin },
+                    onDevices = { place = Place.Devices },
                 )
             }
             is Place.Detail -> {
@@ -90,6 +94,7 @@ fun AccordApp(
                     onBack = { place = Place.Agreements },
                     onEdit = holder::edit,
                     onChoose = holder::choose,
+                    onLog = holder::log,
                 )
             }
             Place.Concerns -> {
@@ -110,6 +115,18 @@ fun AccordApp(
                 val holder = remember(scope) { CheckinHolder(current, scope) }
                 val state by holder.state.collectAsState()
                 CheckinScreen(state, onRecord = holder::record, onBack = { place = Place.Agreements })
+            }
+            Place.Devices -> {
+                val scope = rememberScreenScope(at)
+                val holder = remember(scope) { DevicesHolder(current, scope) }
+                val state by holder.state.collectAsState()
+                DevicesScreen(
+                    state,
+                    onUnpair = holder::unpair,
+                    onNewRecoverySecret = holder::newRecoverySecret,
+                    onSecretWrittenDown = holder::secretWrittenDown,
+                    onBack = { place = Place.Agreements },
+                )
             }
             Place.Pairing -> {
                 val scope = rememberScreenScope(at)

@@ -59,7 +59,24 @@ object Words {
         Field.NEXT_REVIEW -> "the next review date"
     }
 
+    /** A follow-through entry's kind. */
+    fun log(kind: org.accord.core.LogKind): String = when (kind) {
+        org.accord.core.LogKind.KEPT -> "Kept"
+        org.accord.core.LogKind.MISSED -> "Missed"
+        org.accord.core.LogKind.NOTE -> "Note"
+    }
+
     const val WAITING_FOR_YOU = "Waiting for you"
+    const val FOLLOW_THROUGH = "Follow-through"
+    const val NO_LOG = "Nothing logged yet. Log when it was kept or missed, in a few words if you like."
+    const val DEVICES = "Devices and settings"
+    const val HAS_ALL = "has all your changes"
+    const val WAITING_SYNC = "waiting for your changes"
+    const val THIS_DEVICE = "this device"
+    const val UNPAIR = "Unpair"
+    const val NEW_RECOVERY = "New recovery secret"
+    const val RECOVERY_NOTE =
+        "Write this down or keep it somewhere safe, never in the app. It is shown only now. With it, you come back as yourself if you lose every device; the old one no longer works."
     const val KEEP_THIS = "Keep this version"
     const val TWO_VERSIONS = "Two versions of these words"
     const val CHANGE_WORDS = "Change the words"

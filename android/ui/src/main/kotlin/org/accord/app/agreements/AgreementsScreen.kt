@@ -43,6 +43,7 @@ fun AgreementsScreen(
     onInvite: () -> Unit,
     onConcerns: () -> Unit = {},
     onCheckin: () -> Unit = {},
+    onDevices: () -> Unit = {},
     modifier: Modifier = Modifier,
 ) {
     Surface(modifier.fillMaxSize(), color = MaterialTheme.colorScheme.background) {
@@ -58,6 +59,9 @@ fun AgreementsScreen(
                     }
                     OutlinedButton(onClick = onCheckin, modifier = Modifier.testTag("checkin")) {
                         Text(Words.CHECK_IN)
+                    }
+                    OutlinedButton(onClick = onDevices, modifier = Modifier.testTag("devices")) {
+                        Text("Devices")
                     }
                 }
             }

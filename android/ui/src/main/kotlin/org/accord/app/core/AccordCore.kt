@@ -6,6 +6,10 @@ import org.accord.core.AgreementDetails
 import org.accord.core.AgreementId
 import org.accord.core.AgreementSummary
 import org.accord.core.Concern
+import org.accord.core.DeviceId
+import org.accord.core.LogEntry
+import org.accord.core.LogKind
+import org.accord.core.PeerStatus
 import org.accord.core.Field
 import org.accord.core.ConcernId
 import org.accord.core.NewAgreement
@@ -42,6 +46,21 @@ interface AccordCore {
 
     /** Settles a conflict on [field] by choosing [value] (one of the versions, or new words). */
     suspend fun resolveConflict(id: AgreementId, field: Field, value: String)
+
+    /** The follow-through log of one agreement, in causal order. */
+    suspend fun followThrough(id: AgreementId): List<LogEntry>
+
+    /** Logs follow-through on an agreement: kept, missed or a note (never a score). */
+    suspend fun logFollowThrough(id: AgreementId, kind: LogKind, text: String)
+
+    /** Per device of the couple: whether it has all of this device's changes (never a time). */
+    suspend fun syncStatus(): List<PeerStatus>
+
+    /** Removes one of this partner's own devices (a lost phone). */
+    suspend fun unpair(device: DeviceId)
+
+    /** A new recovery secret for this partner, to show once (the old one stops working). */
+    suspend fun setUpRecovery(): String
 
     /** Concerns, oldest first. */
     suspend fun concerns(): List<Concern>

@@ -16,6 +16,10 @@ import org.accord.core.InviteRole
 import org.accord.core.ListFilter
 import org.accord.core.AgreementEdit
 import org.accord.core.Concern
+import org.accord.core.DeviceId
+import org.accord.core.LogEntry
+import org.accord.core.LogKind
+import org.accord.core.PeerStatus
 import org.accord.core.Field
 import org.accord.core.ConcernId
 import org.accord.core.NewAgreement
@@ -63,6 +67,19 @@ class RustCore(
 
     override suspend fun resolveConflict(id: AgreementId, field: Field, value: String) =
         withContext(io) { space.resolveConflict(id, field, value) }
+
+    override suspend fun followThrough(id: AgreementId): List<LogEntry> =
+        withContext(io) { space.followThrough(id) }
+
+    override suspend fun logFollowThrough(id: AgreementId, kind: LogKind, text: String) {
+        withContext(io) { space.logFollowThrough(id, kind, text) }
+    }
+
+    override suspend fun syncStatus(): List<PeerStatus> = withContext(io) { node.syncStatus() }
+
+    override suspend fun unpair(device: DeviceId) = withContext(io) { node.unpair(device) }
+
+    override suspend fun setUpRecovery(): String = withContext(io) { space.setUpRecovery() }
 
     override suspend fun concerns(): List<Concern> = withContext(io) { space.concerns() }
 

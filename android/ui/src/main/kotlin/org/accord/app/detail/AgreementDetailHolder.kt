@@ -11,6 +11,8 @@ import org.accord.app.core.AccordCore
 import org.accord.core.AgreementDetails
 import org.accord.core.AgreementId
 import org.accord.core.Field
+import org.accord.core.LogEntry
+import org.accord.core.LogKind
 import org.accord.core.PartnerId
 
 /** The agreement detail screen. */
@@ -21,6 +23,8 @@ data class DetailState(
     val me: PartnerId? = null,
     /** Names of the partners, by id. */
     val names: Map<PartnerId, String> = emptyMap(),
+    /** Its follow-through log, in causal order. */
+    val log: List<LogEntry> = emptyList(),
     /** The core's message for the last call that failed. */
     val error: String? = null,
 ) {
@@ -60,6 +64,7 @@ class AgreementDetailHolder(
             mutable.value = DetailState(
                 loading = false,
                 details = details,
+                log = core.followThrough(id),
                 me = info.me,
                 names = info.partners.associate { it.id to it.name },
             )
@@ -79,6 +84,9 @@ class AgreementDetailHolder(
         }
         act { core.editWords(id, title.trim(), details.trim()) }
     }
+
+    /** Logs follow-through: kept, missed or a note. */
+    fun log(kind: LogKind, text: String) = act { core.logFollowThrough(id, kind, text.trim()) }
 
     /** Keeps [value] for [field], settling the conflict. */
     fun choose(field: Field, value: String) = act { core.resolveConflict(id, field, value) }

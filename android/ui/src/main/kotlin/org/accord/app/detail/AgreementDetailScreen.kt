@@ -16,6 +16,8 @@ import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
 import org.accord.core.Field
+import org.accord.core.LogKind
+import androidx.compose.foundation.layout.Row
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.Surface
 import androidx.compose.material3.Text
@@ -26,6 +28,32 @@ import androidx.compose.ui.platform.testTag
 import androidx.compose.ui.unit.dp
 import org.accord.app.Words
 import org.accord.app.agreements.ErrorCard
+
+@Composable
+private fun FollowThrough(state: DetailState, onLog: (LogKind, String) -> Unit) {
+    var note by remember { mutableStateOf("") }
+    Text(Words.FOLLOW_THROUGH, style = MaterialTheme.typography.titleMedium,
+        color = MaterialTheme.colorScheme.primary, modifier = Modifier.padding(top = 8.dp))
+    if (state.log.isEmpty()) Text(Words.NO_LOG, style = MaterialTheme.typography.bodyMedium)
+    for (entry in state.log) {
+        val who = state.names[entry.author] ?: entry.author
+        Text(
+            "$who · ${Words.log(entry.kind)}" + if (entry.text.isBlank()) "" else ": ${entry.text}",
+            style = MaterialTheme.typography.bodyMedium,
+            modifier = Modifier.testTag("log-entry"),
+        )
+    }
+    OutlinedTextField(note, { note = it }, label = { Text("A few words (optional)") },
+        modifier = Modifier.fillMaxWidth().testTag("log-text"))
+    Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+        for (kind in LogKind.entries) {
+            OutlinedButton(
+                onClick = { onLog(kind, note); note = "" },
+                modifier = Modifier.testTag("log-${kind.name.lowercase()}"),
+            ) { Text(Words.log(kind)) }
+        }
+    }
+}
 
 @Composable
 private fun ChangeWords(title: String, details: String, onEdit: (String, String) -> Unit) {
@@ -54,6 +82,7 @@ fun AgreementDetailScreen(
     onBack: () -> Unit,
     onEdit: (title: String, details: String) -> Unit = { _, _ -> },
     onChoose: (Field, String) -> Unit = { _, _ -> },
+    onLog: (LogKind, String) -> Unit = { _, _ -> },
     modifier: Modifier = Modifier,
 ) {
     Surface(modifier.fillMaxSize(), color = MaterialTheme.colorScheme.background) {
@@ -122,6 +151,7 @@ fun AgreementDetailScreen(
             if (details.conflicts.isEmpty() && details.retirement == null) {
                 ChangeWords(summary.title, details.details, onEdit)
             }
+            FollowThrough(state, onLog)
         }
     }
 }
