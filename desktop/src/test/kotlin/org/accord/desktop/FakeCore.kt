@@ -10,6 +10,9 @@ import org.accord.core.AgreementId
 import org.accord.core.AgreementSummary
 import org.accord.core.Agenda
 import org.accord.core.Candidate
+import org.accord.core.HistoryEntry
+import org.accord.core.Position
+import org.accord.core.PositionState
 import org.accord.core.Device
 import org.accord.core.DeviceId
 import org.accord.core.PeerStatus
@@ -144,6 +147,39 @@ class FakeCore(agreements: List<AgreementSummary> = emptyList()) : AccordCore {
 
     private val concernList = mutableListOf<Concern>()
     private val logs = mutableListOf<LogEntry>()
+    private val positionList = mutableListOf<Position>()
+
+    override suspend fun history(id: AgreementId): List<HistoryEntry> {
+        check()
+        return listOf(
+            HistoryEntry(Instant.parse("2027-03-01T09:00:00Z"), sam, null, "created", emptyList()),
+            HistoryEntry(Instant.parse("2027-03-02T09:00:00Z"), alex, null, "accepted", emptyList()),
+        )
+    }
+
+    override suspend fun positions(topic: String): List<Position> {
+        check()
+        return positionList.filter { it.topic == topic }
+    }
+
+    override suspend fun writePosition(topic: String, text: String) {
+        check()
+        positionList.removeAll { it.topic == topic && it.partner == alex }
+        positionList += Position(topic, alex, PositionState.DRAFT, text)
+        changes.tryEmit(Unit)
+    }
+
+    override suspend fun markPositionReady(topic: String) {
+        check()
+        val at = positionList.indexOfFirst { it.topic == topic && it.partner == alex }
+        positionList[at] = positionList[at].copy(state = PositionState.READY)
+        changes.tryEmit(Unit)
+    }
+
+    /** Sam's sealed position on [topic] (ready, not readable here). */
+    fun samPosition(topic: String) {
+        positionList += Position(topic, sam, PositionState.READY, null)
+    }
 
     override suspend fun followThrough(id: AgreementId): List<LogEntry> {
         check()

@@ -90,6 +90,61 @@ class RealCoreTest {
     }
 
     @Test
+    fun positionsStaySealedUntilBothAreReadyAndNewWordsShowWhatChangedSinceIAccepted() {
+        val alex = RustCore(node)
+        val ticket = runBlocking { alex.invitePartner() }
+        val samNode = runBlocking {
+            AccordNode.join(dir.resolve("sam").toString(), ticket, "Sam", "UTC", "phone", NetworkMode.LOOPBACK)
+        }
+        try {
+            node.keepConnected()
+            samNode.keepConnected()
+            val sam = RustCore(samNode)
+            val id = runBlocking {
+                alex.createAgreement(
+                    org.accord.core.NewAgreement(
+                        title = "Dishes are done before bed",
+                        category = org.accord.core.Category.Standard(org.accord.core.StandardCategory.HOUSEHOLD),
+                        kind = org.accord.core.Kind.AGREEMENT,
+                        strength = org.accord.core.Strength.TRY_MY_BEST,
+                        concerns = org.accord.core.Concerns.Both,
+                    ),
+                )
+            }
+            val alexDetail = AgreementDetailHolder(alex, id, scope)
+            val samDetail = AgreementDetailHolder(sam, id, scope)
+            samDetail.state.awaitState { it.details != null }
+            // Positions: Alex's stays sealed on Sam's device until both are ready.
+            alexDetail.writePosition("Before bed, every night")
+            alexDetail.state.awaitState { s -> s.positions.any { it.text == "Before bed, every night" } }
+            alexDetail.markPositionReady()
+            val sealed = samDetail.state.awaitState { s -> s.positions.isNotEmpty() }
+            assertEquals(listOf(null), sealed.positions.map { it.text })
+            samDetail.writePosition("By the next morning is fine")
+            samDetail.state.awaitState { s -> s.positions.any { it.partner == s.me && it.text != null } }
+            samDetail.markPositionReady()
+            val revealed = samDetail.state.awaitState { s -> s.positions.size == 2 && s.positions.all { it.text != null } }
+            assertEquals(
+                setOf("Before bed, every night", "By the next morning is fine"),
+                revealed.positions.map { it.text }.toSet(),
+            )
+            alexDetail.state.awaitState { s -> s.positions.size == 2 && s.positions.all { it.text != null } }
+            // Sam rewrites the words: Alex sees what changed since Alex accepted.
+            samDetail.edit("Dishes are done by the next morning", "")
+            val changed = alexDetail.state.awaitState { s ->
+                s.details?.changesSinceAcceptance?.any { it.partner == s.me && it.changes.isNotEmpty() } == true
+            }
+            val change = changed.details!!.changesSinceAcceptance.first { it.partner == changed.me }.changes.single()
+            assertEquals("Dishes are done before bed", change.accepted)
+            assertEquals("Dishes are done by the next morning", change.now)
+            assertTrue(changed.history.size >= 2)
+        } finally {
+            runBlocking { samNode.shutdown() }
+            samNode.close()
+        }
+    }
+
+    @Test
     fun writingAnAgreementShowsItAndItsDetailSaysIAcceptedIt() {
         val core = RustCore(node)
         val holder = AgreementsHolder(core, scope)

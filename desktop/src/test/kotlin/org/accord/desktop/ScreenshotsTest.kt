@@ -29,12 +29,12 @@ import java.time.Instant
 class ScreenshotsTest {
     private val out = File(System.getProperty("accord.screenshots.dir") ?: "target/screenshots")
 
-    private fun shoot(name: String, content: @Composable () -> Unit) {
+    private fun shoot(name: String, height: Int = 860, content: @Composable () -> Unit) {
         out.mkdirs()
         for (dark in listOf(false, true)) {
             for (fontScale in listOf(1f, 2f)) {
                 val file = File(out, "$name-${if (dark) "dark" else "light"}-x$fontScale.png")
-                ImageComposeScene(420, 860, Density(1.5f, fontScale)) {
+                ImageComposeScene(420, height, Density(1.5f, fontScale)) {
                     AccordTheme(dark) { content() }
                 }.use { scene ->
                     scene.render(0)
@@ -87,9 +87,29 @@ class ScreenshotsTest {
             core.logFollowThrough("e3", org.accord.core.LogKind.KEPT, "Sushi and a walk")
             core.logFollowThrough("e3", org.accord.core.LogKind.MISSED, "Worked late, forgot to plan it")
         }
+        runBlocking { core.writePosition("e3", "Fridays, and we take turns choosing") }
+        core.samPosition("e3")
         val withLog = DetailState(loading = false, details = runBlocking { core.agreement("e3") }, me = info.me,
-            names = names, log = runBlocking { core.followThrough("e3") })
-        shoot("detail-follow-through") { AgreementDetailScreen(withLog, onAccept = {}, onBack = {}) }
+            names = names, log = runBlocking { core.followThrough("e3") },
+            history = runBlocking { core.history("e3") }, positions = runBlocking { core.positions("e3") })
+        shoot("detail-follow-through", height = 1700) { AgreementDetailScreen(withLog, onAccept = {}, onBack = {}) }
+        val changed = withLog.copy(
+            details = withLog.details!!.copy(
+                changesSinceAcceptance = listOf(
+                    org.accord.core.PartnerChanges(
+                        info.me,
+                        listOf(
+                            org.accord.core.FieldChange(
+                                org.accord.core.Field.TITLE,
+                                "Date night every Friday from 19:00; we alternate who plans it.",
+                                "Date night every Saturday from 18:00; we alternate who plans it.",
+                            ),
+                        ),
+                    ),
+                ),
+            ),
+        )
+        shoot("detail-changed-since-accepted", height = 1400) { AgreementDetailScreen(changed, onAccept = {}, onBack = {}) }
         val devices = org.accord.app.devices.DevicesHolder(core, kotlinx.coroutines.GlobalScope)
         val devicesState = devices.state.awaitState { !it.loading }
         shoot("devices") { org.accord.app.devices.DevicesScreen(devicesState, {}, {}, {}, {}) }

@@ -95,6 +95,8 @@ fun AccordApp(
                     onEdit = holder::edit,
                     onChoose = holder::choose,
                     onLog = holder::log,
+                    onWritePosition = holder::writePosition,
+                    onPositionReady = holder::markPositionReady,
                 )
             }
             Place.Concerns -> {

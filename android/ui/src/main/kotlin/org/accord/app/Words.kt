@@ -68,6 +68,13 @@ object Words {
 
     const val WAITING_FOR_YOU = "Waiting for you"
     const val FOLLOW_THROUGH = "Follow-through"
+    const val POSITIONS = "Where each of us stands"
+    const val POSITIONS_NOTE = "Write what you expect before you agree on words. Each position stays sealed until you are both ready; then both are shown together."
+    const val MARK_READY = "Ready (final)"
+    const val SEALED = "sealed until you are both ready"
+    const val EMPTY_POSITION = "Write your position first."
+    const val HISTORY = "History"
+    const val CHANGED_SINCE = "What changed since you accepted"
     const val NO_LOG = "Nothing logged yet. Log when it was kept or missed, in a few words if you like."
     const val DEVICES = "Devices and settings"
     const val HAS_ALL = "has all your changes"

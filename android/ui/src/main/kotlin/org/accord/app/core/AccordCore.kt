@@ -7,6 +7,8 @@ import org.accord.core.AgreementId
 import org.accord.core.AgreementSummary
 import org.accord.core.Concern
 import org.accord.core.DeviceId
+import org.accord.core.HistoryEntry
+import org.accord.core.Position
 import org.accord.core.LogEntry
 import org.accord.core.LogKind
 import org.accord.core.PeerStatus
@@ -46,6 +48,18 @@ interface AccordCore {
 
     /** Settles a conflict on [field] by choosing [value] (one of the versions, or new words). */
     suspend fun resolveConflict(id: AgreementId, field: Field, value: String)
+
+    /** An agreement's history: who did what, and what changed, oldest first. */
+    suspend fun history(id: AgreementId): List<HistoryEntry>
+
+    /** Both partners' sealed positions on [topic], as this device may see them. */
+    suspend fun positions(topic: String): List<Position>
+
+    /** Writes (or rewrites) my sealed position on [topic]. */
+    suspend fun writePosition(topic: String, text: String)
+
+    /** Marks my position on [topic] ready: final; both are revealed once both are ready. */
+    suspend fun markPositionReady(topic: String)
 
     /** The follow-through log of one agreement, in causal order. */
     suspend fun followThrough(id: AgreementId): List<LogEntry>

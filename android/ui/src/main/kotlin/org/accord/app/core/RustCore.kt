@@ -17,6 +17,8 @@ import org.accord.core.ListFilter
 import org.accord.core.AgreementEdit
 import org.accord.core.Concern
 import org.accord.core.DeviceId
+import org.accord.core.HistoryEntry
+import org.accord.core.Position
 import org.accord.core.LogEntry
 import org.accord.core.LogKind
 import org.accord.core.PeerStatus
@@ -67,6 +69,15 @@ class RustCore(
 
     override suspend fun resolveConflict(id: AgreementId, field: Field, value: String) =
         withContext(io) { space.resolveConflict(id, field, value) }
+
+    override suspend fun history(id: AgreementId): List<HistoryEntry> = withContext(io) { space.history(id) }
+
+    override suspend fun positions(topic: String): List<Position> = withContext(io) { space.positions(topic) }
+
+    override suspend fun writePosition(topic: String, text: String) =
+        withContext(io) { space.writePosition(topic, text) }
+
+    override suspend fun markPositionReady(topic: String) = withContext(io) { space.markPositionReady(topic) }
 
     override suspend fun followThrough(id: AgreementId): List<LogEntry> =
         withContext(io) { space.followThrough(id) }

@@ -11,7 +11,9 @@ import org.accord.app.core.AccordCore
 import org.accord.core.AgreementDetails
 import org.accord.core.AgreementId
 import org.accord.core.Field
+import org.accord.core.HistoryEntry
 import org.accord.core.LogEntry
+import org.accord.core.Position
 import org.accord.core.LogKind
 import org.accord.core.PartnerId
 
@@ -25,6 +27,10 @@ data class DetailState(
     val names: Map<PartnerId, String> = emptyMap(),
     /** Its follow-through log, in causal order. */
     val log: List<LogEntry> = emptyList(),
+    /** Its history, oldest first. */
+    val history: List<HistoryEntry> = emptyList(),
+    /** Both partners' sealed positions on it. */
+    val positions: List<Position> = emptyList(),
     /** The core's message for the last call that failed. */
     val error: String? = null,
 ) {
@@ -65,6 +71,8 @@ class AgreementDetailHolder(
                 loading = false,
                 details = details,
                 log = core.followThrough(id),
+                history = core.history(id),
+                positions = core.positions(id),
                 me = info.me,
                 names = info.partners.associate { it.id to it.name },
             )
@@ -84,6 +92,18 @@ class AgreementDetailHolder(
         }
         act { core.editWords(id, title.trim(), details.trim()) }
     }
+
+    /** Writes (or rewrites) my sealed position on this agreement. */
+    fun writePosition(text: String) {
+        if (text.isBlank()) {
+            mutable.update { it.copy(error = Words.EMPTY_POSITION) }
+            return
+        }
+        act { core.writePosition(id, text.trim()) }
+    }
+
+    /** Marks my position ready (final). */
+    fun markPositionReady() = act { core.markPositionReady(id) }
 
     /** Logs follow-through: kept, missed or a note. */
     fun log(kind: LogKind, text: String) = act { core.logFollowThrough(id, kind, text.trim()) }

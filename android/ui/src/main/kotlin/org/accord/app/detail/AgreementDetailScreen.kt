@@ -17,6 +17,15 @@ import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
 import org.accord.core.Field
 import org.accord.core.LogKind
+import org.accord.core.PositionState
+import androidx.compose.ui.semantics.contentDescription
+import androidx.compose.ui.semantics.semantics
+import androidx.compose.ui.text.SpanStyle
+import androidx.compose.ui.text.buildAnnotatedString
+import androidx.compose.ui.text.font.FontWeight
+import androidx.compose.ui.text.style.TextDecoration
+import androidx.compose.ui.text.withStyle
+import androidx.compose.foundation.layout.PaddingValues
 import androidx.compose.foundation.layout.Row
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.Surface
@@ -28,6 +37,84 @@ import androidx.compose.ui.platform.testTag
 import androidx.compose.ui.unit.dp
 import org.accord.app.Words
 import org.accord.app.agreements.ErrorCard
+
+@Composable
+private fun ChangedSinceAccepted(state: DetailState) {
+    val mine = state.details?.changesSinceAcceptance?.firstOrNull { it.partner == state.me } ?: return
+    if (mine.changes.isEmpty()) return
+    Text(Words.CHANGED_SINCE, style = MaterialTheme.typography.titleMedium,
+        color = MaterialTheme.colorScheme.primary, modifier = Modifier.padding(top = 8.dp))
+    for (change in mine.changes) {
+        Text(Words.field(change.field).replaceFirstChar { it.uppercaseChar() } + ":",
+            style = MaterialTheme.typography.labelLarge)
+        val removed = SpanStyle(textDecoration = TextDecoration.LineThrough, color = MaterialTheme.colorScheme.error)
+        val added = SpanStyle(fontWeight = FontWeight.Bold, color = MaterialTheme.colorScheme.tertiary)
+        val runs = wordDiff(change.accepted, change.now)
+        Text(
+            buildAnnotatedString {
+                runs.forEachIndexed { i, run ->
+                    if (i > 0) append(" ")
+                    when (run.kind) {
+                        DiffRun.Kind.KEPT -> append(run.text)
+                        DiffRun.Kind.REMOVED -> withStyle(removed) { append(run.text) }
+                        DiffRun.Kind.ADDED -> withStyle(added) { append(run.text) }
+                    }
+                }
+            },
+            modifier = Modifier.testTag("diff").semantics {
+                contentDescription = "You accepted: ${change.accepted}. Now: ${change.now}."
+            },
+        )
+    }
+}
+
+@Composable
+private fun Positions(state: DetailState, onWrite: (String) -> Unit, onReady: () -> Unit) {
+    var text by remember { mutableStateOf("") }
+    Text(Words.POSITIONS, style = MaterialTheme.typography.titleMedium,
+        color = MaterialTheme.colorScheme.primary, modifier = Modifier.padding(top = 8.dp))
+    Text(Words.POSITIONS_NOTE, style = MaterialTheme.typography.bodySmall)
+    val mine = state.positions.firstOrNull { it.partner == state.me }
+    for (p in state.positions) {
+        val who = state.names[p.partner] ?: p.partner
+        val shown = when {
+            p.text == null -> Words.SEALED
+            p.state == PositionState.DRAFT -> "${p.text} (draft)"
+            p.state == PositionState.READY && p.partner == state.me -> "${p.text} (ready)"
+            else -> p.text
+        }
+        Text("$who: $shown", style = MaterialTheme.typography.bodyMedium, modifier = Modifier.testTag("position"))
+    }
+    if (mine?.state == null || mine.state == PositionState.DRAFT) {
+        OutlinedTextField(text, { text = it }, label = { Text("My position") },
+            modifier = Modifier.fillMaxWidth().testTag("position-text"))
+        Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+            OutlinedButton(onClick = { onWrite(text); text = "" }, modifier = Modifier.testTag("position-save")) {
+                Text("Save")
+            }
+            if (mine != null) {
+                OutlinedButton(onClick = onReady, modifier = Modifier.testTag("position-ready")) { Text(Words.MARK_READY) }
+            }
+        }
+    }
+}
+
+@Composable
+private fun History(state: DetailState) {
+    if (state.history.isEmpty()) return
+    Text(Words.HISTORY, style = MaterialTheme.typography.titleMedium,
+        color = MaterialTheme.colorScheme.primary, modifier = Modifier.padding(top = 8.dp))
+    val format = java.time.format.DateTimeFormatter.ofPattern("d MMM yyyy, HH:mm")
+    for (entry in state.history) {
+        val who = entry.partner?.let { state.names[it] ?: it } ?: "Someone"
+        val at = format.format(entry.at.atZone(java.time.ZoneId.systemDefault()))
+        Text("$at · $who · ${entry.action}", style = MaterialTheme.typography.bodySmall)
+        for (c in entry.changes) {
+            Text("   ${Words.field(c.field)}: ${c.accepted} → ${c.now}", style = MaterialTheme.typography.bodySmall,
+                color = MaterialTheme.colorScheme.onSurfaceVariant)
+        }
+    }
+}
 
 @Composable
 private fun FollowThrough(state: DetailState, onLog: (LogKind, String) -> Unit) {
@@ -45,12 +132,13 @@ private fun FollowThrough(state: DetailState, onLog: (LogKind, String) -> Unit) 
     }
     OutlinedTextField(note, { note = it }, label = { Text("A few words (optional)") },
         modifier = Modifier.fillMaxWidth().testTag("log-text"))
-    Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+    Row(Modifier.fillMaxWidth(), horizontalArrangement = Arrangement.spacedBy(4.dp)) {
         for (kind in LogKind.entries) {
             OutlinedButton(
                 onClick = { onLog(kind, note); note = "" },
-                modifier = Modifier.testTag("log-${kind.name.lowercase()}"),
-            ) { Text(Words.log(kind)) }
+                contentPadding = PaddingValues(horizontal = 8.dp),
+                modifier = Modifier.weight(1f).testTag("log-${kind.name.lowercase()}"),
+            ) { Text(Words.log(kind), maxLines = 1) }
         }
     }
 }
@@ -83,6 +171,8 @@ fun AgreementDetailScreen(
     onEdit: (title: String, details: String) -> Unit = { _, _ -> },
     onChoose: (Field, String) -> Unit = { _, _ -> },
     onLog: (LogKind, String) -> Unit = { _, _ -> },
+    onWritePosition: (String) -> Unit = {},
+    onPositionReady: () -> Unit = {},
     modifier: Modifier = Modifier,
 ) {
     Surface(modifier.fillMaxSize(), color = MaterialTheme.colorScheme.background) {
@@ -151,7 +241,10 @@ fun AgreementDetailScreen(
             if (details.conflicts.isEmpty() && details.retirement == null) {
                 ChangeWords(summary.title, details.details, onEdit)
             }
+            ChangedSinceAccepted(state)
             FollowThrough(state, onLog)
+            Positions(state, onWritePosition, onPositionReady)
+            History(state)
         }
     }
 }
