@@ -84,6 +84,22 @@ class AgreementsHolderTest {
     }
 
     @Test
+    fun aWeeklyReminderIsAddedListedDoneAndAMistypedWeekdayIsAMessage() {
+        val core = FakeCore.examples()
+        val detail = AgreementDetailHolder(core, "e3", scope)
+        detail.state.awaitState { !it.loading }
+        detail.remindWeekly("Fryday", "19:00")
+        assertEquals(Words.NOT_A_WEEKDAY, detail.state.awaitState { it.error != null }.error)
+        detail.remindWeekly("fri", "19:00")
+        val withRule = detail.state.awaitState { it.rules.isNotEmpty() }
+        assertEquals("Every week on Friday at 19:00, Europe/Berlin", Words.rule(withRule.rules.single().rule))
+        val reminders = org.accord.app.reminders.RemindersHolder(core, scope)
+        val upcoming = reminders.state.awaitState { it.upcoming.isNotEmpty() }.upcoming
+        reminders.done(upcoming.first().id)
+        reminders.state.awaitState { s -> s.upcoming.none { it.id == upcoming.first().id } }
+    }
+
+    @Test
     fun onlyTheOtherPartnerHearsAConcernAndOnlyItsAuthorResolvesIt() {
         val core = FakeCore.examples()
         core.samRaises("Late again without a text", "Worried", "A text when you are late")

@@ -10,6 +10,12 @@ import org.accord.core.AgreementId
 import org.accord.core.AgreementSummary
 import org.accord.core.Agenda
 import org.accord.core.Candidate
+import org.accord.core.CommitmentRule
+import org.accord.core.RecurrenceRule
+import org.accord.core.Reminder
+import org.accord.core.ReminderKind
+import org.accord.core.ReminderTarget
+import org.accord.core.Targets
 import org.accord.core.HistoryEntry
 import org.accord.core.Position
 import org.accord.core.PositionState
@@ -148,6 +154,46 @@ class FakeCore(agreements: List<AgreementSummary> = emptyList()) : AccordCore {
     private val concernList = mutableListOf<Concern>()
     private val logs = mutableListOf<LogEntry>()
     private val positionList = mutableListOf<Position>()
+    private val rules = mutableListOf<CommitmentRule>()
+    private val doneReminders = mutableSetOf<String>()
+
+    override suspend fun upcomingReminders(now: Instant): List<Reminder> {
+        check()
+        return rules.flatMapIndexed { i, rule ->
+            val title = all.first { it.id == rule.agreement }.title
+            (0 until 3).map { week ->
+                val day = 12 + 7 * week
+                Reminder("r$i-$week", "o$i-$week", ReminderKind.COMMITMENT, alex,
+                    Instant.parse("2027-03-${day}T18:00:00Z"), "2027-03-${day}T19:00:00", rule.rule.timeZone,
+                    title, "Time for: $title (you both agreed)", ReminderTarget.Agreement(rule.agreement))
+            }
+        }.filter { it.id !in doneReminders }
+    }
+
+    override suspend fun markReminderDone(id: String) {
+        check()
+        doneReminders += id
+        changes.tryEmit(Unit)
+    }
+
+    override suspend fun snoozeReminder(id: String, until: Instant) = markReminderDone(id)
+
+    override suspend fun commitmentRules(agreement: AgreementId): List<CommitmentRule> {
+        check()
+        return rules.filter { it.agreement == agreement }
+    }
+
+    override suspend fun addCommitmentRule(agreement: AgreementId, rule: RecurrenceRule) {
+        check()
+        rules += CommitmentRule("rule${rules.size}", agreement, rule, Targets.Both)
+        changes.tryEmit(Unit)
+    }
+
+    override suspend fun removeCommitmentRule(ruleId: String) {
+        check()
+        rules.removeAll { it.id == ruleId }
+        changes.tryEmit(Unit)
+    }
 
     override suspend fun history(id: AgreementId): List<HistoryEntry> {
         check()

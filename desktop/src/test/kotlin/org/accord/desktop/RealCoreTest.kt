@@ -138,6 +138,20 @@ class RealCoreTest {
             assertEquals("Dishes are done before bed", change.accepted)
             assertEquals("Dishes are done by the next morning", change.now)
             assertTrue(changed.history.size >= 2)
+            // Both accept the new words: a weekly reminder then shows in Alex's reminders; a
+            // mistyped time is the core's message.
+            alexDetail.accept()
+            alexDetail.state.awaitState { it.acceptedByMe }
+            samDetail.state.awaitState { it.details?.summary?.title == "Dishes are done by the next morning" && it.acceptedByMe }
+            alexDetail.state.awaitState { it.details?.summary?.status == Status.ACTIVE }
+            alexDetail.remindWeekly("sunday", "25:00")
+            val refused = alexDetail.state.awaitState { it.error != null }.error!!
+            assertTrue(refused, refused.contains("25:00"))
+            alexDetail.remindWeekly("sunday", "20:00")
+            alexDetail.state.awaitState { it.rules.size == 1 }
+            val reminders = org.accord.app.reminders.RemindersHolder(alex, scope)
+            val upcoming = reminders.state.awaitState { it.upcoming.isNotEmpty() }.upcoming
+            assertTrue(upcoming.first().firesAtLocal, upcoming.first().firesAtLocal.endsWith("T20:00:00"))
         } finally {
             runBlocking { samNode.shutdown() }
             samNode.close()

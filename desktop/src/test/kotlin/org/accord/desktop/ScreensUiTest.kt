@@ -11,6 +11,9 @@ import org.accord.app.agreements.describe
 import androidx.compose.ui.test.onNodeWithTag
 import androidx.compose.ui.test.onNodeWithText
 import androidx.compose.ui.test.performClick
+import androidx.compose.ui.test.hasContentDescription
+import androidx.compose.ui.test.hasScrollAction
+import androidx.compose.ui.test.performScrollToNode
 import androidx.compose.ui.test.performTextClearance
 import androidx.compose.ui.test.performTextInput
 import org.accord.app.AccordApp
@@ -55,8 +58,9 @@ class ScreensUiTest {
     fun aConflictShowsBothVersionsAndKeepingOneSettlesIt() {
         val core = FakeCore.withConflict()
         rule.setContent { AccordApp(core, NoSpaces, "Europe/Berlin") }
-        rule.waitUntil(10_000) { rule.onAllNodesWithText("Household").fetchSemanticsNodes().isNotEmpty() }
         val conflicted = runBlocking { core.agreement("e4") }.summary
+        rule.waitUntil(10_000) { rule.onAllNodes(hasScrollAction()).fetchSemanticsNodes().isNotEmpty() }
+        rule.onNode(hasScrollAction()).performScrollToNode(hasContentDescription(describe(conflicted)))
         rule.onAllNodesWithContentDescription(describe(conflicted))[0].performClick()
         rule.waitUntil(10_000) { rule.onAllNodesWithTag("keep-title-1").fetchSemanticsNodes().isNotEmpty() }
         rule.onNodeWithText("Two versions of the words: choose one").assertIsDisplayed()

@@ -118,6 +118,16 @@ class ScreenshotsTest {
                 devicesState.copy(newRecoverySecret = "ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YZ23-4567-ABCD"), {}, {}, {}, {},
             )
         }
+        runBlocking {
+            core.addCommitmentRule("e3", org.accord.core.RecurrenceRule(
+                org.accord.core.Frequency.Weekly(1u, listOf(org.accord.core.Weekday.FRIDAY)), "19:00", "Europe/Berlin", "2027-03-01", null))
+        }
+        val reminders = org.accord.app.reminders.RemindersHolder(core, kotlinx.coroutines.GlobalScope)
+            .state.awaitState { it.upcoming.isNotEmpty() }
+        shoot("reminders") { org.accord.app.reminders.RemindersScreen(reminders, {}, {}, {}) }
+        shoot("reminders-empty") {
+            org.accord.app.reminders.RemindersScreen(org.accord.app.reminders.RemindersState(loading = false), {}, {}, {})
+        }
         shoot("detail-conflict") { AgreementDetailScreen(conflict, onAccept = {}, onBack = {}) }
         shoot("onboarding") {
             OnboardingScreen(OnboardingState(), "Europe/Berlin", onCreate = { _, _ -> }, onJoin = { _, _, _ -> })

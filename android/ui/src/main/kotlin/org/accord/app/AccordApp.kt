@@ -27,6 +27,8 @@ import org.accord.app.detail.AgreementDetailScreen
 import org.accord.app.onboarding.OnboardingHolder
 import org.accord.app.onboarding.OnboardingScreen
 import org.accord.app.pairing.PairingHolder
+import org.accord.app.reminders.RemindersHolder
+import org.accord.app.reminders.RemindersScreen
 import org.accord.app.pairing.PairingScreen
 import org.accord.app.theme.AccordTheme
 import org.accord.core.AgreementId
@@ -39,6 +41,7 @@ private sealed interface Place {
     data object Concerns : Place
     data object Checkin : Place
     data object Devices : Place
+    data object Reminders : Place
 }
 
 /**
@@ -82,6 +85,7 @@ fun AccordApp(
                     onConcerns = { place = Place.Concerns },
                     onCheckin = { place = Place.Checkin },
                     onDevices = { place = Place.Devices },
+                    onReminders = { place = Place.Reminders },
                 )
             }
             is Place.Detail -> {
@@ -97,6 +101,8 @@ fun AccordApp(
                     onLog = holder::log,
                     onWritePosition = holder::writePosition,
                     onPositionReady = holder::markPositionReady,
+                    onRemindWeekly = holder::remindWeekly,
+                    onRemoveRule = holder::removeRule,
                 )
             }
             Place.Concerns -> {
@@ -129,6 +135,12 @@ fun AccordApp(
                     onSecretWrittenDown = holder::secretWrittenDown,
                     onBack = { place = Place.Agreements },
                 )
+            }
+            Place.Reminders -> {
+                val scope = rememberScreenScope(at)
+                val holder = remember(scope) { RemindersHolder(current, scope) }
+                val state by holder.state.collectAsState()
+                RemindersScreen(state, onDone = holder::done, onSnooze = holder::snooze, onBack = { place = Place.Agreements })
             }
             Place.Pairing -> {
                 val scope = rememberScreenScope(at)

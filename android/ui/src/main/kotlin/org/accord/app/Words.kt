@@ -67,6 +67,25 @@ object Words {
     }
 
     const val WAITING_FOR_YOU = "Waiting for you"
+    /** A recurring reminder in words ("Every week on Friday at 19:00, Europe/Berlin"). */
+    fun rule(rule: org.accord.core.RecurrenceRule): String {
+        val every = when (val f = rule.frequency) {
+            is org.accord.core.Frequency.Daily -> if (f.interval == 1u) "Every day" else "Every ${f.interval} days"
+            is org.accord.core.Frequency.Weekly ->
+                (if (f.interval == 1u) "Every week" else "Every ${f.interval} weeks") + " on " +
+                    f.weekdays.joinToString(", ") { it.name.lowercase().replaceFirstChar(Char::uppercaseChar) }
+            is org.accord.core.Frequency.MonthlyOnDay -> "Every month on day ${f.day}"
+            else -> "Repeating"
+        }
+        return "$every at ${rule.time}, ${rule.timeZone}"
+    }
+
+    const val REMINDERS = "Reminders"
+    const val NO_REMINDERS = "No reminders coming up. Add one to an agreement you both accepted, in your own rhythm."
+    const val DONE = "Done"
+    const val SNOOZE = "Snooze"
+    const val REMIND_WEEKLY = "Remind us weekly"
+    const val NOT_A_WEEKDAY = "Name a weekday, for example Friday."
     const val FOLLOW_THROUGH = "Follow-through"
     const val POSITIONS = "Where each of us stands"
     const val POSITIONS_NOTE = "Write what you expect before you agree on words. Each position stays sealed until you are both ready; then both are shown together."

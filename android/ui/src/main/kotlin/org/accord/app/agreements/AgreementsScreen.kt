@@ -44,6 +44,7 @@ fun AgreementsScreen(
     onConcerns: () -> Unit = {},
     onCheckin: () -> Unit = {},
     onDevices: () -> Unit = {},
+    onReminders: () -> Unit = {},
     modifier: Modifier = Modifier,
 ) {
     Surface(modifier.fillMaxSize(), color = MaterialTheme.colorScheme.background) {
@@ -59,6 +60,13 @@ fun AgreementsScreen(
                     }
                     OutlinedButton(onClick = onCheckin, modifier = Modifier.testTag("checkin")) {
                         Text(Words.CHECK_IN)
+                    }
+                }
+            }
+            item {
+                Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+                    OutlinedButton(onClick = onReminders, modifier = Modifier.testTag("reminders")) {
+                        Text(Words.REMINDERS)
                     }
                     OutlinedButton(onClick = onDevices, modifier = Modifier.testTag("devices")) {
                         Text("Devices")

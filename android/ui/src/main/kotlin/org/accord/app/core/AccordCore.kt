@@ -6,7 +6,10 @@ import org.accord.core.AgreementDetails
 import org.accord.core.AgreementId
 import org.accord.core.AgreementSummary
 import org.accord.core.Concern
+import org.accord.core.CommitmentRule
 import org.accord.core.DeviceId
+import org.accord.core.RecurrenceRule
+import org.accord.core.Reminder
 import org.accord.core.HistoryEntry
 import org.accord.core.Position
 import org.accord.core.LogEntry
@@ -60,6 +63,24 @@ interface AccordCore {
 
     /** Marks my position on [topic] ready: final; both are revealed once both are ready. */
     suspend fun markPositionReady(topic: String)
+
+    /** This partner's reminders in the next 30 days, soonest first (at most 20). */
+    suspend fun upcomingReminders(now: Instant): List<Reminder>
+
+    /** Marks a reminder done (for both partners). */
+    suspend fun markReminderDone(id: String)
+
+    /** Snoozes one of my reminders until [until]. */
+    suspend fun snoozeReminder(id: String, until: Instant)
+
+    /** The recurring reminders attached to an agreement. */
+    suspend fun commitmentRules(agreement: AgreementId): List<CommitmentRule>
+
+    /** Attaches a recurring reminder to an agreement (both partners are reminded). */
+    suspend fun addCommitmentRule(agreement: AgreementId, rule: RecurrenceRule)
+
+    /** Removes a recurring reminder. */
+    suspend fun removeCommitmentRule(ruleId: String)
 
     /** The follow-through log of one agreement, in causal order. */
     suspend fun followThrough(id: AgreementId): List<LogEntry>

@@ -16,7 +16,10 @@ import org.accord.core.InviteRole
 import org.accord.core.ListFilter
 import org.accord.core.AgreementEdit
 import org.accord.core.Concern
+import org.accord.core.CommitmentRule
 import org.accord.core.DeviceId
+import org.accord.core.RecurrenceRule
+import org.accord.core.Reminder
 import org.accord.core.HistoryEntry
 import org.accord.core.Position
 import org.accord.core.LogEntry
@@ -78,6 +81,23 @@ class RustCore(
         withContext(io) { space.writePosition(topic, text) }
 
     override suspend fun markPositionReady(topic: String) = withContext(io) { space.markPositionReady(topic) }
+
+    override suspend fun upcomingReminders(now: Instant): List<Reminder> =
+        withContext(io) { space.upcomingReminders(now, 20u, 30u) }
+
+    override suspend fun markReminderDone(id: String) = withContext(io) { space.markReminderDone(id) }
+
+    override suspend fun snoozeReminder(id: String, until: Instant) =
+        withContext(io) { space.snoozeReminder(id, until) }
+
+    override suspend fun commitmentRules(agreement: AgreementId): List<CommitmentRule> =
+        withContext(io) { space.commitmentRules(agreement) }
+
+    override suspend fun addCommitmentRule(agreement: AgreementId, rule: RecurrenceRule) {
+        withContext(io) { space.addCommitmentRule(agreement, rule, null) }
+    }
+
+    override suspend fun removeCommitmentRule(ruleId: String) = withContext(io) { space.removeCommitmentRule(ruleId) }
 
     override suspend fun followThrough(id: AgreementId): List<LogEntry> =
         withContext(io) { space.followThrough(id) }

@@ -12,7 +12,11 @@ import org.accord.core.AgreementDetails
 import org.accord.core.AgreementId
 import org.accord.core.Field
 import org.accord.core.HistoryEntry
+import org.accord.core.CommitmentRule
+import org.accord.core.Frequency
 import org.accord.core.LogEntry
+import org.accord.core.RecurrenceRule
+import org.accord.core.Weekday
 import org.accord.core.Position
 import org.accord.core.LogKind
 import org.accord.core.PartnerId
@@ -31,6 +35,10 @@ data class DetailState(
     val history: List<HistoryEntry> = emptyList(),
     /** Both partners' sealed positions on it. */
     val positions: List<Position> = emptyList(),
+    /** Its recurring reminders. */
+    val rules: List<CommitmentRule> = emptyList(),
+    /** My time zone (new reminders are in it). */
+    val myZone: String = "UTC",
     /** The core's message for the last call that failed. */
     val error: String? = null,
 ) {
@@ -49,6 +57,7 @@ class AgreementDetailHolder(
     private val core: AccordCore,
     private val id: AgreementId,
     private val scope: CoroutineScope,
+    private val today: () -> java.time.LocalDate = java.time.LocalDate::now,
 ) {
     private val mutable = MutableStateFlow(DetailState())
 
@@ -73,6 +82,8 @@ class AgreementDetailHolder(
                 log = core.followThrough(id),
                 history = core.history(id),
                 positions = core.positions(id),
+                rules = core.commitmentRules(id),
+                myZone = info.partners.firstOrNull { it.id == info.me }?.timeZone ?: "UTC",
                 me = info.me,
                 names = info.partners.associate { it.id to it.name },
             )
@@ -104,6 +115,27 @@ class AgreementDetailHolder(
 
     /** Marks my position ready (final). */
     fun markPositionReady() = act { core.markPositionReady(id) }
+
+    /** Reminds us every week on [weekday] (its English name) at [time] (`HH:MM`), in my zone. */
+    fun remindWeekly(weekday: String, time: String) {
+        val day = Weekday.entries.firstOrNull {
+            weekday.trim().length >= 2 && it.name.startsWith(weekday.trim().uppercase())
+        }
+        if (day == null) {
+            mutable.update { it.copy(error = Words.NOT_A_WEEKDAY) }
+            return
+        }
+        val zone = mutable.value.myZone
+        act {
+            core.addCommitmentRule(
+                id,
+                RecurrenceRule(Frequency.Weekly(1u, listOf(day)), time.trim(), zone, today().toString(), null),
+            )
+        }
+    }
+
+    /** Removes a recurring reminder. */
+    fun removeRule(ruleId: String) = act { core.removeCommitmentRule(ruleId) }
 
     /** Logs follow-through: kept, missed or a note. */
     fun log(kind: LogKind, text: String) = act { core.logFollowThrough(id, kind, text.trim()) }

@@ -100,6 +100,30 @@ private fun Positions(state: DetailState, onWrite: (String) -> Unit, onReady: ()
 }
 
 @Composable
+private fun Rules(state: DetailState, onRemindWeekly: (String, String) -> Unit, onRemove: (String) -> Unit) {
+    var day by remember { mutableStateOf("") }
+    var time by remember { mutableStateOf("19:00") }
+    Text(Words.REMINDERS, style = MaterialTheme.typography.titleMedium,
+        color = MaterialTheme.colorScheme.primary, modifier = Modifier.padding(top = 8.dp))
+    for (rule in state.rules) {
+        Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+            Text(Words.rule(rule.rule), style = MaterialTheme.typography.bodyMedium,
+                modifier = Modifier.weight(1f).testTag("rule"))
+            TextButton(onClick = { onRemove(rule.id) }, modifier = Modifier.testTag("remove-rule")) { Text("Remove") }
+        }
+    }
+    Row(Modifier.fillMaxWidth(), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+        OutlinedTextField(day, { day = it }, label = { Text("Weekday") },
+            modifier = Modifier.weight(1f).testTag("rule-day"))
+        OutlinedTextField(time, { time = it }, label = { Text("Time") },
+            modifier = Modifier.weight(1f).testTag("rule-time"))
+    }
+    OutlinedButton(onClick = { onRemindWeekly(day, time) }, modifier = Modifier.testTag("remind-weekly")) {
+        Text(Words.REMIND_WEEKLY)
+    }
+}
+
+@Composable
 private fun History(state: DetailState) {
     if (state.history.isEmpty()) return
     Text(Words.HISTORY, style = MaterialTheme.typography.titleMedium,
@@ -173,6 +197,8 @@ fun AgreementDetailScreen(
     onLog: (LogKind, String) -> Unit = { _, _ -> },
     onWritePosition: (String) -> Unit = {},
     onPositionReady: () -> Unit = {},
+    onRemindWeekly: (weekday: String, time: String) -> Unit = { _, _ -> },
+    onRemoveRule: (String) -> Unit = {},
     modifier: Modifier = Modifier,
 ) {
     Surface(modifier.fillMaxSize(), color = MaterialTheme.colorScheme.background) {
@@ -243,6 +269,7 @@ fun AgreementDetailScreen(
             }
             ChangedSinceAccepted(state)
             FollowThrough(state, onLog)
+            Rules(state, onRemindWeekly, onRemoveRule)
             Positions(state, onWritePosition, onPositionReady)
             History(state)
         }
