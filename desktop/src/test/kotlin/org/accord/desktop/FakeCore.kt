@@ -10,6 +10,7 @@ import org.accord.core.AgreementId
 import org.accord.core.AgreementSummary
 import org.accord.core.Agenda
 import org.accord.core.Candidate
+import org.accord.core.Retirement
 import org.accord.core.CommitmentRule
 import org.accord.core.RecurrenceRule
 import org.accord.core.Reminder
@@ -108,7 +109,7 @@ class FakeCore(agreements: List<AgreementSummary> = emptyList()) : AccordCore {
             conflicts = conflicts[id] ?: emptyList(),
             acceptances = emptyList<Acceptance>(),
             changesSinceAcceptance = emptyList(),
-            retirement = null,
+            retirement = retired[id],
             renegotiationRequested = false,
         )
     }
@@ -155,6 +156,27 @@ class FakeCore(agreements: List<AgreementSummary> = emptyList()) : AccordCore {
     private val logs = mutableListOf<LogEntry>()
     private val positionList = mutableListOf<Position>()
     private val rules = mutableListOf<CommitmentRule>()
+    private val retired = mutableMapOf<AgreementId, Retirement>()
+
+    override suspend fun retire(id: AgreementId, reason: String) {
+        check()
+        retired[id] = Retirement(alex, reason, Instant.parse("2027-03-04T09:00:00Z"))
+        val at = all.indexOfFirst { it.id == id }
+        all[at] = all[at].copy(status = Status.RETIRED)
+        changes.tryEmit(Unit)
+    }
+
+    override suspend fun requestRenegotiation(id: AgreementId, reason: String) {
+        check()
+        val at = all.indexOfFirst { it.id == id }
+        all[at] = all[at].copy(status = Status.NEEDS_RENEGOTIATION)
+        changes.tryEmit(Unit)
+    }
+
+    override suspend fun endPairing() {
+        check()
+        throw AccordException.NotAllowed("not in the fake")
+    }
     private val doneReminders = mutableSetOf<String>()
 
     override suspend fun upcomingReminders(now: Instant): List<Reminder> {

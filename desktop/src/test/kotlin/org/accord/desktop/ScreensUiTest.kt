@@ -13,6 +13,7 @@ import androidx.compose.ui.test.onNodeWithText
 import androidx.compose.ui.test.performClick
 import androidx.compose.ui.test.hasContentDescription
 import androidx.compose.ui.test.hasScrollAction
+import androidx.compose.ui.test.performScrollTo
 import androidx.compose.ui.test.performScrollToNode
 import androidx.compose.ui.test.performTextClearance
 import androidx.compose.ui.test.performTextInput
@@ -79,6 +80,12 @@ class ScreensUiTest {
             rule.onAllNodesWithText("Dishes are done before bed.").fetchSemanticsNodes().isNotEmpty()
         }
         rule.onNodeWithTag("accepted").assertIsDisplayed()
+        // Retired with a reason: it stays, and says who retired it and why.
+        rule.onNodeWithTag("reason").performScrollTo().performTextInput("We moved to a dishwasher")
+        rule.onNodeWithTag("retire").performScrollTo().performClick()
+        rule.waitUntil(10_000) { rule.onAllNodesWithTag("retired").fetchSemanticsNodes().isNotEmpty() }
+        rule.onNodeWithText("Retired by Alex: We moved to a dishwasher").assertExists()
+        rule.onNodeWithText(Words.status(org.accord.core.Status.RETIRED)).assertExists()
     }
 
     @Test

@@ -112,10 +112,10 @@ class ScreenshotsTest {
         shoot("detail-changed-since-accepted", height = 1400) { AgreementDetailScreen(changed, onAccept = {}, onBack = {}) }
         val devices = org.accord.app.devices.DevicesHolder(core, kotlinx.coroutines.GlobalScope)
         val devicesState = devices.state.awaitState { !it.loading }
-        shoot("devices") { org.accord.app.devices.DevicesScreen(devicesState, {}, {}, {}, {}) }
+        shoot("devices") { org.accord.app.devices.DevicesScreen(devicesState, {}, {}, {}, onBack = {}) }
         shoot("devices-recovery") {
             org.accord.app.devices.DevicesScreen(
-                devicesState.copy(newRecoverySecret = "ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YZ23-4567-ABCD"), {}, {}, {}, {},
+                devicesState.copy(newRecoverySecret = "ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YZ23-4567-ABCD"), {}, {}, {}, onBack = {},
             )
         }
         runBlocking {

@@ -190,6 +190,20 @@ class TwoPartnersTest {
         node("alex", hasTestTag("back")).performClick()
         node("alex", hasTestTag("checkin")).performClick()
         await("alex", hasText("Last check-in:", substring = true))
+
+        // Sam ends the pairing (asked first); both devices show it ended, both keep their copies.
+        node("sam", hasTestTag("back")).performClick()
+        node("sam", hasTestTag("devices")).performClick()
+        await("sam", hasTestTag("end-pairing"))
+        node("sam", hasTestTag("end-pairing")).performClick()
+        node("sam", hasTestTag("end-for-sure")).performClick()
+        await("sam", hasText("The pairing ended."))
+        node("alex", hasTestTag("back")).performClick()
+        node("alex", hasTestTag("devices")).performClick()
+        await("alex", hasText("The pairing ended."))
+        node("alex", hasTestTag("back")).performClick()
+        node("alex", hasTestTag("concerns")).performClick()
+        await("alex", hasText("You shared what I told you with your sister", substring = true))
     }
 }
 

@@ -103,6 +103,8 @@ fun AccordApp(
                     onPositionReady = holder::markPositionReady,
                     onRemindWeekly = holder::remindWeekly,
                     onRemoveRule = holder::removeRule,
+                    onRetire = holder::retire,
+                    onRenegotiate = holder::renegotiate,
                 )
             }
             Place.Concerns -> {
@@ -133,6 +135,7 @@ fun AccordApp(
                     onUnpair = holder::unpair,
                     onNewRecoverySecret = holder::newRecoverySecret,
                     onSecretWrittenDown = holder::secretWrittenDown,
+                    onEndPairing = holder::endPairing,
                     onBack = { place = Place.Agreements },
                 )
             }

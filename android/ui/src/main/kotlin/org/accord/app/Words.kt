@@ -80,6 +80,14 @@ object Words {
         return "$every at ${rule.time}, ${rule.timeZone}"
     }
 
+    const val RETIRE = "Retire"
+    const val RENEGOTIATE = "Ask to revisit"
+    const val REASON = "Why (optional)"
+    const val END_PAIRING = "End the pairing"
+    const val END_PAIRING_CONFIRM =
+        "End the pairing? Your partner's devices stop syncing with yours; you both keep your copies and the history shows who ended it. It cannot be undone: a new relationship is a new space."
+    const val END_FOR_SURE = "Yes, end it"
+    const val CANCEL = "Cancel"
     const val REMINDERS = "Reminders"
     const val NO_REMINDERS = "No reminders coming up. Add one to an agreement you both accepted, in your own rhythm."
     const val DONE = "Done"

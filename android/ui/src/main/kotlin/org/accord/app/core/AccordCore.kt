@@ -97,6 +97,15 @@ interface AccordCore {
     /** A new recovery secret for this partner, to show once (the old one stops working). */
     suspend fun setUpRecovery(): String
 
+    /** Retires an agreement (it stays in the history). */
+    suspend fun retire(id: AgreementId, reason: String)
+
+    /** Asks to revisit an agreement; it is active again once both accept. */
+    suspend fun requestRenegotiation(id: AgreementId, reason: String)
+
+    /** Ends the pairing with the other partner: their devices stop syncing; both keep their copies. */
+    suspend fun endPairing()
+
     /** Concerns, oldest first. */
     suspend fun concerns(): List<Concern>
 

@@ -112,6 +112,15 @@ class RustCore(
 
     override suspend fun setUpRecovery(): String = withContext(io) { space.setUpRecovery() }
 
+    override suspend fun retire(id: AgreementId, reason: String) = withContext(io) { space.retire(id, reason) }
+
+    override suspend fun requestRenegotiation(id: AgreementId, reason: String) =
+        withContext(io) { space.requestRenegotiation(id, reason) }
+
+    override suspend fun endPairing() {
+        withContext(io) { node.endPairing() }
+    }
+
     override suspend fun concerns(): List<Concern> = withContext(io) { space.concerns() }
 
     override suspend fun raiseConcern(input: NewConcern): ConcernId =

@@ -134,6 +134,12 @@ class AgreementDetailHolder(
         }
     }
 
+    /** Retires the agreement, with a reason (it stays in the history). */
+    fun retire(reason: String) = act { core.retire(id, reason.trim()) }
+
+    /** Asks to revisit the agreement; both accept again. */
+    fun renegotiate(reason: String) = act { core.requestRenegotiation(id, reason.trim()) }
+
     /** Removes a recurring reminder. */
     fun removeRule(ruleId: String) = act { core.removeCommitmentRule(ruleId) }
 

@@ -100,6 +100,21 @@ private fun Positions(state: DetailState, onWrite: (String) -> Unit, onReady: ()
 }
 
 @Composable
+private fun Lifecycle(onRetire: (String) -> Unit, onRenegotiate: (String) -> Unit) {
+    var reason by remember { mutableStateOf("") }
+    OutlinedTextField(reason, { reason = it }, label = { Text(Words.REASON) },
+        modifier = Modifier.fillMaxWidth().testTag("reason"))
+    Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+        OutlinedButton(onClick = { onRenegotiate(reason); reason = "" }, modifier = Modifier.testTag("renegotiate")) {
+            Text(Words.RENEGOTIATE)
+        }
+        OutlinedButton(onClick = { onRetire(reason); reason = "" }, modifier = Modifier.testTag("retire")) {
+            Text(Words.RETIRE)
+        }
+    }
+}
+
+@Composable
 private fun Rules(state: DetailState, onRemindWeekly: (String, String) -> Unit, onRemove: (String) -> Unit) {
     var day by remember { mutableStateOf("") }
     var time by remember { mutableStateOf("19:00") }
@@ -199,6 +214,8 @@ fun AgreementDetailScreen(
     onPositionReady: () -> Unit = {},
     onRemindWeekly: (weekday: String, time: String) -> Unit = { _, _ -> },
     onRemoveRule: (String) -> Unit = {},
+    onRetire: (String) -> Unit = {},
+    onRenegotiate: (String) -> Unit = {},
     modifier: Modifier = Modifier,
 ) {
     Surface(modifier.fillMaxSize(), color = MaterialTheme.colorScheme.background) {
@@ -268,6 +285,11 @@ fun AgreementDetailScreen(
                 ChangeWords(summary.title, details.details, onEdit)
             }
             ChangedSinceAccepted(state)
+            details.retirement?.let { r ->
+                Text("Retired by ${state.names[r.partner] ?: r.partner}" + if (r.reason.isBlank()) "" else ": ${r.reason}",
+                    style = MaterialTheme.typography.bodyMedium, modifier = Modifier.testTag("retired"))
+            }
+            if (details.retirement == null) Lifecycle(onRetire, onRenegotiate)
             FollowThrough(state, onLog)
             Rules(state, onRemindWeekly, onRemoveRule)
             Positions(state, onWritePosition, onPositionReady)

@@ -62,6 +62,9 @@ class DevicesHolder(private val core: AccordCore, private val scope: CoroutineSc
         }
     }
 
+    /** Ends the pairing with the other partner (the screen asks first: it cannot be undone). */
+    fun endPairing() = act { core.endPairing() }
+
     /** Hides the secret once the partner wrote it down. */
     fun secretWrittenDown() = mutable.update { it.copy(newRecoverySecret = null) }
 

@@ -16,7 +16,12 @@ import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.Surface
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
+import androidx.compose.foundation.layout.Row
 import androidx.compose.runtime.Composable
+import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.remember
+import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.testTag
 import androidx.compose.ui.unit.dp
@@ -25,6 +30,30 @@ import org.accord.app.agreements.ErrorCard
 import org.accord.app.pairing.QrCode
 import org.accord.core.DeviceId
 
+@Composable
+private fun EndPairing(onEnd: () -> Unit) {
+    var asking by remember { mutableStateOf(false) }
+    if (!asking) {
+        TextButton(onClick = { asking = true }, modifier = Modifier.testTag("end-pairing")) {
+            Text(Words.END_PAIRING, color = MaterialTheme.colorScheme.error)
+        }
+        return
+    }
+    Card(Modifier.fillMaxWidth()) {
+        Column(Modifier.padding(12.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
+            Text(Words.END_PAIRING_CONFIRM, style = MaterialTheme.typography.bodyMedium)
+            Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+                Button(onClick = { asking = false; onEnd() }, modifier = Modifier.testTag("end-for-sure")) {
+                    Text(Words.END_FOR_SURE)
+                }
+                OutlinedButton(onClick = { asking = false }, modifier = Modifier.testTag("end-cancel")) {
+                    Text(Words.CANCEL)
+                }
+            }
+        }
+    }
+}
+
 /** Who is in the space, each device's sync status, unpairing one's own devices, recovery. */
 @Composable
 fun DevicesScreen(
@@ -32,6 +61,7 @@ fun DevicesScreen(
     onUnpair: (DeviceId) -> Unit,
     onNewRecoverySecret: () -> Unit,
     onSecretWrittenDown: () -> Unit,
+    onEndPairing: () -> Unit = {},
     onBack: () -> Unit,
     modifier: Modifier = Modifier,
 ) {
@@ -76,6 +106,7 @@ fun DevicesScreen(
                     }
                 }
             }
+            if (info.ending == null && info.partners.size == 2) EndPairing(onEndPairing)
             Text("Recovery", style = MaterialTheme.typography.titleMedium,
                 color = MaterialTheme.colorScheme.primary, modifier = Modifier.padding(top = 8.dp))
             val secret = state.newRecoverySecret
