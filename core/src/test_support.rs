@@ -1,7 +1,7 @@
 //! Set-up shared by the core's unit tests.
 
 use crate::reminders::recurrence::{Frequency, RecurrenceRule};
-use crate::{CreateSpace, PartnerId, Space};
+use crate::{CreateSpace, DeviceIdentity, PartnerId, Space};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use std::path::Path;
 
@@ -42,4 +42,34 @@ pub(crate) fn daily(hh: u32, time_zone: &str) -> RecurrenceRule {
 pub(crate) fn partner_ids(space: &mut Space) -> Vec<PartnerId> {
     let partners = space.info().expect("info").partners;
     partners.into_iter().map(|p| p.id).collect()
+}
+
+/// One device of a test: its directory (removed when dropped) and its space.
+pub(crate) struct Dev {
+    pub(crate) _dir: tempfile::TempDir,
+    pub(crate) space: Space,
+}
+
+/// Alex (who created the space at `at`) and Sam (enrolled by Alex's device a minute later),
+/// each on one device.
+pub(crate) fn couple_at(at: DateTime<Utc>) -> (Dev, Dev) {
+    let a_dir = tempfile::TempDir::new().unwrap();
+    let mut alex = alex_space(a_dir.path(), "UTC", at);
+    let s_dir = tempfile::TempDir::new().unwrap();
+    let sam_id = DeviceIdentity::load_or_create(s_dir.path())
+        .unwrap()
+        .device_id();
+    alex.add_partner("Sam", "UTC", &sam_id, "", at + chrono::Duration::minutes(1))
+        .unwrap();
+    let sam = Space::join(s_dir.path(), &alex.export_document().unwrap()).unwrap();
+    (
+        Dev {
+            _dir: a_dir,
+            space: alex,
+        },
+        Dev {
+            _dir: s_dir,
+            space: sam,
+        },
+    )
 }

@@ -9,30 +9,10 @@ fn t(minute: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap() + chrono::Duration::minutes(minute)
 }
 
-struct Dev {
-    _dir: TempDir,
-    space: Space,
-}
+use crate::test_support::Dev;
 
 fn couple() -> (Dev, Dev) {
-    let a_dir = TempDir::new().unwrap();
-    let mut alex = crate::test_support::alex_space(a_dir.path(), "UTC", t(0));
-    let s_dir = TempDir::new().unwrap();
-    let sam_id = DeviceIdentity::load_or_create(s_dir.path())
-        .unwrap()
-        .device_id();
-    alex.add_partner("Sam", "UTC", &sam_id, "", t(1)).unwrap();
-    let sam = Space::join(s_dir.path(), &alex.export_document().unwrap()).unwrap();
-    (
-        Dev {
-            _dir: a_dir,
-            space: alex,
-        },
-        Dev {
-            _dir: s_dir,
-            space: sam,
-        },
-    )
+    crate::test_support::couple_at(t(0))
 }
 
 fn enrol_own_device(inviter: &mut Space) -> Dev {

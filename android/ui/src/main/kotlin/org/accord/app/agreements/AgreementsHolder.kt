@@ -1,13 +1,9 @@
 package org.accord.app.agreements
 
 import kotlinx.coroutines.CoroutineScope
-import kotlinx.coroutines.flow.MutableStateFlow
-import kotlinx.coroutines.flow.StateFlow
-import kotlinx.coroutines.flow.asStateFlow
-import kotlinx.coroutines.flow.update
-import kotlinx.coroutines.launch
 import org.accord.app.Words
 import org.accord.app.core.AccordCore
+import org.accord.app.core.ScreenHolder
 import org.accord.core.AgreementSummary
 import org.accord.core.Category
 import org.accord.core.Concerns
@@ -36,68 +32,42 @@ data class AgreementsState(
 /** Agreements of one category. */
 data class Section(val title: String, val agreements: List<AgreementSummary>)
 
-/**
- * State holder of the agreements screen: plain Kotlin over [AccordCore], refreshed on every
- * change of the space while [scope] lives.
- */
+/** State holder of the agreements screen. */
 class AgreementsHolder(
-    private val core: AccordCore,
-    private val scope: CoroutineScope,
+    core: AccordCore,
+    scope: CoroutineScope,
     private val clock: () -> Instant = Instant::now,
-) {
-    private val mutable = MutableStateFlow(AgreementsState())
-
-    /** What the screen shows. */
-    val state: StateFlow<AgreementsState> = mutable.asStateFlow()
-
+) : ScreenHolder<AgreementsState>(core, scope, AgreementsState()) {
     init {
-        scope.launch {
-            refresh()
-            core.changes().collect { refresh() }
-        }
+        start()
     }
 
-    /** Reads the agreements again. */
-    suspend fun refresh() {
-        try {
-            val partners = core.info().partners.size
-            val all = core.agreements()
-            val waiting = core.waitingForMe(clock())
-            val sections = all.groupBy { Words.category(it.category) }
-                .map { (title, agreements) -> Section(title, agreements) }
-            mutable.value = AgreementsState(
-                loading = false,
-                waitingForMe = waiting,
-                sections = sections,
-                partnerJoined = partners >= 2,
-            )
-        } catch (e: Exception) {
-            mutable.update { it.copy(loading = false, error = e.message ?: e.toString()) }
-        }
+    override fun failed(state: AgreementsState, message: String) = state.copy(loading = false, error = message)
+
+    override suspend fun refresh() = load {
+        val partners = core.info().partners.size
+        val all = core.agreements()
+        AgreementsState(
+            loading = false,
+            waitingForMe = core.waitingForMe(clock()),
+            sections = all.groupBy { Words.category(it.category) }.map { (title, agreements) -> Section(title, agreements) },
+            partnerJoined = partners >= 2,
+        )
     }
 
     /** Writes a new agreement with [title] (you accept its words; your partner is asked to). */
     fun create(title: String, category: Category = Category.Standard(StandardCategory.COMMUNICATION)) {
-        if (title.isBlank()) {
-            mutable.update { it.copy(error = Words.EMPTY_TITLE) }
-            return
-        }
-        scope.launch {
-            try {
-                core.createAgreement(
-                    NewAgreement(
-                        title = title.trim(),
-                        category = category,
-                        kind = Kind.AGREEMENT,
-                        strength = Strength.TRY_MY_BEST,
-                        concerns = Concerns.Both,
-                    ),
-                )
-                mutable.update { it.copy(error = null) }
-                refresh()
-            } catch (e: Exception) {
-                mutable.update { it.copy(error = e.message ?: e.toString()) }
-            }
+        if (title.isBlank()) return refuse(Words.EMPTY_TITLE)
+        act {
+            core.createAgreement(
+                NewAgreement(
+                    title = title.trim(),
+                    category = category,
+                    kind = Kind.AGREEMENT,
+                    strength = Strength.TRY_MY_BEST,
+                    concerns = Concerns.Both,
+                ),
+            )
         }
     }
 }

@@ -1,12 +1,8 @@
 package org.accord.app.checkin
 
 import kotlinx.coroutines.CoroutineScope
-import kotlinx.coroutines.flow.MutableStateFlow
-import kotlinx.coroutines.flow.StateFlow
-import kotlinx.coroutines.flow.asStateFlow
-import kotlinx.coroutines.flow.update
-import kotlinx.coroutines.launch
 import org.accord.app.core.AccordCore
+import org.accord.app.core.ScreenHolder
 import org.accord.core.Agenda
 import org.accord.core.AgreementId
 import org.accord.core.PartnerId
@@ -23,49 +19,29 @@ data class CheckinState(
     val error: String? = null,
 )
 
-/** State holder of the check-in agenda, refreshed on every change of the space. */
+/** State holder of the check-in agenda. */
 class CheckinHolder(
-    private val core: AccordCore,
-    private val scope: CoroutineScope,
+    core: AccordCore,
+    scope: CoroutineScope,
     private val clock: () -> Instant = Instant::now,
     private val today: () -> LocalDate = LocalDate::now,
-) {
-    private val mutable = MutableStateFlow(CheckinState())
-
-    /** What the screen shows. */
-    val state: StateFlow<CheckinState> = mutable.asStateFlow()
-
+) : ScreenHolder<CheckinState>(core, scope, CheckinState()) {
     init {
-        scope.launch {
-            refresh()
-            core.changes().collect { refresh() }
-        }
+        start()
     }
 
-    /** Reads the agenda again. */
-    suspend fun refresh() {
-        try {
-            val info = core.info()
-            mutable.value = CheckinState(
-                loading = false,
-                agenda = core.agenda(clock()),
-                titles = core.agreements().associate { it.id to it.title },
-                names = info.partners.associate { it.id to it.name },
-            )
-        } catch (e: Exception) {
-            mutable.update { it.copy(loading = false, error = e.message ?: e.toString()) }
-        }
+    override fun failed(state: CheckinState, message: String) = state.copy(loading = false, error = message)
+
+    override suspend fun refresh() = load {
+        val info = core.info()
+        CheckinState(
+            loading = false,
+            agenda = core.agenda(clock()),
+            titles = core.agreements().associate { it.id to it.title },
+            names = info.partners.associate { it.id to it.name },
+        )
     }
 
     /** Records the check-in held today, with shared [notes]; the agenda starts afresh. */
-    fun record(notes: String) {
-        scope.launch {
-            try {
-                core.recordCheckin(today().toString(), notes.trim())
-                refresh()
-            } catch (e: Exception) {
-                mutable.update { it.copy(error = e.message ?: e.toString()) }
-            }
-        }
-    }
+    fun record(notes: String) = act { core.recordCheckin(today().toString(), notes.trim()) }
 }

@@ -1,13 +1,9 @@
 package org.accord.app.concerns
 
 import kotlinx.coroutines.CoroutineScope
-import kotlinx.coroutines.flow.MutableStateFlow
-import kotlinx.coroutines.flow.StateFlow
-import kotlinx.coroutines.flow.asStateFlow
-import kotlinx.coroutines.flow.update
-import kotlinx.coroutines.launch
 import org.accord.app.Words
 import org.accord.app.core.AccordCore
+import org.accord.app.core.ScreenHolder
 import org.accord.core.Concern
 import org.accord.core.ConcernId
 import org.accord.core.ConcernState
@@ -33,50 +29,33 @@ data class ConcernsState(
     val error: String? = null,
 )
 
-/** State holder of concerns and repair, refreshed on every change of the space. */
-class ConcernsHolder(private val core: AccordCore, private val scope: CoroutineScope) {
-    private val mutable = MutableStateFlow(ConcernsState())
-
-    /** What the screen shows. */
-    val state: StateFlow<ConcernsState> = mutable.asStateFlow()
-
+/** State holder of concerns and repair. */
+class ConcernsHolder(core: AccordCore, scope: CoroutineScope) :
+    ScreenHolder<ConcernsState>(core, scope, ConcernsState()) {
     init {
-        scope.launch {
-            refresh()
-            core.changes().collect { refresh() }
-        }
+        start()
     }
 
-    /** Reads the concerns again. */
-    suspend fun refresh() {
-        try {
-            val info = core.info()
-            val me = info.me
-            val items = core.concerns().map { c ->
-                val open = c.state != ConcernState.RESOLVED
-                ConcernItem(
-                    concern = c,
-                    canAcknowledge = c.raisedBy != me && !c.acknowledged && open,
-                    canResolve = c.raisedBy == me && open,
-                    canRespond = open,
-                )
-            }.sortedBy { if (it.concern.state == ConcernState.RESOLVED) 1 else 0 }
-            mutable.value = ConcernsState(
-                loading = false,
-                items = items,
-                names = info.partners.associate { it.id to it.name },
+    override fun failed(state: ConcernsState, message: String) = state.copy(loading = false, error = message)
+
+    override suspend fun refresh() = load {
+        val info = core.info()
+        val me = info.me
+        val items = core.concerns().map { c ->
+            val open = c.state != ConcernState.RESOLVED
+            ConcernItem(
+                concern = c,
+                canAcknowledge = c.raisedBy != me && !c.acknowledged && open,
+                canResolve = c.raisedBy == me && open,
+                canRespond = open,
             )
-        } catch (e: Exception) {
-            mutable.update { it.copy(loading = false, error = e.message ?: e.toString()) }
-        }
+        }.sortedBy { if (it.concern.state == ConcernState.RESOLVED) 1 else 0 }
+        ConcernsState(loading = false, items = items, names = info.partners.associate { it.id to it.name })
     }
 
     /** Raises a concern: what happened, how I felt, what I need in repair. */
     fun raise(whatHappened: String, howIFelt: String, whatINeed: String) {
-        if (whatHappened.isBlank()) {
-            mutable.update { it.copy(error = Words.EMPTY_CONCERN) }
-            return
-        }
+        if (whatHappened.isBlank()) return refuse(Words.EMPTY_CONCERN)
         act { core.raiseConcern(NewConcern(null, whatHappened.trim(), howIFelt.trim(), whatINeed.trim())) }
     }
 
@@ -88,16 +67,4 @@ class ConcernsHolder(private val core: AccordCore, private val scope: CoroutineS
 
     /** Resolves one's own concern. */
     fun resolve(id: ConcernId) = act { core.resolveConcern(id) }
-
-    private fun act(call: suspend () -> Unit) {
-        scope.launch {
-            try {
-                call()
-                mutable.update { it.copy(error = null) }
-                refresh()
-            } catch (e: Exception) {
-                mutable.update { it.copy(error = e.message ?: e.toString()) }
-            }
-        }
-    }
 }

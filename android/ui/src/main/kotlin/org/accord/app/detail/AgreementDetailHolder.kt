@@ -1,13 +1,9 @@
 package org.accord.app.detail
 
 import kotlinx.coroutines.CoroutineScope
-import kotlinx.coroutines.flow.MutableStateFlow
-import kotlinx.coroutines.flow.StateFlow
-import kotlinx.coroutines.flow.asStateFlow
-import kotlinx.coroutines.flow.update
-import kotlinx.coroutines.launch
 import org.accord.app.Words
 import org.accord.app.core.AccordCore
+import org.accord.app.core.ScreenHolder
 import org.accord.core.AgreementDetails
 import org.accord.core.AgreementId
 import org.accord.core.Field
@@ -52,44 +48,32 @@ data class DetailState(
             details.retirement == null
 }
 
-/** State holder of one agreement's detail screen, refreshed on every change of the space. */
+/** State holder of one agreement's detail screen. */
 class AgreementDetailHolder(
-    private val core: AccordCore,
+    core: AccordCore,
     private val id: AgreementId,
-    private val scope: CoroutineScope,
+    scope: CoroutineScope,
     private val today: () -> java.time.LocalDate = java.time.LocalDate::now,
-) {
-    private val mutable = MutableStateFlow(DetailState())
-
-    /** What the screen shows. */
-    val state: StateFlow<DetailState> = mutable.asStateFlow()
-
+) : ScreenHolder<DetailState>(core, scope, DetailState()) {
     init {
-        scope.launch {
-            refresh()
-            core.changes().collect { refresh() }
-        }
+        start()
     }
 
-    /** Reads the agreement again. */
-    suspend fun refresh() {
-        try {
-            val info = core.info()
-            val details = core.agreement(id)
-            mutable.value = DetailState(
-                loading = false,
-                details = details,
-                log = core.followThrough(id),
-                history = core.history(id),
-                positions = core.positions(id),
-                rules = core.commitmentRules(id),
-                myZone = info.partners.firstOrNull { it.id == info.me }?.timeZone ?: "UTC",
-                me = info.me,
-                names = info.partners.associate { it.id to it.name },
-            )
-        } catch (e: Exception) {
-            mutable.update { it.copy(loading = false, error = e.message ?: e.toString()) }
-        }
+    override fun failed(state: DetailState, message: String) = state.copy(loading = false, error = message)
+
+    override suspend fun refresh() = load {
+        val info = core.info()
+        DetailState(
+            loading = false,
+            details = core.agreement(id),
+            log = core.followThrough(id),
+            history = core.history(id),
+            positions = core.positions(id),
+            rules = core.commitmentRules(id),
+            myZone = info.partners.firstOrNull { it.id == info.me }?.timeZone ?: "UTC",
+            me = info.me,
+            names = info.partners.associate { it.id to it.name },
+        )
     }
 
     /** Accepts the current exact words. */
@@ -97,19 +81,13 @@ class AgreementDetailHolder(
 
     /** Changes the words (title and details); both must accept them again. */
     fun edit(title: String, details: String) {
-        if (title.isBlank()) {
-            mutable.update { it.copy(error = Words.EMPTY_TITLE) }
-            return
-        }
+        if (title.isBlank()) return refuse(Words.EMPTY_TITLE)
         act { core.editWords(id, title.trim(), details.trim()) }
     }
 
     /** Writes (or rewrites) my sealed position on this agreement. */
     fun writePosition(text: String) {
-        if (text.isBlank()) {
-            mutable.update { it.copy(error = Words.EMPTY_POSITION) }
-            return
-        }
+        if (text.isBlank()) return refuse(Words.EMPTY_POSITION)
         act { core.writePosition(id, text.trim()) }
     }
 
@@ -120,11 +98,7 @@ class AgreementDetailHolder(
     fun remindWeekly(weekday: String, time: String) {
         val day = Weekday.entries.firstOrNull {
             weekday.trim().length >= 2 && it.name.startsWith(weekday.trim().uppercase())
-        }
-        if (day == null) {
-            mutable.update { it.copy(error = Words.NOT_A_WEEKDAY) }
-            return
-        }
+        } ?: return refuse(Words.NOT_A_WEEKDAY)
         val zone = mutable.value.myZone
         act {
             core.addCommitmentRule(
@@ -148,16 +122,4 @@ class AgreementDetailHolder(
 
     /** Keeps [value] for [field], settling the conflict. */
     fun choose(field: Field, value: String) = act { core.resolveConflict(id, field, value) }
-
-    private fun act(call: suspend () -> Unit) {
-        scope.launch {
-            try {
-                call()
-                mutable.update { it.copy(error = null) }
-                refresh()
-            } catch (e: Exception) {
-                mutable.update { it.copy(error = e.message ?: e.toString()) }
-            }
-        }
-    }
 }

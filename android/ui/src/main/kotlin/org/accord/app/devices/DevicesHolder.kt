@@ -1,12 +1,9 @@
 package org.accord.app.devices
 
 import kotlinx.coroutines.CoroutineScope
-import kotlinx.coroutines.flow.MutableStateFlow
-import kotlinx.coroutines.flow.StateFlow
-import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
-import kotlinx.coroutines.launch
 import org.accord.app.core.AccordCore
+import org.accord.app.core.ScreenHolder
 import org.accord.core.DeviceId
 import org.accord.core.SpaceInfo
 
@@ -21,45 +18,29 @@ data class DevicesState(
     val error: String? = null,
 )
 
-/** State holder of devices and settings, refreshed on every change of the space. */
-class DevicesHolder(private val core: AccordCore, private val scope: CoroutineScope) {
-    private val mutable = MutableStateFlow(DevicesState())
-
-    /** What the screen shows. */
-    val state: StateFlow<DevicesState> = mutable.asStateFlow()
-
+/** State holder of devices and settings. */
+class DevicesHolder(core: AccordCore, scope: CoroutineScope) :
+    ScreenHolder<DevicesState>(core, scope, DevicesState()) {
     init {
-        scope.launch {
-            refresh()
-            core.changes().collect { refresh() }
-        }
+        start()
     }
 
+    override fun failed(state: DevicesState, message: String) = state.copy(loading = false, error = message)
+
     /** Reads the members and the sync status again (keeps a secret being shown). */
-    suspend fun refresh() {
-        try {
-            val info = core.info()
-            val peers = core.syncStatus().associate { it.device to it.hasAllMyChanges }
-            mutable.update { it.copy(loading = false, info = info, hasAllMyChanges = peers, error = null) }
-        } catch (e: Exception) {
-            mutable.update { it.copy(loading = false, error = e.message ?: e.toString()) }
-        }
+    override suspend fun refresh() = load { current ->
+        val info = core.info()
+        val peers = core.syncStatus().associate { it.device to it.hasAllMyChanges }
+        current.copy(loading = false, info = info, hasAllMyChanges = peers, error = null)
     }
 
     /** Unpairs one of my own devices (a lost phone). */
     fun unpair(device: DeviceId) = act { core.unpair(device) }
 
     /** Makes a new recovery secret and shows it once. */
-    fun newRecoverySecret() {
-        scope.launch {
-            try {
-                val secret = core.setUpRecovery()
-                mutable.update { it.copy(newRecoverySecret = secret, error = null) }
-                refresh()
-            } catch (e: Exception) {
-                mutable.update { it.copy(error = e.message ?: e.toString()) }
-            }
-        }
+    fun newRecoverySecret() = act {
+        val secret = core.setUpRecovery()
+        mutable.update { it.copy(newRecoverySecret = secret) }
     }
 
     /** Ends the pairing with the other partner (the screen asks first: it cannot be undone). */
@@ -67,15 +48,4 @@ class DevicesHolder(private val core: AccordCore, private val scope: CoroutineSc
 
     /** Hides the secret once the partner wrote it down. */
     fun secretWrittenDown() = mutable.update { it.copy(newRecoverySecret = null) }
-
-    private fun act(call: suspend () -> Unit) {
-        scope.launch {
-            try {
-                call()
-                refresh()
-            } catch (e: Exception) {
-                mutable.update { it.copy(error = e.message ?: e.toString()) }
-            }
-        }
-    }
 }

@@ -1,12 +1,8 @@
 package org.accord.app.reminders
 
 import kotlinx.coroutines.CoroutineScope
-import kotlinx.coroutines.flow.MutableStateFlow
-import kotlinx.coroutines.flow.StateFlow
-import kotlinx.coroutines.flow.asStateFlow
-import kotlinx.coroutines.flow.update
-import kotlinx.coroutines.launch
 import org.accord.app.core.AccordCore
+import org.accord.app.core.ScreenHolder
 import org.accord.core.Reminder
 import java.time.Duration
 import java.time.Instant
@@ -18,47 +14,23 @@ data class RemindersState(
     val error: String? = null,
 )
 
-/** State holder of my upcoming reminders, refreshed on every change of the space. */
+/** State holder of my upcoming reminders. */
 class RemindersHolder(
-    private val core: AccordCore,
-    private val scope: CoroutineScope,
+    core: AccordCore,
+    scope: CoroutineScope,
     private val clock: () -> Instant = Instant::now,
-) {
-    private val mutable = MutableStateFlow(RemindersState())
-
-    /** What the screen shows. */
-    val state: StateFlow<RemindersState> = mutable.asStateFlow()
-
+) : ScreenHolder<RemindersState>(core, scope, RemindersState()) {
     init {
-        scope.launch {
-            refresh()
-            core.changes().collect { refresh() }
-        }
+        start()
     }
 
-    /** Reads the reminders again. */
-    suspend fun refresh() {
-        try {
-            mutable.value = RemindersState(loading = false, upcoming = core.upcomingReminders(clock()))
-        } catch (e: Exception) {
-            mutable.update { it.copy(loading = false, error = e.message ?: e.toString()) }
-        }
-    }
+    override fun failed(state: RemindersState, message: String) = state.copy(loading = false, error = message)
+
+    override suspend fun refresh() = load { RemindersState(loading = false, upcoming = core.upcomingReminders(clock())) }
 
     /** Marks a reminder done (for both of us). */
     fun done(id: String) = act { core.markReminderDone(id) }
 
     /** Snoozes one of my reminders for an hour. */
     fun snooze(id: String) = act { core.snoozeReminder(id, clock().plus(Duration.ofHours(1))) }
-
-    private fun act(call: suspend () -> Unit) {
-        scope.launch {
-            try {
-                call()
-                refresh()
-            } catch (e: Exception) {
-                mutable.update { it.copy(error = e.message ?: e.toString()) }
-            }
-        }
-    }
 }
