@@ -343,7 +343,7 @@ class FakeCore(agreements: List<AgreementSummary> = emptyList()) : AccordCore {
         changes.tryEmit(Unit)
     }
 
-    override suspend fun invitePartner(): String {
+    override suspend fun invite(role: org.accord.core.InviteRole): String {
         check()
         return "accord1faketicketforscreens"
     }

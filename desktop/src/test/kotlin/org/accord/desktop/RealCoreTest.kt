@@ -36,7 +36,7 @@ class RealCoreTest {
     @Test
     fun rewritesMadeOfflineOnBothDevicesShowAsAConflictUntilOneVersionIsKept() {
         val alex = RustCore(node)
-        val ticket = runBlocking { alex.invitePartner() }
+        val ticket = runBlocking { alex.invite(org.accord.core.InviteRole.PARTNER) }
         val samDir = dir.resolve("sam").toString()
         val joined = runBlocking { AccordNode.join(samDir, ticket, "Sam", "UTC", "phone", NetworkMode.LOOPBACK) }
         val id = runBlocking {
@@ -92,7 +92,7 @@ class RealCoreTest {
     @Test
     fun positionsStaySealedUntilBothAreReadyAndNewWordsShowWhatChangedSinceIAccepted() {
         val alex = RustCore(node)
-        val ticket = runBlocking { alex.invitePartner() }
+        val ticket = runBlocking { alex.invite(org.accord.core.InviteRole.PARTNER) }
         val samNode = runBlocking {
             AccordNode.join(dir.resolve("sam").toString(), ticket, "Sam", "UTC", "phone", NetworkMode.LOOPBACK)
         }

@@ -27,6 +27,7 @@ import org.junit.Test
 object NoSpaces : SpaceFactory {
     override suspend fun create(name: String, timeZone: String) = error("not in this test")
     override suspend fun join(ticket: String, name: String, timeZone: String) = error("not in this test")
+    override suspend fun comeBack(ticket: String, recoverySecret: String) = error("not in this test")
 }
 
 /** The screens clicked through on the JVM (no display needed). */

@@ -15,6 +15,8 @@ import androidx.compose.ui.test.hasTestTag
 import androidx.compose.ui.test.hasText
 import androidx.compose.ui.test.junit4.createComposeRule
 import androidx.compose.ui.test.performClick
+import androidx.compose.ui.test.performScrollTo
+import androidx.compose.ui.test.performTextClearance
 import androidx.compose.ui.test.performTextInput
 import kotlinx.coroutines.runBlocking
 import org.accord.app.AccordApp
@@ -55,39 +57,54 @@ class TwoPartnersTest {
     private fun node(who: String, matcher: SemanticsMatcher): SemanticsNodeInteraction =
         rule.onNode(within(who, matcher), useUnmergedTree = true)
 
+    /** Scrolls the node into view (screens are longer than the window) and clicks it. */
+    private fun click(who: String, matcher: SemanticsMatcher) {
+        node(who, matcher).performScrollTo().performClick()
+    }
+
+    /** Scrolls the field into view and types [text] into it. */
+    private fun type(who: String, matcher: SemanticsMatcher, text: String) {
+        node(who, matcher).performScrollTo().performTextInput(text)
+    }
+
     private fun await(who: String, matcher: SemanticsMatcher, seconds: Long = 30) {
         rule.waitUntil(seconds * 1000) {
             rule.onAllNodes(within(who, matcher), useUnmergedTree = true).fetchSemanticsNodes().isNotEmpty()
         }
     }
 
-    /** Alex creates the space and invites; Sam joins with the pasted ticket (both on their agreements). */
-    private fun pair() {
-        val spaces = listOf("alex", "sam").associateWith {
-            RustSpaces(root.resolve(it).toString(), NetworkMode.LOOPBACK, "$it's laptop")
+    /**
+     * Alex creates the space and invites; Sam joins with the pasted ticket (both on their
+     * agreements). [newPhone] adds a third, empty instance: Alex's new phone.
+     */
+    private fun pair(newPhone: Boolean = false) {
+        val who = listOf("alex" to "Europe/Berlin", "sam" to "America/New_York") +
+            listOfNotNull(("newphone" to "Europe/Berlin").takeIf { newPhone })
+        val spaces = who.associate { (it, _) ->
+            it to RustSpaces(root.resolve(it).toString(), NetworkMode.LOOPBACK, "$it's laptop")
         }
         rule.setContent {
             Row(Modifier.fillMaxSize()) {
-                for ((who, zone) in listOf("alex" to "Europe/Berlin", "sam" to "America/New_York")) {
+                for ((who, zone) in who) {
                     Box(Modifier.weight(1f).testTag(who)) {
                         AccordApp(null, spaces.getValue(who), zone, onSpace = { cores += it })
                     }
                 }
             }
         }
-        node("alex", hasTestTag("name")).performTextInput("Alex")
-        node("alex", hasTestTag("create")).performClick()
+        type("alex", hasTestTag("name"), "Alex")
+        click("alex", hasTestTag("create"))
         await("alex", hasTestTag("invite"))
-        node("alex", hasTestTag("invite")).performClick()
+        click("alex", hasTestTag("invite"))
         await("alex", hasTestTag("ticket"))
         val ticket = node("alex", hasTestTag("ticket")).fetchSemanticsNode()
             .config[SemanticsProperties.Text].joinToString("") { it.text }
         assertTrue(ticket, ticket.startsWith("accord1"))
-        node("sam", hasTestTag("name")).performTextInput("Sam")
-        node("sam", hasTestTag("ticket-input")).performTextInput(ticket)
-        node("sam", hasTestTag("join")).performClick()
+        type("sam", hasTestTag("name"), "Sam")
+        type("sam", hasTestTag("ticket-input"), ticket)
+        click("sam", hasTestTag("join"))
         await("sam", hasTestTag("add"))
-        node("alex", hasTestTag("back")).performClick()
+        click("alex", hasTestTag("back"))
         await("alex", hasTestTag("add"))
     }
 
@@ -96,41 +113,41 @@ class TwoPartnersTest {
         pair()
         // Alex proposes; it reaches Sam's screen as waiting for Sam.
         val words = "If one of us will be more than 30 minutes late, we call or text before."
-        node("alex", hasTestTag("new-title")).performTextInput(words)
-        node("alex", hasTestTag("add")).performClick()
+        type("alex", hasTestTag("new-title"), words)
+        click("alex", hasTestTag("add"))
         await("alex", hasText(words))
         await("sam", hasText(Words.WAITING_FOR_YOU))
 
         // Sam opens it, reads who accepted, accepts: active for both.
-        rule.onAllNodes(within("sam", hasText(words)), useUnmergedTree = true)[0].performClick()
+        rule.onAllNodes(within("sam", hasText(words)), useUnmergedTree = true)[0].performScrollTo().performClick()
         await("sam", hasTestTag("accept"))
         await("sam", hasText("Accepted by Alex"))
-        node("sam", hasTestTag("accept")).performClick()
+        click("sam", hasTestTag("accept"))
         await("sam", hasTestTag("accepted"))
         await("sam", hasText(Words.status(Status.ACTIVE)))
         await("alex", hasContentDescription(Words.status(Status.ACTIVE), substring = true))
 
         // Sam logs that it was kept, in a few words; Alex reads it on the agreement.
-        node("sam", hasTestTag("log-text")).performTextInput("Texted at 18:40, home at 19:20")
-        node("sam", hasTestTag("log-kept")).performClick()
+        type("sam", hasTestTag("log-text"), "Texted at 18:40, home at 19:20")
+        click("sam", hasTestTag("log-kept"))
         await("sam", hasText("Sam · Kept: Texted at 18:40, home at 19:20"))
-        rule.onAllNodes(within("alex", hasText(words)), useUnmergedTree = true)[0].performClick()
+        rule.onAllNodes(within("alex", hasText(words)), useUnmergedTree = true)[0].performScrollTo().performClick()
         await("alex", hasText("Sam · Kept: Texted at 18:40, home at 19:20"))
-        node("alex", hasTestTag("back")).performClick()
+        click("alex", hasTestTag("back"))
 
         // Devices: who is in the space, never when a device was last seen; a new recovery
         // secret is shown once.
-        node("alex", hasTestTag("devices")).performClick()
+        click("alex", hasTestTag("devices"))
         await("alex", hasText("Partner: Sam (America/New_York)"))
         await("alex", hasText(Words.THIS_DEVICE))
         rule.onAllNodes(within("alex", hasText("seen", substring = true)), useUnmergedTree = true)
             .assertCountEquals(0)
-        node("alex", hasTestTag("new-recovery")).performClick()
+        click("alex", hasTestTag("new-recovery"))
         await("alex", hasTestTag("recovery-secret"))
         val secret = node("alex", hasTestTag("recovery-secret")).fetchSemanticsNode()
             .config[SemanticsProperties.Text].joinToString("") { it.text }
         assertTrue(secret, secret.length == 44)
-        node("alex", hasTestTag("written-down")).performClick()
+        click("alex", hasTestTag("written-down"))
         await("alex", hasTestTag("new-recovery"))
     }
 
@@ -142,68 +159,100 @@ class TwoPartnersTest {
                 AccordApp(null, RustSpaces(dir.toString(), NetworkMode.LOOPBACK, "laptop"), "UTC", onSpace = { cores += it })
             }
         }
-        node("sam", hasTestTag("name")).performTextInput("Sam")
-        node("sam", hasTestTag("ticket-input")).performTextInput("accord1thisisnotaticket")
-        node("sam", hasTestTag("join")).performClick()
+        type("sam", hasTestTag("name"), "Sam")
+        type("sam", hasTestTag("ticket-input"), "accord1thisisnotaticket")
+        click("sam", hasTestTag("join"))
         await("sam", hasText("not an Accord invitation", substring = true))
         assertTrue("no space was made", cores.isEmpty())
         // The screen still works: creating a space instead succeeds.
-        node("sam", hasTestTag("create")).performClick()
+        click("sam", hasTestTag("create"))
         await("sam", hasTestTag("add"))
     }
 
     @Test
     fun samRaisesAConcernAlexHearsAndAnswersItSamResolvesItAndTheyRecordACheckIn() {
         pair()
-        node("sam", hasTestTag("concerns")).performClick()
+        click("sam", hasTestTag("concerns"))
         await("sam", hasTestTag("no-concerns"))
-        node("sam", hasTestTag("what")).performTextInput("You shared what I told you with your sister")
-        node("sam", hasTestTag("felt")).performTextInput("Exposed")
-        node("sam", hasTestTag("need")).performTextInput("Ask me first next time")
-        node("sam", hasTestTag("raise")).performClick()
+        type("sam", hasTestTag("what"), "You shared what I told you with your sister")
+        type("sam", hasTestTag("felt"), "Exposed")
+        type("sam", hasTestTag("need"), "Ask me first next time")
+        click("sam", hasTestTag("raise"))
         await("sam", hasText(Words.concern(ConcernState.OPEN), substring = true))
 
         // On Alex's device: the check-in lists it; Alex hears and answers it.
-        node("alex", hasTestTag("checkin")).performClick()
+        click("alex", hasTestTag("checkin"))
         await("alex", hasText("You shared what I told you with your sister", substring = true))
-        node("alex", hasTestTag("back")).performClick()
-        node("alex", hasTestTag("concerns")).performClick()
+        click("alex", hasTestTag("back"))
+        click("alex", hasTestTag("concerns"))
         await("alex", hasText("Needs: Ask me first next time"))
-        rule.onAllNodes(within("alex", hasTestTagPrefix("acknowledge-")), useUnmergedTree = true)[0].performClick()
+        rule.onAllNodes(within("alex", hasTestTagPrefix("acknowledge-")), useUnmergedTree = true)[0].performScrollTo().performClick()
         await("alex", hasText(Words.concern(ConcernState.ACKNOWLEDGED), substring = true))
         rule.onAllNodes(within("alex", hasTestTagPrefix("answer-")), useUnmergedTree = true)[0]
-            .performTextInput("I'm sorry. I will ask you first.")
-        rule.onAllNodes(within("alex", hasTestTagPrefix("respond-")), useUnmergedTree = true)[0].performClick()
+            .performScrollTo().performTextInput("I'm sorry. I will ask you first.")
+        rule.onAllNodes(within("alex", hasTestTagPrefix("respond-")), useUnmergedTree = true)[0].performScrollTo().performClick()
 
         // Sam reads the answer and resolves it; both see it resolved.
         await("sam", hasText("Alex: I'm sorry. I will ask you first."))
-        rule.onAllNodes(within("sam", hasTestTagPrefix("resolve-")), useUnmergedTree = true)[0].performClick()
+        rule.onAllNodes(within("sam", hasTestTagPrefix("resolve-")), useUnmergedTree = true)[0].performScrollTo().performClick()
         await("sam", hasText(Words.concern(ConcernState.RESOLVED), substring = true))
         await("alex", hasText(Words.concern(ConcernState.RESOLVED), substring = true))
 
         // They record the check-in on Sam's device; Alex's agenda shows it.
-        node("sam", hasTestTag("back")).performClick()
-        node("sam", hasTestTag("checkin")).performClick()
+        click("sam", hasTestTag("back"))
+        click("sam", hasTestTag("checkin"))
         await("sam", hasTestTag("record"))
-        node("sam", hasTestTag("record")).performClick()
+        click("sam", hasTestTag("record"))
         await("sam", hasText("Last check-in:", substring = true))
-        node("alex", hasTestTag("back")).performClick()
-        node("alex", hasTestTag("checkin")).performClick()
+        click("alex", hasTestTag("back"))
+        click("alex", hasTestTag("checkin"))
         await("alex", hasText("Last check-in:", substring = true))
 
         // Sam ends the pairing (asked first); both devices show it ended, both keep their copies.
-        node("sam", hasTestTag("back")).performClick()
-        node("sam", hasTestTag("devices")).performClick()
+        click("sam", hasTestTag("back"))
+        click("sam", hasTestTag("devices"))
         await("sam", hasTestTag("end-pairing"))
-        node("sam", hasTestTag("end-pairing")).performClick()
-        node("sam", hasTestTag("end-for-sure")).performClick()
+        click("sam", hasTestTag("end-pairing"))
+        click("sam", hasTestTag("end-for-sure"))
         await("sam", hasText("The pairing ended."))
-        node("alex", hasTestTag("back")).performClick()
-        node("alex", hasTestTag("devices")).performClick()
+        click("alex", hasTestTag("back"))
+        click("alex", hasTestTag("devices"))
         await("alex", hasText("The pairing ended."))
-        node("alex", hasTestTag("back")).performClick()
-        node("alex", hasTestTag("concerns")).performClick()
+        click("alex", hasTestTag("back"))
+        click("alex", hasTestTag("concerns"))
         await("alex", hasText("You shared what I told you with your sister", substring = true))
+    }
+
+    @Test
+    fun alexLosesEveryDeviceAndComesBackOnANewPhoneWithTheRecoverySecret() {
+        pair(newPhone = true)
+        click("alex", hasTestTag("devices"))
+        await("alex", hasTestTag("new-recovery"))
+        click("alex", hasTestTag("new-recovery"))
+        await("alex", hasTestTag("recovery-secret"))
+        val secret = node("alex", hasTestTag("recovery-secret")).fetchSemanticsNode()
+            .config[SemanticsProperties.Text].joinToString("") { it.text }
+        click("alex", hasTestTag("written-down"))
+        // Sam's device knows Alex set one up before the phone is lost.
+        click("sam", hasTestTag("devices"))
+        await("sam", hasText("Alex can come back with a recovery secret"))
+        await("sam", hasTestTag("invite-back"))
+        click("sam", hasTestTag("invite-back"))
+        await("sam", hasTestTag("ticket"))
+        val ticket = node("sam", hasTestTag("ticket")).fetchSemanticsNode()
+            .config[SemanticsProperties.Text].joinToString("") { it.text }
+        // A mistyped secret is a message; the right one brings Alex back on the new phone.
+        type("newphone", hasTestTag("ticket-input"), ticket)
+        type("newphone", hasTestTag("secret-input"), "AAAA-" + secret.drop(5).reversed())
+        click("newphone", hasTestTag("come-back"))
+        await("newphone", hasText("recovery secret", substring = true))
+        node("newphone", hasTestTag("secret-input")).performTextClearance()
+        type("newphone", hasTestTag("secret-input"), secret)
+        click("newphone", hasTestTag("come-back"))
+        await("newphone", hasTestTag("add"))
+        click("newphone", hasTestTag("devices"))
+        await("newphone", hasText("You: Alex (Europe/Berlin)"))
+        await("newphone", hasText("unpaired"))
     }
 }
 

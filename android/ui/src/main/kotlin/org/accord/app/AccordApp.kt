@@ -32,12 +32,13 @@ import org.accord.app.reminders.RemindersScreen
 import org.accord.app.pairing.PairingScreen
 import org.accord.app.theme.AccordTheme
 import org.accord.core.AgreementId
+import org.accord.core.InviteRole
 
 /** Where the app is. */
 private sealed interface Place {
     data object Agreements : Place
     data class Detail(val id: AgreementId) : Place
-    data object Pairing : Place
+    data class Pairing(val role: InviteRole = InviteRole.PARTNER) : Place
     data object Concerns : Place
     data object Checkin : Place
     data object Devices : Place
@@ -69,7 +70,13 @@ fun AccordApp(
                 }
             }
             val state by holder.state.collectAsState()
-            OnboardingScreen(state, defaultTimeZone, onCreate = holder::create, onJoin = holder::join)
+            OnboardingScreen(
+                state,
+                defaultTimeZone,
+                onCreate = holder::create,
+                onJoin = holder::join,
+                onComeBack = holder::comeBack,
+            )
             return@AccordTheme
         }
         when (val at = place) {
@@ -81,7 +88,7 @@ fun AccordApp(
                     state,
                     onOpen = { place = Place.Detail(it) },
                     onCreate = holder::create,
-                    onInvite = { place = Place.Pairing },
+                    onInvite = { place = Place.Pairing() },
                     onConcerns = { place = Place.Concerns },
                     onCheckin = { place = Place.Checkin },
                     onDevices = { place = Place.Devices },
@@ -136,6 +143,7 @@ fun AccordApp(
                     onNewRecoverySecret = holder::newRecoverySecret,
                     onSecretWrittenDown = holder::secretWrittenDown,
                     onEndPairing = holder::endPairing,
+                    onInviteBack = { place = Place.Pairing(InviteRole.RETURNING_PARTNER) },
                     onBack = { place = Place.Agreements },
                 )
             }
@@ -145,11 +153,16 @@ fun AccordApp(
                 val state by holder.state.collectAsState()
                 RemindersScreen(state, onDone = holder::done, onSnooze = holder::snooze, onBack = { place = Place.Agreements })
             }
-            Place.Pairing -> {
+            is Place.Pairing -> {
                 val scope = rememberScreenScope(at)
-                val holder = remember(scope) { PairingHolder(current, scope) }
+                val holder = remember(scope) { PairingHolder(current, scope, at.role) }
                 val state by holder.state.collectAsState()
-                PairingScreen(state, onNewTicket = holder::newTicket, onBack = { place = Place.Agreements })
+                PairingScreen(
+                    state,
+                    onNewTicket = holder::newTicket,
+                    onBack = { place = Place.Agreements },
+                    returning = at.role == InviteRole.RETURNING_PARTNER,
+                )
             }
         }
     }

@@ -11,6 +11,7 @@ import org.accord.core.DeviceId
 import org.accord.core.RecurrenceRule
 import org.accord.core.Reminder
 import org.accord.core.HistoryEntry
+import org.accord.core.InviteRole
 import org.accord.core.Position
 import org.accord.core.LogEntry
 import org.accord.core.LogKind
@@ -127,8 +128,12 @@ interface AccordCore {
     /** Records a check-in held on [heldOn] (`YYYY-MM-DD`) with shared [notes]. */
     suspend fun recordCheckin(heldOn: String, notes: String)
 
-    /** A one-time ticket (text, also shown as a QR code) inviting the other partner's first device. */
-    suspend fun invitePartner(): String
+    /**
+     * A one-time ticket (text, also shown as a QR code): for the other partner's first device
+     * ([InviteRole.PARTNER]), or for their new device after they lost every device, which joins
+     * only with their recovery secret ([InviteRole.RETURNING_PARTNER]).
+     */
+    suspend fun invite(role: InviteRole): String
 
     /** Emits whenever the space changed (a local write or a partner's change arrived). */
     fun changes(): Flow<Unit>

@@ -140,8 +140,7 @@ class RustCore(
         withContext(io) { space.recordCheckin(heldOn, notes) }
     }
 
-    override suspend fun invitePartner(): String =
-        withContext(io) { node.invite(InviteRole.PARTNER, TICKET_MINUTES) }
+    override suspend fun invite(role: InviteRole): String = withContext(io) { node.invite(role, TICKET_MINUTES) }
 
     override fun changes(): Flow<Unit> = callbackFlow {
         val subscription = node.subscribe(object : NodeListener {
@@ -172,6 +171,9 @@ class RustSpaces(
 
     override suspend fun join(ticket: String, name: String, timeZone: String): AccordCore =
         withContext(io) { connected(AccordNode.join(dir, ticket, name, timeZone, deviceName, network)) }
+
+    override suspend fun comeBack(ticket: String, recoverySecret: String): AccordCore =
+        withContext(io) { connected(AccordNode.joinRecovered(dir, ticket, recoverySecret, deviceName, network)) }
 
     private fun connected(node: AccordNode): RustCore {
         node.keepConnected()

@@ -7,4 +7,7 @@ interface SpaceFactory {
 
     /** Joins the space a ticket from the partner's device invites to. */
     suspend fun join(ticket: String, name: String, timeZone: String): AccordCore
+
+    /** Comes back as the partner whose recovery secret this is, with a returning-partner ticket. */
+    suspend fun comeBack(ticket: String, recoverySecret: String): AccordCore
 }

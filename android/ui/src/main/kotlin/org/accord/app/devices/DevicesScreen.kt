@@ -62,6 +62,7 @@ fun DevicesScreen(
     onNewRecoverySecret: () -> Unit,
     onSecretWrittenDown: () -> Unit,
     onEndPairing: () -> Unit = {},
+    onInviteBack: () -> Unit = {},
     onBack: () -> Unit,
     modifier: Modifier = Modifier,
 ) {
@@ -87,6 +88,14 @@ fun DevicesScreen(
                     color = MaterialTheme.colorScheme.primary,
                     modifier = Modifier.padding(top = 8.dp),
                 )
+                Text(
+                    if (partner.hasRecovery) {
+                        "${partner.name} can come back with a recovery secret"
+                    } else {
+                        "${partner.name} has no recovery secret yet"
+                    },
+                    style = MaterialTheme.typography.bodySmall,
+                )
                 for (device in info.devices.filter { it.partner == partner.id }) {
                     val status = when {
                         device.id == info.myDevice -> Words.THIS_DEVICE
@@ -106,7 +115,12 @@ fun DevicesScreen(
                     }
                 }
             }
-            if (info.ending == null && info.partners.size == 2) EndPairing(onEndPairing)
+            if (info.ending == null && info.partners.size == 2) {
+                OutlinedButton(onClick = onInviteBack, modifier = Modifier.testTag("invite-back")) {
+                    Text("Invite your partner back (they lost every device)")
+                }
+                EndPairing(onEndPairing)
+            }
             Text("Recovery", style = MaterialTheme.typography.titleMedium,
                 color = MaterialTheme.colorScheme.primary, modifier = Modifier.padding(top = 8.dp))
             val secret = state.newRecoverySecret

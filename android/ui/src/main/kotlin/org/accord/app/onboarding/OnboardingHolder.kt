@@ -34,6 +34,10 @@ class OnboardingHolder(
     fun join(ticket: String, name: String, timeZone: String) =
         attempt { spaces.join(ticket.trim(), name.trim(), timeZone.trim()) }
 
+    /** Comes back as yourself after losing every device: your partner's ticket and your secret. */
+    fun comeBack(ticket: String, recoverySecret: String) =
+        attempt { spaces.comeBack(ticket.trim(), recoverySecret) }
+
     private fun attempt(make: suspend () -> AccordCore) {
         if (mutable.value.busy) return
         mutable.value = OnboardingState(busy = true)

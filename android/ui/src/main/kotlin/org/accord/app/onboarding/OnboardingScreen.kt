@@ -31,8 +31,10 @@ fun OnboardingScreen(
     defaultTimeZone: String,
     onCreate: (name: String, timeZone: String) -> Unit,
     onJoin: (ticket: String, name: String, timeZone: String) -> Unit,
+    onComeBack: (ticket: String, recoverySecret: String) -> Unit = { _, _ -> },
     modifier: Modifier = Modifier,
 ) {
+    var secret by remember { mutableStateOf("") }
     var name by remember { mutableStateOf("") }
     var zone by remember { mutableStateOf(defaultTimeZone) }
     var ticket by remember { mutableStateOf("") }
@@ -80,6 +82,22 @@ fun OnboardingScreen(
                 enabled = !state.busy,
                 modifier = Modifier.testTag("join"),
             ) { Text("Join") }
+            HorizontalDivider()
+            Text(
+                "Lost every device? Your partner invites you back; paste their ticket above and type your recovery secret.",
+                style = MaterialTheme.typography.bodyMedium,
+            )
+            OutlinedTextField(
+                value = secret,
+                onValueChange = { secret = it },
+                label = { Text("Your recovery secret") },
+                modifier = Modifier.fillMaxWidth().testTag("secret-input"),
+            )
+            OutlinedButton(
+                onClick = { onComeBack(ticket, secret) },
+                enabled = !state.busy,
+                modifier = Modifier.testTag("come-back"),
+            ) { Text("Come back as myself") }
         }
     }
 }

@@ -6,6 +6,7 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.launch
 import org.accord.app.core.AccordCore
+import org.accord.core.InviteRole
 
 /** The pairing screen: this device's invitation for the partner. */
 data class PairingState(
@@ -16,7 +17,12 @@ data class PairingState(
 )
 
 /** State holder of pairing: makes a ticket for the partner at once, a new one on request. */
-class PairingHolder(private val core: AccordCore, private val scope: CoroutineScope) {
+class PairingHolder(
+    private val core: AccordCore,
+    private val scope: CoroutineScope,
+    /** Whom the ticket invites (see [AccordCore.invite]). */
+    val role: InviteRole = InviteRole.PARTNER,
+) {
     private val mutable = MutableStateFlow(PairingState())
 
     /** What the screen shows. */
@@ -30,7 +36,7 @@ class PairingHolder(private val core: AccordCore, private val scope: CoroutineSc
     fun newTicket() {
         scope.launch {
             mutable.value = try {
-                PairingState(loading = false, ticket = core.invitePartner())
+                PairingState(loading = false, ticket = core.invite(role))
             } catch (e: Exception) {
                 PairingState(loading = false, error = e.message ?: e.toString())
             }

@@ -37,6 +37,7 @@ fun PairingScreen(
     onNewTicket: () -> Unit,
     onBack: () -> Unit,
     modifier: Modifier = Modifier,
+    returning: Boolean = false,
 ) {
     Surface(modifier.fillMaxSize(), color = MaterialTheme.colorScheme.background) {
         Column(
@@ -44,10 +45,18 @@ fun PairingScreen(
             verticalArrangement = Arrangement.spacedBy(12.dp),
         ) {
             TextButton(onClick = onBack, modifier = Modifier.testTag("back")) { Text(Words.BACK) }
-            Text("Invite your partner", style = MaterialTheme.typography.headlineSmall)
             Text(
-                "On their device: join with this ticket (scan the code or paste the text). " +
-                    "It works once, for 10 minutes; pair while you are together.",
+                if (returning) "Invite your partner back" else "Invite your partner",
+                style = MaterialTheme.typography.headlineSmall,
+            )
+            Text(
+                if (returning) {
+                    "For your partner's new device after they lost every device: they join with this " +
+                        "ticket and their recovery secret, which only they have. Their lost devices stop counting."
+                } else {
+                    "On their device: join with this ticket (scan the code or paste the text). " +
+                        "It works once, for 10 minutes; pair while you are together."
+                },
                 style = MaterialTheme.typography.bodyMedium,
             )
             state.error?.let { ErrorCard(it) }
