@@ -2,6 +2,7 @@ package org.accord.desktop
 
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.MutableSharedFlow
+import kotlinx.coroutines.flow.onSubscription
 import org.accord.app.core.AccordCore
 import org.accord.core.Acceptance
 import org.accord.core.AccordException
@@ -348,7 +349,7 @@ class FakeCore(agreements: List<AgreementSummary> = emptyList()) : AccordCore {
         return "accord1faketicketforscreens"
     }
 
-    override fun changes(): Flow<Unit> = changes
+    override fun changes(): Flow<Unit> = changes.onSubscription { emit(Unit) }
 
     /** As if a change from Sam's device arrived. */
     fun remoteChange(update: (MutableList<AgreementSummary>) -> Unit) {

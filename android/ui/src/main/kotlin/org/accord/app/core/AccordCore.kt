@@ -135,6 +135,9 @@ interface AccordCore {
      */
     suspend fun invite(role: InviteRole): String
 
-    /** Emits whenever the space changed (a local write or a partner's change arrived). */
+    /**
+     * Emits once as soon as it is subscribed (so a first read never misses a change made just
+     * before), then whenever the space changed (a local write or a partner's change arrived).
+     */
     fun changes(): Flow<Unit>
 }

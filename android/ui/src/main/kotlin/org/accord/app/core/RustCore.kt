@@ -148,6 +148,7 @@ class RustCore(
                 if (event is NodeEvent.DocumentChanged) trySend(Unit)
             }
         })
+        trySend(Unit) // subscribed: read now
         awaitClose { subscription.cancel() }
     }.buffer(Channel.CONFLATED)
 }

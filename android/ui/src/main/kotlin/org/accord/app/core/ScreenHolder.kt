@@ -28,18 +28,27 @@ abstract class ScreenHolder<S>(
     /** Reads the screen's state again. */
     abstract suspend fun refresh()
 
-    /** Reads the state now and again on every change of the space. */
+    /** Reads the state now and again on every change of the space (subscribed first). */
     protected fun start() {
-        scope.launch {
-            refresh()
-            core.changes().collect { refresh() }
+        scope.launch { core.changes().collect { refresh() } }
+    }
+
+    /** Sets the state [read] makes, or the failure's message. */
+    protected suspend fun load(read: suspend () -> S) {
+        try {
+            mutable.value = read()
+        } catch (e: Exception) {
+            fail(e)
         }
     }
 
-    /** Sets the state [read] makes from the current one, or the failure's message. */
-    protected suspend fun load(read: suspend (S) -> S) {
+    /**
+     * Reads with [read], then applies what it returns to the state as it is then, so what an
+     * action set meanwhile (e.g. a secret being shown) is kept; a failure is the core's message.
+     */
+    protected suspend fun merge(read: suspend () -> (S) -> S) {
         try {
-            mutable.value = read(mutable.value)
+            mutable.update(read())
         } catch (e: Exception) {
             fail(e)
         }

@@ -28,10 +28,12 @@ class DevicesHolder(core: AccordCore, scope: CoroutineScope) :
     override fun failed(state: DevicesState, message: String) = state.copy(loading = false, error = message)
 
     /** Reads the members and the sync status again (keeps a secret being shown). */
-    override suspend fun refresh() = load { current ->
+    override suspend fun refresh() = merge {
         val info = core.info()
         val peers = core.syncStatus().associate { it.device to it.hasAllMyChanges }
-        current.copy(loading = false, info = info, hasAllMyChanges = peers, error = null)
+        return@merge { current: DevicesState ->
+            current.copy(loading = false, info = info, hasAllMyChanges = peers, error = null)
+        }
     }
 
     /** Unpairs one of my own devices (a lost phone). */
