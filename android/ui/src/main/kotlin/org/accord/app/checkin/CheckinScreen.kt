@@ -23,6 +23,7 @@ import androidx.compose.ui.platform.testTag
 import androidx.compose.ui.semantics.heading
 import androidx.compose.ui.semantics.semantics
 import androidx.compose.ui.unit.dp
+import org.accord.app.SubScreen
 import org.accord.app.Words
 import org.accord.app.agreements.ErrorCard
 import java.time.ZoneId
@@ -40,39 +41,31 @@ fun CheckinScreen(
     zone: ZoneId = ZoneId.systemDefault(),
 ) {
     var notes by remember { mutableStateOf("") }
-    Surface(modifier.fillMaxSize(), color = MaterialTheme.colorScheme.background) {
-        Column(
-            Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(16.dp),
-            verticalArrangement = Arrangement.spacedBy(8.dp),
-        ) {
-            TextButton(onClick = onBack, modifier = Modifier.testTag("back")) { Text(Words.BACK) }
-            Text(Words.CHECK_IN, style = MaterialTheme.typography.headlineSmall)
-            state.error?.let { ErrorCard(it) }
-            val agenda = state.agenda ?: run {
-                if (state.loading) Text(Words.LOADING)
-                return@Column
-            }
-            agenda.lastCheckin?.let { Text("Last check-in: ${it.heldOn}", style = MaterialTheme.typography.bodySmall) }
-            Section("1. Appreciation", listOf(agenda.appreciationPrompt))
-            Section("2. Open concerns", agenda.openConcerns.map {
-                "${state.names[it.raisedBy] ?: it.raisedBy}: ${it.whatHappened} (${Words.concern(it.state)})"
-            })
-            Section("3. Due for review", agenda.dueForReview.map { it.title })
-            Section("4. Missed since the last check-in", agenda.missedSinceLastCheckin.map {
-                val title = state.titles[it.agreement] ?: it.agreement
-                if (it.text.isBlank()) title else "$title: ${it.text}"
-            })
-            Section("5. Waiting for a partner", agenda.waitingForPartner.map { w ->
-                "${w.agreement.title} (waiting for ${w.waitingFor.joinToString(" and ") { state.names[it] ?: it }})"
-            })
-            Section("6. Coming up", agenda.upcoming.map {
-                "${it.title}: ${whenFormat.format(it.at.atZone(zone))}"
-            })
-            OutlinedTextField(notes, { notes = it }, label = { Text("Notes you both keep (optional)") },
-                modifier = Modifier.fillMaxWidth().testTag("notes"))
-            Button(onClick = { onRecord(notes); notes = "" }, modifier = Modifier.testTag("record")) {
-                Text(Words.RECORD_CHECKIN)
-            }
+    SubScreen(Words.CHECK_IN, state.error, onBack, modifier) {
+        val agenda = state.agenda ?: run {
+            if (state.loading) Text(Words.LOADING)
+            return@SubScreen
+        }
+        agenda.lastCheckin?.let { Text("Last check-in: ${it.heldOn}", style = MaterialTheme.typography.bodySmall) }
+        Section("1. Appreciation", listOf(agenda.appreciationPrompt))
+        Section("2. Open concerns", agenda.openConcerns.map {
+            "${state.names[it.raisedBy] ?: it.raisedBy}: ${it.whatHappened} (${Words.concern(it.state)})"
+        })
+        Section("3. Due for review", agenda.dueForReview.map { it.title })
+        Section("4. Missed since the last check-in", agenda.missedSinceLastCheckin.map {
+            val title = state.titles[it.agreement] ?: it.agreement
+            if (it.text.isBlank()) title else "$title: ${it.text}"
+        })
+        Section("5. Waiting for a partner", agenda.waitingForPartner.map { w ->
+            "${w.agreement.title} (waiting for ${w.waitingFor.joinToString(" and ") { state.names[it] ?: it }})"
+        })
+        Section("6. Coming up", agenda.upcoming.map {
+            "${it.title}: ${whenFormat.format(it.at.atZone(zone))}"
+        })
+        OutlinedTextField(notes, { notes = it }, label = { Text("Notes you both keep (optional)") },
+            modifier = Modifier.fillMaxWidth().testTag("notes"))
+        Button(onClick = { onRecord(notes); notes = "" }, modifier = Modifier.testTag("record")) {
+            Text(Words.RECORD_CHECKIN)
         }
     }
 }

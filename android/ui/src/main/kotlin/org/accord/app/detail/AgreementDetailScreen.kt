@@ -35,6 +35,7 @@ import androidx.compose.runtime.Composable
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.testTag
 import androidx.compose.ui.unit.dp
+import org.accord.app.SubScreen
 import org.accord.app.Words
 import org.accord.app.agreements.ErrorCard
 
@@ -218,82 +219,75 @@ fun AgreementDetailScreen(
     onRenegotiate: (String) -> Unit = {},
     modifier: Modifier = Modifier,
 ) {
-    Surface(modifier.fillMaxSize(), color = MaterialTheme.colorScheme.background) {
-        Column(
-            Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(16.dp),
-            verticalArrangement = Arrangement.spacedBy(8.dp),
-        ) {
-            TextButton(onClick = onBack, modifier = Modifier.testTag("back")) { Text(Words.BACK) }
-            state.error?.let { ErrorCard(it) }
-            val details = state.details
-            if (details == null) {
-                if (state.loading) Text(Words.LOADING)
-                return@Column
-            }
-            val summary = details.summary
-            // A title in conflict is shown as its versions below, never as one mixed line.
-            val titleInConflict = details.conflicts.any { it.field == Field.TITLE }
+    SubScreen(null, state.error, onBack, modifier) {
+        val details = state.details
+        if (details == null) {
+            if (state.loading) Text(Words.LOADING)
+            return@SubScreen
+        }
+        val summary = details.summary
+        // A title in conflict is shown as its versions below, never as one mixed line.
+        val titleInConflict = details.conflicts.any { it.field == Field.TITLE }
+        Text(
+            if (titleInConflict) Words.TWO_VERSIONS else summary.title,
+            style = MaterialTheme.typography.headlineSmall,
+        )
+        if (details.details.isNotBlank()) {
+            Text(details.details, style = MaterialTheme.typography.bodyLarge)
+        }
+        Text(
+            "${Words.kind(summary.kind)} · ${Words.category(summary.category)} · " +
+                Words.strength(summary.strength),
+            style = MaterialTheme.typography.bodyMedium,
+            color = MaterialTheme.colorScheme.onSurfaceVariant,
+        )
+        Text(Words.status(summary.status), style = MaterialTheme.typography.titleMedium)
+        val accepted = summary.acceptedBy.map { state.names[it] ?: it }
+        if (accepted.isNotEmpty()) {
             Text(
-                if (titleInConflict) Words.TWO_VERSIONS else summary.title,
-                style = MaterialTheme.typography.headlineSmall,
+                "Accepted by " + accepted.joinToString(" and "),
+                modifier = Modifier.testTag("accepted-by"),
             )
-            if (details.details.isNotBlank()) {
-                Text(details.details, style = MaterialTheme.typography.bodyLarge)
-            }
+        }
+        for (conflict in details.conflicts) {
             Text(
-                "${Words.kind(summary.kind)} · ${Words.category(summary.category)} · " +
-                    Words.strength(summary.strength),
-                style = MaterialTheme.typography.bodyMedium,
-                color = MaterialTheme.colorScheme.onSurfaceVariant,
+                "Two versions of ${Words.field(conflict.field)}: choose one",
+                style = MaterialTheme.typography.titleMedium,
+                color = MaterialTheme.colorScheme.error,
             )
-            Text(Words.status(summary.status), style = MaterialTheme.typography.titleMedium)
-            val accepted = summary.acceptedBy.map { state.names[it] ?: it }
-            if (accepted.isNotEmpty()) {
-                Text(
-                    "Accepted by " + accepted.joinToString(" and "),
-                    modifier = Modifier.testTag("accepted-by"),
-                )
-            }
-            for (conflict in details.conflicts) {
-                Text(
-                    "Two versions of ${Words.field(conflict.field)}: choose one",
-                    style = MaterialTheme.typography.titleMedium,
-                    color = MaterialTheme.colorScheme.error,
-                )
-                conflict.candidates.forEachIndexed { index, candidate ->
-                    Card(Modifier.fillMaxWidth()) {
-                        Column(Modifier.padding(12.dp)) {
-                            Text(candidate.value, style = MaterialTheme.typography.bodyLarge)
-                            candidate.author?.let {
-                                Text("by ${state.names[it] ?: it}", style = MaterialTheme.typography.bodySmall)
-                            }
-                            OutlinedButton(
-                                onClick = { onChoose(conflict.field, candidate.value) },
-                                modifier = Modifier.testTag("keep-${conflict.field.name.lowercase()}-$index"),
-                            ) { Text(Words.KEEP_THIS) }
+            conflict.candidates.forEachIndexed { index, candidate ->
+                Card(Modifier.fillMaxWidth()) {
+                    Column(Modifier.padding(12.dp)) {
+                        Text(candidate.value, style = MaterialTheme.typography.bodyLarge)
+                        candidate.author?.let {
+                            Text("by ${state.names[it] ?: it}", style = MaterialTheme.typography.bodySmall)
                         }
+                        OutlinedButton(
+                            onClick = { onChoose(conflict.field, candidate.value) },
+                            modifier = Modifier.testTag("keep-${conflict.field.name.lowercase()}-$index"),
+                        ) { Text(Words.KEEP_THIS) }
                     }
                 }
             }
-            when {
-                state.acceptedByMe -> Text(Words.ACCEPTED_BY_YOU, modifier = Modifier.testTag("accepted"))
-                state.canAccept -> Button(onClick = onAccept, modifier = Modifier.testTag("accept")) {
-                    Text(Words.ACCEPT)
-                }
-            }
-            if (details.conflicts.isEmpty() && details.retirement == null) {
-                ChangeWords(summary.title, details.details, onEdit)
-            }
-            ChangedSinceAccepted(state)
-            details.retirement?.let { r ->
-                Text("Retired by ${state.names[r.partner] ?: r.partner}" + if (r.reason.isBlank()) "" else ": ${r.reason}",
-                    style = MaterialTheme.typography.bodyMedium, modifier = Modifier.testTag("retired"))
-            }
-            if (details.retirement == null) Lifecycle(onRetire, onRenegotiate)
-            FollowThrough(state, onLog)
-            Rules(state, onRemindWeekly, onRemoveRule)
-            Positions(state, onWritePosition, onPositionReady)
-            History(state)
         }
+        when {
+            state.acceptedByMe -> Text(Words.ACCEPTED_BY_YOU, modifier = Modifier.testTag("accepted"))
+            state.canAccept -> Button(onClick = onAccept, modifier = Modifier.testTag("accept")) {
+                Text(Words.ACCEPT)
+            }
+        }
+        if (details.conflicts.isEmpty() && details.retirement == null) {
+            ChangeWords(summary.title, details.details, onEdit)
+        }
+        ChangedSinceAccepted(state)
+        details.retirement?.let { r ->
+            Text("Retired by ${state.names[r.partner] ?: r.partner}" + if (r.reason.isBlank()) "" else ": ${r.reason}",
+                style = MaterialTheme.typography.bodyMedium, modifier = Modifier.testTag("retired"))
+        }
+        if (details.retirement == null) Lifecycle(onRetire, onRenegotiate)
+        FollowThrough(state, onLog)
+        Rules(state, onRemindWeekly, onRemoveRule)
+        Positions(state, onWritePosition, onPositionReady)
+        History(state)
     }
 }

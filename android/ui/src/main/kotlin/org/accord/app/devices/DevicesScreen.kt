@@ -25,6 +25,7 @@ import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.testTag
 import androidx.compose.ui.unit.dp
+import org.accord.app.SubScreen
 import org.accord.app.Words
 import org.accord.app.agreements.ErrorCard
 import org.accord.app.pairing.QrCode
@@ -66,77 +67,69 @@ fun DevicesScreen(
     onBack: () -> Unit,
     modifier: Modifier = Modifier,
 ) {
-    Surface(modifier.fillMaxSize(), color = MaterialTheme.colorScheme.background) {
-        Column(
-            Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(16.dp),
-            verticalArrangement = Arrangement.spacedBy(8.dp),
-        ) {
-            TextButton(onClick = onBack, modifier = Modifier.testTag("back")) { Text(Words.BACK) }
-            Text(Words.DEVICES, style = MaterialTheme.typography.headlineSmall)
-            state.error?.let { ErrorCard(it) }
-            val info = state.info ?: run {
-                if (state.loading) Text(Words.LOADING)
-                return@Column
-            }
-            info.readOnly?.let { ErrorCard(it) }
-            info.ending?.let { Text("The pairing ended.", style = MaterialTheme.typography.bodyLarge) }
-            for (partner in info.partners) {
-                val me = partner.id == info.me
-                Text(
-                    (if (me) "You: " else "Partner: ") + partner.name + " (${partner.timeZone})",
-                    style = MaterialTheme.typography.titleMedium,
-                    color = MaterialTheme.colorScheme.primary,
-                    modifier = Modifier.padding(top = 8.dp),
-                )
-                Text(
-                    if (partner.hasRecovery) {
-                        "${partner.name} can come back with a recovery secret"
-                    } else {
-                        "${partner.name} has no recovery secret yet"
-                    },
-                    style = MaterialTheme.typography.bodySmall,
-                )
-                for (device in info.devices.filter { it.partner == partner.id }) {
-                    val status = when {
-                        device.id == info.myDevice -> Words.THIS_DEVICE
-                        device.removed -> "unpaired"
-                        state.hasAllMyChanges[device.id] == true -> Words.HAS_ALL
-                        else -> Words.WAITING_SYNC
-                    }
-                    Card(Modifier.fillMaxWidth().testTag("device-${device.id.take(8)}")) {
-                        Column(Modifier.padding(12.dp)) {
-                            Text(device.name.ifBlank { "A device" }, style = MaterialTheme.typography.bodyLarge)
-                            Text(status, style = MaterialTheme.typography.bodySmall)
-                            if (me && !device.removed && device.id != info.myDevice) {
-                                OutlinedButton(onClick = { onUnpair(device.id) },
-                                    modifier = Modifier.testTag("unpair-${device.id.take(8)}")) { Text(Words.UNPAIR) }
-                            }
+    SubScreen(Words.DEVICES, state.error, onBack, modifier) {
+        val info = state.info ?: run {
+            if (state.loading) Text(Words.LOADING)
+            return@SubScreen
+        }
+        info.readOnly?.let { ErrorCard(it) }
+        info.ending?.let { Text("The pairing ended.", style = MaterialTheme.typography.bodyLarge) }
+        for (partner in info.partners) {
+            val me = partner.id == info.me
+            Text(
+                (if (me) "You: " else "Partner: ") + partner.name + " (${partner.timeZone})",
+                style = MaterialTheme.typography.titleMedium,
+                color = MaterialTheme.colorScheme.primary,
+                modifier = Modifier.padding(top = 8.dp),
+            )
+            Text(
+                if (partner.hasRecovery) {
+                    "${partner.name} can come back with a recovery secret"
+                } else {
+                    "${partner.name} has no recovery secret yet"
+                },
+                style = MaterialTheme.typography.bodySmall,
+            )
+            for (device in info.devices.filter { it.partner == partner.id }) {
+                val status = when {
+                    device.id == info.myDevice -> Words.THIS_DEVICE
+                    device.removed -> "unpaired"
+                    state.hasAllMyChanges[device.id] == true -> Words.HAS_ALL
+                    else -> Words.WAITING_SYNC
+                }
+                Card(Modifier.fillMaxWidth().testTag("device-${device.id.take(8)}")) {
+                    Column(Modifier.padding(12.dp)) {
+                        Text(device.name.ifBlank { "A device" }, style = MaterialTheme.typography.bodyLarge)
+                        Text(status, style = MaterialTheme.typography.bodySmall)
+                        if (me && !device.removed && device.id != info.myDevice) {
+                            OutlinedButton(onClick = { onUnpair(device.id) },
+                                modifier = Modifier.testTag("unpair-${device.id.take(8)}")) { Text(Words.UNPAIR) }
                         }
                     }
                 }
             }
-            if (info.ending == null && info.partners.size == 2) {
-                OutlinedButton(onClick = onInviteBack, modifier = Modifier.testTag("invite-back")) {
-                    Text("Invite your partner back (they lost every device)")
-                }
-                EndPairing(onEndPairing)
+        }
+        if (info.ending == null && info.partners.size == 2) {
+            OutlinedButton(onClick = onInviteBack, modifier = Modifier.testTag("invite-back")) {
+                Text("Invite your partner back (they lost every device)")
             }
-            Text("Recovery", style = MaterialTheme.typography.titleMedium,
-                color = MaterialTheme.colorScheme.primary, modifier = Modifier.padding(top = 8.dp))
-            val secret = state.newRecoverySecret
-            if (secret != null) {
-                Text(Words.RECOVERY_NOTE, style = MaterialTheme.typography.bodyMedium)
-                SelectionContainer {
-                    Text(secret, style = MaterialTheme.typography.titleLarge, modifier = Modifier.testTag("recovery-secret"))
-                }
-                QrCode(secret, Modifier.size(180.dp))
-                Button(onClick = onSecretWrittenDown, modifier = Modifier.testTag("written-down")) {
-                    Text("I wrote it down")
-                }
-            } else {
-                OutlinedButton(onClick = onNewRecoverySecret, modifier = Modifier.testTag("new-recovery")) {
-                    Text(Words.NEW_RECOVERY)
-                }
+            EndPairing(onEndPairing)
+        }
+        Text("Recovery", style = MaterialTheme.typography.titleMedium,
+            color = MaterialTheme.colorScheme.primary, modifier = Modifier.padding(top = 8.dp))
+        val secret = state.newRecoverySecret
+        if (secret != null) {
+            Text(Words.RECOVERY_NOTE, style = MaterialTheme.typography.bodyMedium)
+            SelectionContainer {
+                Text(secret, style = MaterialTheme.typography.titleLarge, modifier = Modifier.testTag("recovery-secret"))
+            }
+            QrCode(secret, Modifier.size(180.dp))
+            Button(onClick = onSecretWrittenDown, modifier = Modifier.testTag("written-down")) {
+                Text("I wrote it down")
+            }
+        } else {
+            OutlinedButton(onClick = onNewRecoverySecret, modifier = Modifier.testTag("new-recovery")) {
+                Text(Words.NEW_RECOVERY)
             }
         }
     }
