@@ -206,16 +206,17 @@ impl AccordSpace {
         self.with(|s| s.mark_reviewed(&id, on, now()))
     }
 
-    /// Every agreement with its details, acceptances, conflicts and retirement, as a JSON
-    /// document (to save, print or bring to a counselling session). The app renders it.
+    /// Every agreement (retired ones too) with who accepted which words, as a Markdown
+    /// document to save, print or bring to a counselling session; dates in this partner's
+    /// time zone.
+    pub fn export_markdown(&self) -> Res<String> {
+        self.with(|s| Ok(s.export(now())?.to_markdown()))
+    }
+
+    /// The same export as [`Self::export_markdown`], as JSON (for another tool).
     pub fn export_json(&self) -> Res<String> {
-        let details = self.with(|s| {
-            let list = s.list(&ListFilter::default())?;
-            list.iter()
-                .map(|a| s.agreement(&a.id))
-                .collect::<Res<Vec<_>>>()
-        })?;
-        serde_json::to_string_pretty(&details)
+        let export = self.with(|s| s.export(now()))?;
+        serde_json::to_string_pretty(&export)
             .map_err(|e| Error::NotAllowed(format!("the export could not be written: {e}")))
     }
 

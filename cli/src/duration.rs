@@ -155,20 +155,6 @@ pub fn parse_cadence(what: &str, text: &str) -> CliResult<ReviewCadence> {
     parse(what, text)?.to_cadence(what)
 }
 
-/// A cadence in words: `2 weeks`, `1 month`.
-pub fn describe_cadence(c: &ReviewCadence) -> String {
-    let unit = match c.unit {
-        CadenceUnit::Days => "day",
-        CadenceUnit::Weeks => "week",
-        CadenceUnit::Months => "month",
-    };
-    if c.every == 1 {
-        format!("1 {unit}")
-    } else {
-        format!("{} {unit}s", c.every)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,11 +305,15 @@ mod tests {
         assert!(err.contains("days, weeks or months"), "{err}");
         assert!(parse_cadence("--review-every", "500 days").is_err());
         assert_eq!(
-            describe_cadence(&ReviewCadence::new(1, CadenceUnit::Months).unwrap()),
+            ReviewCadence::new(1, CadenceUnit::Months)
+                .unwrap()
+                .describe(),
             "1 month"
         );
         assert_eq!(
-            describe_cadence(&ReviewCadence::new(2, CadenceUnit::Weeks).unwrap()),
+            ReviewCadence::new(2, CadenceUnit::Weeks)
+                .unwrap()
+                .describe(),
             "2 weeks"
         );
     }

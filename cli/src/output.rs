@@ -232,7 +232,7 @@ impl Names {
                 .map(|c| c.label().to_owned())
                 .unwrap_or_else(|| stored.to_owned()),
             Field::ReviewEvery => ReviewCadence::from_stored(stored)
-                .map(|c| crate::duration::describe_cadence(&c))
+                .map(|c| c.describe())
                 .unwrap_or_else(|| stored.to_owned()),
             Field::Title | Field::Details | Field::NextReview => stored.to_owned(),
         }

@@ -318,6 +318,20 @@ impl ReviewCadence {
         ReviewCadence::new(every, unit)
     }
 
+    /// The cadence in words, e.g. `1 month` or `3 months`.
+    pub fn describe(&self) -> String {
+        let unit = match self.unit {
+            CadenceUnit::Days => "day",
+            CadenceUnit::Weeks => "week",
+            CadenceUnit::Months => "month",
+        };
+        if self.every == 1 {
+            format!("1 {unit}")
+        } else {
+            format!("{} {unit}s", self.every)
+        }
+    }
+
     /// The stable text stored in the document, e.g. `3 months`.
     pub fn to_stored(&self) -> String {
         let unit = match self.unit {
@@ -633,6 +647,14 @@ impl Status {
             Status::NeedsRenegotiation => "needs_renegotiation",
             Status::Conflicted => "conflicted",
             Status::Retired => "retired",
+        }
+    }
+
+    /// The status in words, e.g. `needs renegotiation`.
+    pub fn words(self) -> &'static str {
+        match self {
+            Status::NeedsRenegotiation => "needs renegotiation",
+            other => other.as_str(),
         }
     }
 

@@ -15,6 +15,7 @@ pub mod checkin;
 pub mod concern;
 mod document;
 pub mod error;
+pub mod export;
 #[cfg(feature = "uniffi")]
 pub mod ffi;
 pub mod followthrough;
@@ -41,6 +42,7 @@ pub use agreement::{
 pub use checkin::{Agenda, CheckIn, Upcoming, Waiting};
 pub use concern::{Concern, ConcernEvent, ConcernState, ConcernStep, NewConcern};
 pub use error::{Error, Result};
+pub use export::{Export, ExportAcceptance, ExportAgreement, ExportPartner, ExportRetirement};
 #[cfg(feature = "uniffi")]
 pub use ffi::{CalendarDate, LocalDateTime, TimeOfDay, Timestamp};
 pub use followthrough::{LogEntry, LogKind};

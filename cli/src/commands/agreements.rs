@@ -3,13 +3,13 @@
 
 use super::{
     agreement_id, names, parse_category, parse_concerns, parse_date, parse_kind, parse_status,
-    parse_strength, status_sentence, status_words, summary, today, Ctx,
+    parse_strength, status_sentence, summary, today, Ctx,
 };
 use crate::cli::{
     AddArgs, EditArgs, ListArgs, LogArgs, LogKindArg, RenegotiateArgs, ResolveArgs, RetireArgs,
     ReviewedArgs,
 };
-use crate::duration::{describe_cadence, parse_cadence};
+use crate::duration::parse_cadence;
 use crate::error::{CliError, CliResult};
 use crate::output::{indent, short, unique_prefixes, Names, Report, Table};
 use crate::spec;
@@ -100,7 +100,7 @@ pub fn list(ctx: &Ctx, a: &ListArgs) -> CliResult<Report> {
         for s in &shown {
             table.row(vec![
                 prefix(s.id.as_str()),
-                status_words(s.status).to_owned(),
+                s.status.words().to_owned(),
                 s.category.label().to_owned(),
                 s.kind.label().to_owned(),
                 s.strength.label().to_owned(),
@@ -147,11 +147,10 @@ pub fn show(ctx: &Ctx, prefix: &str) -> CliResult<Report> {
         ),
     ];
     match (&d.review_every, &s.next_review) {
-        (Some(c), Some(next)) => facts.push((
-            "review",
-            format!("every {}, next on {next}", describe_cadence(c)),
-        )),
-        (Some(c), None) => facts.push(("review", format!("every {}", describe_cadence(c)))),
+        (Some(c), Some(next)) => {
+            facts.push(("review", format!("every {}, next on {next}", c.describe())))
+        }
+        (Some(c), None) => facts.push(("review", format!("every {}", c.describe()))),
         (None, Some(next)) => facts.push(("review", format!("on {next}"))),
         (None, None) => {}
     }

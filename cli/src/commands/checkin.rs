@@ -1,7 +1,7 @@
 //! `checkin`: the agenda, in DOMAIN.md's order, or `--record` to record one held.
 
 use super::concerns::{about, state_words};
-use super::{names, parse_date, status_words, today, Ctx};
+use super::{names, parse_date, today, Ctx};
 use crate::cli::CheckinArgs;
 use crate::error::CliResult;
 use crate::output::{short, Report};
@@ -110,7 +110,7 @@ pub fn checkin(ctx: &Ctx, a: &CheckinArgs) -> CliResult<Report> {
             "   - {} \"{}\" ({}; waiting for {waiting})\n",
             short(w.agreement.id.as_str()),
             w.agreement.title,
-            status_words(w.agreement.status)
+            w.agreement.status.words()
         ));
     }
     t.push('\n');

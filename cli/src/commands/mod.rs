@@ -291,18 +291,6 @@ pub fn today(names: &Names, now: DateTime<Utc>) -> NaiveDate {
     now.with_timezone(&names.tz()).date_naive()
 }
 
-/// A status in words.
-pub fn status_words(s: Status) -> &'static str {
-    match s {
-        Status::Draft => "draft",
-        Status::Proposed => "proposed",
-        Status::Active => "active",
-        Status::NeedsRenegotiation => "needs renegotiation",
-        Status::Conflicted => "conflicted",
-        Status::Retired => "retired",
-    }
-}
-
 /// What an agreement's status means for the couple, in a sentence.
 pub fn status_sentence(a: &AgreementSummary, names: &Names) -> String {
     let info = names.info();

@@ -1,6 +1,6 @@
 //! `init`, `status`, `unpair`.
 
-use super::{names, parse_tz, status_words, Ctx};
+use super::{names, parse_tz, Ctx};
 use crate::cli::{BackupArgs, EndPairingArgs, InitArgs, RecoveryArgs, RestoreArgs, UnpairArgs};
 use crate::error::{CliError, CliResult};
 use crate::output::{plural, short, Names, Report, Table};
@@ -278,7 +278,7 @@ pub fn status(ctx: &Ctx) -> CliResult<Report> {
     let mut table = Table::new(&["status", "count"]);
     for s in Status::ALL {
         table.row(vec![
-            status_words(s).to_owned(),
+            s.words().to_owned(),
             by_status.get(s.as_str()).copied().unwrap_or(0).to_string(),
         ]);
     }

@@ -28,16 +28,21 @@ private fun holdsSpace(dir: File) =
 /**
  * The desktop app: one node per process over the data directory (`--data DIR`), the same
  * screens as the Android app. `--network local` keeps it on the LAN, `--network relay-only`
- * never shows this computer's address to the partner; `--dark` for the dark theme.
+ * never shows this computer's address to the partner, `--network anywhere` is the default (the
+ * choice is kept, as when made in settings); `--dark` for the dark theme.
  */
 fun main(args: Array<String>) {
     fun option(name: String) = args.indexOf(name).takeIf { it >= 0 }?.let { args.getOrNull(it + 1) }
     val dir = option("--data")?.let(::File) ?: defaultDataDir()
-    val network = when (option("--network")) {
-        "local" -> NetworkMode.LOCAL
-        "relay-only" -> NetworkMode.RELAY_ONLY
-        else -> NetworkMode.PRODUCTION
+    val settings = DesktopSettings(dir, DesktopSettings.defaultExportDir())
+    when (option("--network")) {
+        "anywhere" -> settings.setNetwork(NetworkMode.PRODUCTION)
+        "local" -> settings.setNetwork(NetworkMode.LOCAL)
+        "relay-only" -> settings.setNetwork(NetworkMode.RELAY_ONLY)
+        null -> {}
+        else -> error("--network is anywhere, local or relay-only")
     }
+    val network = settings.network()
     val dark = "--dark" in args
     val running = AtomicReference<RustCore?>()
     if (holdsSpace(dir)) {
@@ -59,6 +64,7 @@ fun main(args: Array<String>) {
                 start = running.get(),
                 spaces = spaces,
                 defaultTimeZone = ZoneId.systemDefault().id,
+                settings = settings,
                 dark = dark,
                 onSpace = { core -> running.set(core as RustCore) },
             )

@@ -174,6 +174,11 @@ class FakeCore(agreements: List<AgreementSummary> = emptyList()) : AccordCore {
         changes.tryEmit(Unit)
     }
 
+    override suspend fun exportMarkdown(): String {
+        check()
+        return "# Our agreements\n\n" + all.joinToString("") { "### ${it.title}\n\n" }
+    }
+
     override suspend fun endPairing() {
         check()
         throw AccordException.NotAllowed("not in the fake")

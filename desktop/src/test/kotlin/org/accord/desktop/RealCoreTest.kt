@@ -178,4 +178,32 @@ class RealCoreTest {
         val error = missing.state.awaitState { it.error != null }.error!!
         assertTrue(error, error.contains("0000dead"))
     }
+
+    @Test
+    fun reopeningWithAnotherNetworkModeKeepsTheSpaceAndTheExportReadsIt() {
+        val spaces = org.accord.app.core.RustSpaces(dir.resolve("sam").toString(), NetworkMode.LOOPBACK, "phone")
+        val first = runBlocking { spaces.create("Sam", "Europe/Berlin") }
+        runBlocking {
+            first.createAgreement(
+                org.accord.core.NewAgreement(
+                    title = "Phones away at dinner",
+                    category = org.accord.core.Category.Standard(org.accord.core.StandardCategory.TIME_TOGETHER),
+                    kind = org.accord.core.Kind.AGREEMENT,
+                    strength = org.accord.core.Strength.PROMISE,
+                    concerns = org.accord.core.Concerns.Both,
+                ),
+            )
+        }
+        val again = runBlocking { spaces.reopen(first, NetworkMode.LOCAL) }
+        try {
+            val markdown = runBlocking { again.exportMarkdown() }
+            assertTrue(markdown, markdown.contains("### Phones away at dinner"))
+            assertTrue(markdown, markdown.contains("**Accepted by:** Sam"))
+            // The first node is shut down: using it is an error, not a crash.
+            val refused = runCatching { runBlocking { first.agreements() } }
+            assertTrue(refused.isFailure)
+        } finally {
+            runBlocking { (again as RustCore).node.shutdown() }
+        }
+    }
 }

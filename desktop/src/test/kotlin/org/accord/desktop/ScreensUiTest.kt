@@ -20,6 +20,11 @@ import androidx.compose.ui.test.performTextInput
 import org.accord.app.AccordApp
 import org.accord.app.Words
 import org.accord.app.core.SpaceFactory
+import org.accord.app.core.AccordCore
+import org.accord.app.core.DeviceSettings
+import org.accord.ffi.NetworkMode
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertTrue
 import org.junit.Rule
 import org.junit.Test
 
@@ -28,6 +33,17 @@ object NoSpaces : SpaceFactory {
     override suspend fun create(name: String, timeZone: String) = error("not in this test")
     override suspend fun join(ticket: String, name: String, timeZone: String) = error("not in this test")
     override suspend fun comeBack(ticket: String, recoverySecret: String) = error("not in this test")
+    override suspend fun reopen(current: AccordCore, network: NetworkMode) = current
+}
+
+/** Settings in memory, exports into [exports] (a test's temporary folder). */
+class TestSettings(private val exports: java.io.File = kotlin.io.path.createTempDirectory("exports").toFile()) :
+    DeviceSettings {
+    var mode = NetworkMode.LOOPBACK
+    override fun network() = mode
+    override fun setNetwork(mode: NetworkMode) { this.mode = mode }
+    override suspend fun saveExport(fileName: String, markdown: String): String =
+        java.io.File(exports, fileName).also { it.writeText(markdown) }.path
 }
 
 /** The screens clicked through on the JVM (no display needed). */
@@ -38,7 +54,7 @@ class ScreensUiTest {
     @Test
     fun openAnAgreementWaitingForMeAcceptItAndGoBack() {
         val core = FakeCore.examples()
-        rule.setContent { AccordApp(core, NoSpaces, "Europe/Berlin") }
+        rule.setContent { AccordApp(core, NoSpaces, "Europe/Berlin", TestSettings()) }
         rule.waitUntil(10_000) {
             rule.onAllNodesWithText(Words.WAITING_FOR_YOU).fetchSemanticsNodes().isNotEmpty()
         }
@@ -59,7 +75,7 @@ class ScreensUiTest {
     @Test
     fun aConflictShowsBothVersionsAndKeepingOneSettlesIt() {
         val core = FakeCore.withConflict()
-        rule.setContent { AccordApp(core, NoSpaces, "Europe/Berlin") }
+        rule.setContent { AccordApp(core, NoSpaces, "Europe/Berlin", TestSettings()) }
         val conflicted = runBlocking { core.agreement("e4") }.summary
         rule.waitUntil(10_000) { rule.onAllNodes(hasScrollAction()).fetchSemanticsNodes().isNotEmpty() }
         rule.onNode(hasScrollAction()).performScrollToNode(hasContentDescription(describe(conflicted)))
@@ -92,7 +108,7 @@ class ScreensUiTest {
     @Test
     fun anEmptyTitleIsAMessageAndANewAgreementAppears() {
         val core = FakeCore()
-        rule.setContent { AccordApp(core, NoSpaces, "Europe/Berlin") }
+        rule.setContent { AccordApp(core, NoSpaces, "Europe/Berlin", TestSettings()) }
         rule.waitUntil(10_000) { rule.onAllNodesWithTag("empty").fetchSemanticsNodes().isNotEmpty() }
         rule.onNodeWithTag("add").performClick()
         rule.waitUntil(10_000) { rule.onAllNodesWithText(Words.EMPTY_TITLE).fetchSemanticsNodes().isNotEmpty() }
@@ -101,5 +117,33 @@ class ScreensUiTest {
         rule.waitUntil(10_000) {
             rule.onAllNodesWithText("Phones away at dinner").fetchSemanticsNodes().isNotEmpty()
         }
+    }
+
+    @Test
+    fun settingsExportTheAgreementsAsMarkdownAndKeepTheNetworkMode() {
+        val core = FakeCore.examples()
+        val exports = kotlin.io.path.createTempDirectory("exports").toFile()
+        val settings = TestSettings(exports).apply { mode = NetworkMode.PRODUCTION }
+        val restarted = mutableListOf<NetworkMode>()
+        val spaces = object : SpaceFactory by NoSpaces {
+            override suspend fun reopen(current: AccordCore, network: NetworkMode): AccordCore {
+                restarted += network
+                return current
+            }
+        }
+        rule.setContent { AccordApp(core, spaces, "Europe/Berlin", settings) }
+        rule.waitUntil(10_000) { rule.onAllNodesWithTag("devices").fetchSemanticsNodes().isNotEmpty() }
+        rule.onNodeWithTag("devices").performScrollTo().performClick()
+        rule.waitUntil(10_000) { rule.onAllNodesWithTag("export").fetchSemanticsNodes().isNotEmpty() }
+        rule.onNodeWithTag("export").performScrollTo().performClick()
+        rule.waitUntil(10_000) { rule.onAllNodesWithTag("exported-to").fetchSemanticsNodes().isNotEmpty() }
+        val saved = exports.listFiles()!!.single()
+        rule.onNodeWithText("Saved to ${saved.path}").assertExists()
+        assertTrue(saved.readText().startsWith("# Our agreements"))
+        assertTrue(saved.readText().contains(runBlocking { core.agreement("e2") }.summary.title))
+        rule.onNodeWithTag("network-local").performScrollTo().performClick()
+        rule.waitUntil(10_000) { restarted.isNotEmpty() }
+        assertEquals(listOf(NetworkMode.LOCAL), restarted)
+        assertEquals(NetworkMode.LOCAL, settings.network())
     }
 }

@@ -110,9 +110,11 @@ class ScreenshotsTest {
             ),
         )
         shoot("detail-changed-since-accepted", height = 1400) { AgreementDetailScreen(changed, onAccept = {}, onBack = {}) }
-        val devices = org.accord.app.devices.DevicesHolder(core, kotlinx.coroutines.GlobalScope)
+        val devices = org.accord.app.devices.DevicesHolder(core, kotlinx.coroutines.GlobalScope, TestSettings().apply { mode = org.accord.ffi.NetworkMode.PRODUCTION }) {}
         val devicesState = devices.state.awaitState { !it.loading }
-        shoot("devices") { org.accord.app.devices.DevicesScreen(devicesState, {}, {}, {}, onBack = {}) }
+        shoot("devices", height = 1900) {
+            org.accord.app.devices.DevicesScreen(devicesState.copy(exportedTo = "/home/alex/Documents/accord-agreements-2027-03-01.md"), {}, {}, {}, onBack = {})
+        }
         shoot("devices-recovery") {
             org.accord.app.devices.DevicesScreen(
                 devicesState.copy(newRecoverySecret = "ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YZ23-4567-ABCD"), {}, {}, {}, onBack = {},

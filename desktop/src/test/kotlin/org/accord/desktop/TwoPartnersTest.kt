@@ -87,7 +87,7 @@ class TwoPartnersTest {
             Row(Modifier.fillMaxSize()) {
                 for ((who, zone) in who) {
                     Box(Modifier.weight(1f).testTag(who)) {
-                        AccordApp(null, spaces.getValue(who), zone, onSpace = { cores += it })
+                        AccordApp(null, spaces.getValue(who), zone, TestSettings(), onSpace = { cores += it })
                     }
                 }
             }
@@ -156,7 +156,7 @@ class TwoPartnersTest {
         val dir = root.resolve("sam")
         rule.setContent {
             Box(Modifier.fillMaxSize().testTag("sam")) {
-                AccordApp(null, RustSpaces(dir.toString(), NetworkMode.LOOPBACK, "laptop"), "UTC", onSpace = { cores += it })
+                AccordApp(null, RustSpaces(dir.toString(), NetworkMode.LOOPBACK, "laptop"), "UTC", TestSettings(), onSpace = { cores += it })
             }
         }
         type("sam", hasTestTag("name"), "Sam")

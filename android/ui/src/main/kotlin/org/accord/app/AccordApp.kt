@@ -22,6 +22,7 @@ import org.accord.app.core.AccordCore
 import org.accord.app.devices.DevicesHolder
 import org.accord.app.devices.DevicesScreen
 import org.accord.app.core.SpaceFactory
+import org.accord.app.core.DeviceSettings
 import org.accord.app.detail.AgreementDetailHolder
 import org.accord.app.detail.AgreementDetailScreen
 import org.accord.app.onboarding.OnboardingHolder
@@ -54,6 +55,7 @@ fun AccordApp(
     start: AccordCore?,
     spaces: SpaceFactory,
     defaultTimeZone: String,
+    settings: DeviceSettings,
     dark: Boolean = false,
     onSpace: (AccordCore) -> Unit = {},
 ) {
@@ -81,7 +83,7 @@ fun AccordApp(
         }
         when (val at = place) {
             Place.Agreements -> {
-                val scope = rememberScreenScope(at)
+                val scope = rememberScreenScope(at to current)
                 val holder = remember(scope) { AgreementsHolder(current, scope) }
                 val state by holder.state.collectAsState()
                 AgreementsScreen(
@@ -96,7 +98,7 @@ fun AccordApp(
                 )
             }
             is Place.Detail -> {
-                val scope = rememberScreenScope(at)
+                val scope = rememberScreenScope(at to current)
                 val holder = remember(scope) { AgreementDetailHolder(current, at.id, scope) }
                 val state by holder.state.collectAsState()
                 AgreementDetailScreen(
@@ -115,7 +117,7 @@ fun AccordApp(
                 )
             }
             Place.Concerns -> {
-                val scope = rememberScreenScope(at)
+                val scope = rememberScreenScope(at to current)
                 val holder = remember(scope) { ConcernsHolder(current, scope) }
                 val state by holder.state.collectAsState()
                 ConcernsScreen(
@@ -128,14 +130,20 @@ fun AccordApp(
                 )
             }
             Place.Checkin -> {
-                val scope = rememberScreenScope(at)
+                val scope = rememberScreenScope(at to current)
                 val holder = remember(scope) { CheckinHolder(current, scope) }
                 val state by holder.state.collectAsState()
                 CheckinScreen(state, onRecord = holder::record, onBack = { place = Place.Agreements })
             }
             Place.Devices -> {
-                val scope = rememberScreenScope(at)
-                val holder = remember(scope) { DevicesHolder(current, scope) }
+                val scope = rememberScreenScope(at to current)
+                val holder = remember(scope) {
+                    DevicesHolder(current, scope, settings) { mode ->
+                        val reopened = spaces.reopen(current, mode)
+                        onSpace(reopened)
+                        core = reopened
+                    }
+                }
                 val state by holder.state.collectAsState()
                 DevicesScreen(
                     state,
@@ -144,17 +152,19 @@ fun AccordApp(
                     onSecretWrittenDown = holder::secretWrittenDown,
                     onEndPairing = holder::endPairing,
                     onInviteBack = { place = Place.Pairing(InviteRole.RETURNING_PARTNER) },
+                    onNetwork = holder::setNetwork,
+                    onExport = holder::export,
                     onBack = { place = Place.Agreements },
                 )
             }
             Place.Reminders -> {
-                val scope = rememberScreenScope(at)
+                val scope = rememberScreenScope(at to current)
                 val holder = remember(scope) { RemindersHolder(current, scope) }
                 val state by holder.state.collectAsState()
                 RemindersScreen(state, onDone = holder::done, onSnooze = holder::snooze, onBack = { place = Place.Agreements })
             }
             is Place.Pairing -> {
-                val scope = rememberScreenScope(at)
+                val scope = rememberScreenScope(at to current)
                 val holder = remember(scope) { PairingHolder(current, scope, at.role) }
                 val state by holder.state.collectAsState()
                 PairingScreen(

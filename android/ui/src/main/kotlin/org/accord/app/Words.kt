@@ -66,6 +66,21 @@ object Words {
         org.accord.core.LogKind.NOTE -> "Note"
     }
 
+    /** A network mode as a choice in settings: a name and what it means for the couple. */
+    fun network(mode: org.accord.ffi.NetworkMode): Pair<String, String> = when (mode) {
+        org.accord.ffi.NetworkMode.PRODUCTION ->
+            "Anywhere" to "Directly when you can, through an encrypted relay when not."
+        org.accord.ffi.NetworkMode.LOCAL ->
+            "Only at home" to "Only on the same Wi-Fi or network; nothing goes over the internet."
+        org.accord.ffi.NetworkMode.RELAY_ONLY ->
+            "Hide my address" to "Always through the relay, so your partner's device never learns this device's address. Slower."
+        org.accord.ffi.NetworkMode.LOOPBACK ->
+            "This computer only" to "Only other copies on this computer (for trying Accord out)."
+    }
+
+    const val NETWORK = "Network"
+    const val EXPORT = "Export our agreements (Markdown)"
+    const val EXPORT_NOTE = "A readable document of every agreement and who accepted which words, to print or bring to a counselling session."
     const val WAITING_FOR_YOU = "Waiting for you"
     /** A recurring reminder in words ("Every week on Friday at 19:00, Europe/Berlin"). */
     fun rule(rule: org.accord.core.RecurrenceRule): String {

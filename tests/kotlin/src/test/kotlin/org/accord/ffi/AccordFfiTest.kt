@@ -82,12 +82,15 @@ class AccordFfiTest {
     }
 
     @Test
-    fun exportJsonHoldsEveryAgreement() {
+    fun theExportHoldsEveryAgreementAsMarkdownAndAsJson() {
         val alex = newAlex()
         alex.space().createAgreement(proposal("Exported words"))
+        val markdown = alex.space().exportMarkdown()
+        assertTrue(markdown.startsWith("# Our agreements"), markdown)
+        assertTrue(markdown.contains("### Exported words"), markdown)
         val json = alex.space().exportJson()
-        assertTrue(json.contains("Exported words"), json)
-        assertTrue(json.trim().startsWith("["), json)
+        assertTrue(json.contains("\"title\": \"Exported words\""), json)
+        assertTrue(json.trim().startsWith("{"), json)
     }
 
     @Test

@@ -104,6 +104,9 @@ interface AccordCore {
     /** Asks to revisit an agreement; it is active again once both accept. */
     suspend fun requestRenegotiation(id: AgreementId, reason: String)
 
+    /** Every agreement, with who accepted which words, as a Markdown document. */
+    suspend fun exportMarkdown(): String
+
     /** Ends the pairing with the other partner: their devices stop syncing; both keep their copies. */
     suspend fun endPairing()
 

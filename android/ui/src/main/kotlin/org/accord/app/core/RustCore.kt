@@ -121,6 +121,8 @@ class RustCore(
         withContext(io) { node.endPairing() }
     }
 
+    override suspend fun exportMarkdown(): String = withContext(io) { space.exportMarkdown() }
+
     override suspend fun concerns(): List<Concern> = withContext(io) { space.concerns() }
 
     override suspend fun raiseConcern(input: NewConcern): ConcernId =
@@ -175,6 +177,12 @@ class RustSpaces(
 
     override suspend fun comeBack(ticket: String, recoverySecret: String): AccordCore =
         withContext(io) { connected(AccordNode.joinRecovered(dir, ticket, recoverySecret, deviceName, network)) }
+
+    override suspend fun reopen(current: AccordCore, network: NetworkMode): AccordCore =
+        withContext(io) {
+            (current as RustCore).node.shutdown()
+            connected(AccordNode.open(dir, network))
+        }
 
     private fun connected(node: AccordNode): RustCore {
         node.keepConnected()

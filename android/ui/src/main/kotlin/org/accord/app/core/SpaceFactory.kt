@@ -1,5 +1,7 @@
 package org.accord.app.core
 
+import org.accord.ffi.NetworkMode
+
 /** Makes this device's space: a new one, or the partner's joined with a ticket. */
 interface SpaceFactory {
     /** Creates a space on this device; you become its first partner. */
@@ -10,4 +12,7 @@ interface SpaceFactory {
 
     /** Comes back as the partner whose recovery secret this is, with a returning-partner ticket. */
     suspend fun comeBack(ticket: String, recoverySecret: String): AccordCore
+
+    /** Closes [current] and opens the same space again, reaching other devices by [network]. */
+    suspend fun reopen(current: AccordCore, network: NetworkMode): AccordCore
 }

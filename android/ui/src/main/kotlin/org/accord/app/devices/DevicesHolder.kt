@@ -3,7 +3,9 @@ package org.accord.app.devices
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.flow.update
 import org.accord.app.core.AccordCore
+import org.accord.app.core.DeviceSettings
 import org.accord.app.core.ScreenHolder
+import org.accord.ffi.NetworkMode
 import org.accord.core.DeviceId
 import org.accord.core.SpaceInfo
 
@@ -15,17 +17,31 @@ data class DevicesState(
     val hasAllMyChanges: Map<DeviceId, Boolean> = emptyMap(),
     /** A new recovery secret, shown once after it was made (never stored by the app). */
     val newRecoverySecret: String? = null,
+    /** How this device reaches the others. */
+    val network: NetworkMode = NetworkMode.PRODUCTION,
+    /** Whether the node is restarting with a new network mode. */
+    val switchingNetwork: Boolean = false,
+    /** Where the last export went, in words. */
+    val exportedTo: String? = null,
     val error: String? = null,
 )
 
-/** State holder of devices and settings. */
-class DevicesHolder(core: AccordCore, scope: CoroutineScope) :
-    ScreenHolder<DevicesState>(core, scope, DevicesState()) {
+/**
+ * State holder of devices and settings. [restart] starts the node again with a new network
+ * mode (the app then opens this screen over the new node).
+ */
+class DevicesHolder(
+    core: AccordCore,
+    scope: CoroutineScope,
+    private val settings: DeviceSettings,
+    private val restart: suspend (NetworkMode) -> Unit,
+) : ScreenHolder<DevicesState>(core, scope, DevicesState(network = settings.network())) {
     init {
         start()
     }
 
-    override fun failed(state: DevicesState, message: String) = state.copy(loading = false, error = message)
+    override fun failed(state: DevicesState, message: String) =
+        state.copy(loading = false, switchingNetwork = false, error = message)
 
     /** Reads the members and the sync status again (keeps a secret being shown). */
     override suspend fun refresh() = merge {
@@ -47,6 +63,22 @@ class DevicesHolder(core: AccordCore, scope: CoroutineScope) :
 
     /** Ends the pairing with the other partner (the screen asks first: it cannot be undone). */
     fun endPairing() = act { core.endPairing() }
+
+    /** Keeps [mode] for this device and restarts the node with it. */
+    fun setNetwork(mode: NetworkMode) {
+        if (mode == state.value.network) return
+        mutable.update { it.copy(switchingNetwork = true) }
+        act {
+            settings.setNetwork(mode)
+            restart(mode)
+        }
+    }
+
+    /** Exports every agreement as Markdown to a file the platform chooses, and says where. */
+    fun export() = act {
+        val where = settings.saveExport("accord-agreements-${java.time.LocalDate.now()}.md", core.exportMarkdown())
+        mutable.update { it.copy(exportedTo = where) }
+    }
 
     /** Hides the secret once the partner wrote it down. */
     fun secretWrittenDown() = mutable.update { it.copy(newRecoverySecret = null) }

@@ -30,6 +30,12 @@ import org.accord.app.Words
 import org.accord.app.agreements.ErrorCard
 import org.accord.app.pairing.QrCode
 import org.accord.core.DeviceId
+import org.accord.ffi.NetworkMode
+import androidx.compose.foundation.selection.selectable
+import androidx.compose.foundation.selection.selectableGroup
+import androidx.compose.material3.RadioButton
+import androidx.compose.ui.Alignment
+import androidx.compose.ui.semantics.Role
 
 @Composable
 private fun EndPairing(onEnd: () -> Unit) {
@@ -55,7 +61,10 @@ private fun EndPairing(onEnd: () -> Unit) {
     }
 }
 
-/** Who is in the space, each device's sync status, unpairing one's own devices, recovery. */
+/**
+ * Who is in the space, each device's sync status, unpairing one's own devices, recovery, and
+ * this device's settings: network mode and export.
+ */
 @Composable
 fun DevicesScreen(
     state: DevicesState,
@@ -64,6 +73,8 @@ fun DevicesScreen(
     onSecretWrittenDown: () -> Unit,
     onEndPairing: () -> Unit = {},
     onInviteBack: () -> Unit = {},
+    onNetwork: (NetworkMode) -> Unit = {},
+    onExport: () -> Unit = {},
     onBack: () -> Unit,
     modifier: Modifier = Modifier,
 ) {
@@ -132,5 +143,44 @@ fun DevicesScreen(
                 Text(Words.NEW_RECOVERY)
             }
         }
+        Settings(state, onNetwork, onExport)
+    }
+}
+
+/** This device's network mode (the node restarts with it) and the export. */
+@Composable
+private fun Settings(state: DevicesState, onNetwork: (NetworkMode) -> Unit, onExport: () -> Unit) {
+    Text(Words.NETWORK, style = MaterialTheme.typography.titleMedium,
+        color = MaterialTheme.colorScheme.primary, modifier = Modifier.padding(top = 8.dp))
+    Column(Modifier.selectableGroup()) {
+        for (mode in listOf(NetworkMode.PRODUCTION, NetworkMode.LOCAL, NetworkMode.RELAY_ONLY)) {
+            val (name, meaning) = Words.network(mode)
+            Row(
+                Modifier.fillMaxWidth()
+                    .selectable(
+                        selected = state.network == mode,
+                        enabled = !state.switchingNetwork,
+                        role = Role.RadioButton,
+                        onClick = { onNetwork(mode) },
+                    )
+                    .padding(vertical = 4.dp)
+                    .testTag("network-${mode.name.lowercase()}"),
+                verticalAlignment = Alignment.CenterVertically,
+            ) {
+                RadioButton(selected = state.network == mode, onClick = null)
+                Column(Modifier.padding(start = 8.dp)) {
+                    Text(name, style = MaterialTheme.typography.bodyLarge)
+                    Text(meaning, style = MaterialTheme.typography.bodySmall)
+                }
+            }
+        }
+    }
+    if (state.switchingNetwork) Text("Reconnecting…", style = MaterialTheme.typography.bodySmall)
+    Text("Export", style = MaterialTheme.typography.titleMedium,
+        color = MaterialTheme.colorScheme.primary, modifier = Modifier.padding(top = 8.dp))
+    Text(Words.EXPORT_NOTE, style = MaterialTheme.typography.bodyMedium)
+    OutlinedButton(onClick = onExport, modifier = Modifier.testTag("export")) { Text(Words.EXPORT) }
+    state.exportedTo?.let {
+        Text("Saved to $it", style = MaterialTheme.typography.bodySmall, modifier = Modifier.testTag("exported-to"))
     }
 }
