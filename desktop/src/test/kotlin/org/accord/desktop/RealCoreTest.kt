@@ -34,7 +34,7 @@ class RealCoreTest {
     }
 
     @Test
-    fun rewritesMadeOfflineOnBothDevicesShowAsAConflictUntilOneVersionIsKept() {
+    fun rewritesMadeOfflineOnBothDevicesShowAsAConflictUntilWrittenIntoOne() {
         val alex = RustCore(node)
         val ticket = runBlocking { alex.invite(org.accord.core.InviteRole.PARTNER) }
         val samDir = dir.resolve("sam").toString()
@@ -75,12 +75,16 @@ class RealCoreTest {
             assertEquals(listOf("Dishes before bed, every night", "Dishes by the next morning"), versions)
             assertTrue("no one accepts a conflict", !conflicted.canAccept)
             samDetail.state.awaitState { it.details?.conflicts?.isNotEmpty() == true }
-            // Alex keeps Sam's version; after a sync both see one wording, to accept again.
-            alexDetail.choose(org.accord.core.Field.TITLE, "Dishes by the next morning")
+            // Alex writes both into one version (empty words are refused first); after a sync
+            // both see that one wording, to accept again.
+            alexDetail.choose(org.accord.core.Field.TITLE, "  ")
+            alexDetail.state.awaitState { it.error == org.accord.app.Words.EMPTY_TITLE }
+            val merged = "Dishes before bed on weekdays, by the next morning on weekends"
+            alexDetail.choose(org.accord.core.Field.TITLE, merged)
             alexDetail.state.awaitState { it.details?.conflicts?.isEmpty() == true }
             runBlocking { samNode.syncNow(10_000u) }
             val settled = samDetail.state.awaitState {
-                it.details?.conflicts?.isEmpty() == true && it.details?.summary?.title == "Dishes by the next morning"
+                it.details?.conflicts?.isEmpty() == true && it.details?.summary?.title == merged
             }
             assertTrue(settled.canAccept)
         } finally {

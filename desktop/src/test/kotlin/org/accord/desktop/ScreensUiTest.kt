@@ -81,7 +81,7 @@ class ScreensUiTest {
         rule.onNode(hasScrollAction()).performScrollToNode(hasContentDescription(describe(conflicted)))
         rule.onAllNodesWithContentDescription(describe(conflicted))[0].performClick()
         rule.waitUntil(10_000) { rule.onAllNodesWithTag("keep-title-1").fetchSemanticsNodes().isNotEmpty() }
-        rule.onNodeWithText("Two versions of the words: choose one").assertIsDisplayed()
+        rule.onNodeWithText("Two versions of the words: choose one or write them into one").assertIsDisplayed()
         rule.onNodeWithText("by Sam").assertIsDisplayed()
         rule.onAllNodesWithTag("accept").assertCountEquals(0)
         rule.onNodeWithTag("keep-title-1").performClick()
@@ -103,6 +103,25 @@ class ScreensUiTest {
         rule.waitUntil(10_000) { rule.onAllNodesWithTag("retired").fetchSemanticsNodes().isNotEmpty() }
         rule.onNodeWithText("Retired by Alex: We moved to a dishwasher").assertExists()
         rule.onNodeWithText(Words.status(org.accord.core.Status.RETIRED)).assertExists()
+    }
+
+    @Test
+    fun twoVersionsWrittenIntoOneByHandSettleTheConflict() {
+        val core = FakeCore.withConflict()
+        rule.setContent { AccordApp(core, NoSpaces, "Europe/Berlin", TestSettings()) }
+        val conflicted = runBlocking { core.agreement("e4") }.summary
+        rule.waitUntil(10_000) { rule.onAllNodes(hasScrollAction()).fetchSemanticsNodes().isNotEmpty() }
+        rule.onNode(hasScrollAction()).performScrollToNode(hasContentDescription(describe(conflicted)))
+        rule.onAllNodesWithContentDescription(describe(conflicted))[0].performClick()
+        rule.waitUntil(10_000) { rule.onAllNodesWithTag("merge-title").fetchSemanticsNodes().isNotEmpty() }
+        rule.onNodeWithTag("merge-title").performScrollTo().performClick()
+        rule.onNodeWithTag("merged-title").performTextClearance()
+        rule.onNodeWithTag("use-merged-title").performScrollTo().performClick()
+        rule.waitUntil(10_000) { rule.onAllNodesWithText(Words.EMPTY_TITLE).fetchSemanticsNodes().isNotEmpty() }
+        rule.onNodeWithTag("merged-title").performTextInput("Whoever cooks doesn't wash up; dishes before bed.")
+        rule.onNodeWithTag("use-merged-title").performScrollTo().performClick()
+        rule.waitUntil(10_000) { rule.onAllNodesWithTag("accept").fetchSemanticsNodes().isNotEmpty() }
+        rule.onAllNodesWithText("Whoever cooks doesn't wash up; dishes before bed.").assertCountEquals(1)
     }
 
     @Test

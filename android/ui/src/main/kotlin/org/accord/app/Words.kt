@@ -127,6 +127,10 @@ object Words {
     const val RECOVERY_NOTE =
         "Write this down or keep it somewhere safe, never in the app. It is shown only now. With it, you come back as yourself if you lose every device; the old one no longer works."
     const val KEEP_THIS = "Keep this version"
+    const val MERGE = "Write both into one version"
+    const val MERGE_NOTE = "Take what matters from both versions. You both accept the new words again."
+    const val MERGED_WORDS = "One version"
+    const val USE_MERGED = "Use these words"
     const val TWO_VERSIONS = "Two versions of these words"
     const val CHANGE_WORDS = "Change the words"
     const val SAVE_WORDS = "Save the new words"

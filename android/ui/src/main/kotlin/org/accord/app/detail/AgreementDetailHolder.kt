@@ -121,5 +121,8 @@ class AgreementDetailHolder(
     fun log(kind: LogKind, text: String) = act { core.logFollowThrough(id, kind, text.trim()) }
 
     /** Keeps [value] for [field], settling the conflict. */
-    fun choose(field: Field, value: String) = act { core.resolveConflict(id, field, value) }
+    fun choose(field: Field, value: String) {
+        if (field == Field.TITLE && value.isBlank()) return refuse(Words.EMPTY_TITLE)
+        act { core.resolveConflict(id, field, value.trim()) }
+    }
 }

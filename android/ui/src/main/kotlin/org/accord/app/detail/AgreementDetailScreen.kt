@@ -202,6 +202,27 @@ private fun ChangeWords(title: String, details: String, onEdit: (String, String)
     }
 }
 
+/**
+ * Words of both versions of a conflicted text field written into one by hand: starts from the
+ * first version; saving settles the conflict on the new words (both accept them again).
+ */
+@Composable
+private fun MergeVersions(conflict: org.accord.core.FieldConflict, onChoose: (Field, String) -> Unit) {
+    val tag = conflict.field.name.lowercase()
+    var open by remember(conflict) { mutableStateOf(false) }
+    var merged by remember(conflict) { mutableStateOf(conflict.candidates.firstOrNull()?.value ?: "") }
+    if (!open) {
+        TextButton(onClick = { open = true }, modifier = Modifier.testTag("merge-$tag")) { Text(Words.MERGE) }
+        return
+    }
+    Text(Words.MERGE_NOTE, style = MaterialTheme.typography.bodySmall)
+    OutlinedTextField(merged, { merged = it }, label = { Text(Words.MERGED_WORDS) },
+        modifier = Modifier.fillMaxWidth().testTag("merged-$tag"))
+    Button(onClick = { onChoose(conflict.field, merged) }, modifier = Modifier.testTag("use-merged-$tag")) {
+        Text(Words.USE_MERGED)
+    }
+}
+
 /** One agreement: its words, strength, category, who accepted, and "accept" when it is mine to give. */
 @Composable
 fun AgreementDetailScreen(
@@ -251,7 +272,7 @@ fun AgreementDetailScreen(
         }
         for (conflict in details.conflicts) {
             Text(
-                "Two versions of ${Words.field(conflict.field)}: choose one",
+                "Two versions of ${Words.field(conflict.field)}: choose one or write them into one",
                 style = MaterialTheme.typography.titleMedium,
                 color = MaterialTheme.colorScheme.error,
             )
@@ -269,6 +290,7 @@ fun AgreementDetailScreen(
                     }
                 }
             }
+            if (conflict.field == Field.TITLE || conflict.field == Field.DETAILS) MergeVersions(conflict, onChoose)
         }
         when {
             state.acceptedByMe -> Text(Words.ACCEPTED_BY_YOU, modifier = Modifier.testTag("accepted"))
