@@ -307,6 +307,14 @@ class FakeCore(agreements: List<AgreementSummary> = emptyList()) : AccordCore {
 
     override suspend fun resolveConcern(id: ConcernId) = step(id, ConcernState.RESOLVED, ConcernStep.RESOLVED, "")
 
+    override suspend fun renegotiateFromConcern(id: ConcernId, reason: String) {
+        val about = concernList.first { it.id == id }.agreement
+            ?: throw AccordException.NotAllowed("this concern is about no agreement")
+        step(id, ConcernState.RENEGOTIATION, ConcernStep.RENEGOTIATION, reason)
+        val at = all.indexOfFirst { it.id == about }
+        all[at] = all[at].copy(status = Status.NEEDS_RENEGOTIATION)
+    }
+
     private fun step(id: ConcernId, state: ConcernState, step: ConcernStep, text: String) {
         check()
         val at = concernList.indexOfFirst { it.id == id }

@@ -125,6 +125,35 @@ class ScreensUiTest {
     }
 
     @Test
+    fun aConcernRaisedAboutAnAgreementTurnsIntoRenegotiatingIt() {
+        val core = FakeCore.examples()
+        rule.setContent { AccordApp(core, NoSpaces, "Europe/Berlin", TestSettings()) }
+        val late = runBlocking { core.agreement("e2") }.summary
+        rule.waitUntil(10_000) { rule.onAllNodesWithContentDescription(describe(late)).fetchSemanticsNodes().isNotEmpty() }
+        rule.onAllNodesWithContentDescription(describe(late))[0].performClick()
+        rule.waitUntil(10_000) { rule.onAllNodesWithTag("raise-about").fetchSemanticsNodes().isNotEmpty() }
+        rule.onNodeWithTag("raise-about").performScrollTo().performClick()
+        rule.waitUntil(10_000) { rule.onAllNodesWithTag("about").fetchSemanticsNodes().isNotEmpty() }
+        rule.onNodeWithText("About: ${late.title}").assertExists()
+        rule.onNodeWithTag("what").performTextInput("I waited an hour without a message")
+        rule.onNodeWithTag("raise").performClick()
+        rule.waitUntil(10_000) { rule.onAllNodesWithTag("renegotiate-c0").fetchSemanticsNodes().isNotEmpty() }
+        rule.onAllNodesWithText("About: ${late.title}").assertCountEquals(2) // the form and the card
+        rule.onNodeWithTag("answer-c0").performTextInput("The words do not fit our weeks")
+        rule.onNodeWithTag("renegotiate-c0").performClick()
+        rule.waitUntil(10_000) {
+            rule.onAllNodesWithText("Alex · ${Words.concern(org.accord.core.ConcernState.RENEGOTIATION)}")
+                .fetchSemanticsNodes().isNotEmpty()
+        }
+        rule.onAllNodesWithTag("renegotiate-c0").assertCountEquals(0)
+        assertEquals(org.accord.core.Status.NEEDS_RENEGOTIATION, runBlocking { core.agreement("e2") }.summary.status)
+        // Back leads to the agreement it was about.
+        rule.onNodeWithTag("back").performClick()
+        rule.waitUntil(10_000) { rule.onAllNodesWithTag("raise-about").fetchSemanticsNodes().isNotEmpty() }
+        rule.onNodeWithText(Words.status(org.accord.core.Status.NEEDS_RENEGOTIATION)).assertExists()
+    }
+
+    @Test
     fun anEmptyTitleIsAMessageAndANewAgreementAppears() {
         val core = FakeCore()
         rule.setContent { AccordApp(core, NoSpaces, "Europe/Berlin", TestSettings()) }

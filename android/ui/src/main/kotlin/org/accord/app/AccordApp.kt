@@ -40,7 +40,7 @@ private sealed interface Place {
     data object Agreements : Place
     data class Detail(val id: AgreementId) : Place
     data class Pairing(val role: InviteRole = InviteRole.PARTNER) : Place
-    data object Concerns : Place
+    data class Concerns(val about: AgreementId? = null) : Place
     data object Checkin : Place
     data object Devices : Place
     data object Reminders : Place
@@ -91,7 +91,7 @@ fun AccordApp(
                     onOpen = { place = Place.Detail(it) },
                     onCreate = holder::create,
                     onInvite = { place = Place.Pairing() },
-                    onConcerns = { place = Place.Concerns },
+                    onConcerns = { place = Place.Concerns() },
                     onCheckin = { place = Place.Checkin },
                     onDevices = { place = Place.Devices },
                     onReminders = { place = Place.Reminders },
@@ -114,11 +114,12 @@ fun AccordApp(
                     onRemoveRule = holder::removeRule,
                     onRetire = holder::retire,
                     onRenegotiate = holder::renegotiate,
+                    onRaiseConcern = { place = Place.Concerns(at.id) },
                 )
             }
-            Place.Concerns -> {
+            is Place.Concerns -> {
                 val scope = rememberScreenScope(at to current)
-                val holder = remember(scope) { ConcernsHolder(current, scope) }
+                val holder = remember(scope) { ConcernsHolder(current, scope, at.about) }
                 val state by holder.state.collectAsState()
                 ConcernsScreen(
                     state,
@@ -126,7 +127,9 @@ fun AccordApp(
                     onAcknowledge = holder::acknowledge,
                     onRespond = holder::respond,
                     onResolve = holder::resolve,
-                    onBack = { place = Place.Agreements },
+                    onBack = { place = at.about?.let { Place.Detail(it) } ?: Place.Agreements },
+                    onRenegotiate = holder::renegotiate,
+                    onAboutNothing = holder::aboutNothingInParticular,
                 )
             }
             Place.Checkin -> {

@@ -142,6 +142,9 @@ object Words {
     const val ACKNOWLEDGE = "I hear you"
     const val RESPOND = "Answer"
     const val RESOLVE = "Resolved for me"
+    const val RENEGOTIATE_FROM_CONCERN = "Renegotiate the agreement (your answer says why)"
+    const val ABOUT_NOTHING = "About nothing in particular"
+    const val RAISE_ABOUT_THIS = "Raise a concern about this"
     const val RECORD_CHECKIN = "Record this check-in"
     const val EMPTY_CONCERN = "Say what happened first."
     const val NO_AGREEMENTS =

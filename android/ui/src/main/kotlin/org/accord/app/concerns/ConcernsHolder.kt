@@ -4,6 +4,8 @@ import kotlinx.coroutines.CoroutineScope
 import org.accord.app.Words
 import org.accord.app.core.AccordCore
 import org.accord.app.core.ScreenHolder
+import kotlinx.coroutines.flow.update
+import org.accord.core.AgreementId
 import org.accord.core.Concern
 import org.accord.core.ConcernId
 import org.accord.core.ConcernState
@@ -17,8 +19,10 @@ data class ConcernItem(
     val canAcknowledge: Boolean,
     /** Raised by me and not resolved. */
     val canResolve: Boolean,
-    /** Not resolved: either partner may answer. */
+    /** Not closed: either partner may answer. */
     val canRespond: Boolean,
+    /** Not closed and about an agreement: either partner may turn it into renegotiating it. */
+    val canRenegotiate: Boolean,
 )
 
 /** The concerns screen: open ones first, oldest first within each group. */
@@ -26,12 +30,16 @@ data class ConcernsState(
     val loading: Boolean = true,
     val items: List<ConcernItem> = emptyList(),
     val names: Map<PartnerId, String> = emptyMap(),
+    /** Agreements' words by id, for "About: …". */
+    val titles: Map<AgreementId, String> = emptyMap(),
+    /** The agreement a new concern is about (the screen was opened from it), if any. */
+    val about: AgreementId? = null,
     val error: String? = null,
 )
 
-/** State holder of concerns and repair. */
-class ConcernsHolder(core: AccordCore, scope: CoroutineScope) :
-    ScreenHolder<ConcernsState>(core, scope, ConcernsState()) {
+/** State holder of concerns and repair; a concern raised here is about [about], if given. */
+class ConcernsHolder(core: AccordCore, scope: CoroutineScope, about: AgreementId? = null) :
+    ScreenHolder<ConcernsState>(core, scope, ConcernsState(about = about)) {
     init {
         start()
     }
@@ -42,21 +50,33 @@ class ConcernsHolder(core: AccordCore, scope: CoroutineScope) :
         val info = core.info()
         val me = info.me
         val items = core.concerns().map { c ->
-            val open = c.state != ConcernState.RESOLVED
+            val open = c.state != ConcernState.RESOLVED && c.state != ConcernState.RENEGOTIATION
             ConcernItem(
                 concern = c,
                 canAcknowledge = c.raisedBy != me && !c.acknowledged && open,
                 canResolve = c.raisedBy == me && open,
                 canRespond = open,
+                canRenegotiate = open && c.agreement != null,
             )
-        }.sortedBy { if (it.concern.state == ConcernState.RESOLVED) 1 else 0 }
-        ConcernsState(loading = false, items = items, names = info.partners.associate { it.id to it.name })
+        }.sortedBy { if (it.canRespond) 0 else 1 }
+        val titles = core.agreements().associate { it.id to it.title }
+        ConcernsState(
+            loading = false,
+            items = items,
+            names = info.partners.associate { it.id to it.name },
+            titles = titles,
+            about = state.value.about,
+        )
     }
+
+    /** The next concern raised is about no agreement in particular. */
+    fun aboutNothingInParticular() = mutable.update { it.copy(about = null) }
 
     /** Raises a concern: what happened, how I felt, what I need in repair. */
     fun raise(whatHappened: String, howIFelt: String, whatINeed: String) {
         if (whatHappened.isBlank()) return refuse(Words.EMPTY_CONCERN)
-        act { core.raiseConcern(NewConcern(null, whatHappened.trim(), howIFelt.trim(), whatINeed.trim())) }
+        val about = state.value.about
+        act { core.raiseConcern(NewConcern(about, whatHappened.trim(), howIFelt.trim(), whatINeed.trim())) }
     }
 
     /** "I hear you" on the other partner's concern. */
@@ -67,4 +87,7 @@ class ConcernsHolder(core: AccordCore, scope: CoroutineScope) :
 
     /** Resolves one's own concern. */
     fun resolve(id: ConcernId) = act { core.resolveConcern(id) }
+
+    /** Turns the concern into renegotiating its agreement, with why (both accept it again). */
+    fun renegotiate(id: ConcernId, reason: String) = act { core.renegotiateFromConcern(id, reason.trim()) }
 }

@@ -39,6 +39,8 @@ fun ConcernsScreen(
     onRespond: (ConcernId, String) -> Unit,
     onResolve: (ConcernId) -> Unit,
     onBack: () -> Unit,
+    onRenegotiate: (ConcernId, String) -> Unit = { _, _ -> },
+    onAboutNothing: () -> Unit = {},
     modifier: Modifier = Modifier,
 ) {
     Surface(modifier.fillMaxSize(), color = MaterialTheme.colorScheme.background) {
@@ -48,24 +50,33 @@ fun ConcernsScreen(
         ) {
             item { TextButton(onClick = onBack, modifier = Modifier.testTag("back")) { Text(Words.BACK) } }
             item { Text(Words.CONCERNS, style = MaterialTheme.typography.headlineSmall) }
-            item { RaiseForm(onRaise) }
+            item { RaiseForm(state.about?.let { state.titles[it] ?: it }, onRaise, onAboutNothing) }
             state.error?.let { item { ErrorCard(it) } }
             if (!state.loading && state.items.isEmpty()) {
                 item { Text(Words.NO_CONCERNS, modifier = Modifier.testTag("no-concerns")) }
             }
             items(state.items, key = { it.concern.id }) { item ->
-                ConcernCard(item, state.names, onAcknowledge, onRespond, onResolve)
+                ConcernCard(item, state, onAcknowledge, onRespond, onResolve, onRenegotiate)
             }
         }
     }
 }
 
 @Composable
-private fun RaiseForm(onRaise: (String, String, String) -> Unit) {
+private fun RaiseForm(about: String?, onRaise: (String, String, String) -> Unit, onAboutNothing: () -> Unit) {
     var what by remember { mutableStateOf("") }
     var felt by remember { mutableStateOf("") }
     var need by remember { mutableStateOf("") }
     Column(verticalArrangement = Arrangement.spacedBy(4.dp)) {
+        if (about != null) {
+            Row(verticalAlignment = androidx.compose.ui.Alignment.CenterVertically) {
+                Text("About: $about", style = MaterialTheme.typography.bodyMedium,
+                    modifier = Modifier.weight(1f).testTag("about"))
+                TextButton(onClick = onAboutNothing, modifier = Modifier.testTag("about-nothing")) {
+                    Text(Words.ABOUT_NOTHING)
+                }
+            }
+        }
         OutlinedTextField(what, { what = it }, label = { Text("What happened") },
             modifier = Modifier.fillMaxWidth().testTag("what"))
         OutlinedTextField(felt, { felt = it }, label = { Text("How I felt") },
@@ -87,11 +98,13 @@ private fun RaiseForm(onRaise: (String, String, String) -> Unit) {
 @Composable
 private fun ConcernCard(
     item: ConcernItem,
-    names: Map<String, String>,
+    state: ConcernsState,
     onAcknowledge: (ConcernId) -> Unit,
     onRespond: (ConcernId, String) -> Unit,
     onResolve: (ConcernId) -> Unit,
+    onRenegotiate: (ConcernId, String) -> Unit,
 ) {
+    val names = state.names
     val c = item.concern
     val by = names[c.raisedBy] ?: c.raisedBy
     var answer by remember(c.id) { mutableStateOf("") }
@@ -99,6 +112,7 @@ private fun ConcernCard(
         Column(Modifier.padding(12.dp), verticalArrangement = Arrangement.spacedBy(4.dp)) {
             Text("$by · ${Words.concern(c.state)}", style = MaterialTheme.typography.labelLarge,
                 color = MaterialTheme.colorScheme.primary)
+            c.agreement?.let { Text("About: ${state.titles[it] ?: it}", style = MaterialTheme.typography.bodySmall) }
             Text(c.whatHappened, style = MaterialTheme.typography.bodyLarge)
             if (c.howIFelt.isNotBlank()) Text("Felt: ${c.howIFelt}", style = MaterialTheme.typography.bodyMedium)
             if (c.whatINeed.isNotBlank()) Text("Needs: ${c.whatINeed}", style = MaterialTheme.typography.bodyMedium)
@@ -126,6 +140,12 @@ private fun ConcernCard(
                         Text(Words.RESOLVE)
                     }
                 }
+            }
+            if (item.canRenegotiate) {
+                TextButton(
+                    onClick = { onRenegotiate(c.id, answer); answer = "" },
+                    modifier = Modifier.testTag("renegotiate-${c.id}"),
+                ) { Text(Words.RENEGOTIATE_FROM_CONCERN) }
             }
         }
     }

@@ -125,6 +125,9 @@ interface AccordCore {
     /** Resolves one's own concern (repair happened). */
     suspend fun resolveConcern(id: ConcernId)
 
+    /** Turns a concern about an agreement into renegotiating it, with why. */
+    suspend fun renegotiateFromConcern(id: ConcernId, reason: String)
+
     /** The check-in agenda at [now], in the domain's order. */
     suspend fun agenda(now: Instant): Agenda
 

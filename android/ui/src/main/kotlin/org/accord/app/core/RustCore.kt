@@ -121,6 +121,10 @@ class RustCore(
         withContext(io) { node.endPairing() }
     }
 
+    override suspend fun renegotiateFromConcern(id: ConcernId, reason: String) {
+        withContext(io) { space.renegotiateFromConcern(id, reason) }
+    }
+
     override suspend fun exportMarkdown(): String = withContext(io) { space.exportMarkdown() }
 
     override suspend fun concerns(): List<Concern> = withContext(io) { space.concerns() }

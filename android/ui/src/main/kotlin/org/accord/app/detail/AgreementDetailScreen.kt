@@ -238,6 +238,7 @@ fun AgreementDetailScreen(
     onRemoveRule: (String) -> Unit = {},
     onRetire: (String) -> Unit = {},
     onRenegotiate: (String) -> Unit = {},
+    onRaiseConcern: () -> Unit = {},
     modifier: Modifier = Modifier,
 ) {
     SubScreen(null, state.error, onBack, modifier) {
@@ -306,7 +307,10 @@ fun AgreementDetailScreen(
             Text("Retired by ${state.names[r.partner] ?: r.partner}" + if (r.reason.isBlank()) "" else ": ${r.reason}",
                 style = MaterialTheme.typography.bodyMedium, modifier = Modifier.testTag("retired"))
         }
-        if (details.retirement == null) Lifecycle(onRetire, onRenegotiate)
+        if (details.retirement == null) {
+            Lifecycle(onRetire, onRenegotiate)
+            TextButton(onClick = onRaiseConcern, modifier = Modifier.testTag("raise-about")) { Text(Words.RAISE_ABOUT_THIS) }
+        }
         FollowThrough(state, onLog)
         Rules(state, onRemindWeekly, onRemoveRule)
         Positions(state, onWritePosition, onPositionReady)
