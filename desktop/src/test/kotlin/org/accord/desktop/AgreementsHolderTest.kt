@@ -16,6 +16,8 @@ import org.junit.After
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertTrue
 import org.junit.Test
+import org.accord.app.rhythm.Every
+import org.accord.app.rhythm.Rhythm
 
 /** Waits (at most 10 s) until the state satisfies [done]; returns it (fails naming the last state). */
 fun <T> StateFlow<T>.awaitState(done: (T) -> Boolean): T =
@@ -88,15 +90,51 @@ class AgreementsHolderTest {
         val core = FakeCore.examples()
         val detail = AgreementDetailHolder(core, "e3", scope)
         detail.state.awaitState { !it.loading }
-        detail.remindWeekly("Fryday", "19:00")
-        assertEquals(Words.NOT_A_WEEKDAY, detail.state.awaitState { it.error != null }.error)
-        detail.remindWeekly("fri", "19:00")
+        detail.remind(Rhythm(Every.WEEK, "Fryday", "19:00"))
+        assertEquals(Rhythm.NOT_A_WEEKDAY, detail.state.awaitState { it.error != null }.error)
+        detail.remind(Rhythm(Every.WEEK, "fri", "19:00"))
         val withRule = detail.state.awaitState { it.rules.isNotEmpty() }
-        assertEquals("Every week on Friday at 19:00, Europe/Berlin", Words.rule(withRule.rules.single().rule))
+        assertEquals("Every week on Friday at 19:00, Europe/Berlin", Rhythm.describe(withRule.rules.single().rule))
         val reminders = org.accord.app.reminders.RemindersHolder(core, scope)
         val upcoming = reminders.state.awaitState { it.upcoming.isNotEmpty() }.upcoming
         reminders.done(upcoming.first().id)
         reminders.state.awaitState { s -> s.upcoming.none { it.id == upcoming.first().id } }
+    }
+
+    @Test
+    fun rhythmsAreDailyWeeklyOrMonthlyOnADayOrAWeekdayAndAMistypedDayIsAMessage() {
+        val start = java.time.LocalDate.parse("2027-03-01")
+        val zone = "Europe/Berlin"
+        fun words(r: Rhythm) = Rhythm.describe(r.toRule(zone, start))
+        assertEquals("Every day at 07:30, Europe/Berlin", words(Rhythm(Every.DAY, "ignored", " 07:30 ")))
+        assertEquals("Every week on Sunday at 20:00, Europe/Berlin", words(Rhythm(Every.WEEK, " Su ", "20:00")))
+        assertEquals("Every month on day 15 at 19:00, Europe/Berlin", words(Rhythm(Every.MONTH, "15")))
+        assertEquals("Every month on the first Saturday at 19:00, Europe/Berlin",
+            words(Rhythm(Every.MONTH, "First saturday")))
+        assertEquals("Every month on the last Friday at 19:00, Europe/Berlin", words(Rhythm(Every.MONTH, "last fri")))
+        for (bad in listOf("", "0", "32", "first", "fifth Saturday", "Saturday")) {
+            val refused = runCatching { Rhythm(Every.MONTH, bad).toRule(zone, start) }.exceptionOrNull()
+            assertEquals(bad, Rhythm.NOT_A_DAY_OF_MONTH, refused?.message)
+        }
+        for (bad in listOf("", "f", "Fryday", "Friday Saturday")) {
+            val refused = runCatching { Rhythm(Every.WEEK, bad).toRule(zone, start) }.exceptionOrNull()
+            assertEquals(bad, Rhythm.NOT_A_WEEKDAY, refused?.message)
+        }
+        assertEquals(start.toString(), Rhythm(Every.DAY).toRule(zone, start).start)
+    }
+
+    @Test
+    fun theCheckInRhythmIsSetChangedAndStoppedAndAMistypedDayIsAMessage() {
+        val core = FakeCore.examples()
+        val checkin = org.accord.app.checkin.CheckinHolder(core, scope)
+        assertEquals(null, checkin.state.awaitState { !it.loading }.ritual)
+        checkin.setRitual(Rhythm(Every.MONTH, "first sundy", "19:00"))
+        assertEquals(Rhythm.NOT_A_DAY_OF_MONTH, checkin.state.awaitState { it.error != null }.error)
+        checkin.setRitual(Rhythm(Every.WEEK, "sunday", "19:00"))
+        val set = checkin.state.awaitState { it.ritual != null }.ritual!!
+        assertEquals("Every week on Sunday at 19:00, Europe/Berlin", Rhythm.describe(set))
+        checkin.stopRitual()
+        checkin.state.awaitState { it.ritual == null && !it.loading }
     }
 
     @Test

@@ -351,6 +351,19 @@ class FakeCore(agreements: List<AgreementSummary> = emptyList()) : AccordCore {
         )
     }
 
+    private var ritual: RecurrenceRule? = null
+
+    override suspend fun checkinRitual(): RecurrenceRule? {
+        check()
+        return ritual
+    }
+
+    override suspend fun setCheckinRitual(rule: RecurrenceRule?) {
+        check()
+        ritual = rule
+        changes.tryEmit(Unit)
+    }
+
     override suspend fun recordCheckin(heldOn: String, notes: String) {
         check()
         checkins += CheckIn("k${checkins.size}", heldOn, notes, alex, Instant.now(), checkins.size.toLong())

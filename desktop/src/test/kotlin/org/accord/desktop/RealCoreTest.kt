@@ -142,16 +142,16 @@ class RealCoreTest {
             assertEquals("Dishes are done before bed", change.accepted)
             assertEquals("Dishes are done by the next morning", change.now)
             assertTrue(changed.history.size >= 2)
-            // Both accept the new words: a weekly reminder then shows in Alex's reminders; a
+            // Both accept the new words: a monthly reminder (first Sunday) then shows in Alex's reminders; a
             // mistyped time is the core's message.
             alexDetail.accept()
             alexDetail.state.awaitState { it.acceptedByMe }
             samDetail.state.awaitState { it.details?.summary?.title == "Dishes are done by the next morning" && it.acceptedByMe }
             alexDetail.state.awaitState { it.details?.summary?.status == Status.ACTIVE }
-            alexDetail.remindWeekly("sunday", "25:00")
+            alexDetail.remind(org.accord.app.rhythm.Rhythm(org.accord.app.rhythm.Every.WEEK, "sunday", "25:00"))
             val refused = alexDetail.state.awaitState { it.error != null }.error!!
             assertTrue(refused, refused.contains("25:00"))
-            alexDetail.remindWeekly("sunday", "20:00")
+            alexDetail.remind(org.accord.app.rhythm.Rhythm(org.accord.app.rhythm.Every.MONTH, "first sunday", "20:00"))
             alexDetail.state.awaitState { it.rules.size == 1 }
             val reminders = org.accord.app.reminders.RemindersHolder(alex, scope)
             val upcoming = reminders.state.awaitState { it.upcoming.isNotEmpty() }.upcoming
@@ -209,5 +209,21 @@ class RealCoreTest {
         } finally {
             runBlocking { (again as RustCore).node.shutdown() }
         }
+    }
+
+    @Test
+    fun aCheckInRhythmSetOnTheScreenRemindsUsInMyTimeZone() {
+        val alex = RustCore(node)
+        val checkin = org.accord.app.checkin.CheckinHolder(alex, scope)
+        checkin.state.awaitState { !it.loading }
+        checkin.setRitual(org.accord.app.rhythm.Rhythm(org.accord.app.rhythm.Every.MONTH, "last friday", "18:30"))
+        val set = checkin.state.awaitState { it.ritual != null }
+        assertEquals("Every month on the last Friday at 18:30, Europe/Berlin", org.accord.app.rhythm.Rhythm.describe(set.ritual!!))
+        val reminders = org.accord.app.reminders.RemindersHolder(alex, scope)
+        val upcoming = reminders.state.awaitState { it.upcoming.isNotEmpty() }.upcoming
+        val first = java.time.LocalDateTime.parse(upcoming.first().firesAtLocal)
+        assertEquals(java.time.DayOfWeek.FRIDAY, first.dayOfWeek)
+        assertTrue("the last Friday of its month", first.plusWeeks(1).month != first.month)
+        assertEquals(java.time.LocalTime.of(18, 30), first.toLocalTime())
     }
 }

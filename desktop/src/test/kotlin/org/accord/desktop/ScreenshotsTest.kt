@@ -1,6 +1,9 @@
 package org.accord.desktop
 
 import androidx.compose.runtime.Composable
+import androidx.compose.ui.unit.dp
+import androidx.compose.foundation.layout.padding
+import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.ui.ImageComposeScene
 import androidx.compose.ui.unit.Density
 import androidx.compose.ui.use
@@ -158,8 +161,21 @@ class ScreenshotsTest {
         }
         val checkin = org.accord.app.checkin.CheckinHolder(core, kotlinx.coroutines.GlobalScope)
             .state.awaitState { !it.loading }
-        shoot("checkin") {
+        shoot("checkin", height = 1900) {
             org.accord.app.checkin.CheckinScreen(checkin, onRecord = {}, onBack = {}, zone = java.time.ZoneId.of("Europe/Berlin"))
+        }
+        val ritual = org.accord.app.rhythm.Rhythm(org.accord.app.rhythm.Every.WEEK, "sunday", "19:00")
+            .toRule("Europe/Berlin", java.time.LocalDate.parse("2027-03-01"))
+        shoot("rhythm-picker", height = 700) {
+            androidx.compose.material3.Surface(androidx.compose.ui.Modifier.fillMaxSize()) {
+                androidx.compose.foundation.layout.Column(androidx.compose.ui.Modifier.padding(16.dp)) {
+                    org.accord.app.rhythm.RhythmPicker(org.accord.app.Words.REMIND_US, "rule") {}
+                }
+            }
+        }
+        shoot("checkin-rhythm", height = 1900) {
+            org.accord.app.checkin.CheckinScreen(checkin.copy(ritual = ritual), onRecord = {}, onBack = {},
+                zone = java.time.ZoneId.of("Europe/Berlin"))
         }
         val ticket = "accord1" + "mfrgg43fmnxw2ylnmvzxg4tfmfxgkzjaorwxizjanbsw4zlsmu".repeat(6)
         shoot("pairing") { PairingScreen(PairingState(loading = false, ticket = ticket), onNewTicket = {}, onBack = {}) }

@@ -110,7 +110,7 @@ fun AccordApp(
                     onLog = holder::log,
                     onWritePosition = holder::writePosition,
                     onPositionReady = holder::markPositionReady,
-                    onRemindWeekly = holder::remindWeekly,
+                    onRemind = holder::remind,
                     onRemoveRule = holder::removeRule,
                     onRetire = holder::retire,
                     onRenegotiate = holder::renegotiate,
@@ -136,7 +136,13 @@ fun AccordApp(
                 val scope = rememberScreenScope(at to current)
                 val holder = remember(scope) { CheckinHolder(current, scope) }
                 val state by holder.state.collectAsState()
-                CheckinScreen(state, onRecord = holder::record, onBack = { place = Place.Agreements })
+                CheckinScreen(
+                    state,
+                    onRecord = holder::record,
+                    onBack = { place = Place.Agreements },
+                    onRitual = holder::setRitual,
+                    onStopRitual = holder::stopRitual,
+                )
             }
             Place.Devices -> {
                 val scope = rememberScreenScope(at to current)

@@ -82,19 +82,6 @@ object Words {
     const val EXPORT = "Export our agreements (Markdown)"
     const val EXPORT_NOTE = "A readable document of every agreement and who accepted which words, to print or bring to a counselling session."
     const val WAITING_FOR_YOU = "Waiting for you"
-    /** A recurring reminder in words ("Every week on Friday at 19:00, Europe/Berlin"). */
-    fun rule(rule: org.accord.core.RecurrenceRule): String {
-        val every = when (val f = rule.frequency) {
-            is org.accord.core.Frequency.Daily -> if (f.interval == 1u) "Every day" else "Every ${f.interval} days"
-            is org.accord.core.Frequency.Weekly ->
-                (if (f.interval == 1u) "Every week" else "Every ${f.interval} weeks") + " on " +
-                    f.weekdays.joinToString(", ") { it.name.lowercase().replaceFirstChar(Char::uppercaseChar) }
-            is org.accord.core.Frequency.MonthlyOnDay -> "Every month on day ${f.day}"
-            else -> "Repeating"
-        }
-        return "$every at ${rule.time}, ${rule.timeZone}"
-    }
-
     const val RETIRE = "Retire"
     const val RENEGOTIATE = "Ask to revisit"
     const val REASON = "Why (optional)"
@@ -107,8 +94,12 @@ object Words {
     const val NO_REMINDERS = "No reminders coming up. Add one to an agreement you both accepted, in your own rhythm."
     const val DONE = "Done"
     const val SNOOZE = "Snooze"
-    const val REMIND_WEEKLY = "Remind us weekly"
-    const val NOT_A_WEEKDAY = "Name a weekday, for example Friday."
+    const val REMIND_US = "Remind us"
+    const val RITUAL = "Our check-in rhythm"
+    const val NO_RITUAL = "No rhythm yet. Pick a day and time you can both keep; Accord reminds you both."
+    const val KEEP_RHYTHM = "Keep this rhythm"
+    const val CHANGE_RHYTHM = "Change the rhythm"
+    const val STOP_RHYTHM = "Stop the rhythm"
     const val FOLLOW_THROUGH = "Follow-through"
     const val POSITIONS = "Where each of us stands"
     const val POSITIONS_NOTE = "Write what you expect before you agree on words. Each position stays sealed until you are both ready; then both are shown together."

@@ -6,6 +6,8 @@ import org.accord.app.core.ScreenHolder
 import org.accord.core.Agenda
 import org.accord.core.AgreementId
 import org.accord.core.PartnerId
+import org.accord.core.RecurrenceRule
+import org.accord.app.rhythm.Rhythm
 import java.time.Instant
 import java.time.LocalDate
 
@@ -16,6 +18,10 @@ data class CheckinState(
     /** Agreement titles by id (the agenda's log entries name agreements by id). */
     val titles: Map<AgreementId, String> = emptyMap(),
     val names: Map<PartnerId, String> = emptyMap(),
+    /** The couple's check-in rhythm, if set. */
+    val ritual: RecurrenceRule? = null,
+    /** This partner's time zone (a new rhythm is in it). */
+    val myZone: String = "UTC",
     val error: String? = null,
 )
 
@@ -39,8 +45,23 @@ class CheckinHolder(
             agenda = core.agenda(clock()),
             titles = core.agreements().associate { it.id to it.title },
             names = info.partners.associate { it.id to it.name },
+            ritual = core.checkinRitual(),
+            myZone = info.partners.firstOrNull { it.id == info.me }?.timeZone ?: "UTC",
         )
     }
+
+    /** Sets our check-in rhythm (in my time zone, from today); both are reminded. */
+    fun setRitual(rhythm: Rhythm) {
+        val rule = try {
+            rhythm.toRule(state.value.myZone, today())
+        } catch (refused: Rhythm.Refused) {
+            return refuse(refused.message!!)
+        }
+        act { core.setCheckinRitual(rule) }
+    }
+
+    /** Stops the check-in rhythm. */
+    fun stopRitual() = act { core.setCheckinRitual(null) }
 
     /** Records the check-in held today, with shared [notes]; the agenda starts afresh. */
     fun record(notes: String) = act { core.recordCheckin(today().toString(), notes.trim()) }

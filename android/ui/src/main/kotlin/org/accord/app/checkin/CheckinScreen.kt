@@ -24,6 +24,8 @@ import androidx.compose.ui.semantics.heading
 import androidx.compose.ui.semantics.semantics
 import androidx.compose.ui.unit.dp
 import org.accord.app.SubScreen
+import org.accord.app.rhythm.Rhythm
+import org.accord.app.rhythm.RhythmPicker
 import org.accord.app.Words
 import org.accord.app.agreements.ErrorCard
 import java.time.ZoneId
@@ -37,6 +39,8 @@ fun CheckinScreen(
     state: CheckinState,
     onRecord: (String) -> Unit,
     onBack: () -> Unit,
+    onRitual: (Rhythm) -> Unit = {},
+    onStopRitual: () -> Unit = {},
     modifier: Modifier = Modifier,
     zone: ZoneId = ZoneId.systemDefault(),
 ) {
@@ -67,6 +71,21 @@ fun CheckinScreen(
         Button(onClick = { onRecord(notes); notes = "" }, modifier = Modifier.testTag("record")) {
             Text(Words.RECORD_CHECKIN)
         }
+        Ritual(state, onRitual, onStopRitual)
+    }
+}
+
+/** The couple's check-in rhythm: what it is, a new one, or stopping it. */
+@Composable
+private fun Ritual(state: CheckinState, onRitual: (Rhythm) -> Unit, onStop: () -> Unit) {
+    Text(Words.RITUAL, style = MaterialTheme.typography.titleMedium, color = MaterialTheme.colorScheme.primary,
+        modifier = Modifier.padding(top = 8.dp))
+    val ritual = state.ritual
+    Text(ritual?.let { Rhythm.describe(it) } ?: Words.NO_RITUAL, style = MaterialTheme.typography.bodyMedium,
+        modifier = Modifier.testTag("ritual"))
+    RhythmPicker(if (ritual == null) Words.KEEP_RHYTHM else Words.CHANGE_RHYTHM, "ritual", onRitual)
+    if (ritual != null) {
+        TextButton(onClick = onStop, modifier = Modifier.testTag("ritual-stop")) { Text(Words.STOP_RHYTHM) }
     }
 }
 

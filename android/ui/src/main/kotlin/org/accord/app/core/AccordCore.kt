@@ -134,6 +134,12 @@ interface AccordCore {
     /** Records a check-in held on [heldOn] (`YYYY-MM-DD`) with shared [notes]. */
     suspend fun recordCheckin(heldOn: String, notes: String)
 
+    /** The couple's check-in rhythm, if one is set. */
+    suspend fun checkinRitual(): RecurrenceRule?
+
+    /** Sets the couple's check-in rhythm (both are reminded); null stops it. */
+    suspend fun setCheckinRitual(rule: RecurrenceRule?)
+
     /**
      * A one-time ticket (text, also shown as a QR code): for the other partner's first device
      * ([InviteRole.PARTNER]), or for their new device after they lost every device, which joins

@@ -125,6 +125,12 @@ class RustCore(
         withContext(io) { space.renegotiateFromConcern(id, reason) }
     }
 
+    override suspend fun checkinRitual(): RecurrenceRule? = withContext(io) { space.checkinRitual() }
+
+    override suspend fun setCheckinRitual(rule: RecurrenceRule?) {
+        withContext(io) { space.setCheckinRitual(rule) }
+    }
+
     override suspend fun exportMarkdown(): String = withContext(io) { space.exportMarkdown() }
 
     override suspend fun concerns(): List<Concern> = withContext(io) { space.concerns() }

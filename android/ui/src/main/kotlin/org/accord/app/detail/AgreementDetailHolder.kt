@@ -2,6 +2,7 @@ package org.accord.app.detail
 
 import kotlinx.coroutines.CoroutineScope
 import org.accord.app.Words
+import org.accord.app.rhythm.Rhythm
 import org.accord.app.core.AccordCore
 import org.accord.app.core.ScreenHolder
 import org.accord.core.AgreementDetails
@@ -94,18 +95,14 @@ class AgreementDetailHolder(
     /** Marks my position ready (final). */
     fun markPositionReady() = act { core.markPositionReady(id) }
 
-    /** Reminds us every week on [weekday] (its English name) at [time] (`HH:MM`), in my zone. */
-    fun remindWeekly(weekday: String, time: String) {
-        val day = Weekday.entries.firstOrNull {
-            weekday.trim().length >= 2 && it.name.startsWith(weekday.trim().uppercase())
-        } ?: return refuse(Words.NOT_A_WEEKDAY)
-        val zone = mutable.value.myZone
-        act {
-            core.addCommitmentRule(
-                id,
-                RecurrenceRule(Frequency.Weekly(1u, listOf(day)), time.trim(), zone, today().toString(), null),
-            )
+    /** Reminds us both in [rhythm], in my time zone, from today. */
+    fun remind(rhythm: Rhythm) {
+        val rule = try {
+            rhythm.toRule(mutable.value.myZone, today())
+        } catch (refused: Rhythm.Refused) {
+            return refuse(refused.message!!)
         }
+        act { core.addCommitmentRule(id, rule) }
     }
 
     /** Retires the agreement, with a reason (it stays in the history). */

@@ -37,6 +37,8 @@ import androidx.compose.ui.platform.testTag
 import androidx.compose.ui.unit.dp
 import org.accord.app.SubScreen
 import org.accord.app.Words
+import org.accord.app.rhythm.Rhythm
+import org.accord.app.rhythm.RhythmPicker
 import org.accord.app.agreements.ErrorCard
 
 @Composable
@@ -116,27 +118,17 @@ private fun Lifecycle(onRetire: (String) -> Unit, onRenegotiate: (String) -> Uni
 }
 
 @Composable
-private fun Rules(state: DetailState, onRemindWeekly: (String, String) -> Unit, onRemove: (String) -> Unit) {
-    var day by remember { mutableStateOf("") }
-    var time by remember { mutableStateOf("19:00") }
+private fun Rules(state: DetailState, onRemind: (Rhythm) -> Unit, onRemove: (String) -> Unit) {
     Text(Words.REMINDERS, style = MaterialTheme.typography.titleMedium,
         color = MaterialTheme.colorScheme.primary, modifier = Modifier.padding(top = 8.dp))
     for (rule in state.rules) {
         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-            Text(Words.rule(rule.rule), style = MaterialTheme.typography.bodyMedium,
+            Text(Rhythm.describe(rule.rule), style = MaterialTheme.typography.bodyMedium,
                 modifier = Modifier.weight(1f).testTag("rule"))
             TextButton(onClick = { onRemove(rule.id) }, modifier = Modifier.testTag("remove-rule")) { Text("Remove") }
         }
     }
-    Row(Modifier.fillMaxWidth(), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-        OutlinedTextField(day, { day = it }, label = { Text("Weekday") },
-            modifier = Modifier.weight(1f).testTag("rule-day"))
-        OutlinedTextField(time, { time = it }, label = { Text("Time") },
-            modifier = Modifier.weight(1f).testTag("rule-time"))
-    }
-    OutlinedButton(onClick = { onRemindWeekly(day, time) }, modifier = Modifier.testTag("remind-weekly")) {
-        Text(Words.REMIND_WEEKLY)
-    }
+    RhythmPicker(Words.REMIND_US, "rule", onRemind)
 }
 
 @Composable
@@ -234,7 +226,7 @@ fun AgreementDetailScreen(
     onLog: (LogKind, String) -> Unit = { _, _ -> },
     onWritePosition: (String) -> Unit = {},
     onPositionReady: () -> Unit = {},
-    onRemindWeekly: (weekday: String, time: String) -> Unit = { _, _ -> },
+    onRemind: (Rhythm) -> Unit = {},
     onRemoveRule: (String) -> Unit = {},
     onRetire: (String) -> Unit = {},
     onRenegotiate: (String) -> Unit = {},
@@ -312,7 +304,7 @@ fun AgreementDetailScreen(
             TextButton(onClick = onRaiseConcern, modifier = Modifier.testTag("raise-about")) { Text(Words.RAISE_ABOUT_THIS) }
         }
         FollowThrough(state, onLog)
-        Rules(state, onRemindWeekly, onRemoveRule)
+        Rules(state, onRemind, onRemoveRule)
         Positions(state, onWritePosition, onPositionReady)
         History(state)
     }
