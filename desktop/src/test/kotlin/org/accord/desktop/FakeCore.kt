@@ -174,6 +174,11 @@ class FakeCore(agreements: List<AgreementSummary> = emptyList()) : AccordCore {
         changes.tryEmit(Unit)
     }
 
+    override suspend fun syncNow(timeoutMs: Long): org.accord.core.SyncReport {
+        check()
+        return org.accord.core.SyncReport(emptyList(), emptyList(), 0uL, 0uL)
+    }
+
     override suspend fun exportMarkdown(): String {
         check()
         return "# Our agreements\n\n" + all.joinToString("") { "### ${it.title}\n\n" }

@@ -226,4 +226,38 @@ class RealCoreTest {
         assertTrue("the last Friday of its month", first.plusWeeks(1).month != first.month)
         assertEquals(java.time.LocalTime.of(18, 30), first.toLocalTime())
     }
+
+    @Test
+    fun syncNowSaysWhichDeviceHasEverythingAndWhichCouldNotBeReachedAndKeepsWhatWasWritten() {
+        val alex = RustCore(node)
+        val ticket = runBlocking { alex.invite(org.accord.core.InviteRole.PARTNER) }
+        val samNode = runBlocking {
+            AccordNode.join(dir.resolve("sam").toString(), ticket, "Sam", "UTC", "Sam's phone", NetworkMode.LOOPBACK)
+        }
+        val devices = org.accord.app.devices.DevicesHolder(alex, scope, TestSettings(), {}, syncTimeoutMs = 3_000)
+        devices.state.awaitState { it.info?.devices?.size == 2 }
+        devices.syncNow()
+        val synced = devices.state.awaitState { it.syncOutcome != null && !it.syncing }
+        assertEquals("Synced: Sam's phone has everything.", synced.syncOutcome)
+        // Sam's phone goes away; Alex writes and syncs: a message, and the words stay.
+        runBlocking { samNode.shutdown() }
+        samNode.close()
+        runBlocking {
+            alex.createAgreement(
+                org.accord.core.NewAgreement(
+                    title = "Phones away at dinner",
+                    category = org.accord.core.Category.Standard(org.accord.core.StandardCategory.TIME_TOGETHER),
+                    kind = org.accord.core.Kind.AGREEMENT,
+                    strength = org.accord.core.Strength.PROMISE,
+                    concerns = org.accord.core.Concerns.Both,
+                ),
+            )
+        }
+        devices.syncNow()
+        val missed = devices.state.awaitState { it.syncOutcome != null && !it.syncing }
+        assertTrue(missed.syncOutcome!!, missed.syncOutcome!!.startsWith("Could not reach Sam's phone now."))
+        assertEquals(null, missed.error)
+        assertEquals(listOf("Phones away at dinner"), runBlocking { alex.agreements() }.map { it.title })
+        assertEquals(false, missed.hasAllMyChanges.values.single())
+    }
 }

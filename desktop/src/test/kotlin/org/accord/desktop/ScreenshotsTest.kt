@@ -113,7 +113,7 @@ class ScreenshotsTest {
             ),
         )
         shoot("detail-changed-since-accepted", height = 1400) { AgreementDetailScreen(changed, onAccept = {}, onBack = {}) }
-        val devices = org.accord.app.devices.DevicesHolder(core, kotlinx.coroutines.GlobalScope, TestSettings().apply { mode = org.accord.ffi.NetworkMode.PRODUCTION }) {}
+        val devices = org.accord.app.devices.DevicesHolder(core, kotlinx.coroutines.GlobalScope, TestSettings().apply { mode = org.accord.ffi.NetworkMode.PRODUCTION }, restart = {})
         val devicesState = devices.state.awaitState { !it.loading }
         shoot("devices", height = 1900) {
             org.accord.app.devices.DevicesScreen(devicesState.copy(exportedTo = "/home/alex/Documents/accord-agreements-2027-03-01.md"), {}, {}, {}, onBack = {})

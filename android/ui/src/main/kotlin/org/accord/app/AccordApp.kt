@@ -147,11 +147,11 @@ fun AccordApp(
             Place.Devices -> {
                 val scope = rememberScreenScope(at to current)
                 val holder = remember(scope) {
-                    DevicesHolder(current, scope, settings) { mode ->
+                    DevicesHolder(current, scope, settings, restart = { mode ->
                         val reopened = spaces.reopen(current, mode)
                         onSpace(reopened)
                         core = reopened
-                    }
+                    })
                 }
                 val state by holder.state.collectAsState()
                 DevicesScreen(
@@ -163,6 +163,7 @@ fun AccordApp(
                     onInviteBack = { place = Place.Pairing(InviteRole.RETURNING_PARTNER) },
                     onNetwork = holder::setNetwork,
                     onExport = holder::export,
+                    onSyncNow = holder::syncNow,
                     onBack = { place = Place.Agreements },
                 )
             }

@@ -78,6 +78,21 @@ object Words {
             "This computer only" to "Only other copies on this computer (for trying Accord out)."
     }
 
+    /** What a sync did: who has everything now, who could not be reached (nothing is lost). */
+    fun syncOutcome(report: org.accord.core.SyncReport, names: Map<String, String>): String {
+        val reached = report.converged.map { names[it] ?: "a device" }
+        val missed = report.unreachable.map { names[it.device] ?: "a device" }
+        fun have(who: List<String>) = who.joinToString(" and ") + if (who.size == 1) " has everything" else " have everything"
+        return when {
+            reached.isEmpty() && missed.isEmpty() -> "There is no other device to sync with yet."
+            missed.isEmpty() -> "Synced: ${have(reached)}."
+            else -> "Could not reach ${missed.joinToString(" and ")} now. Your changes are kept on this device " +
+                "and go as soon as ${if (missed.size == 1) "it" else "they"} can be reached." +
+                if (reached.isEmpty()) "" else " ${have(reached)}."
+        }
+    }
+
+    const val SYNC_NOW = "Sync now"
     const val NETWORK = "Network"
     const val EXPORT = "Export our agreements (Markdown)"
     const val EXPORT_NOTE = "A readable document of every agreement and who accepted which words, to print or bring to a counselling session."

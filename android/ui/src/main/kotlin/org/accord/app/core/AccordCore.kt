@@ -21,6 +21,7 @@ import org.accord.core.ConcernId
 import org.accord.core.NewAgreement
 import org.accord.core.NewConcern
 import org.accord.core.SpaceInfo
+import org.accord.core.SyncReport
 import java.time.Instant
 
 /**
@@ -91,6 +92,12 @@ interface AccordCore {
 
     /** Per device of the couple: whether it has all of this device's changes (never a time). */
     suspend fun syncStatus(): List<PeerStatus>
+
+    /**
+     * Syncs with every other device of the couple now, waiting at most [timeoutMs]: which
+     * devices have everything now and which could not be reached.
+     */
+    suspend fun syncNow(timeoutMs: Long): SyncReport
 
     /** Removes one of this partner's own devices (a lost phone). */
     suspend fun unpair(device: DeviceId)

@@ -31,6 +31,7 @@ import org.accord.core.NewAgreement
 import org.accord.core.NewConcern
 import org.accord.core.NodeEvent
 import org.accord.core.SpaceInfo
+import org.accord.core.SyncReport
 import org.accord.ffi.AccordNode
 import org.accord.ffi.NetworkMode
 import org.accord.ffi.NodeListener
@@ -130,6 +131,9 @@ class RustCore(
     override suspend fun setCheckinRitual(rule: RecurrenceRule?) {
         withContext(io) { space.setCheckinRitual(rule) }
     }
+
+    override suspend fun syncNow(timeoutMs: Long): SyncReport =
+        withContext(io) { node.syncNow(timeoutMs.toULong()) }
 
     override suspend fun exportMarkdown(): String = withContext(io) { space.exportMarkdown() }
 

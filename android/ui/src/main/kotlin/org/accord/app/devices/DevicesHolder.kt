@@ -2,6 +2,7 @@ package org.accord.app.devices
 
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.flow.update
+import org.accord.app.Words
 import org.accord.app.core.AccordCore
 import org.accord.app.core.DeviceSettings
 import org.accord.app.core.ScreenHolder
@@ -21,6 +22,10 @@ data class DevicesState(
     val network: NetworkMode = NetworkMode.PRODUCTION,
     /** Whether the node is restarting with a new network mode. */
     val switchingNetwork: Boolean = false,
+    /** Whether a sync asked for on this screen is running. */
+    val syncing: Boolean = false,
+    /** What the last sync asked for on this screen did, in words. */
+    val syncOutcome: String? = null,
     /** Where the last export went, in words. */
     val exportedTo: String? = null,
     val error: String? = null,
@@ -35,6 +40,7 @@ class DevicesHolder(
     scope: CoroutineScope,
     private val settings: DeviceSettings,
     private val restart: suspend (NetworkMode) -> Unit,
+    private val syncTimeoutMs: Long = 10_000,
 ) : ScreenHolder<DevicesState>(core, scope, DevicesState(network = settings.network())) {
     init {
         start()
@@ -49,6 +55,23 @@ class DevicesHolder(
         val peers = core.syncStatus().associate { it.device to it.hasAllMyChanges }
         return@merge { current: DevicesState ->
             current.copy(loading = false, info = info, hasAllMyChanges = peers, error = null)
+        }
+    }
+
+    /**
+     * Syncs with the couple's other devices now and says which have everything and which could
+     * not be reached (what was written stays here and goes when they can be reached).
+     */
+    fun syncNow() {
+        mutable.update { it.copy(syncing = true, syncOutcome = null) }
+        act {
+            try {
+                val report = core.syncNow(syncTimeoutMs)
+                val names = (state.value.info ?: core.info()).devices.associate { it.id to it.name.ifBlank { "a device" } }
+                mutable.update { it.copy(syncOutcome = Words.syncOutcome(report, names)) }
+            } finally {
+                mutable.update { it.copy(syncing = false) }
+            }
         }
     }
 

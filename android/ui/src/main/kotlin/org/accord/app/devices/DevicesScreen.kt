@@ -75,6 +75,7 @@ fun DevicesScreen(
     onInviteBack: () -> Unit = {},
     onNetwork: (NetworkMode) -> Unit = {},
     onExport: () -> Unit = {},
+    onSyncNow: () -> Unit = {},
     onBack: () -> Unit,
     modifier: Modifier = Modifier,
 ) {
@@ -118,6 +119,14 @@ fun DevicesScreen(
                         }
                     }
                 }
+            }
+        }
+        if (info.devices.count { !it.removed } > 1) {
+            Button(onClick = onSyncNow, enabled = !state.syncing, modifier = Modifier.testTag("sync-now")) {
+                Text(if (state.syncing) "Syncing…" else Words.SYNC_NOW)
+            }
+            state.syncOutcome?.let {
+                Text(it, style = MaterialTheme.typography.bodyMedium, modifier = Modifier.testTag("sync-outcome"))
             }
         }
         if (info.ending == null && info.partners.size == 2) {
