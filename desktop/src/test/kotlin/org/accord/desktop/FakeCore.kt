@@ -92,10 +92,8 @@ class FakeCore(agreements: List<AgreementSummary> = emptyList()) : AccordCore {
         return all.toList()
     }
 
-    override suspend fun waitingForMe(now: Instant): List<AgreementSummary> {
-        check()
-        return all.filter { it.status == Status.PROPOSED && alex !in it.acceptedBy }
-    }
+    /** Proposed words Alex (me) has not accepted. */
+    private fun waitingForMe() = all.filter { it.status == Status.PROPOSED && alex !in it.acceptedBy }
 
     override suspend fun agreement(id: AgreementId): AgreementDetails {
         check()
@@ -349,7 +347,7 @@ class FakeCore(agreements: List<AgreementSummary> = emptyList()) : AccordCore {
                 LogEntry("l1", "e3", LogKind.MISSED, "Worked late, forgot to plan it", sam,
                     Instant.parse("2027-03-05T19:30:00Z"), 1),
             ),
-            waitingForPartner = waitingForMe(now).map { Waiting(it, listOf(alex)) },
+            waitingForPartner = waitingForMe().map { Waiting(it, listOf(alex)) },
             upcoming = listOf(Upcoming("Date night every Friday from 19:00; we alternate who plans it.",
                 Instant.parse("2027-03-12T18:00:00Z"))),
             lastCheckin = checkins.lastOrNull(),

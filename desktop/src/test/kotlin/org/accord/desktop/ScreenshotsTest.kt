@@ -54,7 +54,7 @@ class ScreenshotsTest {
     fun everyScreen() {
         val core = FakeCore.examples()
         val all = runBlocking { core.agreements() }
-        val waiting = runBlocking { core.waitingForMe(Instant.now()) }
+        val waiting = runBlocking { core.agenda(Instant.now()) }.waitingForPartner.map { it.agreement }
         val agreements = AgreementsState(
             loading = false,
             waitingForMe = waiting,

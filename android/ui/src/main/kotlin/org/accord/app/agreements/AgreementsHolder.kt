@@ -45,13 +45,15 @@ class AgreementsHolder(
     override fun failed(state: AgreementsState, message: String) = state.copy(loading = false, error = message)
 
     override suspend fun refresh() = load {
-        val partners = core.info().partners.size
+        val info = core.info()
         val all = core.agreements()
+        val waiting = core.agenda(clock()).waitingForPartner
         AgreementsState(
             loading = false,
-            waitingForMe = core.waitingForMe(clock()),
-            sections = all.groupBy { Words.category(it.category) }.map { (title, agreements) -> Section(title, agreements) },
-            partnerJoined = partners >= 2,
+            waitingForMe = waiting.filter { info.me in it.waitingFor }.map { it.agreement },
+            // One label per category, not per agreement: each label is a call into the core.
+            sections = all.groupBy { it.category }.map { (category, agreements) -> Section(Words.category(category), agreements) },
+            partnerJoined = info.partners.size >= 2,
         )
     }
 

@@ -36,9 +36,6 @@ interface AccordCore {
     /** Every agreement, in the core's order. */
     suspend fun agreements(): List<AgreementSummary>
 
-    /** Agreements whose current words wait for this partner's acceptance at [now]. */
-    suspend fun waitingForMe(now: Instant): List<AgreementSummary>
-
     /** Everything about one agreement. */
     suspend fun agreement(id: AgreementId): AgreementDetails
 

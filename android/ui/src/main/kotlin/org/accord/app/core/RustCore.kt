@@ -54,12 +54,6 @@ class RustCore(
     override suspend fun agreements(): List<AgreementSummary> =
         withContext(io) { space.list(ListFilter()) }
 
-    override suspend fun waitingForMe(now: Instant): List<AgreementSummary> = withContext(io) {
-        val s = space
-        val me = s.info().me
-        s.agenda(now).waitingForPartner.filter { me in it.waitingFor }.map { it.agreement }
-    }
-
     override suspend fun agreement(id: AgreementId): AgreementDetails =
         withContext(io) { space.agreement(id) }
 
