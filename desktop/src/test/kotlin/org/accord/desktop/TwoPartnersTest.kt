@@ -28,6 +28,7 @@ import org.accord.core.ConcernState
 import org.accord.core.Status
 import org.accord.ffi.NetworkMode
 import org.junit.After
+import org.junit.Assert.assertEquals
 import org.junit.Assert.assertTrue
 import org.junit.Rule
 import org.junit.Test
@@ -77,7 +78,7 @@ class TwoPartnersTest {
      * Alex creates the space and invites; Sam joins with the pasted ticket (both on their
      * agreements). [newPhone] adds a third, empty instance: Alex's new phone.
      */
-    private fun pair(newPhone: Boolean = false) {
+    private fun pair(newPhone: Boolean = false): String {
         val who = listOf("alex" to "Europe/Berlin", "sam" to "America/New_York") +
             listOfNotNull(("newphone" to "Europe/Berlin").takeIf { newPhone })
         val spaces = who.associate { (it, _) ->
@@ -106,6 +107,19 @@ class TwoPartnersTest {
         await("sam", hasTestTag("add"))
         click("alex", hasTestTag("back"))
         await("alex", hasTestTag("add"))
+        return ticket
+    }
+
+    @Test
+    fun aTicketAlreadyUsedIsAMessageOnAThirdDeviceAndNothingIsMade() {
+        val ticket = pair(newPhone = true)
+        type("newphone", hasTestTag("name"), "Someone")
+        type("newphone", hasTestTag("ticket-input"), ticket)
+        click("newphone", hasTestTag("join"))
+        await("newphone", hasText("a ticket works once", substring = true))
+        assertEquals(2, cores.size)
+        // Alex and Sam go on as before.
+        await("sam", hasTestTag("add"))
     }
 
     @Test
