@@ -179,5 +179,8 @@ class ScreenshotsTest {
         }
         val ticket = "accord1" + "mfrgg43fmnxw2ylnmvzxg4tfmfxgkzjaorwxizjanbsw4zlsmu".repeat(6)
         shoot("pairing") { PairingScreen(PairingState(loading = false, ticket = ticket), onNewTicket = {}, onBack = {}) }
+        shoot("pairing-joined") {
+            PairingScreen(PairingState(loading = false, joined = "Sam joined on Sam's phone."), onNewTicket = {}, onBack = {})
+        }
     }
 }

@@ -105,7 +105,10 @@ class TwoPartnersTest {
         type("sam", hasTestTag("ticket-input"), ticket)
         click("sam", hasTestTag("join"))
         await("sam", hasTestTag("add"))
-        click("alex", hasTestTag("back"))
+        // Alex's invitation screen says who joined, and no longer shows the used ticket.
+        await("alex", hasText("Sam joined on sam's laptop."))
+        rule.onAllNodes(within("alex", hasTestTag("ticket")), useUnmergedTree = true).assertCountEquals(0)
+        click("alex", hasTestTag("done"))
         await("alex", hasTestTag("add"))
         return ticket
     }

@@ -153,6 +153,8 @@ object Words {
     const val RAISE_ABOUT_THIS = "Raise a concern about this"
     const val RECORD_CHECKIN = "Record this check-in"
     const val EMPTY_CONCERN = "Say what happened first."
+    const val OUR_AGREEMENTS = "Our agreements"
+    const val PAIRED = "Your agreements now stay in sync between your devices, end to end encrypted."
     const val NO_AGREEMENTS =
         "No agreements yet. Write the first one together: something you already do, in your own words."
     const val NEW_AGREEMENT_HINT = "New agreement, in your own words"

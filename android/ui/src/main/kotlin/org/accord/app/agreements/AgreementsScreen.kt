@@ -52,7 +52,13 @@ fun AgreementsScreen(
             Modifier.fillMaxSize().padding(horizontal = 16.dp),
             verticalArrangement = Arrangement.spacedBy(8.dp),
         ) {
-            item { Spacer(Modifier.padding(top = 8.dp)) }
+            item {
+                Text(
+                    Words.OUR_AGREEMENTS,
+                    style = MaterialTheme.typography.headlineSmall,
+                    modifier = Modifier.padding(top = 16.dp).semantics { heading() },
+                )
+            }
             item {
                 Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                     OutlinedButton(onClick = onConcerns, modifier = Modifier.testTag("concerns")) {

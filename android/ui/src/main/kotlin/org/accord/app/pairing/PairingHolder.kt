@@ -1,45 +1,60 @@
 package org.accord.app.pairing
 
 import kotlinx.coroutines.CoroutineScope
-import kotlinx.coroutines.flow.MutableStateFlow
-import kotlinx.coroutines.flow.StateFlow
-import kotlinx.coroutines.flow.asStateFlow
-import kotlinx.coroutines.launch
+import kotlinx.coroutines.flow.update
 import org.accord.app.core.AccordCore
+import org.accord.app.core.ScreenHolder
+import org.accord.core.DeviceId
 import org.accord.core.InviteRole
 
-/** The pairing screen: this device's invitation for the partner. */
+/** The pairing screen: this device's invitation, and who joined with it. */
 data class PairingState(
     val loading: Boolean = true,
     /** The ticket as text (also shown as a QR code); it works once, for 10 minutes. */
     val ticket: String? = null,
+    /** Who joined while the screen was open ("Sam joined on Sam's phone."), then no ticket. */
+    val joined: String? = null,
     val error: String? = null,
 )
 
-/** State holder of pairing: makes a ticket for the partner at once, a new one on request. */
+/**
+ * State holder of pairing: makes a ticket at once (a new one on request) and says when a
+ * device joined the space while the screen is open.
+ */
 class PairingHolder(
-    private val core: AccordCore,
-    private val scope: CoroutineScope,
+    core: AccordCore,
+    scope: CoroutineScope,
     /** Whom the ticket invites (see [AccordCore.invite]). */
     val role: InviteRole = InviteRole.PARTNER,
-) {
-    private val mutable = MutableStateFlow(PairingState())
-
-    /** What the screen shows. */
-    val state: StateFlow<PairingState> = mutable.asStateFlow()
+) : ScreenHolder<PairingState>(core, scope, PairingState()) {
+    /** The devices of the space when the screen first read it. */
+    private var known: Set<DeviceId>? = null
 
     init {
         newTicket()
+        start()
+    }
+
+    override fun failed(state: PairingState, message: String) = state.copy(loading = false, error = message)
+
+    override suspend fun refresh() = merge {
+        val info = core.info()
+        val devices = info.devices.filter { !it.removed }
+        val before = known ?: devices.map { it.id }.toSet().also { known = it }
+        val arrived = devices.firstOrNull { it.id !in before }
+        return@merge { current: PairingState ->
+            if (arrived == null) {
+                current
+            } else {
+                val who = info.partners.firstOrNull { it.id == arrived.partner }?.name ?: "Your partner"
+                current.copy(joined = "$who joined on ${arrived.name.ifBlank { "a new device" }}.", ticket = null)
+            }
+        }
     }
 
     /** Makes a new ticket (the old one still works until it is used or expires). */
-    fun newTicket() {
-        scope.launch {
-            mutable.value = try {
-                PairingState(loading = false, ticket = core.invite(role))
-            } catch (e: Exception) {
-                PairingState(loading = false, error = e.message ?: e.toString())
-            }
-        }
+    fun newTicket() = act {
+        val ticket = core.invite(role)
+        mutable.update { it.copy(loading = false, ticket = ticket, error = null) }
     }
 }

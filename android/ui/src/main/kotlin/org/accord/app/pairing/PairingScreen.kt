@@ -15,7 +15,13 @@ import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.Surface
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
+import androidx.compose.material3.Card
+import androidx.compose.material3.Button
+import androidx.compose.foundation.layout.fillMaxWidth
 import androidx.compose.runtime.Composable
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.setValue
+import androidx.compose.runtime.getValue
 import androidx.compose.runtime.remember
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.geometry.Offset
@@ -60,6 +66,15 @@ fun PairingScreen(
                 style = MaterialTheme.typography.bodyMedium,
             )
             state.error?.let { ErrorCard(it) }
+            state.joined?.let { joined ->
+                Card(Modifier.fillMaxWidth().testTag("joined")) {
+                    Column(Modifier.padding(12.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
+                        Text(joined, style = MaterialTheme.typography.titleMedium)
+                        Text(Words.PAIRED, style = MaterialTheme.typography.bodyMedium)
+                        Button(onClick = onBack, modifier = Modifier.testTag("done")) { Text(Words.DONE) }
+                    }
+                }
+            }
             if (state.loading) Text(Words.LOADING)
             state.ticket?.let { ticket ->
                 QrCode(ticket, Modifier.size(240.dp))
@@ -70,6 +85,13 @@ fun PairingScreen(
                         modifier = Modifier.testTag("ticket"),
                     )
                 }
+                @Suppress("DEPRECATION") // LocalClipboard's suspend API needs a platform ClipEntry
+                val clipboard = androidx.compose.ui.platform.LocalClipboardManager.current
+                var copied by remember(ticket) { mutableStateOf(false) }
+                OutlinedButton(
+                    onClick = { clipboard.setText(androidx.compose.ui.text.AnnotatedString(ticket)); copied = true },
+                    modifier = Modifier.testTag("copy-ticket"),
+                ) { Text(if (copied) "Copied" else "Copy the ticket") }
             }
             OutlinedButton(onClick = onNewTicket, modifier = Modifier.testTag("new-ticket")) {
                 Text("New ticket")
