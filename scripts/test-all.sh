@@ -35,6 +35,9 @@ phase "Kotlin on a JVM against the real library (and the Swift bindings generate
 phase "The Compose screens on the JVM: state holders, clicked through, screenshots"
 ./scripts/desktop-tests.sh 2>&1 | tee -a "$log"
 
+phase "Swift: AccordKit built and tested in a Debian trixie root, the iOS app's files parsed"
+./scripts/swift-tests.sh 2>&1 | tee -a "$log"
+
 phase "done"
 target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 echo "build directory: $(du -sh "$target_dir" | cut -f1); total time: $((SECONDS - started)) s"
