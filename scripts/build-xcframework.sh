@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds AccordFFI.xcframework for the iOS app (run on a Mac with Xcode and the iOS Rust
 # targets: rustup target add aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios).
-# Not run here: this machine has no Xcode or Swift toolchain.
+# Not run here: this machine has no Xcode (AccordKit itself is built and tested on Linux by
+# scripts/swift-tests.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=target/ios
@@ -22,4 +23,7 @@ xcodebuild -create-xcframework \
   -library target/aarch64-apple-ios/release/libaccord_ffi.a -headers "$out/headers" \
   -library "$out/libaccord_ffi_sim.a" -headers "$out/headers" \
   -output "$out/AccordFFI.xcframework"
-echo "Built $out/AccordFFI.xcframework; add $out/swift/AccordCore.swift and $out/swift/AccordFFI.swift to one target (one module)."
+# AccordKit (ios/AccordKit) compiles the generated Swift as its AccordBindings target.
+mkdir -p ios/AccordKit/Sources/AccordBindings
+cp "$out/swift/AccordCore.swift" "$out/swift/AccordFFI.swift" ios/AccordKit/Sources/AccordBindings/
+echo "Built $out/AccordFFI.xcframework and ios/AccordKit/Sources/AccordBindings; open the iOS app in Xcode."
