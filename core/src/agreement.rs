@@ -717,6 +717,25 @@ pub struct FieldChange {
     pub accepted: String,
     /// Its value now (candidates joined with " | " when in conflict).
     pub now: String,
+    /// From `accepted` to `now` word by word, for the words and the details (empty for the
+    /// other fields, whose values are shown whole).
+    pub words: Vec<crate::word_diff::WordRun>,
+}
+
+impl FieldChange {
+    /// The change of `field` from `accepted` to `now`, with its word diff where it has one.
+    pub fn new(field: Field, accepted: String, now: String) -> Self {
+        let words = match field {
+            Field::Title | Field::Details => crate::word_diff::word_diff(&accepted, &now),
+            _ => Vec::new(),
+        };
+        FieldChange {
+            field,
+            accepted,
+            now,
+            words,
+        }
+    }
 }
 
 /// What changed since one partner's latest acceptance.

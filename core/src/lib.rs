@@ -33,6 +33,7 @@ pub mod storage;
 pub mod sync;
 mod trust;
 pub mod view;
+pub mod word_diff;
 
 pub use agreement::{
     Acceptance, AgreementDetails, AgreementEdit, AgreementSummary, CadenceChange, CadenceUnit,
@@ -61,6 +62,7 @@ pub use space::{
 };
 pub use storage::TornTail;
 pub use view::{Device, Ending, Partner, Problem};
+pub use word_diff::{word_diff, WordChange, WordRun};
 
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();

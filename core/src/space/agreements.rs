@@ -441,11 +441,7 @@ impl Space {
                     .map(join_register)
                     .unwrap_or_default();
                 if then != now_v {
-                    changed.push(FieldChange {
-                        field,
-                        accepted: then,
-                        now: now_v,
-                    });
+                    changed.push(FieldChange::new(field, then, now_v));
                 }
             }
             changes_since.push(PartnerChanges {
@@ -496,11 +492,7 @@ impl Space {
                         .map(|r| join_register(&r))
                         .unwrap_or_default();
                     if before != after {
-                        changes.push(FieldChange {
-                            field,
-                            accepted: before,
-                            now: after,
-                        });
+                        changes.push(FieldChange::new(field, before, after));
                     }
                 }
             }

@@ -140,6 +140,10 @@ class RealCoreTest {
             }
             val change = changed.details!!.changesSinceAcceptance.first { it.partner == changed.me }.changes.single()
             assertEquals("Dishes are done before bed", change.accepted)
+            assertEquals(
+                listOf("Dishes are done" to "KEPT", "before bed" to "REMOVED", "by the next morning" to "ADDED"),
+                change.words.map { it.text to it.change.name },
+            )
             assertEquals("Dishes are done by the next morning", change.now)
             assertTrue(changed.history.size >= 2)
             // Both accept the new words: a monthly reminder (first Sunday) then shows in Alex's reminders; a

@@ -106,6 +106,12 @@ class ScreenshotsTest {
                                 org.accord.core.Field.TITLE,
                                 "Date night every Friday from 19:00; we alternate who plans it.",
                                 "Date night every Saturday from 18:00; we alternate who plans it.",
+                                listOf(
+                                    org.accord.core.WordRun("Date night every", org.accord.core.WordChange.KEPT),
+                                    org.accord.core.WordRun("Friday from 19:00;", org.accord.core.WordChange.REMOVED),
+                                    org.accord.core.WordRun("Saturday from 18:00;", org.accord.core.WordChange.ADDED),
+                                    org.accord.core.WordRun("we alternate who plans it.", org.accord.core.WordChange.KEPT),
+                                ),
                             ),
                         ),
                     ),

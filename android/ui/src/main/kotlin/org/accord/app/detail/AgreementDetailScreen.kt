@@ -16,6 +16,8 @@ import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
 import org.accord.core.Field
+import org.accord.core.WordChange
+import org.accord.core.WordRun
 import org.accord.core.LogKind
 import org.accord.core.PositionState
 import androidx.compose.ui.semantics.contentDescription
@@ -52,15 +54,18 @@ private fun ChangedSinceAccepted(state: DetailState) {
             style = MaterialTheme.typography.labelLarge)
         val removed = SpanStyle(textDecoration = TextDecoration.LineThrough, color = MaterialTheme.colorScheme.error)
         val added = SpanStyle(fontWeight = FontWeight.Bold, color = MaterialTheme.colorScheme.tertiary)
-        val runs = wordDiff(change.accepted, change.now)
+        // The core diffs the words and the details; other fields are shown whole.
+        val runs = change.words.ifEmpty {
+            listOf(WordRun(change.accepted, WordChange.REMOVED), WordRun(change.now, WordChange.ADDED))
+        }
         Text(
             buildAnnotatedString {
                 runs.forEachIndexed { i, run ->
                     if (i > 0) append(" ")
-                    when (run.kind) {
-                        DiffRun.Kind.KEPT -> append(run.text)
-                        DiffRun.Kind.REMOVED -> withStyle(removed) { append(run.text) }
-                        DiffRun.Kind.ADDED -> withStyle(added) { append(run.text) }
+                    when (run.change) {
+                        WordChange.KEPT -> append(run.text)
+                        WordChange.REMOVED -> withStyle(removed) { append(run.text) }
+                        WordChange.ADDED -> withStyle(added) { append(run.text) }
                     }
                 }
             },
