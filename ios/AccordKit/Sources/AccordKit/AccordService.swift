@@ -25,6 +25,16 @@ public protocol AccordService: AnyObject, Sendable {
     func followThrough(_ id: AgreementId) async throws -> [LogEntry]
     /// Logs follow-through: kept, missed or a note (never a score).
     func logFollowThrough(_ id: AgreementId, kind: LogKind, text: String) async throws
+    /// Both partners' sealed positions on `topic`, as this device may see them.
+    func positions(_ topic: String) async throws -> [Position]
+    /// Writes (or rewrites) my sealed position on `topic`.
+    func writePosition(_ topic: String, text: String) async throws
+    /// Marks my position on `topic` ready: final; both are revealed once both are ready.
+    func markPositionReady(_ topic: String) async throws
+    /// Retires an agreement with why; it stays in the history.
+    func retire(_ id: AgreementId, reason: String) async throws
+    /// Asks to revisit an agreement, with why; it is active again once both accept.
+    func requestRenegotiation(_ id: AgreementId, reason: String) async throws
     /// Concerns, oldest first.
     func concerns() async throws -> [Concern]
     /// Raises a concern: what happened, how I felt, what I need in repair.

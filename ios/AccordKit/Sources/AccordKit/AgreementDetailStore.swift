@@ -11,6 +11,8 @@ public final class AgreementDetailStore: ScreenStore {
     public private(set) var history: [HistoryEntry] = []
     public private(set) var followThrough: [LogEntry] = []
     public private(set) var rules: [CommitmentRule] = []
+    /// Both partners' sealed positions on this agreement.
+    public private(set) var positions: [Position] = []
     /// Partner names by id.
     public private(set) var names: [PartnerId: String] = [:]
     /// This device's partner.
@@ -48,6 +50,7 @@ public final class AgreementDetailStore: ScreenStore {
             history = try await service.history(id)
             followThrough = try await service.followThrough(id)
             rules = try await service.commitmentRules(id)
+            positions = try await service.positions(id)
             names = Dictionary(uniqueKeysWithValues: info.partners.map { ($0.id, $0.name) })
             me = info.me
             myZone = info.partners.first { $0.id == info.me }?.timeZone ?? "UTC"
@@ -85,6 +88,26 @@ public final class AgreementDetailStore: ScreenStore {
         } catch {
             self.error = AccordKitError.from(error).message
         }
+    }
+
+    /// Writes (or rewrites) my sealed position on this agreement.
+    public func writePosition(_ text: String) async {
+        let words = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !words.isEmpty else { error = Words.emptyPosition; return }
+        await act { try await service.writePosition(id, text: words) }
+    }
+
+    /// Marks my position ready (final).
+    public func markPositionReady() async { await act { try await service.markPositionReady(id) } }
+
+    /// Retires the agreement with why (it stays in the history).
+    public func retire(reason: String) async {
+        await act { try await service.retire(id, reason: reason.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    /// Asks to revisit the agreement; both accept again.
+    public func renegotiate(reason: String) async {
+        await act { try await service.requestRenegotiation(id, reason: reason.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 
     /// Removes a recurring reminder.

@@ -19,14 +19,44 @@ public final class DevicesStore: ScreenStore {
     public private(set) var exported: String?
     public var error: String?
 
+    /// This device's network mode.
+    public private(set) var network: NetworkMode
+    /// Whether the node is restarting with a new network mode.
+    public private(set) var switchingNetwork = false
+
     @ObservationIgnored private let service: AccordService
     @ObservationIgnored private let syncTimeoutMs: UInt64
+    @ObservationIgnored private let settings: DeviceSettings
+    @ObservationIgnored private let restart: @MainActor (NetworkMode) async throws -> Void
     @ObservationIgnored public let feed = ChangeFeed()
 
-    /// A store over `service`; a sync asked for here waits at most `syncTimeoutMs`.
-    public init(service: AccordService, syncTimeoutMs: UInt64 = 10_000) {
+    /// A store over `service`; a sync asked for here waits at most `syncTimeoutMs`; a new
+    /// network mode is kept in `settings` and applied by `restart` (the app reopens the node).
+    public init(
+        service: AccordService,
+        settings: DeviceSettings = DeviceSettings(),
+        syncTimeoutMs: UInt64 = 10_000,
+        restart: @escaping @MainActor (NetworkMode) async throws -> Void = { _ in }
+    ) {
         self.service = service
+        self.settings = settings
         self.syncTimeoutMs = syncTimeoutMs
+        self.restart = restart
+        self.network = settings.network
+    }
+
+    /// Keeps `mode` for this device and restarts the node with it.
+    public func setNetwork(_ mode: NetworkMode) async {
+        guard mode != network else { return }
+        switchingNetwork = true
+        defer { switchingNetwork = false }
+        settings.setNetwork(mode)
+        network = mode
+        do {
+            try await restart(mode)
+        } catch {
+            self.error = AccordKitError.from(error).message
+        }
     }
 
     public func start() { feed.start(service) { [weak self] in await self?.refresh() } }

@@ -46,6 +46,21 @@ public final class RustService: AccordService, @unchecked Sendable {
     public func logFollowThrough(_ id: AgreementId, kind: LogKind, text: String) async throws {
         _ = try await off { try self.space.logFollowThrough(id: id, kind: kind, text: text) }
     }
+    public func positions(_ topic: String) async throws -> [Position] {
+        try await off { try self.space.positions(topic: topic) }
+    }
+    public func writePosition(_ topic: String, text: String) async throws {
+        try await off { try self.space.writePosition(topic: topic, text: text) }
+    }
+    public func markPositionReady(_ topic: String) async throws {
+        try await off { try self.space.markPositionReady(topic: topic) }
+    }
+    public func retire(_ id: AgreementId, reason: String) async throws {
+        try await off { try self.space.retire(id: id, reason: reason) }
+    }
+    public func requestRenegotiation(_ id: AgreementId, reason: String) async throws {
+        try await off { try self.space.requestRenegotiation(id: id, reason: reason) }
+    }
     public func concerns() async throws -> [Concern] { try await off { try self.space.concerns() } }
     public func raiseConcern(_ input: NewConcern) async throws -> ConcernId {
         try await off { try self.space.raiseConcern(input: input) }

@@ -58,6 +58,7 @@ public enum Words {
     public static let waitingForYou = "Waiting for you"
     public static let emptyTitle = "Write the agreement's words first."
     public static let emptyConcern = "Say what happened first."
+    public static let emptyPosition = "Write your position first."
     public static let thisDevice = "this device"
     public static let hasAll = "has all your changes"
     public static let waitingSync = "waiting for your changes"

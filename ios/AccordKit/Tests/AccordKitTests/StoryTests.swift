@@ -216,4 +216,60 @@ final class StoryTests: XCTestCase {
         try await Task.sleep(nanoseconds: 300_000_000)
         XCTAssertEqual(list.sections.count, 1)
     }
+
+    func testPositionsStaySealedUntilBothAreReadyAndRetiringSaysWhoAndWhy() async throws {
+        let alexOnboarding = OnboardingStore(spaces: spaces("alex"))
+        await alexOnboarding.create(name: "Alex", timeZone: "Europe/Berlin")
+        let alex = keep(try XCTUnwrap(alexOnboarding.made))
+        let ticket = try await alex.invite(.partner)
+        let samOnboarding = OnboardingStore(spaces: spaces("sam"))
+        await samOnboarding.join(ticket: ticket, name: "Sam", timeZone: "UTC")
+        let sam = keep(try XCTUnwrap(samOnboarding.made, samOnboarding.error ?? ""))
+        let id = try await alex.createAgreement(proposal("Money over 200 euros: we talk first"))
+        let alexDetail = AgreementDetailStore(service: alex, id: id)
+        alexDetail.start()
+        let samDetail = AgreementDetailStore(service: sam, id: id)
+        samDetail.start()
+        try await eventually("Sam has it") { samDetail.details != nil }
+
+        await alexDetail.writePosition("   ")
+        XCTAssertEqual(alexDetail.error, Words.emptyPosition)
+        let canary = "Alex thinks 150 euros is the line"
+        await alexDetail.writePosition(canary)
+        await alexDetail.markPositionReady()
+        XCTAssertNil(alexDetail.error)
+        // Sam sees that Alex is ready, never Alex's words, until Sam is ready too.
+        try await eventually("Sam sees Alex's sealed position") { samDetail.positions.count == 1 }
+        XCTAssertFalse(samDetail.positions.contains { $0.text?.contains("150") == true })
+        await samDetail.writePosition("Sam thinks 300 euros")
+        await samDetail.markPositionReady()
+        try await eventually("both revealed on Alex's phone") {
+            alexDetail.positions.count == 2 && alexDetail.positions.allSatisfy { $0.text != nil }
+        }
+        XCTAssertTrue(alexDetail.positions.contains { $0.text == "Sam thinks 300 euros" })
+
+        await samDetail.retire(reason: "We use a shared budget now")
+        try await eventually("retired on Alex's phone") { alexDetail.details?.retirement != nil }
+        XCTAssertEqual(alexDetail.details?.retirement?.reason, "We use a shared budget now")
+        XCTAssertEqual(alexDetail.details?.summary.status, .retired)
+        XCTAssertFalse(alexDetail.canAccept)
+        alexDetail.stop(); samDetail.stop()
+    }
+
+    func testTheNetworkModeIsKeptForThisDeviceAndTheNodeRestartsWithIt() async throws {
+        let onboarding = OnboardingStore(spaces: spaces("alex"))
+        await onboarding.create(name: "Alex", timeZone: "Europe/Berlin")
+        let alex = keep(try XCTUnwrap(onboarding.made))
+        let settings = DeviceSettings(suite: "accordkit-test-\(UUID().uuidString)")
+        XCTAssertEqual(settings.network, .production)
+        var restarted: [NetworkMode] = []
+        let devices = DevicesStore(service: alex, settings: settings, restart: { restarted.append($0) })
+        await devices.setNetwork(.relayOnly)
+        XCTAssertEqual(restarted, [.relayOnly])
+        XCTAssertEqual(devices.network, .relayOnly)
+        XCTAssertEqual(settings.network, .relayOnly)
+        await devices.setNetwork(.relayOnly)
+        XCTAssertEqual(restarted, [.relayOnly], "the same mode restarts nothing")
+        XCTAssertEqual(DeviceSettings.words(.local).name, "Only at home")
+    }
 }
