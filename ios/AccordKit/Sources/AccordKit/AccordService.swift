@@ -81,9 +81,22 @@ public protocol AccordService: AnyObject, Sendable {
     func endPairing() async throws
     /// Every agreement, with who accepted which words, as a Markdown document.
     func exportMarkdown() async throws -> String
+    /// A device of this partner asking to join with a my-device ticket, while iterated: its
+    /// id, name and the code both screens show.
+    func pairingRequests() -> AsyncStream<PairingRequest>
+    /// Answers a pairing request: `confirm` when the new device shows the same code.
+    func confirmPairing(_ device: DeviceId, confirm: Bool) async throws
     /// Yields once when iterated (so a first read misses nothing), then whenever the space
     /// changed; ending the iteration cancels the node's subscription.
     func changes() -> AsyncStream<Void>
+}
+
+/// A device of this partner asking to join (``AccordService/pairingRequests()``).
+public struct PairingRequest: Equatable, Sendable {
+    public let device: DeviceId
+    public let deviceName: String
+    /// The code the new device shows; confirm only when both show the same.
+    public let code: String
 }
 
 /// An error for the screen: the core's message as it is, or a message a store wrote.

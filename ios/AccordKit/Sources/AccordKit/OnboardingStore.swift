@@ -7,6 +7,8 @@ public protocol SpaceMaking: Sendable {
     func create(name: String, timeZone: String) async throws -> AccordService
     /// Joins the space a ticket from the partner's device invites to.
     func join(ticket: String, name: String, timeZone: String) async throws -> AccordService
+    /// The code this new device shows while it joins with a my-device ticket.
+    func confirmationCode(ticket: String) throws -> String
     /// Comes back as the partner whose recovery secret this is.
     func comeBack(ticket: String, recoverySecret: String) async throws -> AccordService
 }
@@ -21,6 +23,8 @@ public final class OnboardingStore {
     public private(set) var working = false
     /// The space this device has now, once made.
     public private(set) var made: AccordService?
+    /// The recovery secret made at setup, shown once before the app goes on (never stored).
+    public private(set) var recoverySecret: String?
     public var error: String?
 
     @ObservationIgnored private let spaces: SpaceMaking
@@ -37,6 +41,21 @@ public final class OnboardingStore {
         let who = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !who.isEmpty else { error = Self.emptyName; return }
         await make { try await self.spaces.create(name: who, timeZone: timeZone) }
+        await setUpRecovery()
+    }
+
+    /// Hides the recovery secret once it is written down; the app goes on to the space.
+    public func secretWrittenDown() { recoverySecret = nil }
+
+    /// A partner's first device makes the recovery secret at once: with it alone they come
+    /// back if they lose every device.
+    private func setUpRecovery() async {
+        guard let made else { return }
+        do {
+            recoverySecret = try await made.setUpRecovery()
+        } catch {
+            self.error = AccordKitError.from(error).message
+        }
     }
 
     /// Joins the partner's space with their ticket.
@@ -45,7 +64,26 @@ public final class OnboardingStore {
         let text = ticket.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !who.isEmpty else { error = Self.emptyName; return }
         guard !text.isEmpty else { error = Self.emptyTicket; return }
+        let ownDevice = confirmationCode != nil
         await make { try await self.spaces.join(ticket: text, name: who, timeZone: timeZone) }
+        confirmationCode = nil
+        // A partner's first device makes the secret; a further device of theirs has it already.
+        if !ownDevice { await setUpRecovery() }
+    }
+
+    /// The code to compare with my other device before joining with its my-device ticket.
+    public private(set) var confirmationCode: String?
+
+    /// Shows the code for a my-device ticket (then ``join(ticket:name:timeZone:)`` joins).
+    public func showConfirmationCode(ticket: String) {
+        let text = ticket.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { error = Self.emptyTicket; return }
+        do {
+            confirmationCode = try spaces.confirmationCode(ticket: text)
+            error = nil
+        } catch {
+            self.error = AccordKitError.from(error).message
+        }
     }
 
     /// Comes back as myself with a returning-partner ticket and my recovery secret.

@@ -11,9 +11,12 @@ public final class PairingStore: ScreenStore {
     public private(set) var ticket: String?
     /// Who joined while the screen was open ("Sam joined on Sam's phone."); then no ticket.
     public private(set) var joined: String?
+    /// A device of mine asking to join, with the code to compare (my-device tickets).
+    public private(set) var request: PairingRequest?
     public var error: String?
 
     @ObservationIgnored private let service: AccordService
+    @ObservationIgnored private var requests: Task<Void, Never>?
     @ObservationIgnored private var known: Set<DeviceId>?
     @ObservationIgnored public let feed = ChangeFeed()
 
@@ -23,13 +26,32 @@ public final class PairingStore: ScreenStore {
         self.role = role
     }
 
-    /// Makes the first ticket, then watches for who joins.
+    /// Makes the first ticket, then watches for who joins (and, for a device of mine, for its
+    /// request to be confirmed).
     public func start() async {
+        let stream = service.pairingRequests()
+        requests = Task { @MainActor [weak self] in
+            for await request in stream {
+                if Task.isCancelled { break }
+                self?.request = request
+            }
+        }
         await newTicket()
         feed.start(service) { [weak self] in await self?.refresh() }
     }
 
-    public func stop() { feed.stop() }
+    public func stop() {
+        feed.stop()
+        requests?.cancel()
+        requests = nil
+    }
+
+    /// Answers the request: `sameCode` when the new device shows the same code.
+    public func confirm(sameCode: Bool) async {
+        guard let request else { return }
+        self.request = nil
+        await act { try await service.confirmPairing(request.device, confirm: sameCode) }
+    }
 
     public func refresh() async {
         await load {

@@ -132,6 +132,32 @@ public final class RustService: AccordService, @unchecked Sendable {
         }
     }
 
+    public func pairingRequests() -> AsyncStream<PairingRequest> {
+        let node = self.node
+        let live = self.live
+        return AsyncStream { continuation in
+            let listener = EventListener { event in
+                if case let .confirmPairing(device, deviceName, code) = event {
+                    continuation.yield(PairingRequest(device: device, deviceName: deviceName, code: code))
+                }
+            }
+            do {
+                let subscription = try node.subscribe(listener: listener)
+                live.add(1)
+                continuation.onTermination = { _ in
+                    subscription.cancel()
+                    live.add(-1)
+                }
+            } catch {
+                continuation.finish()
+            }
+        }
+    }
+
+    public func confirmPairing(_ device: DeviceId, confirm: Bool) async throws {
+        try await off { try self.node.confirmPairing(device: device, confirm: confirm) }
+    }
+
     /// How many of the node's subscriptions this service holds open (streams not yet ended).
     public var openSubscriptions: Int { live.value }
 
@@ -156,6 +182,13 @@ private final class ChangeListener: NodeListener, @unchecked Sendable {
     func onEvent(event: NodeEvent) {
         if case .documentChanged = event { changed() }
     }
+}
+
+/// Hands every node event to a closure (on the node's thread).
+private final class EventListener: NodeListener, @unchecked Sendable {
+    private let handle: @Sendable (NodeEvent) -> Void
+    init(_ handle: @escaping @Sendable (NodeEvent) -> Void) { self.handle = handle }
+    func onEvent(event: NodeEvent) { handle(event) }
 }
 
 /// Makes this device's space in `dir` (created, joined with a ticket, or come back to with a
@@ -192,6 +225,12 @@ public struct RustSpaces: Sendable {
         try await connected {
             try await AccordNode.joinRecovered(dir: dir, ticket: ticket, recoverySecret: recoverySecret, deviceName: deviceName, network: network)
         }
+    }
+
+    /// The code this new device shows while it joins with a my-device `ticket` (its key is made
+    /// now): the inviting device confirms it shows the same.
+    public func confirmationCode(ticket: String) throws -> String {
+        do { return try joinConfirmationCode(dir: dir, ticket: ticket) } catch { throw AccordKitError.from(error) }
     }
 
     /// Opens the space this device already has.

@@ -33,6 +33,10 @@ final class StoryTests: XCTestCase {
         let alexOnboarding = OnboardingStore(spaces: spaces("alex"))
         await alexOnboarding.create(name: "Alex", timeZone: "Europe/Berlin")
         let alex = keep(try XCTUnwrap(alexOnboarding.made, alexOnboarding.error ?? ""))
+        // The recovery secret is made at setup and shown once.
+        XCTAssertEqual(alexOnboarding.recoverySecret?.count, 44)
+        alexOnboarding.secretWrittenDown()
+        XCTAssertNil(alexOnboarding.recoverySecret)
         let pairing = PairingStore(service: alex)
         await pairing.start()
         let ticket = try XCTUnwrap(pairing.ticket, pairing.error ?? "")
@@ -40,6 +44,9 @@ final class StoryTests: XCTestCase {
         let samOnboarding = OnboardingStore(spaces: spaces("sam"))
         await samOnboarding.join(ticket: ticket, name: "Sam", timeZone: "America/New_York")
         let sam = keep(try XCTUnwrap(samOnboarding.made, samOnboarding.error ?? ""))
+        XCTAssertEqual(samOnboarding.recoverySecret?.count, 44)
+        let partners = try await sam.info().partners
+        XCTAssertEqual(partners.map(\.hasRecovery), [true, true])
         try await eventually("Alex's pairing screen says Sam joined") { pairing.joined == "Sam joined on sam's phone." }
         XCTAssertNil(pairing.ticket)
         pairing.stop()
@@ -271,5 +278,46 @@ final class StoryTests: XCTestCase {
         await devices.setNetwork(.relayOnly)
         XCTAssertEqual(restarted, [.relayOnly], "the same mode restarts nothing")
         XCTAssertEqual(DeviceSettings.words(.local).name, "Only at home")
+    }
+
+    func testANewDeviceOfMineJoinsOnlyWhenIConfirmTheCodeBothShow() async throws {
+        let onboarding = OnboardingStore(spaces: spaces("alex"))
+        await onboarding.create(name: "Alex", timeZone: "Europe/Berlin")
+        let alex = keep(try XCTUnwrap(onboarding.made))
+        let pairing = PairingStore(service: alex, role: .myDevice)
+        await pairing.start()
+        let ticket = try XCTUnwrap(pairing.ticket, pairing.error ?? "")
+
+        // A device whose code Alex says is not the same is refused, and makes nothing.
+        let stranger = OnboardingStore(spaces: spaces("stranger"))
+        stranger.showConfirmationCode(ticket: ticket)
+        XCTAssertNotNil(stranger.confirmationCode)
+        let refused = Task { await stranger.join(ticket: ticket, name: "Alex", timeZone: "Europe/Berlin") }
+        try await eventually("Alex is asked") { pairing.request != nil }
+        await pairing.confirm(sameCode: false)
+        await refused.value
+        XCTAssertNil(stranger.made)
+        XCTAssertNotNil(stranger.error)
+
+        // The tablet shows its code; Alex's phone shows the same and Alex confirms.
+        await pairing.newTicket()
+        let second = try XCTUnwrap(pairing.ticket)
+        let tablet = OnboardingStore(spaces: spaces("tablet"))
+        tablet.showConfirmationCode(ticket: second)
+        let code = try XCTUnwrap(tablet.confirmationCode, tablet.error ?? "")
+        let joining = Task { await tablet.join(ticket: second, name: "Alex", timeZone: "Europe/Berlin") }
+        try await eventually("Alex is asked again") { pairing.request != nil }
+        XCTAssertEqual(pairing.request?.code, code)
+        XCTAssertEqual(pairing.request?.deviceName, "tablet's phone")
+        await pairing.confirm(sameCode: true)
+        await joining.value
+        let tabletService = keep(try XCTUnwrap(tablet.made, tablet.error ?? ""))
+        XCTAssertNil(tablet.recoverySecret, "a further device of mine makes no new secret")
+        let info = try await tabletService.info()
+        XCTAssertEqual(info.partners.map(\.name), ["Alex"])
+        XCTAssertEqual(info.partners.first?.id, info.me, "the tablet is Alex's, not a new partner")
+        try await eventually("Alex's screen says it joined") { pairing.joined == "Alex joined on tablet's phone." }
+        pairing.stop()
+        XCTAssertEqual(alex.openSubscriptions, 0)
     }
 }
