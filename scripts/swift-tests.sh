@@ -114,6 +114,9 @@ while IFS= read -r -d '' file; do
 done < <(find "$root/ios" -name '*.swift' -not -path '*/.build*' -not -path '*/Sources/AccordBindings/*' -print0)
 echo "swift: parsed $parsed files"
 
+echo "== the Xcode project: parses, names only what exists"
+python3 "$root/scripts/check-xcodeproj.py" || status=1
+
 # XCTest's last summary: "Executed N tests, with [S tests skipped and] F failures (U unexpected)".
 summary="$(grep -E 'Executed [0-9]+ tests?, with' /tmp/accord-swift-test.log | tail -n1 || true)"
 executed=$(echo "$summary" | sed -nE 's/.*Executed ([0-9]+) tests?.*/\1/p')

@@ -31,7 +31,12 @@ let package = Package(
             name: "AccordBindings",
             dependencies: nativeDependencies,
             path: "Sources/AccordBindings",
-            swiftSettings: [.unsafeFlags(["-suppress-warnings"])]
+            swiftSettings: [.unsafeFlags(["-suppress-warnings"])],
+            // What the Rust library (iroh's network and TLS code) links on Apple platforms.
+            linkerSettings: [
+                .linkedFramework("SystemConfiguration", .when(platforms: [.iOS, .macOS])),
+                .linkedFramework("Security", .when(platforms: [.iOS, .macOS])),
+            ]
         ),
         .target(name: "AccordKit", dependencies: ["AccordBindings"], path: "Sources/AccordKit"),
         .testTarget(name: "AccordKitTests", dependencies: ["AccordKit"], path: "Tests/AccordKitTests"),

@@ -63,6 +63,11 @@ public struct ReminderScheduler: Sendable {
         self.center = center
     }
 
+    /// Removes every pending notification of the app (leaving Accord on this device).
+    public static func removeAll(center: NotificationScheduling) async {
+        await center.remove(ids: await center.pendingIds())
+    }
+
     /// What a reconciliation changed.
     public struct Outcome: Equatable, Sendable {
         public let added: Int
