@@ -54,7 +54,7 @@ struct RecoverySecretView: View {
         ScrollView {
             VStack(alignment: .leading, spacing: 16) {
                 Text("Your recovery secret").font(.title).accessibilityAddTraits(.isHeader)
-                Text("Write this down or keep it somewhere safe, never in the app. With it alone you come back as yourself if you lose every device; nobody else can use it without your partner's invitation.")
+                Text("Write this down or keep it somewhere safe, never in the app. It is shown only now. If you lose every device, it and an invitation from your partner bring you back as yourself.")
                 Text(secret)
                     .font(.title3.monospaced())
                     .textSelection(.enabled)

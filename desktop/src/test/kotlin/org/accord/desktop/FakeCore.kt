@@ -172,6 +172,13 @@ class FakeCore(agreements: List<AgreementSummary> = emptyList()) : AccordCore {
         changes.tryEmit(Unit)
     }
 
+    override fun pairingRequests(): kotlinx.coroutines.flow.Flow<org.accord.app.core.PairingRequest> =
+        kotlinx.coroutines.flow.emptyFlow()
+
+    override suspend fun confirmPairing(device: DeviceId, confirm: Boolean) {
+        throw AccordException.NotAllowed("no device is asking to join")
+    }
+
     override suspend fun syncNow(timeoutMs: Long): org.accord.core.SyncReport {
         check()
         return org.accord.core.SyncReport(emptyList(), emptyList(), 0uL, 0uL)

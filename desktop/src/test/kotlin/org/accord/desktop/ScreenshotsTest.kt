@@ -143,6 +143,14 @@ class ScreenshotsTest {
         shoot("onboarding") {
             OnboardingScreen(OnboardingState(), "Europe/Berlin", onCreate = { _, _ -> }, onJoin = { _, _, _ -> })
         }
+        shoot("onboarding-recovery-secret") {
+            OnboardingScreen(OnboardingState(recoverySecret = "ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YZ23-4567-ABCD"), "Europe/Berlin",
+                onCreate = { _, _ -> }, onJoin = { _, _, _ -> })
+        }
+        shoot("onboarding-my-device-code", height = 1500) {
+            OnboardingScreen(OnboardingState(confirmationCode = "418 207"), "Europe/Berlin",
+                onCreate = { _, _ -> }, onJoin = { _, _, _ -> }, onScan = {})
+        }
         shoot("onboarding-error") {
             OnboardingScreen(
                 OnboardingState(error = "not allowed: this invitation expired: ask for a new ticket"),
@@ -185,6 +193,12 @@ class ScreenshotsTest {
         }
         val ticket = "accord1" + "mfrgg43fmnxw2ylnmvzxg4tfmfxgkzjaorwxizjanbsw4zlsmu".repeat(6)
         shoot("pairing") { PairingScreen(PairingState(loading = false, ticket = ticket), onNewTicket = {}, onBack = {}) }
+        shoot("pairing-my-device-request") {
+            PairingScreen(
+                PairingState(loading = false, request = org.accord.app.core.PairingRequest("d1", "Alex's tablet", "418 207")),
+                onNewTicket = {}, onBack = {}, mine = true,
+            )
+        }
         shoot("pairing-joined") {
             PairingScreen(PairingState(loading = false, joined = "Sam joined on Sam's phone."), onNewTicket = {}, onBack = {})
         }

@@ -95,6 +95,12 @@ class TwoPartnersTest {
         }
         type("alex", hasTestTag("name"), "Alex")
         click("alex", hasTestTag("create"))
+        // The recovery secret is made at setup and shown once before the space.
+        await("alex", hasTestTag("recovery-secret"))
+        val secret = node("alex", hasTestTag("recovery-secret")).fetchSemanticsNode()
+            .config[SemanticsProperties.Text].joinToString("") { it.text }
+        assertEquals(44, secret.length)
+        click("alex", hasTestTag("written-down"))
         await("alex", hasTestTag("invite"))
         click("alex", hasTestTag("invite"))
         await("alex", hasTestTag("ticket"))
@@ -104,6 +110,8 @@ class TwoPartnersTest {
         type("sam", hasTestTag("name"), "Sam")
         type("sam", hasTestTag("ticket-input"), ticket)
         click("sam", hasTestTag("join"))
+        await("sam", hasTestTag("written-down"))
+        click("sam", hasTestTag("written-down"))
         await("sam", hasTestTag("add"))
         // Alex's invitation screen says who joined, and no longer shows the used ticket.
         await("alex", hasText("Sam joined on sam's laptop."))
@@ -183,7 +191,37 @@ class TwoPartnersTest {
         assertTrue("no space was made", cores.isEmpty())
         // The screen still works: creating a space instead succeeds.
         click("sam", hasTestTag("create"))
+        await("sam", hasTestTag("written-down"))
+        click("sam", hasTestTag("written-down"))
         await("sam", hasTestTag("add"))
+    }
+
+    @Test
+    fun alexAddsAnotherDeviceOfHisOnlyOnceHeConfirmsTheCodeBothShow() {
+        pair(newPhone = true)
+        click("alex", hasTestTag("devices"))
+        await("alex", hasTestTag("add-device"))
+        click("alex", hasTestTag("add-device"))
+        await("alex", hasTestTag("ticket"))
+        val ticket = node("alex", hasTestTag("ticket")).fetchSemanticsNode()
+            .config[SemanticsProperties.Text].joinToString("") { it.text }
+        type("newphone", hasTestTag("name"), "Alex")
+        type("newphone", hasTestTag("ticket-input"), ticket)
+        click("newphone", hasTestTag("show-code"))
+        await("newphone", hasTestTag("code"))
+        val code = node("newphone", hasTestTag("code")).fetchSemanticsNode()
+            .config[SemanticsProperties.Text].joinToString("") { it.text }
+        click("newphone", hasTestTag("join-mine"))
+        await("alex", hasTestTag("request-code"))
+        val asked = node("alex", hasTestTag("request-code")).fetchSemanticsNode()
+            .config[SemanticsProperties.Text].joinToString("") { it.text }
+        assertEquals(code, asked)
+        click("alex", hasTestTag("same-code"))
+        // The new device goes straight to the space (it makes no new recovery secret).
+        await("newphone", hasTestTag("add"))
+        await("alex", hasText("Alex joined on newphone's laptop."))
+        click("newphone", hasTestTag("devices"))
+        await("newphone", hasText("You: Alex (Europe/Berlin)"))
     }
 
     @Test

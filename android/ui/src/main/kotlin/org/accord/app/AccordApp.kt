@@ -58,6 +58,8 @@ fun AccordApp(
     settings: DeviceSettings,
     dark: Boolean = false,
     onSpace: (AccordCore) -> Unit = {},
+    /** Scans a ticket's QR code (phones); null where there is no camera. */
+    onScan: (((String) -> Unit) -> Unit)? = null,
 ) {
     var core by remember { mutableStateOf(start) }
     var place by remember { mutableStateOf<Place>(Place.Agreements) }
@@ -78,6 +80,9 @@ fun AccordApp(
                 onCreate = holder::create,
                 onJoin = holder::join,
                 onComeBack = holder::comeBack,
+                onShowCode = holder::showCode,
+                onSecretWrittenDown = holder::secretWrittenDown,
+                onScan = onScan,
             )
             return@AccordTheme
         }
@@ -161,6 +166,7 @@ fun AccordApp(
                     onSecretWrittenDown = holder::secretWrittenDown,
                     onEndPairing = holder::endPairing,
                     onInviteBack = { place = Place.Pairing(InviteRole.RETURNING_PARTNER) },
+                    onAddDevice = { place = Place.Pairing(InviteRole.MY_DEVICE) },
                     onNetwork = holder::setNetwork,
                     onExport = holder::export,
                     onSyncNow = holder::syncNow,
@@ -182,6 +188,8 @@ fun AccordApp(
                     onNewTicket = holder::newTicket,
                     onBack = { place = Place.Agreements },
                     returning = at.role == InviteRole.RETURNING_PARTNER,
+                    mine = at.role == InviteRole.MY_DEVICE,
+                    onConfirm = holder::confirm,
                 )
             }
         }

@@ -130,6 +130,8 @@ object Words {
     const val THIS_DEVICE = "this device"
     const val UNPAIR = "Unpair"
     const val NEW_RECOVERY = "New recovery secret"
+    const val RECOVERY_SETUP_NOTE = "Write this down or keep it somewhere safe, never in the app. It is shown only now. " +
+        "If you lose every device, it and an invitation from your partner bring you back as yourself."
     const val RECOVERY_NOTE =
         "Write this down or keep it somewhere safe, never in the app. It is shown only now. With it, you come back as yourself if you lose every device; the old one no longer works."
     const val KEEP_THIS = "Keep this version"

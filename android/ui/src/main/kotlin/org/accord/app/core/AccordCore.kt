@@ -24,6 +24,9 @@ import org.accord.core.SpaceInfo
 import org.accord.core.SyncReport
 import java.time.Instant
 
+/** A device of this partner asking to join: its id, its name and the code both screens show. */
+data class PairingRequest(val device: DeviceId, val deviceName: String, val code: String)
+
 /**
  * What the screens need of the core: the bindings' own types, behind an interface so state
  * holders are tested against the real library ([RustCore]) and against a fake. Every call may
@@ -150,6 +153,12 @@ interface AccordCore {
      * only with their recovery secret ([InviteRole.RETURNING_PARTNER]).
      */
     suspend fun invite(role: InviteRole): String
+
+    /** A device of this partner asking to join with a my-device ticket, while collected. */
+    fun pairingRequests(): Flow<PairingRequest>
+
+    /** Answers a pairing request: [confirm] when the new device shows the same code. */
+    suspend fun confirmPairing(device: DeviceId, confirm: Boolean)
 
     /**
      * Emits once as soon as it is subscribed (so a first read never misses a change made just

@@ -152,6 +152,19 @@ class RustCore(
 
     override suspend fun invite(role: InviteRole): String = withContext(io) { node.invite(role, TICKET_MINUTES) }
 
+    override fun pairingRequests(): Flow<PairingRequest> = callbackFlow {
+        val subscription = node.subscribe(object : NodeListener {
+            override fun onEvent(event: NodeEvent) {
+                if (event is NodeEvent.ConfirmPairing) trySend(PairingRequest(event.device, event.deviceName, event.code))
+            }
+        })
+        awaitClose { subscription.cancel() }
+    }.buffer(Channel.UNLIMITED)
+
+    override suspend fun confirmPairing(device: DeviceId, confirm: Boolean) {
+        withContext(io) { node.confirmPairing(device, confirm) }
+    }
+
     override fun changes(): Flow<Unit> = callbackFlow {
         val subscription = node.subscribe(object : NodeListener {
             override fun onEvent(event: NodeEvent) {
@@ -185,6 +198,9 @@ class RustSpaces(
 
     override suspend fun comeBack(ticket: String, recoverySecret: String): AccordCore =
         withContext(io) { connected(AccordNode.joinRecovered(dir, ticket, recoverySecret, deviceName, network)) }
+
+    override suspend fun confirmationCode(ticket: String): String =
+        withContext(io) { org.accord.ffi.joinConfirmationCode(dir, ticket) }
 
     override suspend fun reopen(current: AccordCore, network: NetworkMode): AccordCore =
         withContext(io) {

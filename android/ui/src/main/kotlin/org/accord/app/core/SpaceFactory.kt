@@ -13,6 +13,12 @@ interface SpaceFactory {
     /** Comes back as the partner whose recovery secret this is, with a returning-partner ticket. */
     suspend fun comeBack(ticket: String, recoverySecret: String): AccordCore
 
+    /**
+     * The code this new device shows while it joins with a my-device [ticket] (its key is made
+     * now); the inviting device confirms it shows the same.
+     */
+    suspend fun confirmationCode(ticket: String): String
+
     /** Closes [current] and opens the same space again, reaching other devices by [network]. */
     suspend fun reopen(current: AccordCore, network: NetworkMode): AccordCore
 }

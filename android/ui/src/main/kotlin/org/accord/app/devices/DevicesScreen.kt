@@ -25,6 +25,7 @@ import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.testTag
 import androidx.compose.ui.unit.dp
+import org.accord.app.RecoverySecret
 import org.accord.app.SubScreen
 import org.accord.app.Words
 import org.accord.app.agreements.ErrorCard
@@ -76,6 +77,7 @@ fun DevicesScreen(
     onNetwork: (NetworkMode) -> Unit = {},
     onExport: () -> Unit = {},
     onSyncNow: () -> Unit = {},
+    onAddDevice: () -> Unit = {},
     onBack: () -> Unit,
     modifier: Modifier = Modifier,
 ) {
@@ -129,6 +131,11 @@ fun DevicesScreen(
                 Text(it, style = MaterialTheme.typography.bodyMedium, modifier = Modifier.testTag("sync-outcome"))
             }
         }
+        if (info.readOnly == null) {
+            OutlinedButton(onClick = onAddDevice, modifier = Modifier.testTag("add-device")) {
+                Text("Add another device of mine")
+            }
+        }
         if (info.ending == null && info.partners.size == 2) {
             OutlinedButton(onClick = onInviteBack, modifier = Modifier.testTag("invite-back")) {
                 Text("Invite your partner back (they lost every device)")
@@ -139,14 +146,7 @@ fun DevicesScreen(
             color = MaterialTheme.colorScheme.primary, modifier = Modifier.padding(top = 8.dp))
         val secret = state.newRecoverySecret
         if (secret != null) {
-            Text(Words.RECOVERY_NOTE, style = MaterialTheme.typography.bodyMedium)
-            SelectionContainer {
-                Text(secret, style = MaterialTheme.typography.titleLarge, modifier = Modifier.testTag("recovery-secret"))
-            }
-            QrCode(secret, Modifier.size(180.dp))
-            Button(onClick = onSecretWrittenDown, modifier = Modifier.testTag("written-down")) {
-                Text("I wrote it down")
-            }
+            RecoverySecret(secret, onSecretWrittenDown)
         } else {
             OutlinedButton(onClick = onNewRecoverySecret, modifier = Modifier.testTag("new-recovery")) {
                 Text(Words.NEW_RECOVERY)

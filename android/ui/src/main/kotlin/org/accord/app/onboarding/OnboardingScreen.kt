@@ -22,6 +22,8 @@ import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.testTag
 import androidx.compose.ui.unit.dp
+import org.accord.app.RecoverySecret
+import org.accord.app.Words
 import org.accord.app.agreements.ErrorCard
 
 /** Creating a couple space on this device, or joining the partner's with their ticket. */
@@ -32,6 +34,10 @@ fun OnboardingScreen(
     onCreate: (name: String, timeZone: String) -> Unit,
     onJoin: (ticket: String, name: String, timeZone: String) -> Unit,
     onComeBack: (ticket: String, recoverySecret: String) -> Unit = { _, _ -> },
+    onShowCode: (ticket: String) -> Unit = {},
+    onSecretWrittenDown: () -> Unit = {},
+    /** Scans a ticket's QR code and hands its text back (phones); null where there is no camera. */
+    onScan: (((String) -> Unit) -> Unit)? = null,
     modifier: Modifier = Modifier,
 ) {
     var secret by remember { mutableStateOf("") }
@@ -43,6 +49,11 @@ fun OnboardingScreen(
             Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(24.dp),
             verticalArrangement = Arrangement.spacedBy(12.dp),
         ) {
+            state.recoverySecret?.let { recovery ->
+                Text("Your recovery secret", style = MaterialTheme.typography.headlineSmall)
+                RecoverySecret(recovery, onSecretWrittenDown, Words.RECOVERY_SETUP_NOTE)
+                return@Column
+            }
             Text("Start your couple space", style = MaterialTheme.typography.headlineSmall)
             Text(
                 "Your agreements stay on your devices and your partner's; no account, no server.",
@@ -77,11 +88,35 @@ fun OnboardingScreen(
                 label = { Text("Ticket from your partner's device") },
                 modifier = Modifier.fillMaxWidth().testTag("ticket-input"),
             )
+            onScan?.let { scan ->
+                OutlinedButton(onClick = { scan { ticket = it } }, modifier = Modifier.testTag("scan")) {
+                    Text("Scan the QR code")
+                }
+            }
             OutlinedButton(
                 onClick = { onJoin(ticket, name, zone) },
                 enabled = !state.busy,
                 modifier = Modifier.testTag("join"),
             ) { Text("Join") }
+            HorizontalDivider()
+            Text(
+                "Another device of mine: on my other device, add a device, then paste its ticket above.",
+                style = MaterialTheme.typography.bodyMedium,
+            )
+            val code = state.confirmationCode
+            if (code == null) {
+                OutlinedButton(onClick = { onShowCode(ticket) }, modifier = Modifier.testTag("show-code")) {
+                    Text("Show the code")
+                }
+            } else {
+                Text("Check that your other device shows this code, and confirm there:")
+                Text(code, style = MaterialTheme.typography.headlineMedium, modifier = Modifier.testTag("code"))
+                Button(
+                    onClick = { onJoin(ticket, name, zone) },
+                    enabled = !state.busy,
+                    modifier = Modifier.testTag("join-mine"),
+                ) { Text("It shows the same code: join") }
+            }
             HorizontalDivider()
             Text(
                 "Lost every device? Your partner invites you back; paste their ticket above and type your recovery secret.",

@@ -2,7 +2,9 @@ package org.accord.app.pairing
 
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.flow.update
+import kotlinx.coroutines.launch
 import org.accord.app.core.AccordCore
+import org.accord.app.core.PairingRequest
 import org.accord.app.core.ScreenHolder
 import org.accord.core.DeviceId
 import org.accord.core.InviteRole
@@ -14,6 +16,8 @@ data class PairingState(
     val ticket: String? = null,
     /** Who joined while the screen was open ("Sam joined on Sam's phone."), then no ticket. */
     val joined: String? = null,
+    /** A device of mine asking to join, with the code to compare (my-device tickets). */
+    val request: PairingRequest? = null,
     val error: String? = null,
 )
 
@@ -31,8 +35,16 @@ class PairingHolder(
     private var known: Set<DeviceId>? = null
 
     init {
+        scope.launch { core.pairingRequests().collect { r -> mutable.update { it.copy(request = r) } } }
         newTicket()
         start()
+    }
+
+    /** Answers the request: [sameCode] when the new device shows the same code. */
+    fun confirm(sameCode: Boolean) {
+        val request = state.value.request ?: return
+        mutable.update { it.copy(request = null) }
+        act { core.confirmPairing(request.device, sameCode) }
     }
 
     override fun failed(state: PairingState, message: String) = state.copy(loading = false, error = message)

@@ -44,6 +44,8 @@ fun PairingScreen(
     onBack: () -> Unit,
     modifier: Modifier = Modifier,
     returning: Boolean = false,
+    mine: Boolean = false,
+    onConfirm: (Boolean) -> Unit = {},
 ) {
     Surface(modifier.fillMaxSize(), color = MaterialTheme.colorScheme.background) {
         Column(
@@ -52,11 +54,18 @@ fun PairingScreen(
         ) {
             TextButton(onClick = onBack, modifier = Modifier.testTag("back")) { Text(Words.BACK) }
             Text(
-                if (returning) "Invite your partner back" else "Invite your partner",
+                when {
+                    returning -> "Invite your partner back"
+                    mine -> "Add another device of mine"
+                    else -> "Invite your partner"
+                },
                 style = MaterialTheme.typography.headlineSmall,
             )
             Text(
-                if (returning) {
+                if (mine) {
+                    "On your other device: choose \"another device of mine\", paste this ticket (or scan it) and show the code. " +
+                        "Confirm here only if both show the same code."
+                } else if (returning) {
                     "For your partner's new device after they lost every device: they join with this " +
                         "ticket and their recovery secret, which only they have. Their lost devices stop counting."
                 } else {
@@ -66,6 +75,16 @@ fun PairingScreen(
                 style = MaterialTheme.typography.bodyMedium,
             )
             state.error?.let { ErrorCard(it) }
+            state.request?.let { request ->
+                Card(Modifier.fillMaxWidth().testTag("request")) {
+                    Column(Modifier.padding(12.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
+                        Text("${request.deviceName} wants to join as your device. Does it show this code?")
+                        Text(request.code, style = MaterialTheme.typography.headlineMedium, modifier = Modifier.testTag("request-code"))
+                        Button(onClick = { onConfirm(true) }, modifier = Modifier.testTag("same-code")) { Text("Same code: add it") }
+                        OutlinedButton(onClick = { onConfirm(false) }, modifier = Modifier.testTag("not-same")) { Text("Not the same") }
+                    }
+                }
+            }
             state.joined?.let { joined ->
                 Card(Modifier.fillMaxWidth().testTag("joined")) {
                     Column(Modifier.padding(12.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
