@@ -35,6 +35,7 @@ object NoSpaces : SpaceFactory {
     override suspend fun comeBack(ticket: String, recoverySecret: String) = error("not in this test")
     override suspend fun reopen(current: AccordCore, network: NetworkMode) = current
     override suspend fun confirmationCode(ticket: String) = error("not in this test")
+    override suspend fun deleteThisCopy(current: AccordCore) = error("not in this test")
 }
 
 /** Settings in memory, exports into [exports] (a test's temporary folder). */

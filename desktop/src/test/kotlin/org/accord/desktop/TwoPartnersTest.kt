@@ -197,6 +197,34 @@ class TwoPartnersTest {
     }
 
     @Test
+    fun leavingDeletesThisDevicesCopyAndKeysAfterAskingAndTheAppStartsAgain() {
+        val dir = root.resolve("sam")
+        var left = 0
+        rule.setContent {
+            Box(Modifier.fillMaxSize().testTag("sam")) {
+                AccordApp(null, RustSpaces(dir.toString(), NetworkMode.LOOPBACK, "laptop"), "UTC", TestSettings(),
+                    onSpace = { cores += it }, onLeft = { left++ })
+            }
+        }
+        type("sam", hasTestTag("name"), "Sam")
+        click("sam", hasTestTag("create"))
+        await("sam", hasTestTag("written-down"))
+        click("sam", hasTestTag("written-down"))
+        await("sam", hasTestTag("devices"))
+        click("sam", hasTestTag("devices"))
+        await("sam", hasTestTag("leave"))
+        click("sam", hasTestTag("leave"))
+        // Asked first; cancelling keeps everything.
+        click("sam", hasTestTag("leave-cancel"))
+        assertTrue(dir.resolve("device.key").toFile().exists())
+        click("sam", hasTestTag("leave"))
+        click("sam", hasTestTag("leave-for-sure"))
+        await("sam", hasTestTag("create"))
+        assertEquals(1, left)
+        assertEquals(emptyList<String>(), dir.toFile().list()?.toList().orEmpty())
+    }
+
+    @Test
     fun alexAddsAnotherDeviceOfHisOnlyOnceHeConfirmsTheCodeBothShow() {
         pair(newPhone = true)
         click("alex", hasTestTag("devices"))

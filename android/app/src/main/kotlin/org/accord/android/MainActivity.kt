@@ -22,6 +22,7 @@ import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.fragment.app.FragmentActivity
 import androidx.lifecycle.lifecycleScope
+import kotlinx.coroutines.Job
 import kotlinx.coroutines.launch
 import org.accord.app.AccordApp
 import org.accord.app.core.RustCore
@@ -39,6 +40,8 @@ class MainActivity : FragmentActivity() {
     private var failure by mutableStateOf<String?>(null)
     private var locked by mutableStateOf(false)
     private var stoppedAt = 0L
+    /** Opening the node and following its changes while started. */
+    private var following: Job? = null
     private var networkCallback: ConnectivityManager.NetworkCallback? = null
     private val askNotifications = registerForActivityResult(ActivityResultContracts.RequestPermission()) {}
     private val scanner = registerForActivityResult(ScannerActivity.Contract()) { scanned ->
@@ -66,6 +69,13 @@ class MainActivity : FragmentActivity() {
                         dark = isSystemInDarkTheme(),
                         onSpace = { made -> handOver(made as RustCore) },
                         onScan = { found -> pendingScan = found; scanner.launch(Unit) },
+                        onLeft = {
+                            core = null
+                            lifecycleScope.launch {
+                                app.holder.background()
+                                AndroidAlarms(app).let { alarms -> alarms.scheduled().forEach(alarms::cancel) }
+                            }
+                        },
                     )
                 }
             }
@@ -85,6 +95,8 @@ class MainActivity : FragmentActivity() {
 
     override fun onStop() {
         stoppedAt = SystemClock.elapsedRealtime()
+        following?.cancel()
+        following = null
         networkCallback?.let { getSystemService(ConnectivityManager::class.java).unregisterNetworkCallback(it) }
         networkCallback = null
         val closing = app.holder
@@ -95,12 +107,15 @@ class MainActivity : FragmentActivity() {
     }
 
     private fun open() {
-        lifecycleScope.launch {
+        following?.cancel()
+        following = lifecycleScope.launch {
             try {
                 val node: AccordNode = app.holder.foreground()
-                core = RustCore(node)
+                val opened = RustCore(node)
+                core = opened
                 failure = null
-                Reminders.reconcile(app)
+                // Alarms follow the reminders on every change of the space while the app runs.
+                opened.changes().collect { runCatching { Reminders.reconcile(app) } }
             } catch (e: Exception) {
                 failure = e.message ?: e.toString()
             }

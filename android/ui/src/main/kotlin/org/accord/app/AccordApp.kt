@@ -60,6 +60,8 @@ fun AccordApp(
     onSpace: (AccordCore) -> Unit = {},
     /** Scans a ticket's QR code (phones); null where there is no camera. */
     onScan: (((String) -> Unit) -> Unit)? = null,
+    /** This device's copy was deleted (leaving): the platform forgets the node it held. */
+    onLeft: () -> Unit = {},
 ) {
     var core by remember { mutableStateOf(start) }
     var place by remember { mutableStateOf<Place>(Place.Agreements) }
@@ -152,11 +154,20 @@ fun AccordApp(
             Place.Devices -> {
                 val scope = rememberScreenScope(at to current)
                 val holder = remember(scope) {
-                    DevicesHolder(current, scope, settings, restart = { mode ->
-                        val reopened = spaces.reopen(current, mode)
-                        onSpace(reopened)
-                        core = reopened
-                    })
+                    DevicesHolder(
+                        current, scope, settings,
+                        restart = { mode ->
+                            val reopened = spaces.reopen(current, mode)
+                            onSpace(reopened)
+                            core = reopened
+                        },
+                        deleteThisCopy = {
+                            spaces.deleteThisCopy(current)
+                            onLeft()
+                            place = Place.Agreements
+                            core = null
+                        },
+                    )
                 }
                 val state by holder.state.collectAsState()
                 DevicesScreen(
@@ -167,6 +178,7 @@ fun AccordApp(
                     onEndPairing = holder::endPairing,
                     onInviteBack = { place = Place.Pairing(InviteRole.RETURNING_PARTNER) },
                     onAddDevice = { place = Place.Pairing(InviteRole.MY_DEVICE) },
+                    onLeaveAndDelete = holder::leaveAndDelete,
                     onNetwork = holder::setNetwork,
                     onExport = holder::export,
                     onSyncNow = holder::syncNow,

@@ -94,6 +94,10 @@ object Words {
 
     const val SYNC_NOW = "Sync now"
     const val NETWORK = "Network"
+    const val LEAVE = "Leave and delete my copy and keys"
+    const val LEAVE_CONFIRM = "Delete this device's copy of your agreements and its keys? Your partner keeps theirs. " +
+        "End the pairing first if you are leaving the relationship. It cannot be undone."
+    const val LEAVE_FOR_SURE = "Delete my copy and keys"
     const val EXPORT = "Export our agreements (Markdown)"
     const val EXPORT_NOTE = "A readable document of every agreement and who accepted which words, to print or bring to a counselling session."
     const val WAITING_FOR_YOU = "Waiting for you"

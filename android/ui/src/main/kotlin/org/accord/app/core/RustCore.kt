@@ -199,6 +199,12 @@ class RustSpaces(
     override suspend fun comeBack(ticket: String, recoverySecret: String): AccordCore =
         withContext(io) { connected(AccordNode.joinRecovered(dir, ticket, recoverySecret, deviceName, network)) }
 
+    override suspend fun deleteThisCopy(current: AccordCore) = withContext(io) {
+        (current as RustCore).node.shutdown()
+        java.io.File(dir).listFiles()?.forEach { it.deleteRecursively() }
+        Unit
+    }
+
     override suspend fun confirmationCode(ticket: String): String =
         withContext(io) { org.accord.ffi.joinConfirmationCode(dir, ticket) }
 

@@ -19,6 +19,12 @@ interface SpaceFactory {
      */
     suspend fun confirmationCode(ticket: String): String
 
+    /**
+     * The last step of leaving: closes [current] and deletes this device's copy and keys (the
+     * partner keeps theirs). The device can then start again or join a space.
+     */
+    suspend fun deleteThisCopy(current: AccordCore)
+
     /** Closes [current] and opens the same space again, reaching other devices by [network]. */
     suspend fun reopen(current: AccordCore, network: NetworkMode): AccordCore
 }

@@ -40,6 +40,8 @@ class DevicesHolder(
     scope: CoroutineScope,
     private val settings: DeviceSettings,
     private val restart: suspend (NetworkMode) -> Unit,
+    /** Deletes this device's copy and keys (the app returns to onboarding). */
+    private val deleteThisCopy: suspend () -> Unit = {},
     private val syncTimeoutMs: Long = 10_000,
 ) : ScreenHolder<DevicesState>(core, scope, DevicesState(network = settings.network())) {
     init {
@@ -102,6 +104,9 @@ class DevicesHolder(
         val where = settings.saveExport("accord-agreements-${java.time.LocalDate.now()}.md", core.exportMarkdown())
         mutable.update { it.copy(exportedTo = where) }
     }
+
+    /** The last step of leaving: this device's copy and keys are deleted (the screen asks first). */
+    fun leaveAndDelete() = act { deleteThisCopy() }
 
     /** Hides the secret once the partner wrote it down. */
     fun secretWrittenDown() = mutable.update { it.copy(newRecoverySecret = null) }

@@ -78,6 +78,7 @@ fun DevicesScreen(
     onExport: () -> Unit = {},
     onSyncNow: () -> Unit = {},
     onAddDevice: () -> Unit = {},
+    onLeaveAndDelete: () -> Unit = {},
     onBack: () -> Unit,
     modifier: Modifier = Modifier,
 ) {
@@ -153,6 +154,7 @@ fun DevicesScreen(
             }
         }
         Settings(state, onNetwork, onExport)
+        LeaveAndDelete(onLeaveAndDelete)
     }
 }
 
@@ -191,5 +193,30 @@ private fun Settings(state: DevicesState, onNetwork: (NetworkMode) -> Unit, onEx
     OutlinedButton(onClick = onExport, modifier = Modifier.testTag("export")) { Text(Words.EXPORT) }
     state.exportedTo?.let {
         Text("Saved to $it", style = MaterialTheme.typography.bodySmall, modifier = Modifier.testTag("exported-to"))
+    }
+}
+
+/** "Leave and delete my copy and keys", asked first: the last step of leaving. */
+@Composable
+private fun LeaveAndDelete(onLeave: () -> Unit) {
+    var asking by remember { mutableStateOf(false) }
+    if (!asking) {
+        TextButton(onClick = { asking = true }, modifier = Modifier.testTag("leave")) {
+            Text(Words.LEAVE, color = MaterialTheme.colorScheme.error)
+        }
+        return
+    }
+    Card(Modifier.fillMaxWidth()) {
+        Column(Modifier.padding(12.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
+            Text(Words.LEAVE_CONFIRM, style = MaterialTheme.typography.bodyMedium)
+            Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+                Button(onClick = { asking = false; onLeave() }, modifier = Modifier.testTag("leave-for-sure")) {
+                    Text(Words.LEAVE_FOR_SURE)
+                }
+                OutlinedButton(onClick = { asking = false }, modifier = Modifier.testTag("leave-cancel")) {
+                    Text(Words.CANCEL)
+                }
+            }
+        }
     }
 }
