@@ -659,6 +659,36 @@ pub fn debug_panic() {
     panic!("accord-ffi debug_panic: a deliberate panic to test error surfacing");
 }
 
+/// The platform's store for device keys (the iOS Keychain), implemented by the app: with it
+/// registered, a space's device key is kept there instead of in a `device.key` file.
+#[uniffi::export(with_foreign)]
+pub trait DeviceKeyStore: Send + Sync {
+    /// The key stored under `label` (the space folder's name), if any.
+    fn load(&self, label: String) -> Option<Vec<u8>>;
+    /// Keeps `key` under `label`; false when it could not (the key then stays a file).
+    fn store(&self, label: String, key: Vec<u8>) -> bool;
+}
+
+/// The app's key store as the core's vault.
+struct KeyStoreVault(Arc<dyn DeviceKeyStore>);
+
+impl ac::KeyVault for KeyStoreVault {
+    fn load(&self, label: &str) -> Option<Vec<u8>> {
+        self.0.load(label.to_owned())
+    }
+    fn store(&self, label: &str, key: &[u8]) -> bool {
+        self.0.store(label.to_owned(), key.to_vec())
+    }
+}
+
+/// Keeps the device keys of the spaces under the folder `root` in `store` from now on (call it
+/// once at launch, before opening a space): a new key goes there, an existing `device.key`
+/// moves there and the file is deleted.
+#[uniffi::export]
+pub fn register_device_key_store(root: String, store: Arc<dyn DeviceKeyStore>) {
+    ac::register_key_vault(&PathBuf::from(root), Arc::new(KeyStoreVault(store)));
+}
+
 /// The code a new device shows while it joins with a my-device `ticket` from the empty
 /// directory `dir` (its key is made there now): show it, and let the user confirm on the
 /// inviting device that it shows the same.

@@ -47,7 +47,7 @@ pub use export::{Export, ExportAcceptance, ExportAgreement, ExportPartner, Expor
 #[cfg(feature = "uniffi")]
 pub use ffi::{CalendarDate, LocalDateTime, TimeOfDay, Timestamp};
 pub use followthrough::{LogEntry, LogKind};
-pub use identity::DeviceIdentity;
+pub use identity::{register_key_vault, DeviceIdentity, KeyVault};
 pub use ids::{AgreementId, ConcernId, DeviceId, PartnerId, RecordId, SpaceId};
 pub use node::{
     NetworkConfig, Node, NodeEvent, PeerStatus, RelayChoice, SpaceGuard, SyncReport, TrafficReport,

@@ -715,9 +715,31 @@ async fn ending_the_pairing_tells_the_connected_partner_then_stops_syncing() {
         s.create_agreement(NewAgreement::titled("Before the end"), Utc::now())
             .unwrap()
     });
+    // A session must be open when Alex ends the pairing (that is what this tests): follow
+    // Sam's sessions from before the first sync, and end only while one is open.
+    let mut sam_events = sam.subscribe();
     assert_eq!(sam.sync_now(T).await.unwrap().converged.len(), 1);
     sam.keep_connected();
     alex.keep_connected();
+    let mut open = 0i32;
+    let deadline = tokio::time::Instant::now() + T;
+    loop {
+        while let Ok(event) = sam_events.try_recv() {
+            match event {
+                NodeEvent::DeviceConnected { .. } => open += 1,
+                NodeEvent::DeviceDisconnected { .. } => open -= 1,
+                _ => {}
+            }
+        }
+        if open > 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Sam's device never connected to Alex's"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let ending = alex.end_pairing().unwrap();
     // Sam's device learns of the ending on the open session ...
     let deadline = tokio::time::Instant::now() + T;

@@ -41,6 +41,9 @@ final class AppModel {
     }()
 
     init() {
+        // The device key lives in the Keychain (this device only), not in a file.
+        registerDeviceKeyStore(
+            root: AppModel.dataDirectory.deletingLastPathComponent().path, store: KeychainKeyStore.shared)
         let spaces = RustSpaces(
             dir: AppModel.dataDirectory.path, network: DeviceSettings().network, deviceName: UIDevice.current.name)
         self.spaces = spaces
@@ -109,6 +112,7 @@ final class AppModel {
         await lifecycle.background()
         service = nil
         await ReminderScheduler.removeAll(center: NotificationCenterAdapter())
+        KeychainKeyStore.shared.remove(label: AppModel.dataDirectory.lastPathComponent)
         let dir = AppModel.dataDirectory
         for item in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] {
             try? FileManager.default.removeItem(at: dir.appendingPathComponent(item))
