@@ -296,7 +296,7 @@ class TwoPartnersTest {
         click("sam", hasTestTag("devices"))
         await("sam", hasTestTag("end-pairing"))
         click("sam", hasTestTag("end-pairing"))
-        click("sam", hasTestTag("end-for-sure"))
+        click("sam", hasTestTag("end-pairing-for-sure"))
         await("sam", hasText("The pairing ended."))
         click("alex", hasTestTag("back"))
         click("alex", hasTestTag("devices"))

@@ -38,23 +38,27 @@ import androidx.compose.material3.RadioButton
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.semantics.Role
 
+/**
+ * An action that cannot be undone: a red [label] first, then [question] with [confirm] and
+ * "Cancel". Test tags: [tag], "$tag-for-sure", "$tag-cancel".
+ */
 @Composable
-private fun EndPairing(onEnd: () -> Unit) {
+private fun AskedFirst(label: String, question: String, confirm: String, tag: String, onConfirm: () -> Unit) {
     var asking by remember { mutableStateOf(false) }
     if (!asking) {
-        TextButton(onClick = { asking = true }, modifier = Modifier.testTag("end-pairing")) {
-            Text(Words.END_PAIRING, color = MaterialTheme.colorScheme.error)
+        TextButton(onClick = { asking = true }, modifier = Modifier.testTag(tag)) {
+            Text(label, color = MaterialTheme.colorScheme.error)
         }
         return
     }
     Card(Modifier.fillMaxWidth()) {
         Column(Modifier.padding(12.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
-            Text(Words.END_PAIRING_CONFIRM, style = MaterialTheme.typography.bodyMedium)
+            Text(question, style = MaterialTheme.typography.bodyMedium)
             Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                Button(onClick = { asking = false; onEnd() }, modifier = Modifier.testTag("end-for-sure")) {
-                    Text(Words.END_FOR_SURE)
+                Button(onClick = { asking = false; onConfirm() }, modifier = Modifier.testTag("$tag-for-sure")) {
+                    Text(confirm)
                 }
-                OutlinedButton(onClick = { asking = false }, modifier = Modifier.testTag("end-cancel")) {
+                OutlinedButton(onClick = { asking = false }, modifier = Modifier.testTag("$tag-cancel")) {
                     Text(Words.CANCEL)
                 }
             }
@@ -141,7 +145,7 @@ fun DevicesScreen(
             OutlinedButton(onClick = onInviteBack, modifier = Modifier.testTag("invite-back")) {
                 Text("Invite your partner back (they lost every device)")
             }
-            EndPairing(onEndPairing)
+            AskedFirst(Words.END_PAIRING, Words.END_PAIRING_CONFIRM, Words.END_FOR_SURE, "end-pairing", onEndPairing)
         }
         Text("Recovery", style = MaterialTheme.typography.titleMedium,
             color = MaterialTheme.colorScheme.primary, modifier = Modifier.padding(top = 8.dp))
@@ -154,7 +158,7 @@ fun DevicesScreen(
             }
         }
         Settings(state, onNetwork, onExport)
-        LeaveAndDelete(onLeaveAndDelete)
+        AskedFirst(Words.LEAVE, Words.LEAVE_CONFIRM, Words.LEAVE_FOR_SURE, "leave", onLeaveAndDelete)
     }
 }
 
@@ -196,27 +200,3 @@ private fun Settings(state: DevicesState, onNetwork: (NetworkMode) -> Unit, onEx
     }
 }
 
-/** "Leave and delete my copy and keys", asked first: the last step of leaving. */
-@Composable
-private fun LeaveAndDelete(onLeave: () -> Unit) {
-    var asking by remember { mutableStateOf(false) }
-    if (!asking) {
-        TextButton(onClick = { asking = true }, modifier = Modifier.testTag("leave")) {
-            Text(Words.LEAVE, color = MaterialTheme.colorScheme.error)
-        }
-        return
-    }
-    Card(Modifier.fillMaxWidth()) {
-        Column(Modifier.padding(12.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
-            Text(Words.LEAVE_CONFIRM, style = MaterialTheme.typography.bodyMedium)
-            Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                Button(onClick = { asking = false; onLeave() }, modifier = Modifier.testTag("leave-for-sure")) {
-                    Text(Words.LEAVE_FOR_SURE)
-                }
-                OutlinedButton(onClick = { asking = false }, modifier = Modifier.testTag("leave-cancel")) {
-                    Text(Words.CANCEL)
-                }
-            }
-        }
-    }
-}
