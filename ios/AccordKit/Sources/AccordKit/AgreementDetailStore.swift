@@ -51,9 +51,9 @@ public final class AgreementDetailStore: ScreenStore {
             followThrough = try await service.followThrough(id)
             rules = try await service.commitmentRules(id)
             positions = try await service.positions(id)
-            names = Dictionary(uniqueKeysWithValues: info.partners.map { ($0.id, $0.name) })
+            names = info.names
             me = info.me
-            myZone = info.partners.first { $0.id == info.me }?.timeZone ?? "UTC"
+            myZone = info.myZone
         }
         loading = false
     }

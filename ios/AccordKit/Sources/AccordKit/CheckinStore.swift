@@ -39,9 +39,9 @@ public final class CheckinStore: ScreenStore {
             let info = try await service.info()
             agenda = try await service.agenda(now: clock())
             titles = Dictionary(try await service.agreements().map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
-            names = Dictionary(uniqueKeysWithValues: info.partners.map { ($0.id, $0.name) })
+            names = info.names
             ritual = try await service.checkinRitual()
-            myZone = info.partners.first { $0.id == info.me }?.timeZone ?? "UTC"
+            myZone = info.myZone
         }
         loading = false
     }

@@ -53,7 +53,7 @@ public final class ConcernsStore: ScreenStore {
                 )
             }
             items = all.filter(\.canRespond) + all.filter { !$0.canRespond }
-            names = Dictionary(uniqueKeysWithValues: info.partners.map { ($0.id, $0.name) })
+            names = info.names
             titles = Dictionary(try await service.agreements().map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
         }
         loading = false

@@ -154,3 +154,16 @@ class AgreementsHolderTest {
         assertEquals("resolved ones come last", org.accord.core.ConcernState.RESOLVED, after.items.last().concern.state)
     }
 }
+
+/** A new agreement for the tests (both partners concerned). */
+fun proposal(
+    title: String,
+    category: org.accord.core.StandardCategory = org.accord.core.StandardCategory.COMMUNICATION,
+    strength: org.accord.core.Strength = org.accord.core.Strength.TRY_MY_BEST,
+) = org.accord.core.NewAgreement(
+    title = title,
+    category = org.accord.core.Category.Standard(category),
+    kind = org.accord.core.Kind.AGREEMENT,
+    strength = strength,
+    concerns = org.accord.core.Concerns.Both,
+)

@@ -122,12 +122,4 @@ class BackgroundTest {
         assertEquals(2, again.space().followThrough(id).size)
         holder.background()
     }
-
-    private fun proposal(title: String) = org.accord.core.NewAgreement(
-        title = title,
-        category = org.accord.core.Category.Standard(org.accord.core.StandardCategory.COMMUNICATION),
-        kind = org.accord.core.Kind.AGREEMENT,
-        strength = org.accord.core.Strength.TRY_MY_BEST,
-        concerns = org.accord.core.Concerns.Both,
-    )
 }

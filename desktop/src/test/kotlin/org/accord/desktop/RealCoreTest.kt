@@ -41,13 +41,7 @@ class RealCoreTest {
         val joined = runBlocking { AccordNode.join(samDir, ticket, "Sam", "UTC", "phone", NetworkMode.LOOPBACK) }
         val id = runBlocking {
             alex.createAgreement(
-                org.accord.core.NewAgreement(
-                    title = "Dishes before bed",
-                    category = org.accord.core.Category.Standard(org.accord.core.StandardCategory.HOUSEHOLD),
-                    kind = org.accord.core.Kind.AGREEMENT,
-                    strength = org.accord.core.Strength.TRY_MY_BEST,
-                    concerns = org.accord.core.Concerns.Both,
-                ),
+                proposal("Dishes before bed", org.accord.core.StandardCategory.HOUSEHOLD, org.accord.core.Strength.TRY_MY_BEST),
             )
         }
         runBlocking {
@@ -106,13 +100,7 @@ class RealCoreTest {
             val sam = RustCore(samNode)
             val id = runBlocking {
                 alex.createAgreement(
-                    org.accord.core.NewAgreement(
-                        title = "Dishes are done before bed",
-                        category = org.accord.core.Category.Standard(org.accord.core.StandardCategory.HOUSEHOLD),
-                        kind = org.accord.core.Kind.AGREEMENT,
-                        strength = org.accord.core.Strength.TRY_MY_BEST,
-                        concerns = org.accord.core.Concerns.Both,
-                    ),
+                    proposal("Dishes are done before bed", org.accord.core.StandardCategory.HOUSEHOLD, org.accord.core.Strength.TRY_MY_BEST),
                 )
             }
             val alexDetail = AgreementDetailHolder(alex, id, scope)
@@ -193,13 +181,7 @@ class RealCoreTest {
         val first = runBlocking { spaces.create("Sam", "Europe/Berlin") }
         runBlocking {
             first.createAgreement(
-                org.accord.core.NewAgreement(
-                    title = "Phones away at dinner",
-                    category = org.accord.core.Category.Standard(org.accord.core.StandardCategory.TIME_TOGETHER),
-                    kind = org.accord.core.Kind.AGREEMENT,
-                    strength = org.accord.core.Strength.PROMISE,
-                    concerns = org.accord.core.Concerns.Both,
-                ),
+                proposal("Phones away at dinner", org.accord.core.StandardCategory.TIME_TOGETHER, org.accord.core.Strength.PROMISE),
             )
         }
         val again = runBlocking { spaces.reopen(first, NetworkMode.LOCAL) }
@@ -248,13 +230,7 @@ class RealCoreTest {
         samNode.close()
         runBlocking {
             alex.createAgreement(
-                org.accord.core.NewAgreement(
-                    title = "Phones away at dinner",
-                    category = org.accord.core.Category.Standard(org.accord.core.StandardCategory.TIME_TOGETHER),
-                    kind = org.accord.core.Kind.AGREEMENT,
-                    strength = org.accord.core.Strength.PROMISE,
-                    concerns = org.accord.core.Concerns.Both,
-                ),
+                proposal("Phones away at dinner", org.accord.core.StandardCategory.TIME_TOGETHER, org.accord.core.Strength.PROMISE),
             )
         }
         devices.syncNow()

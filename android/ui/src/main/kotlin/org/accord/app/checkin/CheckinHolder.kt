@@ -2,6 +2,8 @@ package org.accord.app.checkin
 
 import kotlinx.coroutines.CoroutineScope
 import org.accord.app.core.AccordCore
+import org.accord.app.core.myZone
+import org.accord.app.core.names
 import org.accord.app.core.ScreenHolder
 import org.accord.core.Agenda
 import org.accord.core.AgreementId
@@ -44,9 +46,9 @@ class CheckinHolder(
             loading = false,
             agenda = core.agenda(clock()),
             titles = core.agreements().associate { it.id to it.title },
-            names = info.partners.associate { it.id to it.name },
+            names = info.names,
             ritual = core.checkinRitual(),
-            myZone = info.partners.firstOrNull { it.id == info.me }?.timeZone ?: "UTC",
+            myZone = info.myZone,
         )
     }
 

@@ -3,6 +3,7 @@ package org.accord.app.concerns
 import kotlinx.coroutines.CoroutineScope
 import org.accord.app.Words
 import org.accord.app.core.AccordCore
+import org.accord.app.core.names
 import org.accord.app.core.ScreenHolder
 import kotlinx.coroutines.flow.update
 import org.accord.core.AgreementId
@@ -63,7 +64,7 @@ class ConcernsHolder(core: AccordCore, scope: CoroutineScope, about: AgreementId
         ConcernsState(
             loading = false,
             items = items,
-            names = info.partners.associate { it.id to it.name },
+            names = info.names,
             titles = titles,
             about = state.value.about,
         )

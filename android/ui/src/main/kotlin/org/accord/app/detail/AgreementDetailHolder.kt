@@ -4,6 +4,8 @@ import kotlinx.coroutines.CoroutineScope
 import org.accord.app.Words
 import org.accord.app.rhythm.Rhythm
 import org.accord.app.core.AccordCore
+import org.accord.app.core.myZone
+import org.accord.app.core.names
 import org.accord.app.core.ScreenHolder
 import org.accord.core.AgreementDetails
 import org.accord.core.AgreementId
@@ -71,9 +73,9 @@ class AgreementDetailHolder(
             history = core.history(id),
             positions = core.positions(id),
             rules = core.commitmentRules(id),
-            myZone = info.partners.firstOrNull { it.id == info.me }?.timeZone ?: "UTC",
+            myZone = info.myZone,
             me = info.me,
-            names = info.partners.associate { it.id to it.name },
+            names = info.names,
         )
     }
 
